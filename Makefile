@@ -1,0 +1,50 @@
+# The README's two commands are `make run` and `make test`; both set everything up first,
+# idempotently (stamp files record what is installed, so a second run installs nothing).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SERVER_VENV := .venv-argilla
+PROJECT ?= examples/noticias-falsas/bucle.yaml
+APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
+PYTEST_ARGS ?=
+
+.PHONY: setup run test bench bench-smoke stop clean
+.DEFAULT_GOAL := run
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SERVER_VENV)/.installed: requirements-server.txt
+	$(PYTHON) -m venv $(SERVER_VENV)
+	$(SERVER_VENV)/bin/pip install --quiet --upgrade pip
+	$(SERVER_VENV)/bin/pip install --quiet -r requirements-server.txt
+	touch $@
+
+/usr/bin/chromium:
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq chromium
+
+setup: $(VENV)/.installed $(SERVER_VENV)/.installed
+
+run: setup
+	$(VENV)/bin/bucle --project $(PROJECT) up
+
+stop: setup
+	$(VENV)/bin/bucle --project $(PROJECT) server stop
+
+test: setup /usr/bin/chromium
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
+	exit $$status
+
+bench: setup
+	$(VENV)/bin/python bench/argilla_server.py
+
+bench-smoke: setup
+	$(VENV)/bin/python bench/argilla_server.py --sizes 200
+
+clean:
+	rm -rf $(VENV) $(SERVER_VENV)

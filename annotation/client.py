@@ -1,0 +1,66 @@
+"""Connecting to Argilla through its SDK, with retries and errors a person can act on.
+
+The rest of bucle gets an ``rg.Argilla`` client from here and never sees a raw connection error
+or an HTTP status: an unreachable server, a rejected key and a wrong password each become an
+``ArgillaError`` that says what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+import argilla as rg
+import httpx
+from argilla._exceptions import ArgillaAPIError, ArgillaCredentialsError
+
+from annotation.errors import ArgillaError
+
+T = TypeVar("T")
+TIMEOUT_S = 60
+RETRYABLE_STATUS = {502, 503, 504}
+
+
+def _unreachable(api_url: str) -> ArgillaError:
+    return ArgillaError(f"Cannot reach Argilla at {api_url}: is the server running? Start it with `bucle server start`")
+
+
+def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_s: float = 0.5) -> T:
+    """Run ``call``, retrying with exponential backoff while the server is unreachable or
+    answers 502/503/504; any other error is raised at once."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise _unreachable(api_url) from None
+        except ArgillaAPIError as error:
+            if error.status_code not in RETRYABLE_STATUS or attempt == attempts - 1:
+                raise
+        time.sleep(first_wait_s * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4) -> rg.Argilla:
+    try:
+        return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S), api_url, attempts)
+    except ArgillaCredentialsError:
+        raise ArgillaError(
+            f"Argilla at {api_url} rejected the API key of {who}: the credentials file does not belong "
+            "to this server's database"
+        ) from None
+
+
+def login(api_url: str, username: str, password: str) -> str:
+    """Log in as a person does in the UI; returns the user's API key."""
+    try:
+        with httpx.Client(base_url=api_url, timeout=TIMEOUT_S) as http:
+            token = http.post("/api/v1/token", data={"username": username, "password": password})
+            if token.status_code == 401:
+                raise ArgillaError(f"Wrong username or password for {username!r} at {api_url}")
+            token.raise_for_status()
+            me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+            me.raise_for_status()
+            return me.json()["api_key"]
+    except httpx.TransportError:
+        raise _unreachable(api_url) from None

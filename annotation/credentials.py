@@ -1,0 +1,84 @@
+"""The credentials file: generated passwords and API keys of the project's Argilla users.
+
+It is the only place secrets are written. It is created with mode 0600 inside a 0700 state
+folder, replaced atomically (write, then rename), and its secrets never reach a log or the
+terminal: commands print its path instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from annotation.errors import StateError
+
+MODE = 0o600
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    username: str
+    role: str
+    password: str
+    api_key: str
+
+    def __repr__(self) -> str:  # keep secrets out of tracebacks and debug logs
+        return f"UserCredentials(username={self.username!r}, role={self.role!r})"
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def generate_api_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CredentialsFile:
+    """Users by name, read from and written to one JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, UserCredentials]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {name: UserCredentials(**fields) for name, fields in data["users"].items()}
+        except (ValueError, KeyError, TypeError) as error:
+            raise StateError(
+                f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
+                "restore it, or delete the project's state folder to start over"
+            ) from None
+
+    def get(self, username: str) -> UserCredentials:
+        users = self.load()
+        if username not in users:
+            raise StateError(f"No user {username!r} in {self.path}; known: {', '.join(sorted(users)) or 'none'}")
+        return users[username]
+
+    def owner(self) -> UserCredentials:
+        for user in self.load().values():
+            if user.role == "owner":
+                return user
+        raise StateError(f"No owner in {self.path}: start the server once with `bucle server start`")
+
+    def put(self, user: UserCredentials) -> None:
+        users = self.load()
+        users[user.username] = user
+        self._write({"users": {name: asdict(u) for name, u in sorted(users.items())}})
+
+    def _write(self, data: dict) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, MODE)
+        os.replace(tmp, self.path)

@@ -1,0 +1,42 @@
+"""Pid files, and telling a live process of ours from a stale file or a reused pid."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write(path: Path, pid: int) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{pid}\n", encoding="ascii")
+    os.replace(tmp, path)
+
+
+def read(path: Path) -> int | None:
+    """The pid in ``path``; None if there is no file or it does not hold a pid."""
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def is_alive(pid: int, marker: str) -> bool:
+    """True if ``pid`` runs and its command line contains ``marker`` (pids get reused)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return marker in command_line(pid)

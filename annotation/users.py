@@ -1,0 +1,92 @@
+"""The project's Argilla users: created with generated passwords, recorded in the credentials
+file, and added to the project's workspace so they see its datasets."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+import argilla as rg
+
+from annotation.client import login
+from annotation.credentials import CredentialsFile, UserCredentials, generate_password
+from annotation.errors import ArgillaError
+
+ROLES = ("annotator", "admin", "owner")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    username: str
+    role: str
+    workspaces: tuple[str, ...]
+    password_stored: bool
+
+
+def quietly(lookup: Callable[[], T]) -> T:
+    """Run an SDK lookup whose "not found" is an expected answer, not a warning to show."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return lookup()
+
+
+def ensure_workspace(client: rg.Argilla, name: str) -> rg.Workspace:
+    workspace = quietly(lambda: client.workspaces(name))
+    return workspace if workspace is not None else rg.Workspace(name=name, client=client).create()
+
+
+def add_user(
+    client: rg.Argilla, credentials: CredentialsFile, username: str, role: str = "annotator", workspace: str | None = None
+) -> UserCredentials:
+    """Create ``username`` (idempotent: an existing user of ours is only added to the workspace)."""
+    if role not in ROLES:
+        raise ArgillaError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    stored = credentials.load().get(username)
+    user = quietly(lambda: client.users(username=username))
+    if user is None:
+        password = generate_password()
+        user = rg.User(username=username, password=password, role=role, client=client).create()
+        api_key = client.http_client.get(f"/api/v1/users/{user.id}").json()["api_key"]
+        stored = UserCredentials(username, role, password, api_key)
+        credentials.put(stored)
+    elif stored is None:
+        raise ArgillaError(
+            f"User {username!r} already exists in Argilla but its password is not in {credentials.path}; "
+            "pick another name"
+        )
+    if workspace is not None:
+        space = ensure_workspace(client, workspace)
+        if username not in {member.username for member in space.users}:
+            space.add_user(username)
+    return stored
+
+
+def list_users(client: rg.Argilla, credentials: CredentialsFile) -> list[UserSummary]:
+    stored = credentials.load()
+    memberships: dict[str, list[str]] = {}
+    for space in client.workspaces:
+        for member in space.users:
+            memberships.setdefault(member.username, []).append(space.name)
+    return [
+        UserSummary(
+            username=user.username,
+            role=str(user.role.value if hasattr(user.role, "value") else user.role),
+            workspaces=tuple(sorted(memberships.get(user.username, []))),
+            password_stored=user.username in stored,
+        )
+        for user in client.users
+    ]
+
+
+def check_logins(api_url: str, credentials: CredentialsFile) -> dict[str, str]:
+    """Log in as each stored user: ``ok``, or why not (a password changed in the UI, say)."""
+    results = {}
+    for username, user in sorted(credentials.load().items()):
+        try:
+            login(api_url, username, user.password)
+            results[username] = "ok"
+        except ArgillaError as error:
+            results[username] = str(error)
+    return results

@@ -1,0 +1,151 @@
+"""The ``bucle`` command: a thin layer over library functions that tests call directly.
+
+Errors meant for the user (``BucleError``) are printed as one line, without a traceback, and the
+command exits with status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Callable
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from annotation.credentials import CredentialsFile
+from annotation.embedded import control
+from annotation.errors import BucleError
+from annotation.users import ROLES, add_user, check_logins, list_users
+from loop.config import ProjectConfig, load_config
+from loop.project import bring_up, owner_client
+
+app = typer.Typer(help="bucle: active learning with Argilla for Spanish NLP projects.", no_args_is_help=True)
+server_app = typer.Typer(help="The embedded Argilla server.", no_args_is_help=True)
+users_app = typer.Typer(help="Argilla users of the project.", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+app.add_typer(users_app, name="users")
+
+console = Console(soft_wrap=True, highlight=False)
+errors = Console(stderr=True)
+
+
+def user_errors(command: Callable) -> Callable:
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BucleError as error:
+            errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    project: Path = typer.Option(Path("bucle.yaml"), "--project", "-p", help="The project's bucle.yaml."),
+) -> None:
+    ctx.obj = project
+
+
+def _config(ctx: typer.Context) -> ProjectConfig:
+    return load_config(ctx.obj)
+
+
+@app.command()
+@user_errors
+def up(ctx: typer.Context) -> None:
+    """Start the embedded server and create the project's users and dataset."""
+    config = _config(ctx)
+    result = bring_up(config, notice=lambda message: console.print(message, highlight=False))
+    console.print(f"Argilla UI: [bold]{result.url}[/bold]")
+    console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
+    console.print(f"Users and passwords: {result.credentials} (mode 0600)")
+    console.print("Stop the server with: bucle server stop")
+
+
+@server_app.command("start")
+@user_errors
+def server_start(ctx: typer.Context) -> None:
+    """Start the embedded Argilla server (Redis, worker, API and UI)."""
+    config = _config(ctx)
+    state = control.start(
+        config.server_layout, timeout_s=config.server.startup_timeout_s, notice=lambda m: console.print(m)
+    )
+    console.print(f"Argilla {state.version or ''} is running at {state.url}")
+    console.print(f"Credentials: {config.server_layout.credentials}")
+
+
+@server_app.command("stop")
+@user_errors
+def server_stop(ctx: typer.Context) -> None:
+    """Stop the embedded server and all its processes."""
+    stopped = control.stop(_config(ctx).server_layout)
+    console.print("Stopped." if stopped else "The server was not running.")
+
+
+@server_app.command("status")
+@user_errors
+def server_status(ctx: typer.Context) -> None:
+    """Show whether the server runs, answers, and the pid of each process."""
+    state = control.status(_config(ctx).server_layout)
+    table = Table("process", "pid")
+    for name, pid in state.pids.items():
+        table.add_row(name, str(pid) if pid else "not running")
+    console.print(table)
+    health = "answering" if state.healthy else "not answering"
+    console.print(f"{state.url}: {'running' if state.running else 'stopped'}, {health}")
+    if not state.running:
+        raise typer.Exit(3)
+
+
+@server_app.command("logs")
+@user_errors
+def server_logs(
+    ctx: typer.Context,
+    service: str = typer.Argument("server", help="supervisor, redis, worker, server, migrate or reindex"),
+    lines: int = typer.Option(50, "--lines", "-n"),
+) -> None:
+    """Print the end of one of the server's logs."""
+    typer.echo(control.log_tail(_config(ctx).server_layout, service, lines), nl=False)
+
+
+@users_app.command("add")
+@user_errors
+def users_add(
+    ctx: typer.Context,
+    username: str,
+    role: str = typer.Option("annotator", help=f"One of {', '.join(ROLES)}."),
+) -> None:
+    """Create a user with a generated password, stored in the credentials file."""
+    config = _config(ctx)
+    credentials = CredentialsFile(config.server_layout.credentials)
+    add_user(owner_client(config), credentials, username, role, workspace=config.workspace)
+    console.print(f"User {username!r} ({role}) is ready; password in {credentials.path}")
+
+
+@users_app.command("list")
+@user_errors
+def users_list(ctx: typer.Context) -> None:
+    """List the server's users, their workspaces, and whether bucle holds their password."""
+    config = _config(ctx)
+    credentials = CredentialsFile(config.server_layout.credentials)
+    table = Table("user", "role", "workspaces", "password stored")
+    for user in list_users(owner_client(config), credentials):
+        table.add_row(user.username, user.role, ", ".join(user.workspaces), "yes" if user.password_stored else "no")
+    console.print(table)
+
+
+@users_app.command("check")
+@user_errors
+def users_check(ctx: typer.Context) -> None:
+    """Log in as every stored user, to catch passwords changed outside bucle."""
+    config = _config(ctx)
+    results = check_logins(config.server_layout.url, CredentialsFile(config.server_layout.credentials))
+    for username, result in results.items():
+        console.print(f"{username}: {result}", highlight=False)
+    if any(result != "ok" for result in results.values()):
+        raise typer.Exit(1)

@@ -1,0 +1,62 @@
+"""Bringing a project up: its embedded server, its users and its Argilla dataset.
+
+``bucle up`` is a thin layer over ``bring_up``; later steps of the loop (ingestion, rounds,
+the scheduler) hang off the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import argilla as rg
+
+from annotation.client import connect
+from annotation.credentials import CredentialsFile
+from annotation.datasets import DatasetSpec, ensure_dataset
+from annotation.embedded import control
+from annotation.users import add_user
+from loop.config import ProjectConfig
+
+
+@dataclass(frozen=True)
+class ProjectUp:
+    url: str
+    credentials: Path
+    dataset: str
+    workspace: str
+    annotators: tuple[str, ...]
+
+
+def dataset_spec(config: ProjectConfig) -> DatasetSpec:
+    return DatasetSpec(
+        name=config.name,
+        workspace=config.workspace,
+        labels=config.labels,
+        guidelines=config.guidelines_text(),
+    )
+
+
+def owner_client(config: ProjectConfig) -> rg.Argilla:
+    layout = config.server_layout
+    owner = CredentialsFile(layout.credentials).owner()
+    return connect(layout.url, owner.api_key)
+
+
+def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
+    layout = config.server_layout
+    control.start(layout, timeout_s=config.server.startup_timeout_s, notice=notice)
+    client = owner_client(config)
+    credentials = CredentialsFile(layout.credentials)
+    owner = credentials.owner()
+    add_user(client, credentials, owner.username, "owner", workspace=config.workspace)
+    for annotator in config.annotators:
+        add_user(client, credentials, annotator, "annotator", workspace=config.workspace)
+    dataset = ensure_dataset(client, dataset_spec(config))
+    return ProjectUp(
+        url=layout.url,
+        credentials=layout.credentials,
+        dataset=dataset.name,
+        workspace=config.workspace,
+        annotators=tuple(config.annotators),
+    )
