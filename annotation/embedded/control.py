@@ -97,6 +97,7 @@ def _clear_stale(layout: ServerLayout, notice) -> None:
 
 def _check_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -297,7 +297,7 @@ class SqliteSearchEngine(SearchEngine):
             field_sql = "AND t.field = ?" if query.field else ""
             field_params = [query.field] if query.field else []
             matches = (
-                "SELECT t.rid AS rid, MIN(bm25(texts_fts)) AS rank FROM texts_fts "
+                "SELECT t.rid AS rid, MIN(texts_fts.rank) AS rank FROM texts_fts "
                 f"JOIN texts t ON t.tid = texts_fts.rowid WHERE texts_fts MATCH ? {field_sql} GROUP BY t.rid"
             )
             if fts.include is not None:

@@ -1,0 +1,74 @@
+"""Shared fixtures: one real embedded Argilla server for the whole test session.
+
+The server runs from a throw-away project folder (its own bucle.yaml, state folder and free
+port), exactly as ``bucle up`` runs it for a user; tests drive it through the real ``argilla``
+SDK and HTTP.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from annotation.client import connect
+from annotation.credentials import CredentialsFile
+from annotation.embedded import control
+from loop.config import ProjectConfig, load_config
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def write_project(folder: Path, port: int, **overrides) -> Path:
+    """A minimal project like the example's, in ``folder``; returns its bucle.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "name": "pruebas",
+        "ods": [16],
+        "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
+        "guidelines": "# Guía\n\nElige la etiqueta correcta.",
+        "annotators": ["anotadora-1", "anotador-2"],
+        "server": {"port": port},
+        **overrides,
+    }
+    path = folder / "bucle.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> ProjectConfig:
+    return load_config(write_project(tmp_path_factory.mktemp("project"), free_port()))
+
+
+@pytest.fixture(scope="session")
+def server(project: ProjectConfig):
+    """The running embedded server's layout; stopped when the session ends."""
+    layout = project.server_layout
+    control.start(layout, timeout_s=project.server.startup_timeout_s)
+    yield layout
+    control.stop(layout)
+
+
+@pytest.fixture(scope="session")
+def credentials(server) -> CredentialsFile:
+    return CredentialsFile(server.credentials)
+
+
+@pytest.fixture(scope="session")
+def owner(server, credentials):
+    return connect(server.url, credentials.owner().api_key)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
