@@ -1,0 +1,58 @@
+"""bucle.yaml: the example loads, and each mistake names the file and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from loop.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas" / "bucle.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bucle.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_project_loads():
+    config = load_config(EXAMPLE)
+    assert config.name == "noticias-falsas"
+    assert config.ods == [16]
+    assert set(config.labels) == {"falsa", "verdadera"}
+    assert "Guía de anotación" in config.guidelines_text()
+    assert config.server.host == "127.0.0.1"
+    assert config.state_dir == EXAMPLE.parent / ".bucle"
+    assert config.workspace == "noticias-falsas"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("name: x\nlabels: {a: A}\nguidelines: g\n", ["labels", "at least two labels"]),
+        ("name: Mi Proyecto\nlabels: {a: A, b: B}\nguidelines: g\n", ["name", "lowercase"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nods: [18]\n", ["ods", "1 to 17"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nlabelz: 1\n", ["labelz", "unknown key"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {port: 70000}\n", ["server.port"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {host: localhost}\n", ["server.host"]),
+        ("labels: {a: A, b: B}\nguidelines: g\n", ["name", "Field required"]),
+        ("name: x\nlabels: [a, b\n", ["not valid YAML", "line"]),
+        ("- just\n- a list\n", ["expected a mapping"]),
+    ],
+)
+def test_mistakes_name_the_file_and_the_key(tmp_path, text, fragments):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(str(path))
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_file_and_missing_guidelines(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.yaml")
+    config = load_config(write(tmp_path, "name: x\nlabels: {a: A, b: B}\nguidelines: guia.md\n"))
+    with pytest.raises(ConfigError, match="guidelines: cannot read"):
+        config.guidelines_text()
