@@ -28,17 +28,19 @@ def _unreachable(api_url: str) -> ArgillaError:
 def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_s: float = 0.5) -> T:
     """Run ``call``, retrying with exponential backoff while the server is unreachable or
     answers 502/503/504; any other error is raised at once."""
-    for attempt in range(attempts):
+    for attempt in range(attempts - 1):
         try:
             return call()
         except httpx.TransportError:
-            if attempt == attempts - 1:
-                raise _unreachable(api_url) from None
+            pass
         except ArgillaAPIError as error:
-            if error.status_code not in RETRYABLE_STATUS or attempt == attempts - 1:
+            if error.status_code not in RETRYABLE_STATUS:
                 raise
         time.sleep(first_wait_s * 2**attempt)
-    raise AssertionError("unreachable")
+    try:
+        return call()
+    except httpx.TransportError:
+        raise _unreachable(api_url) from None
 
 
 def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4) -> rg.Argilla:

@@ -20,6 +20,7 @@ import urllib.request
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
 from annotation.embedded import index_health, pidfiles
@@ -142,10 +143,10 @@ def _failure_log(layout: ServerLayout) -> Path:
     return layout.log(SUPERVISOR)
 
 
-def _wait_until_healthy(layout: ServerLayout, supervisor: subprocess.Popen, timeout_s: float) -> None:
+def _wait_until_healthy(layout: ServerLayout, timeout_s: float, alive: Callable[[], bool]) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if supervisor.poll() is not None:
+        if not alive():
             raise ServerError("The Argilla server failed to start", log=_failure_log(layout))
         if is_healthy(layout):
             return
@@ -184,12 +185,11 @@ def _ensure_owner(layout: ServerLayout) -> UserCredentials:
 def start(layout: ServerLayout, timeout_s: float = 180.0, notice=print) -> ServerStatus:
     """Start the server if it is not running, wait until it answers, make sure the owner exists."""
     layout.make_dirs()
-    current = status(layout)
-    if current.running:
-        if not current.healthy:
-            raise ServerError(f"The server at {layout.url} is running but not answering", log=layout.log("server"))
+    if _supervisor_pid(layout) is not None:
+        # it may be starting, or restarting one of its processes
+        _wait_until_healthy(layout, timeout_s, alive=lambda: _supervisor_pid(layout) is not None)
         _ensure_owner(layout)
-        return current
+        return status(layout)
     _clear_stale(layout, notice)
     _check_state(layout)
     _check_port(layout.host, layout.port)
@@ -204,7 +204,7 @@ def start(layout: ServerLayout, timeout_s: float = 180.0, notice=print) -> Serve
             cwd=layout.root,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         )  # fmt: skip
-    _wait_until_healthy(layout, supervisor, timeout_s)
+    _wait_until_healthy(layout, timeout_s, alive=lambda: supervisor.poll() is None)
     _ensure_owner(layout)
     return status(layout)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from annotation.client import connect, login
 from annotation.errors import ArgillaError
 from annotation.users import add_user, check_logins, list_users
+from loop.config import load_config
 from tests.conftest import free_port, write_project
 from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
 
@@ -64,7 +67,7 @@ def test_wrong_password_and_rejected_key_are_clear_errors(server, credentials):
     assert set(check_logins(server.url, credentials).values()) == {"ok"}
 
 
-def test_unreachable_server_is_a_clear_error(tmp_path):
+def test_unreachable_server_is_a_clear_error(tmp_path, credentials):
     port = free_port()
     with pytest.raises(ArgillaError, match=f"Cannot reach Argilla at http://localhost:{port}"):
         connect(f"http://localhost:{port}", "any-key", attempts=2)
@@ -74,6 +77,10 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     result = bucle(project, "server", "status")
     assert result.returncode == 3 and "stopped" in result.stdout
     assert_one_line_error(bucle(project, "users", "list"), "No owner")
+    stopped = load_config(project).server_layout
+    stopped.make_dirs()
+    shutil.copy(credentials.path, stopped.credentials)
+    assert_one_line_error(bucle(project, "users", "list"), f"Cannot reach Argilla at http://localhost:{port}")
 
 
 def test_cli_users_and_server_commands(server, project, credentials):
