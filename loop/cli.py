@@ -64,7 +64,7 @@ def up(ctx: typer.Context) -> None:
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
-    console.print("Stop the server with: bucle server stop")
+    console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
 
 
 @server_app.command("start")
