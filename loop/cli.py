@@ -12,6 +12,7 @@ from typing import Callable
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from annotation.credentials import CredentialsFile
@@ -19,7 +20,9 @@ from annotation.embedded import control
 from annotation.errors import BucleError
 from annotation.users import ROLES, add_user, check_logins, list_users
 from loop.config import ProjectConfig, load_config
+from loop.ingest.pipeline import ingest as run_ingest
 from loop.project import bring_up, owner_client
+from loop.starter import write_starter
 
 app = typer.Typer(help="bucle: active learning with Argilla for Spanish NLP projects.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Argilla server.", no_args_is_help=True)
@@ -65,6 +68,40 @@ def up(ctx: typer.Context) -> None:
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
     console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
+
+
+@app.command()
+@user_errors
+def init(path: Path = typer.Argument(Path("bucle.yaml"), help="Where to write the starter config.")) -> None:
+    """Write a commented starter bucle.yaml (Spanish and English)."""
+    written = write_starter(path)
+    console.print(f"Wrote {written}; edit it, then run: bucle --project {written} ingest")
+
+
+@app.command()
+@user_errors
+def ingest(ctx: typer.Context) -> None:
+    """Read, clean and check the project's data into the pool; quarantine what is wrong."""
+    config = _config(ctx)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+        task = bar.add_task("reading…")
+        report = run_ingest(config, progress=lambda name, rows: bar.update(task, description=f"{name}: {rows:,} rows"))
+    table = Table("source", "role", "format", "encoding", "rows", "added", "already there", "quarantined")
+    for source in report.sources:
+        table.add_row(source.path, source.role, source.format, source.encoding or "-", f"{source.rows:,}",
+                      f"{source.added:,}", f"{source.already_in_pool:,}", f"{sum(source.quarantined.values()):,}")  # fmt: skip
+    console.print(table)
+    if report.quarantined:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(report.quarantined.items()))
+        console.print(f"Quarantined by reason: {reasons} (see {config.state_dir / 'quarantine.jsonl'})")
+    if report.pii_masked:
+        console.print("Personal data masked: " + ", ".join(f"{k}: {v}" for k, v in sorted(report.pii_masked.items())))
+    for note in report.notes:
+        console.print(f"Note: {note}")
+    console.print(
+        f"Pool: {report.pool_size:,} records ({report.seed_size} labelled seed), frozen test set: "
+        f"{report.test_size:,} records, in {report.seconds:.1f} s"
+    )
 
 
 @server_app.command("start")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -41,14 +42,102 @@ class ServerConfig(Strict):
         return host
 
 
+class SourceConfig(Strict):
+    path: Path  # relative to bucle.yaml
+    role: Literal["pool", "test"] = "pool"
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "txt", "datasets"] = "auto"
+
+
+class DataConfig(Strict):
+    """Where the texts come from, which columns mean what, and how they are cleaned and split."""
+
+    sources: list[SourceConfig] = Field(default_factory=list)
+    text: list[str] = Field(default_factory=lambda: ["text"])  # joined with a blank line
+    id: str | None = None  # None: ids derived from the normalised text
+    label: str | None = None  # the column of gold labels, if any
+    metadata: list[str] = Field(default_factory=list)  # slices for bias evaluation and filters
+    gold: Literal["seed", "labels", "ignore"] = "seed"
+    seed_size: int = Field(16, ge=0)
+    test_size: float = Field(0.2, gt=0)  # a fraction (< 1) or a count, when no source is a test source
+    split_seed: int = 13
+    min_chars: int = Field(20, ge=1)
+    max_chars: int = Field(20_000, ge=1)
+    language: str = "es"
+    language_confidence: float = Field(0.8, gt=0, le=1)
+    near_duplicate_jaccard: float = Field(0.8, ge=0, le=1)  # 0 turns the check off
+    mask_pii: bool = True
+
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, columns: list[str]) -> list[str]:
+        if not columns:
+            raise ValueError("name at least one text column")
+        return columns
+
+    @model_validator(mode="after")
+    def _lengths(self) -> "DataConfig":
+        if self.max_chars <= self.min_chars:
+            raise ValueError("max_chars must be larger than min_chars")
+        return self
+
+
+class AnnotationConfig(Strict):
+    annotators: list[str] = Field(default_factory=lambda: ["anotador-1"])
+    overlap: int = Field(1, ge=1)  # annotators per record
+
+    @field_validator("annotators")
+    @classmethod
+    def _annotators(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not SLUG.match(name):
+                raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_'")
+        return names
+
+    @model_validator(mode="after")
+    def _enough_annotators(self) -> "AnnotationConfig":
+        if self.overlap > len(self.annotators):
+            raise ValueError(f"overlap {self.overlap} needs at least {self.overlap} annotators")
+        return self
+
+
+class ScheduleConfig(Strict):
+    every_minutes: float = Field(15, gt=0)
+    min_new_labels: int = Field(16, ge=1)
+
+
+class LoopConfig(Strict):
+    strategy: str = "hybrid"
+    batch_size: int = Field(16, ge=1, le=500)
+    label_budget: int = Field(1000, ge=1)
+    schedule: ScheduleConfig = ScheduleConfig()
+
+
+class ModelConfig(Strict):
+    body: str | None = None  # a Hub name or local path; None: the offline all-MiniLM-L6-v2
+    max_seq_length: int = Field(256, ge=16, le=8192)
+
+
+class PublishConfig(Strict):
+    target: Literal["local", "hub"] = "local"
+    model_repo: str = ""
+    dataset_repo: str = ""
+    private: bool = True
+
+
 class ProjectConfig(Strict):
     name: str
     title: str = ""
     ods: list[int] = Field(default_factory=list)
     workspace: str = ""
+    task: Literal["single-label", "multi-label"] = "single-label"
     labels: dict[str, str]
     guidelines: str
-    annotators: list[str] = Field(default_factory=lambda: ["anotador-1"])
+    license: str = "cc-by-4.0"
+    data: DataConfig = DataConfig()
+    annotation: AnnotationConfig = AnnotationConfig()
+    loop: LoopConfig = LoopConfig()
+    model: ModelConfig = ModelConfig()
+    publish: PublishConfig = PublishConfig()
     server: ServerConfig = ServerConfig()
     root: Path = Path(".")  # the folder of bucle.yaml, set by load_config
 
@@ -73,14 +162,6 @@ class ProjectConfig(Strict):
             raise ValueError("give at least two labels")
         return labels
 
-    @field_validator("annotators")
-    @classmethod
-    def _annotators(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if not SLUG.match(name):
-                raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_'")
-        return names
-
     @model_validator(mode="after")
     def _default_workspace(self) -> "ProjectConfig":
         if not self.workspace:
@@ -90,6 +171,9 @@ class ProjectConfig(Strict):
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_FOLDER
+
+    def source_path(self, source: SourceConfig) -> Path:
+        return source.path if source.path.is_absolute() else self.root / source.path
 
     @property
     def server_layout(self) -> ServerLayout:

@@ -34,6 +34,9 @@ def dataset_spec(config: ProjectConfig) -> DatasetSpec:
         workspace=config.workspace,
         labels=config.labels,
         guidelines=config.guidelines_text(),
+        multi_label=config.task == "multi-label",
+        metadata_terms=tuple(config.data.metadata),
+        min_submitted=config.annotation.overlap,
     )
 
 
@@ -50,7 +53,7 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     credentials = CredentialsFile(layout.credentials)
     owner = credentials.owner()
     add_user(client, credentials, owner.username, "owner", workspace=config.workspace)
-    for annotator in config.annotators:
+    for annotator in config.annotation.annotators:
         add_user(client, credentials, annotator, "annotator", workspace=config.workspace)
     dataset = ensure_dataset(client, dataset_spec(config))
     return ProjectUp(
@@ -58,5 +61,5 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
         credentials=layout.credentials,
         dataset=dataset.name,
         workspace=config.workspace,
-        annotators=tuple(config.annotators),
+        annotators=tuple(config.annotation.annotators),
     )

@@ -35,7 +35,7 @@ def write_project(folder: Path, port: int, **overrides) -> Path:
         "ods": [16],
         "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
         "guidelines": "# Guía\n\nElige la etiqueta correcta.",
-        "annotators": ["anotadora-1", "anotador-2"],
+        "annotation": {"annotators": ["anotadora-1", "anotador-2"]},
         "server": {"port": port},
         **overrides,
     }

@@ -1,0 +1,287 @@
+"""``bucle ingest``: read every source of the config, clean and check each row, keep the good
+ones in the pool, quarantine the rest with their reason, then fix the splits and the seed.
+
+Rows are written in batches, each in one transaction, so an interrupted ingest keeps whole
+batches and a rerun picks up where it stopped (ids already in the pool are skipped). Sources
+whose role is ``test`` are read first, so that when a test text and a pool text are near
+duplicates, the test one stays and the pool one is quarantined: no near-duplicate ever sits on
+both sides of the split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from loop.config import ProjectConfig, SourceConfig
+from loop.ingest import pii
+from loop.ingest.language import LanguageCheck
+from loop.ingest.near_duplicates import NearDuplicateIndex, signature
+from loop.ingest.readers import BadRow, SourceRow, open_source, require_columns
+from loop.ingest.text_cleaning import clean_text
+from loop.pool import Pool, PoolRecord, Rejection
+from loop.splits import split_size, stratified_sample
+
+BATCH = 1000
+SNIPPET = 200
+Progress = Callable[[str, int], None]  # (source name, rows read so far)
+
+
+@dataclass
+class SourceReport:
+    path: str
+    role: str
+    format: str
+    encoding: str | None
+    rows: int = 0
+    added: int = 0
+    already_in_pool: int = 0
+    quarantined: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class IngestReport:
+    sources: list[SourceReport]
+    pii_masked: Counter
+    pool_size: int
+    test_size: int
+    seed_size: int
+    notes: list[str]
+    seconds: float
+
+    @property
+    def quarantined(self) -> Counter:
+        total: Counter = Counter()
+        for source in self.sources:
+            total.update(source.quarantined)
+        return total
+
+    def to_json(self) -> dict:
+        return {
+            "sources": [
+                {**{k: v for k, v in vars(s).items() if k != "quarantined"}, "quarantined": dict(s.quarantined)}
+                for s in self.sources
+            ],
+            "quarantined": dict(self.quarantined),
+            "pii_masked": dict(self.pii_masked),
+            "pool_size": self.pool_size,
+            "test_size": self.test_size,
+            "seed_size": self.seed_size,
+            "notes": self.notes,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def pool_path(config: ProjectConfig) -> Path:
+    return config.state_dir / "pool.sqlite"
+
+
+def _label_value(raw: Any, multi_label: bool) -> Any:
+    """The gold label of a row, None when it has none; lists for multi-label tasks."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    if multi_label:
+        values = raw if isinstance(raw, list) else [v for v in str(raw).replace(";", ",").split(",")]
+        values = sorted({str(v).strip() for v in values if str(v).strip()})
+        return values or None
+    value = str(raw).strip()
+    return value or None
+
+
+class _RowChecker:
+    """Turns one source row into a pool record or a rejection."""
+
+    def __init__(self, config: ProjectConfig, pool: Pool, index: NearDuplicateIndex) -> None:
+        self.data = config.data
+        self.labels = set(config.labels)
+        self.multi_label = config.task == "multi-label"
+        self.pool = pool
+        self.index = index
+        self.language = LanguageCheck(self.data.language, self.data.language_confidence)
+        self.batch_hashes: dict[str, str] = {}  # id -> content hash, for rows not yet written
+        self.batch_ids: dict[str, str] = {}  # content hash -> id
+        self.pii: Counter = Counter()
+
+    def forget_batch(self) -> None:
+        self.batch_hashes.clear()
+        self.batch_ids.clear()
+
+    def check(self, source: str, role: str, row: SourceRow) -> "_Kept | Rejection | None":
+        """None: the row is already in the pool (a re-ingest)."""
+        data = self.data
+        parts = [row.values.get(column) for column in data.text]
+        raw = "\n\n".join(str(p) for p in parts if p is not None and str(p).strip())
+        snippet = raw[:SNIPPET]
+        reject = lambda reason, detail, record_id=None: Rejection(  # noqa: E731
+            source, row.line, reason, detail, snippet, record_id
+        )
+        text = clean_text(raw)
+        if not text:
+            return reject("empty", "no text after cleaning")
+        given_id = row.values.get(data.id) if data.id else None
+        content_hash = hashlib.sha1(text.encode()).hexdigest()
+        record_id = str(given_id).strip() if given_id not in (None, "") else f"t-{content_hash[:16]}"
+
+        known = self.pool.lookup(record_id) or (
+            (self.batch_hashes[record_id], source) if record_id in self.batch_hashes else None
+        )
+        if known is not None:
+            if known[0] == content_hash:
+                return None
+            return reject("id_conflict", f"id {record_id!r} already holds a different text (from {known[1]})", record_id)
+        if len(text) < data.min_chars:
+            return reject("too_short", f"{len(text)} characters, fewer than {data.min_chars}")
+        if len(text) > data.max_chars:
+            return reject("too_long", f"{len(text)} characters, more than {data.max_chars}")
+        foreign = self.language.foreign(text)
+        if foreign is not None:
+            return reject("not_spanish" if data.language == "es" else "wrong_language",
+                          f"detected {foreign[0]} (p={foreign[1]:.2f})")  # fmt: skip
+        duplicate_of = self.batch_ids.get(content_hash) or self.pool.id_for_content(content_hash)
+        if duplicate_of is not None:
+            return reject("duplicate", f"same text as {duplicate_of}", record_id)
+        gold = _label_value(row.values.get(data.label), self.multi_label) if data.label else None
+        unknown = [g for g in (gold if isinstance(gold, list) else [gold]) if g is not None and g not in self.labels]
+        if unknown:
+            return reject("unknown_label", f"label {', '.join(map(repr, unknown))} is not one of {sorted(self.labels)}")
+        sig = None
+        if data.near_duplicate_jaccard > 0:
+            sig = signature(text)
+            match = self.index.match(sig)
+            if match is not None:
+                return reject("near_duplicate", f"Jaccard {match[1]:.2f} with {match[0]}", record_id)
+            self.index.add(record_id, sig)
+        if data.mask_pii:
+            text, counts = pii.mask(text)
+            self.pii.update(counts)
+        metadata = {column: _metadata_value(row.values.get(column)) for column in data.metadata}
+        self.batch_hashes[record_id] = content_hash
+        self.batch_ids[content_hash] = record_id
+        record = PoolRecord(record_id, text, metadata, gold, role, None, None, source, row.line)
+        return _Kept(record, content_hash, sig)
+
+
+def _metadata_value(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    return str(value).strip() or None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    record: PoolRecord
+    content_hash: str
+    signature: Any
+
+
+def _ingest_source(
+    config: ProjectConfig, source: SourceConfig, pool: Pool, checker: _RowChecker, progress: Progress | None
+) -> SourceReport:
+    path = config.source_path(source)
+    opened = open_source(path, source.format)
+    needed = [*config.data.text, *filter(None, [config.data.id, config.data.label]), *config.data.metadata]
+    require_columns(opened, [c for c in needed if opened.format != "txt" or c not in {"id", "file", "text"}])
+    name = str(source.path)
+    report = SourceReport(name, source.role, opened.format, opened.encoding)
+    kept: list[_Kept] = []
+    rejected: list[Rejection] = []
+
+    def flush() -> None:
+        pool.add(((k.record, k.content_hash, k.signature) for k in kept), rejected)
+        kept.clear()
+        rejected.clear()
+        checker.forget_batch()
+
+    for row in opened.rows:
+        report.rows += 1
+        if isinstance(row, BadRow):
+            where = f"line {row.line}" + (f", column {row.column}" if row.column else "")
+            outcome: Any = Rejection(name, row.line, "malformed", f"{where}: {row.problem}", row.raw)
+        else:
+            outcome = checker.check(name, source.role, row)
+        if outcome is None:
+            report.already_in_pool += 1
+        elif isinstance(outcome, Rejection):
+            report.quarantined[outcome.reason] += 1
+            rejected.append(outcome)
+        else:
+            report.added += 1
+            kept.append(outcome)
+        if len(kept) + len(rejected) >= BATCH:
+            flush()
+        if progress is not None and report.rows % 250 == 0:
+            progress(name, report.rows)
+    flush()
+    if progress is not None:
+        progress(name, report.rows)
+    return report
+
+
+def _fix_splits(config: ProjectConfig, pool: Pool, has_test_source: bool, notes: list[str]) -> None:
+    """Carve the frozen test set once (when no source is a test set) and pick the seed once."""
+    data = config.data
+    if not has_test_source and pool.count("test") == 0:
+        gold = {r.id: json.dumps(r.gold) for r in pool.records(split="pool") if r.gold is not None}
+        if gold:
+            size = split_size(len(gold), data.test_size)
+            pool.set_split(stratified_sample(gold, size, data.split_seed), "test")
+            notes.append(f"carved a stratified test set of {size} records from the gold labels")
+        else:
+            notes.append("no gold labels: the test set will be taken from the first annotated records")
+    pool_records = pool.records(split="pool")
+    if data.gold == "labels":
+        pool.set_labels({r.id: r.gold for r in pool_records if r.gold is not None and r.label is None}, "gold")
+    elif data.gold == "seed" and data.seed_size and not pool.has_labels_from("seed"):
+        gold = {r.id: json.dumps(r.gold) for r in pool_records if r.gold is not None}
+        seed = stratified_sample(gold, data.seed_size, data.split_seed)
+        by_id = {r.id: r.gold for r in pool_records}
+        pool.set_labels({record_id: by_id[record_id] for record_id in seed}, "seed")
+        if seed:
+            notes.append(f"labelled seed of {len(seed)} records taken from the gold labels")
+
+
+def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestReport:
+    """Ingest every source of ``config`` into the project's pool; returns the report (also
+    written to ``.bucle/reports/ingest-latest.json`` with the quarantine as JSON Lines)."""
+    started = time.perf_counter()
+    if not config.data.sources:
+        from loop.config import ConfigError
+
+        raise ConfigError(f"{config.root / 'bucle.yaml'}: data.sources: list at least one file to ingest")
+    with Pool(pool_path(config)) as pool:
+        index = NearDuplicateIndex(config.data.near_duplicate_jaccard)
+        for record_id, sig in pool.signatures():
+            index.add(record_id, sig)
+        checker = _RowChecker(config, pool, index)
+        ordered = sorted(config.data.sources, key=lambda s: s.role != "test")
+        reports = [_ingest_source(config, source, pool, checker, progress) for source in ordered]
+        notes: list[str] = []
+        _fix_splits(config, pool, any(s.role == "test" for s in ordered), notes)
+        report = IngestReport(
+            sources=reports,
+            pii_masked=checker.pii,
+            pool_size=pool.count("pool"),
+            test_size=pool.count("test"),
+            seed_size=len([r for r in pool.records(split="pool", labelled=True) if r.label_source == "seed"]),
+            notes=notes,
+            seconds=time.perf_counter() - started,
+        )
+        _write_report(config, pool, report)
+    return report
+
+
+def _write_report(config: ProjectConfig, pool: Pool, report: IngestReport) -> None:
+    folder = config.state_dir / "reports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    (folder / f"ingest-{stamp}.json").write_text(text, encoding="utf-8")
+    (folder / "ingest-latest.json").write_text(text, encoding="utf-8")
+    with open(config.state_dir / "quarantine.jsonl", "w", encoding="utf-8") as handle:
+        for rejection in pool.quarantine():
+            handle.write(json.dumps(vars(rejection), ensure_ascii=False) + "\n")

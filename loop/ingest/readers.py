@@ -1,0 +1,244 @@
+"""Reading rows from CSV, TSV, JSON Lines, JSON, Parquet, a folder of .txt files, or anything
+``datasets`` loads from a local path.
+
+A row that cannot be read (bad quoting, a broken JSON line, a wrong number of fields) comes out
+as a ``BadRow`` with its line and column, and reading goes on; only a file that cannot be read at
+all (missing, binary, not Parquet, a column the config names but the file lacks) raises
+``FileFormatError``, before any of its rows is taken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from annotation.errors import BucleError
+from loop.ingest.text_cleaning import decode
+
+SNIPPET = 200
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
+
+
+class FileFormatError(BucleError):
+    """A whole file cannot be read; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    line: int  # where the row starts (1-based); the row number for Parquet and datasets
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    column: int | None
+    problem: str
+    raw: str
+
+
+Row = Union[SourceRow, BadRow]
+
+
+@dataclass
+class OpenedSource:
+    path: Path
+    format: str
+    columns: list[str]
+    rows: Iterator[Row]
+    encoding: str | None = None
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        markers = ("dataset_info.json", "dataset_dict.json", "state.json")
+        if any((path / marker).exists() for marker in markers) or not any(path.glob("*.txt")):
+            return "datasets"
+        return "txt"
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileFormatError(
+            f"{path}: unknown file type {path.suffix!r}; use .csv, .tsv, .jsonl, .json, .parquet, "
+            "a folder of .txt files, or set `format:` for the source in bucle.yaml"
+        )
+    return fmt
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    head = data[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        offset = head.index(b"\x00")
+        raise FileFormatError(f"{path}: looks like a binary file (NUL byte at offset {offset}), not text")
+    return decode(data)
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[list[str], Iterator[Row]]:
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], iter(())
+    except csv.Error as error:
+        raise FileFormatError(f"line 1: unreadable header ({error})") from None
+    header = [name.strip() for name in header]
+
+    def rows() -> Iterator[Row]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield BadRow(start, None, f"unreadable CSV row: {error}", "")
+                start = reader.line_num + 1
+                continue
+            if fields and len(fields) != len(header):
+                raw = delimiter.join(fields)[:SNIPPET]
+                yield BadRow(start, None, f"expected {len(header)} fields, found {len(fields)}", raw)
+            elif fields:
+                yield SourceRow(start, dict(zip(header, fields)))
+            start = reader.line_num + 1
+
+    return header, rows()
+
+
+def _jsonl_rows(text: str) -> tuple[list[str], Iterator[Row]]:
+    lines = text.splitlines()
+    columns: list[str] = []
+    for line in lines:
+        try:
+            first = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(first, dict):
+            columns = list(first)
+            break
+
+    def rows() -> Iterator[Row]:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield BadRow(number, error.colno, f"broken JSON: {error.msg}", line[:SNIPPET])
+                continue
+            if not isinstance(value, dict):
+                yield BadRow(number, 1, f"expected a JSON object, found {type(value).__name__}", line[:SNIPPET])
+                continue
+            yield SourceRow(number, value)
+
+    return columns, rows()
+
+
+def _json_rows(text: str) -> tuple[list[str], Iterator[Row]]:
+    if text.lstrip().startswith("{"):
+        return _jsonl_rows(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FileFormatError(f"line {error.lineno}, column {error.colno}: broken JSON ({error.msg})") from None
+    if not isinstance(data, list):
+        raise FileFormatError("expected a JSON array of objects, or JSON Lines")
+    columns = list(next((item for item in data if isinstance(item, dict)), {}))
+    rows = (
+        SourceRow(index, item) if isinstance(item, dict) else BadRow(index, None, "not a JSON object", str(item)[:SNIPPET])
+        for index, item in enumerate(data, start=1)
+    )
+    return columns, rows
+
+
+def _parquet(path: Path) -> tuple[list[str], Iterator[Row]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises several unrelated types for a bad file
+        raise FileFormatError(f"{path}: not a readable Parquet file ({error})") from None
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        for batch in parquet.iter_batches(batch_size=4096):
+            for values in batch.to_pylist():
+                number += 1
+                yield SourceRow(number, values)
+
+    return parquet.schema_arrow.names, rows()
+
+
+def _txt_folder(path: Path) -> tuple[list[str], Iterator[Row]]:
+    def rows() -> Iterator[Row]:
+        for number, file in enumerate(sorted(path.glob("*.txt")), start=1):
+            try:
+                text, _ = _read_text(file)
+            except FileFormatError as error:
+                yield BadRow(number, None, str(error), file.name)
+                continue
+            yield SourceRow(number, {"id": file.stem, "file": file.name, "text": text})
+
+    return ["id", "file", "text"], rows()
+
+
+def _datasets(path: Path) -> tuple[list[str], Iterator[Row]]:
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError):
+        try:
+            loaded = datasets.load_dataset(str(path))
+        except Exception as error:  # datasets raises many types for a folder it cannot read
+            raise FileFormatError(f"{path}: `datasets` cannot load it ({error.__class__.__name__}: {error})") from None
+    parts = list(loaded.values()) if isinstance(loaded, datasets.DatasetDict) else [loaded]
+    columns = parts[0].column_names if parts else []
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        for part in parts:
+            for values in part:
+                number += 1
+                yield SourceRow(number, values)
+
+    return columns, rows()
+
+
+def open_source(path: Path, fmt: str = "auto") -> OpenedSource:
+    if not path.exists():
+        raise FileFormatError(f"{path}: no such file or folder")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    encoding = None
+    try:
+        if fmt in {"csv", "tsv", "jsonl", "json"}:
+            text, encoding = _read_text(path)
+            if fmt == "jsonl":
+                columns, rows = _jsonl_rows(text)
+            elif fmt == "json":
+                columns, rows = _json_rows(text)
+            else:
+                columns, rows = _csv_rows(text, "," if fmt == "csv" else "\t")
+        elif fmt == "parquet":
+            columns, rows = _parquet(path)
+        elif fmt == "txt":
+            columns, rows = _txt_folder(path)
+        else:
+            columns, rows = _datasets(path)
+    except FileFormatError as error:
+        message = str(error)
+        raise FileFormatError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    return OpenedSource(path=path, format=fmt, columns=columns, rows=rows, encoding=encoding)
+
+
+def require_columns(source: OpenedSource, needed: list[str]) -> None:
+    missing = [name for name in needed if name not in source.columns]
+    if missing:
+        raise FileFormatError(
+            f"{source.path}: no column {', '.join(repr(m) for m in missing)} "
+            f"(the file has: {', '.join(source.columns) or 'no columns'}); fix `data:` in bucle.yaml"
+        )

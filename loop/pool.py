@@ -1,0 +1,175 @@
+"""The pool: every kept record of a project, its split and its labels, in one SQLite file.
+
+``.bucle/pool.sqlite`` is the project's memory of its data. A record's id is stable (the data's
+own id, or a hash of its cleaned text), so ingesting a file again adds nothing and a grown file
+adds only its new rows. Rejected rows live in the ``quarantine`` table with the reason and the
+source line; nothing is dropped silently. The frozen test set is the records whose ``split`` is
+``test``; it is carved once and never offered for training or selection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL UNIQUE,
+    metadata TEXT NOT NULL,          -- JSON object
+    gold TEXT,                       -- JSON: the data's own label(s), if any
+    split TEXT NOT NULL DEFAULT 'pool' CHECK (split IN ('pool', 'test')),
+    label TEXT,                      -- JSON: the label used for training (seed, gold or annotators)
+    label_source TEXT,               -- seed | gold | annotators
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    signature BLOB,                  -- MinHash, for near-duplicates
+    ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS records_by_split ON records (split);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    record_id TEXT,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (source, line, reason)
+);
+"""
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    gold: Any
+    split: str
+    label: Any
+    label_source: str | None
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Rejection:
+    source: str
+    line: int
+    reason: str
+    detail: str
+    raw: str
+    record_id: str | None = None
+
+
+def _loads(value: str | None) -> Any:
+    return json.loads(value) if value is not None else None
+
+
+def _dumps(value: Any) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value is not None else None
+
+
+class Pool:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def add(self, records: Iterable[tuple[PoolRecord, str, np.ndarray | None]], rejections: Iterable[Rejection]) -> None:
+        """Store one batch of kept records (with content hash and signature) and rejections,
+        atomically: a crash mid-ingest leaves whole batches only."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO records (id, text, content_hash, metadata, gold, split, label, label_source, "
+                "source, line, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.id, r.text, content_hash, json.dumps(r.metadata, ensure_ascii=False), _dumps(r.gold), r.split,
+                     _dumps(r.label), r.label_source, r.source, r.line,
+                     signature.tobytes() if signature is not None else None)
+                    for r, content_hash, signature in records
+                ],
+            )  # fmt: skip
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO quarantine (source, line, reason, detail, raw, record_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [(q.source, q.line, q.reason, q.detail, q.raw, q.record_id) for q in rejections],
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def set_split(self, ids: Iterable[str], split: str) -> None:
+        self.conn.executemany("UPDATE records SET split = ? WHERE id = ?", [(split, i) for i in ids])
+
+    def set_labels(self, labels: dict[str, Any], source: str) -> None:
+        self.conn.executemany(
+            "UPDATE records SET label = ?, label_source = ? WHERE id = ?",
+            [(_dumps(label), source, record_id) for record_id, label in labels.items()],
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def lookup(self, record_id: str) -> tuple[str, str] | None:
+        """The content hash and source of ``record_id``, if it is in the pool."""
+        row = self.conn.execute("SELECT content_hash, source FROM records WHERE id = ?", (record_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def id_for_content(self, content_hash: str) -> str | None:
+        row = self.conn.execute("SELECT id FROM records WHERE content_hash = ?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def signatures(self) -> Iterator[tuple[str, np.ndarray]]:
+        for record_id, blob in self.conn.execute("SELECT id, signature FROM records WHERE signature IS NOT NULL"):
+            yield record_id, np.frombuffer(blob, dtype=np.uint32)
+
+    def records(self, split: str | None = None, labelled: bool | None = None) -> list[PoolRecord]:
+        sql = "SELECT id, text, metadata, gold, split, label, label_source, source, line FROM records WHERE 1"
+        params: list[Any] = []
+        if split is not None:
+            sql += " AND split = ?"
+            params.append(split)
+        if labelled is not None:
+            sql += " AND label IS NOT NULL" if labelled else " AND label IS NULL"
+        rows = self.conn.execute(sql + " ORDER BY rowid", params).fetchall()
+        return [
+            PoolRecord(r[0], r[1], json.loads(r[2]), _loads(r[3]), r[4], _loads(r[5]), r[6], r[7], r[8]) for r in rows
+        ]
+
+    def count(self, split: str | None = None) -> int:
+        if split is None:
+            return self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM records WHERE split = ?", (split,)).fetchone()[0]
+
+    def has_labels_from(self, source: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM records WHERE label_source = ? LIMIT 1", (source,)).fetchone() is not None
+
+    def quarantine(self) -> list[Rejection]:
+        rows = self.conn.execute(
+            "SELECT source, line, reason, detail, raw, record_id FROM quarantine ORDER BY source, line, reason"
+        ).fetchall()
+        return [Rejection(*row) for row in rows]
+
+    def quarantine_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY reason"))
