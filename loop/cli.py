@@ -21,6 +21,7 @@ from annotation.errors import BucleError
 from annotation.users import ROLES, add_user, check_logins, list_users
 from loop.config import ProjectConfig, load_config
 from loop.ingest.pipeline import ingest as run_ingest
+from loop.labelled import export_labelled
 from loop.project import bring_up, owner_client
 from loop.starter import write_starter
 
@@ -64,6 +65,12 @@ def up(ctx: typer.Context) -> None:
     """Start the embedded server and create the project's users and dataset."""
     config = _config(ctx)
     result = bring_up(config, notice=lambda message: console.print(message, highlight=False))
+    if result.ingest is not None:
+        report = result.ingest
+        console.print(
+            f"Pool: {report.pool_size:,} records ({report.seed_size} labelled seed), frozen test set: "
+            f"{report.test_size:,}, quarantined: {sum(report.quarantined.values()):,}"
+        )
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
@@ -102,6 +109,15 @@ def ingest(ctx: typer.Context) -> None:
         f"Pool: {report.pool_size:,} records ({report.seed_size} labelled seed), frozen test set: "
         f"{report.test_size:,} records, in {report.seconds:.1f} s"
     )
+
+
+@app.command("export")
+@user_errors
+def export_command(ctx: typer.Context) -> None:
+    """Write the labelled dataset (datasets folder + Parquet) and its dataset card."""
+    result = export_labelled(_config(ctx))
+    console.print(f"Exported {result.train:,} train and {result.test:,} test records to {result.folder}")
+    console.print(f"Dataset card: {result.folder / 'README.md'}")
 
 
 @server_app.command("start")

@@ -66,6 +66,8 @@ class DataConfig(Strict):
     language_confidence: float = Field(0.8, gt=0, le=1)
     near_duplicate_jaccard: float = Field(0.8, ge=0, le=1)  # 0 turns the check off
     mask_pii: bool = True
+    source_datasets: list[str] = Field(default_factory=list)  # for the card, e.g. Hub ids of the origin
+    attribution: str = ""  # Markdown, or a .md file beside bucle.yaml: origin, licence, authors
 
     @field_validator("text")
     @classmethod
@@ -133,6 +135,7 @@ class ProjectConfig(Strict):
     labels: dict[str, str]
     guidelines: str
     license: str = "cc-by-4.0"
+    citation: str = ""  # BibTeX or Markdown, for the cards
     data: DataConfig = DataConfig()
     annotation: AnnotationConfig = AnnotationConfig()
     loop: LoopConfig = LoopConfig()
@@ -179,15 +182,19 @@ class ProjectConfig(Strict):
     def server_layout(self) -> ServerLayout:
         return ServerLayout(self.state_dir, self.server.host, self.server.port, self.server.python)
 
-    def guidelines_text(self) -> str:
-        """The guidelines: inline Markdown, or the file it names (relative to bucle.yaml)."""
-        if self.guidelines.endswith(".md") and "\n" not in self.guidelines:
-            path = self.root / self.guidelines
+    def markdown(self, key: str, value: str) -> str:
+        """``value`` as inline Markdown, or the content of the .md file it names (relative to
+        bucle.yaml); ``key`` names the setting in errors."""
+        if value.endswith(".md") and "\n" not in value:
+            path = self.root / value
             try:
                 return path.read_text(encoding="utf-8")
             except OSError as error:
-                raise ConfigError(f"{self.root / 'bucle.yaml'}: guidelines: cannot read {path}: {error.strerror}")
-        return self.guidelines
+                raise ConfigError(f"{self.root / 'bucle.yaml'}: {key}: cannot read {path}: {error.strerror}") from None
+        return value
+
+    def guidelines_text(self) -> str:
+        return self.markdown("guidelines", self.guidelines)
 
 
 def _describe(error: dict) -> str:

@@ -1,6 +1,6 @@
 """Bringing a project up: its embedded server, its users and its Argilla dataset.
 
-``bucle up`` is a thin layer over ``bring_up``; later steps of the loop (ingestion, rounds,
+``bucle up`` is a thin layer over ``bring_up``; later steps of the loop (rounds,
 the scheduler) hang off the same function.
 """
 
@@ -17,10 +17,12 @@ from annotation.datasets import DatasetSpec, ensure_dataset
 from annotation.embedded import control
 from annotation.users import add_user
 from loop.config import ProjectConfig
+from loop.ingest.pipeline import IngestReport, ingest
 
 
 @dataclass(frozen=True)
 class ProjectUp:
+    ingest: IngestReport | None  # None: the project lists no data yet
     url: str
     credentials: Path
     dataset: str
@@ -47,6 +49,7 @@ def owner_client(config: ProjectConfig) -> rg.Argilla:
 
 
 def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
+    report = ingest(config) if config.data.sources else None
     layout = config.server_layout
     control.start(layout, timeout_s=config.server.startup_timeout_s, notice=notice)
     client = owner_client(config)
@@ -57,6 +60,7 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
         add_user(client, credentials, annotator, "annotator", workspace=config.workspace)
     dataset = ensure_dataset(client, dataset_spec(config))
     return ProjectUp(
+        ingest=report,
         url=layout.url,
         credentials=layout.credentials,
         dataset=dataset.name,
