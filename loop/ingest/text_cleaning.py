@@ -14,7 +14,10 @@ import ftfy
 from charset_normalizer import from_bytes
 
 # Latin-1/cp1252 decoding of UTF-8 leaves these pairs behind ("informaciÃ³n", "â€œ").
-_MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_MOJIBAKE = re.compile(
+    "[ÃÂâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -56,7 +59,7 @@ def strip_html(text: str) -> str:
 
 
 def fix_mojibake(text: str) -> str:
-    return ftfy.fix_text(text, normalization="NFC") if _MOJIBAKE.search(text) else text
+    return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False) if _MOJIBAKE.search(text) else text
 
 
 def clean_text(text: str) -> str:

@@ -24,6 +24,8 @@ def test_the_example_project_loads():
     assert config.server.host == "127.0.0.1"
     assert config.state_dir == EXAMPLE.parent / ".bucle"
     assert config.workspace == "noticias-falsas"
+    assert config.annotation.annotators == ["anotadora-1"]
+    assert [s.role for s in config.data.sources] == ["pool", "test"]
 
 
 @pytest.mark.parametrize(
