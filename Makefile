@@ -42,9 +42,11 @@ test: setup /usr/bin/chromium
 
 bench: setup
 	$(VENV)/bin/python bench/argilla_server.py
+	$(VENV)/bin/python bench/ingest.py
 
 bench-smoke: setup
-	$(VENV)/bin/python bench/argilla_server.py --sizes 200
+	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
+	$(VENV)/bin/python bench/ingest.py --rows 2000
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)

@@ -131,14 +131,9 @@ class Pool:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def lookup(self, record_id: str) -> tuple[str, str] | None:
-        """The content hash and source of ``record_id``, if it is in the pool."""
-        row = self.conn.execute("SELECT content_hash, source FROM records WHERE id = ?", (record_id,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def id_for_content(self, content_hash: str) -> str | None:
-        row = self.conn.execute("SELECT id FROM records WHERE content_hash = ?", (content_hash,)).fetchone()
-        return row[0] if row else None
+    def known(self) -> Iterator[tuple[str, str, str]]:
+        """``(id, content hash, source)`` of every record, for checks held in memory."""
+        yield from self.conn.execute("SELECT id, content_hash, source FROM records")
 
     def signatures(self) -> Iterator[tuple[str, np.ndarray]]:
         for record_id, blob in self.conn.execute("SELECT id, signature FROM records WHERE signature IS NOT NULL"):

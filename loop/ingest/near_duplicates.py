@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections import defaultdict
-
 import numpy as np
 
 PERMUTATIONS = 128
@@ -48,24 +46,47 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
+def _band_keys(sig: np.ndarray) -> list[int]:
+    """One 64-bit integer per band, mixing its ``ROWS`` values (an int key costs far less memory
+    than a bytes key at 100k records × 32 bands; a rare collision only adds a candidate that
+    the similarity check then turns down)."""
+    bands = sig.astype(np.uint64).reshape(BANDS, ROWS)
+    keys = np.zeros(BANDS, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(ROWS):
+            keys = keys * _K1 + bands[:, column]
+    return keys.tolist()
+
+
 class NearDuplicateIndex:
-    """Signatures seen so far, by id; ``match`` finds one above the threshold."""
+    """Signatures seen so far, by id; ``match`` finds one above the threshold.
+
+    A bucket holds one id, or a list of ids once two records share it (most never do)."""
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
         self.signatures: dict[str, np.ndarray] = {}
-        self.buckets: list[dict[bytes, list[str]]] = [defaultdict(list) for _ in range(BANDS)]
+        self.buckets: list[dict[int, str | list[str]]] = [{} for _ in range(BANDS)]
 
     def add(self, record_id: str, sig: np.ndarray) -> None:
         self.signatures[record_id] = sig
-        for band, bucket in enumerate(self.buckets):
-            bucket[sig[band * ROWS : (band + 1) * ROWS].tobytes()].append(record_id)
+        for bucket, key in zip(self.buckets, _band_keys(sig)):
+            held = bucket.get(key)
+            if held is None:
+                bucket[key] = record_id
+            elif isinstance(held, list):
+                held.append(record_id)
+            else:
+                bucket[key] = [held, record_id]
 
     def match(self, sig: np.ndarray) -> tuple[str, float] | None:
         best: tuple[str, float] | None = None
         seen: set[str] = set()
-        for band, bucket in enumerate(self.buckets):
-            for candidate in bucket.get(sig[band * ROWS : (band + 1) * ROWS].tobytes(), ()):
+        for bucket, key in zip(self.buckets, _band_keys(sig)):
+            held = bucket.get(key)
+            if held is None:
+                continue
+            for candidate in [held] if isinstance(held, str) else held:
                 if candidate in seen:
                     continue
                 seen.add(candidate)

@@ -100,16 +100,17 @@ class _RowChecker:
         self.data = config.data
         self.labels = set(config.labels)
         self.multi_label = config.task == "multi-label"
-        self.pool = pool
         self.index = index
         self.language = LanguageCheck(self.data.language, self.data.language_confidence)
-        self.batch_hashes: dict[str, str] = {}  # id -> content hash, for rows not yet written
-        self.batch_ids: dict[str, str] = {}  # content hash -> id
+        self.hashes: dict[str, tuple[str, str]] = {}  # id -> (content hash, source), pool and new rows
+        self.ids: dict[str, str] = {}  # content hash -> id
+        for record_id, content_hash, source in pool.known():
+            self.remember(record_id, content_hash, source)
         self.pii: Counter = Counter()
 
-    def forget_batch(self) -> None:
-        self.batch_hashes.clear()
-        self.batch_ids.clear()
+    def remember(self, record_id: str, content_hash: str, source: str) -> None:
+        self.hashes[record_id] = (content_hash, source)
+        self.ids[content_hash] = record_id
 
     def check(self, source: str, role: str, row: SourceRow) -> "_Kept | Rejection | None":
         """None: the row is already in the pool (a re-ingest)."""
@@ -127,9 +128,7 @@ class _RowChecker:
         content_hash = hashlib.sha1(text.encode()).hexdigest()
         record_id = str(given_id).strip() if given_id not in (None, "") else f"t-{content_hash[:16]}"
 
-        known = self.pool.lookup(record_id) or (
-            (self.batch_hashes[record_id], source) if record_id in self.batch_hashes else None
-        )
+        known = self.hashes.get(record_id)
         if known is not None:
             if known[0] == content_hash:
                 return None
@@ -142,7 +141,7 @@ class _RowChecker:
         if foreign is not None:
             return reject("not_spanish" if data.language == "es" else "wrong_language",
                           f"detected {foreign[0]} (p={foreign[1]:.2f})")  # fmt: skip
-        duplicate_of = self.batch_ids.get(content_hash) or self.pool.id_for_content(content_hash)
+        duplicate_of = self.ids.get(content_hash)
         if duplicate_of is not None:
             return reject("duplicate", f"same text as {duplicate_of}", record_id)
         gold = _label_value(row.values.get(data.label), self.multi_label) if data.label else None
@@ -160,8 +159,7 @@ class _RowChecker:
             text, counts = pii.mask(text)
             self.pii.update(counts)
         metadata = {column: _metadata_value(row.values.get(column)) for column in data.metadata}
-        self.batch_hashes[record_id] = content_hash
-        self.batch_ids[content_hash] = record_id
+        self.remember(record_id, content_hash, source)
         record = PoolRecord(record_id, text, metadata, gold, role, None, None, source, row.line)
         return _Kept(record, content_hash, sig)
 
@@ -195,7 +193,6 @@ def _ingest_source(
         pool.add(((k.record, k.content_hash, k.signature) for k in kept), rejected)
         kept.clear()
         rejected.clear()
-        checker.forget_batch()
 
     for row in opened.rows:
         report.rows += 1

@@ -20,9 +20,11 @@ _MOJIBAKE = re.compile(
 )
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u2028\u2029\ufeff]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ODD_SPACE = "\t\u00a0\u2000-\u200a\u202f\u205f\u3000"
+# only what needs changing: runs of 2+ spaces, or any space that is not a plain one
+_SPACES = re.compile(f"[ {_ODD_SPACE}]{{2,}}|[{_ODD_SPACE}]")
 _BLANK_LINES = re.compile(r"\s*\n\s*\n\s*")
-_LINE = re.compile(r" *\n *")
+_LINE = re.compile(r" +\n *|\n +")
 _BLOCK_TAGS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section"}
 
 

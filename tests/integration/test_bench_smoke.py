@@ -23,3 +23,12 @@ def test_server_benchmark_prints_its_table(server, project):
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[0] == "60"
     assert all(cell for cell in cells)
+
+
+def test_ingest_benchmark_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "ingest.py"), "--rows", "1500"], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| bucle ingest (all checks) | 1,500 |" in result.stdout
+    assert "read + parse JSON (baseline)" in result.stdout
