@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from loop.config import ProjectConfig, SourceConfig
+from loop.config import ConfigError, ProjectConfig, SourceConfig
 from loop.ingest import pii
 from loop.ingest.language import LanguageCheck
 from loop.ingest.near_duplicates import NearDuplicateIndex, signature
@@ -86,7 +86,7 @@ def _label_value(raw: Any, multi_label: bool) -> Any:
     if raw is None or (isinstance(raw, float) and raw != raw):
         return None
     if multi_label:
-        values = raw if isinstance(raw, list) else [v for v in str(raw).replace(";", ",").split(",")]
+        values = raw if isinstance(raw, list) else str(raw).replace(";", ",").split(",")
         values = sorted({str(v).strip() for v in values if str(v).strip()})
         return values or None
     value = str(raw).strip()
@@ -247,8 +247,6 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
     written to ``.bucle/reports/ingest-latest.json`` with the quarantine as JSON Lines)."""
     started = time.perf_counter()
     if not config.data.sources:
-        from loop.config import ConfigError
-
         raise ConfigError(f"{config.root / 'bucle.yaml'}: data.sources: list at least one file to ingest")
     with Pool(pool_path(config)) as pool:
         index = NearDuplicateIndex(config.data.near_duplicate_jaccard)
