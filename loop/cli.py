@@ -24,12 +24,15 @@ from loop.ingest.pipeline import ingest as run_ingest
 from loop.labelled import export_labelled
 from loop.project import bring_up, owner_client
 from loop.starter import write_starter
+from loop.train import registry, train_round
 
 app = typer.Typer(help="bucle: active learning with Argilla for Spanish NLP projects.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Argilla server.", no_args_is_help=True)
 users_app = typer.Typer(help="Argilla users of the project.", no_args_is_help=True)
+models_app = typer.Typer(help="Model versions in the registry, and the champion.", no_args_is_help=True)
 app.add_typer(server_app, name="server")
 app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
 
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True)
@@ -118,6 +121,77 @@ def export_command(ctx: typer.Context) -> None:
     result = export_labelled(_config(ctx))
     console.print(f"Exported {result.train:,} train and {result.test:,} test records to {result.folder}")
     console.print(f"Dataset card: {result.folder / 'README.md'}")
+
+
+@app.command()
+@user_errors
+def train(
+    ctx: typer.Context,
+    fine_tune: bool = typer.Option(None, "--fine-tune/--head-only", help="Override the fine-tuning schedule."),
+) -> None:
+    """Train SetFit and the TF-IDF baseline on the labels so far; promote the better if it wins."""
+    result = train_round(_config(ctx), fine_tune=fine_tune, notice=lambda m: console.print(m))
+    for version, f1 in result.versions.items():
+        console.print(f"{version}: macro-F1 {f1:.3f}")
+    console.print(f"Champion: {result.champion} ({'promoted' if result.promoted else 'kept'})")
+
+
+@models_app.command("list")
+@user_errors
+def models_list(ctx: typer.Context) -> None:
+    """Every version with its test metrics; the champion is marked."""
+    reg = registry(_config(ctx))
+    champion = reg.champion()
+    table = Table("", "version", "labels", "macro-F1 (95% CI)", "ECE", "g CO2eq", "intact")
+    for name in reg.names():
+        info = reg.info(name)
+        ev = info.metrics.get("evaluation", {})
+        ci = f"{ev['macro_f1']:.3f} ({ev['macro_f1_low']:.3f}–{ev['macro_f1_high']:.3f})" if ev else "-"
+        table.add_row("★" if name == champion else "", name, str(info.metrics.get("labels", "-")), ci,
+                      f"{ev['ece']:.3f}" if ev else "-", f"{info.metrics.get('carbon', {}).get('grams_co2eq', 0):.3f}",
+                      "yes" if info.intact else "DAMAGED")  # fmt: skip
+    console.print(table)
+
+
+@models_app.command("show")
+@user_errors
+def models_show(ctx: typer.Context, version: str) -> None:
+    """A version's metrics, decision and the path of its card."""
+    reg = registry(_config(ctx))
+    info = reg.info(version)
+    ev = info.metrics.get("evaluation", {})
+    console.print(f"{version} ({info.metrics.get('family')}), {'intact' if info.intact else 'DAMAGED'}")
+    if ev:
+        console.print(f"macro-F1 {ev['macro_f1']:.3f} (95% CI {ev['macro_f1_low']:.3f}–{ev['macro_f1_high']:.3f}), "
+                      f"accuracy {ev['accuracy']:.3f}, Brier {ev['brier']:.3f}, ECE {ev['ece']:.3f}")  # fmt: skip
+    console.print(f"decision: {info.metrics.get('decision', '-')}")
+    console.print(f"card: {info.path / 'README.md'}")
+
+
+@models_app.command("promote")
+@user_errors
+def models_promote(ctx: typer.Context, version: str) -> None:
+    """Make VERSION the champion by hand."""
+    registry(_config(ctx)).set_champion(version, "manual", "promoted by hand")
+    console.print(f"Champion: {version}")
+
+
+@models_app.command("rollback")
+@user_errors
+def models_rollback(ctx: typer.Context, version: str = typer.Argument(None, help="Default: the previous champion.")) -> None:
+    """Serve an earlier version again."""
+    reg = registry(_config(ctx))
+    target = version or _previous_champion(reg)
+    reg.set_champion(target, "rollback", f"rolled back from {reg.champion()}")
+    console.print(f"Champion: {target}")
+
+
+def _previous_champion(reg) -> str:
+    current = reg.champion()
+    for decision in reversed(reg.decisions()):
+        if decision.get("kind") in {"promote", "manual", "rollback"} and decision["version"] != current:
+            return decision["version"]
+    raise BucleError("there is no earlier champion to roll back to")
 
 
 @server_app.command("start")

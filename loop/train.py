@@ -1,0 +1,248 @@
+"""One training run: the labels so far in, two models out (SetFit and the TF-IDF baseline),
+each evaluated on the frozen test set, registered as a version with its card, and the better
+one promoted if it beats the champion by the configured margin.
+
+``bucle train`` calls ``train_round``; the scheduler's rounds will too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from loop.config import ProjectConfig
+from loop.ingest.pipeline import pool_path
+from loop.pool import Pool
+from training import bias
+from training.carbon import track
+from training.embedding_cache import EmbeddingCache
+from training.errors import TrainingError
+from training.evaluation import evaluate_model, reliability_diagram
+from training.model_card import ModelFacts, build_card, validate_offline
+from training.models.base import TextClassifier
+from training.models.setfit_model import FineTuneSettings, SetFitClassifier
+from training.models.tfidf import TfidfClassifier
+from training.promotion import decide
+from training.registry import METRICS, MODEL, Registry
+
+BODIES = "bodies.json"  # the latest fine-tuned body: version, round, labels
+
+
+@dataclass
+class Candidate:
+    family: str
+    model: TextClassifier
+    metrics: dict[str, Any]
+    probs: Any
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: int
+    versions: dict[str, float]  # version -> test macro-F1
+    champion: str | None
+    promoted: bool
+    reason: str
+    fine_tuned: bool
+
+
+def registry(config: ProjectConfig) -> Registry:
+    return Registry(config.state_dir / "registry")
+
+
+def embedding_cache(config: ProjectConfig) -> EmbeddingCache:
+    return EmbeddingCache(config.state_dir / "cache" / "embeddings.sqlite")
+
+
+def _next_round(reg: Registry) -> int:
+    rounds = [int(name.split("-")[0]) for name in reg.names() if name.split("-")[0].isdigit()]
+    return max(rounds, default=0) + 1
+
+
+def _bodies(reg: Registry) -> dict[str, Any]:
+    path = reg.root / BODIES
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def should_fine_tune(config: ProjectConfig, reg: Registry, round_number: int, labels: int) -> bool:
+    """Fine-tune the body once there are enough labels, then every N rounds or after the
+    labelled set grew by the configured fraction; other rounds refit only the head."""
+    settings = config.model
+    if labels < settings.fine_tune_min_labels:
+        return False
+    last = _bodies(reg)
+    if not last:
+        return True
+    return round_number - last["round"] >= settings.fine_tune_every or labels >= (1 + settings.fine_tune_growth) * last["labels"]
+
+
+def _setfit(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) -> SetFitClassifier:
+    """A SetFit model on the latest fine-tuned body if there is one, else the configured body."""
+    last = _bodies(reg)
+    classes = list(config.labels)
+    if last:
+        folder = reg.model_folder(last["version"])
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]
+        return SetFitClassifier(classes, body=str(folder / "body"), max_seq_length=config.model.max_seq_length,
+                                seed=config.model.seed, cache=cache, body_id=meta["body_id"])  # fmt: skip
+    return SetFitClassifier(classes, body=config.model.body, max_seq_length=config.model.max_seq_length,
+                            seed=config.model.seed, cache=cache)  # fmt: skip
+
+
+def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifier, fit: Callable[[], None],
+                        test_texts: list[str], test_labels: list[str], test_meta: list[dict]) -> Candidate:  # fmt: skip
+    started = time.perf_counter()
+    with track(config.model.country) as footprint:
+        fit()
+        trained = time.perf_counter()
+        evaluation, probs = evaluate_model(model, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed)
+        slices = bias.slice_metrics(probs, test_labels, model.classes, test_meta, config.data.metadata)
+        counterfactual = bias.counterfactual(model, test_texts)
+    metrics = {
+        "family": family,
+        "evaluation": evaluation.to_json(),
+        "slices": slices,
+        "counterfactual": bias.to_json(counterfactual),
+        "carbon": footprint.to_json(),
+        "temperature": model.calibrator.temperature,
+        "seconds": {"train": round(trained - started, 2), "evaluate": round(time.perf_counter() - trained, 2)},
+    }
+    return Candidate(family, model, metrics, probs)
+
+
+def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Callable[[str], None] = print) -> RoundResult:
+    if config.task != "single-label":
+        raise TrainingError("multi-label training is not available yet; use task: single-label")
+    with Pool(pool_path(config)) as pool:
+        train = pool.records(split="pool", labelled=True)
+        test = [r for r in pool.records(split="test") if (r.label if r.label is not None else r.gold) is not None]
+    if not test:
+        raise TrainingError("there is no labelled frozen test set yet: ingest data with a test source or gold labels")
+    texts, labels = [r.text for r in train], [r.label for r in train]
+    test_texts = [r.text for r in test]
+    test_labels = [r.label if r.label is not None else r.gold for r in test]
+    test_meta = [r.metadata for r in test]
+
+    reg = registry(config)
+    cache = embedding_cache(config)
+    round_number = _next_round(reg)
+    fine = should_fine_tune(config, reg, round_number, len(train)) if fine_tune is None else fine_tune
+    try:
+        notice(f"round {round_number}: {len(train)} labels, {len(test)} test texts; TF-IDF baseline…")
+        tfidf = TfidfClassifier(list(config.labels), seed=config.model.seed)
+        baseline = _train_and_evaluate(config, "tfidf", tfidf, lambda: tfidf.fit(texts, labels),
+                                       test_texts, test_labels, test_meta)  # fmt: skip
+        setfit = _setfit(config, reg, cache)
+        settings = FineTuneSettings(config.model.fine_tune_pairs_per_label, config.model.fine_tune_batch_size,
+                                    config.model.fine_tune_max_steps, config.model.seed)  # fmt: skip
+
+        def fit_setfit() -> None:
+            if fine:
+                setfit.fine_tune(texts, labels, settings)
+            setfit.fit(texts, labels)
+
+        notice(f"round {round_number}: SetFit ({'fine-tuning the body' if fine else 'head only, cached embeddings'})…")
+        main = _train_and_evaluate(config, "setfit", setfit, fit_setfit, test_texts, test_labels, test_meta)
+        main.metrics["fine_tuned"] = fine
+        main.metrics["body_id"] = setfit.body_id
+    finally:
+        cache.close()
+
+    candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
+    best = max(candidates, key=lambda name: candidates[name].metrics["evaluation"]["macro_f1"])
+    champion = reg.champion()
+    champion_metrics = reg.metrics(champion)["evaluation"] if champion else None
+    gate = decide(best, candidates[best].metrics["evaluation"]["macro_f1"], champion,
+                  champion_metrics["macro_f1"] if champion_metrics else None, config.model.promotion_margin)  # fmt: skip
+    for name, candidate in candidates.items():
+        _register(config, reg, name, round_number, candidate, len(train), len(test),
+                  baseline.metrics["evaluation"] if candidate is main else None,
+                  (champion, champion_metrics) if champion else None,
+                  gate.reason if name == best else f"not the round's best ({best} is)")  # fmt: skip
+    if fine:
+        _write_bodies(reg, {"version": f"{round_number:04d}-setfit", "round": round_number, "labels": len(train)})
+    if gate.promote:
+        reg.set_champion(best, "promote", gate.reason)
+    else:
+        reg.record({"version": best, "kind": "refused", "reason": gate.reason, "champion": champion,
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})  # fmt: skip
+    notice(gate.reason)
+    return RoundResult(
+        round=round_number,
+        versions={name: c.metrics["evaluation"]["macro_f1"] for name, c in candidates.items()},
+        champion=reg.champion(),
+        promoted=gate.promote,
+        reason=gate.reason,
+        fine_tuned=fine,
+    )
+
+
+def _write_bodies(reg: Registry, entry: dict[str, Any]) -> None:
+    tmp = reg.root / f".{BODIES}.tmp"
+    tmp.write_text(json.dumps(entry), encoding="utf-8")
+    tmp.replace(reg.root / BODIES)
+
+
+def _curve(reg: Registry, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:
+    points = []
+    for version in reg.names():
+        metrics = reg.metrics(version)
+        if metrics.get("family") == family and "evaluation" in metrics:
+            points.append({"version": version, "labels": metrics.get("labels", 0),
+                           "macro_f1": metrics["evaluation"]["macro_f1"]})  # fmt: skip
+    return points + [{"version": name, "labels": labels, "macro_f1": macro_f1}]
+
+
+def _register(config: ProjectConfig, reg: Registry, name: str, round_number: int, candidate: Candidate,
+              n_train: int, n_test: int, baseline: dict | None, champion: tuple[str, dict] | None,
+              decision: str) -> None:  # fmt: skip
+    evaluation = candidate.metrics["evaluation"]
+    gain = evaluation["macro_f1"] - champion[1]["macro_f1"] if champion else None
+    grams = candidate.metrics["carbon"]["grams_co2eq"]
+    metrics = {**candidate.metrics, "version": name, "round": round_number, "labels": n_train, "test_size": n_test,
+               "decision": decision, "grams_per_point": grams / (100 * gain) if gain and gain > 0 else None}  # fmt: skip
+    hyper = candidate.model.hyperparameters()
+    facts = ModelFacts(
+        version=name, project=config.name, title=config.title, ods=config.ods, license=config.license,
+        family=candidate.family, base_model=hyper.get("base_body"), hyperparameters=hyper,
+        temperature=candidate.model.calibrator.temperature, labels=list(config.labels), train_size=n_train,
+        test_size=n_test, evaluation=evaluation, baseline=baseline, champion=champion, decision=decision,
+        slices=candidate.metrics["slices"], counterfactual=candidate.metrics["counterfactual"],
+        carbon=candidate.metrics["carbon"], curve=_curve(reg, candidate.family, name, n_train, evaluation["macro_f1"]),
+        grams_per_point=metrics["grams_per_point"], dataset_repo=config.publish.dataset_repo,
+        bootstrap=config.model.bootstrap_samples, fine_tuned=bool(candidate.metrics.get("fine_tuned")),
+    )  # fmt: skip
+    card = build_card(facts)
+    validate_offline(card)
+
+    def write(folder: Path) -> None:
+        candidate.model.save(folder / MODEL)
+        (folder / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+        reliability_diagram(_evaluation_object(evaluation), folder / "reliability.png", name)
+        card.save(str(folder / "README.md"))
+        manifest = {"version": name, "round": round_number, "labels": n_train, "test_size": n_test,
+                    "seed": config.model.seed, "family": candidate.family}  # fmt: skip
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    reg.add(name, write)
+
+
+def _evaluation_object(evaluation: dict[str, Any]):
+    from training.evaluation import Evaluation
+
+    return Evaluation(**evaluation)
+
+
+def champion_model(config: ProjectConfig) -> tuple[str, TextClassifier] | None:
+    """The served model, with the embedding cache attached for SetFit; None before round 1."""
+    reg = registry(config)
+    name = reg.champion()
+    if name is None:
+        return None
+    model = TextClassifier.load(reg.model_folder(name))
+    if isinstance(model, SetFitClassifier):
+        model.cache = embedding_cache(config)
+    return name, model

@@ -1,0 +1,91 @@
+"""Bias evaluation of a model: quality per metadata slice, and a gender counterfactual test.
+
+The counterfactual swaps Spanish gendered words (``training.spanish_gender``) in each test text
+that has any, in both directions (él↔ella, presidente↔presidenta, Juan↔Juana…), keeping the
+case of the original, and measures how often the prediction flips and how far the probability
+of the original prediction moves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from training.evaluation import _macro_f1_rows
+from training.models.base import TextClassifier
+from training.spanish_gender import PAIRS
+
+SWAPS = {**{m: f for m, f in PAIRS}, **{f: m for m, f in PAIRS}}
+_PATTERN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+WORST = 5
+MIN_SLICE = 5
+
+
+def _keep_case(original: str, replacement: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return replacement.upper()
+    if original[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def swap_gender(text: str) -> str:
+    return _PATTERN.sub(lambda m: _keep_case(m.group(0), SWAPS[m.group(0).lower()]), text)
+
+
+@dataclass
+class Counterfactual:
+    tested: int
+    flipped: int
+    flipped_share: float
+    mean_abs_change: float
+    worst: list[dict[str, Any]]
+
+
+def counterfactual(model: TextClassifier, texts: Sequence[str]) -> Counterfactual:
+    pairs = [(text, swap_gender(text)) for text in texts]
+    pairs = [(original, swapped) for original, swapped in pairs if swapped != original]
+    if not pairs:
+        return Counterfactual(0, 0, 0.0, 0.0, [])
+    before = model.predict_proba([original for original, _ in pairs])
+    after = model.predict_proba([swapped for _, swapped in pairs])
+    predicted = before.argmax(axis=1)
+    change = after[np.arange(len(pairs)), predicted] - before[np.arange(len(pairs)), predicted]
+    flipped = after.argmax(axis=1) != predicted
+    order = np.argsort(-np.abs(change))[:WORST]
+    worst = [
+        {"original": pairs[i][0][:300], "swapped": pairs[i][1][:300], "before": model.classes[predicted[i]],
+         "after": model.classes[after[i].argmax()], "change": float(change[i])}
+        for i in order
+    ]  # fmt: skip
+    return Counterfactual(len(pairs), int(flipped.sum()), float(flipped.mean()), float(np.abs(change).mean()), worst)
+
+
+def slice_metrics(
+    probs: np.ndarray, labels: Sequence[str], classes: Sequence[str], metadata: Sequence[dict], columns: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per metadata column, per value with at least ``MIN_SLICE`` test records: n, accuracy, macro-F1."""
+    references = np.array([list(classes).index(label) for label in labels])
+    predictions = probs.argmax(axis=1)
+    k = len(classes)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for column in columns:
+        values = np.array([str(m.get(column)) if m.get(column) is not None else "(sin valor)" for m in metadata])
+        rows = []
+        for value in sorted(set(values), key=lambda v: -int((values == v).sum())):
+            mask = values == value
+            if mask.sum() < MIN_SLICE:
+                continue
+            confusion = np.bincount(references[mask] * k + predictions[mask], minlength=k * k).reshape(1, k, k)
+            rows.append({"value": value, "n": int(mask.sum()),
+                         "accuracy": float((references[mask] == predictions[mask]).mean()),
+                         "macro_f1": float(_macro_f1_rows(confusion)[0])})  # fmt: skip
+        result[column] = rows
+    return result
+
+
+def to_json(counterfactual_result: Counterfactual) -> dict:
+    return asdict(counterfactual_result)

@@ -1,0 +1,147 @@
+"""The model card, filled from the run's own records (as SetFit's ``model_card.py`` fills its
+card data from training callbacks): ``ModelFacts`` collects what happened; ``build_card`` renders
+it with ``huggingface_hub.ModelCard``; ``validate_offline`` parses the YAML back with
+``ModelCardData`` and ``model_index_to_eval_results`` (``RepoCard.validate()`` needs the Hub).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from huggingface_hub.repocard_data import model_index_to_eval_results
+
+from training.dataset_card import CardError, ODS_NAMES
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "model_card.md"
+
+
+@dataclass
+class ModelFacts:
+    version: str
+    project: str
+    title: str
+    ods: list[int]
+    license: str
+    family: str
+    base_model: str | None
+    hyperparameters: dict[str, Any]
+    temperature: float
+    labels: list[str]
+    train_size: int
+    test_size: int
+    evaluation: dict[str, Any]
+    baseline: dict[str, Any] | None  # the TF-IDF evaluation of the same round
+    champion: tuple[str, dict[str, Any]] | None  # the previous champion and its evaluation
+    decision: str
+    slices: dict[str, list[dict[str, Any]]]
+    counterfactual: dict[str, Any]
+    carbon: dict[str, Any]
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    grams_per_point: float | None = None
+    dataset_repo: str = ""
+    model_path: str = ""
+    bootstrap: int = 1000
+    fine_tuned: bool = False
+
+
+def _row(name: str, evaluation: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "macro_f1": evaluation["macro_f1"], "low": evaluation["macro_f1_low"],
+            "high": evaluation["macro_f1_high"], "accuracy": evaluation["accuracy"], "brier": evaluation["brier"],
+            "ece": evaluation["ece"]}  # fmt: skip
+
+
+def build_card(facts: ModelFacts) -> ModelCard:
+    evaluation = facts.evaluation
+    dataset_name = facts.dataset_repo or facts.project
+    eval_results = [
+        EvalResult(task_type="text-classification", dataset_type=dataset_name, dataset_name=facts.title or facts.project,
+                   dataset_split="test", metric_type=metric, metric_name=name, metric_value=round(value, 4))
+        for metric, name, value in (("f1", "macro-F1", evaluation["macro_f1"]), ("accuracy", "accuracy", evaluation["accuracy"]))
+    ]  # fmt: skip
+    card_data = ModelCardData(
+        language=["es"],
+        license=facts.license,
+        library_name="setfit" if facts.family == "setfit" else "sklearn",
+        base_model=facts.base_model if facts.base_model and "/" in facts.base_model and not facts.base_model.startswith("/") else None,
+        model_name=f"{facts.project}-{facts.version}",
+        eval_results=eval_results,
+        co2_eq_emissions={
+            "emissions": round(facts.carbon["grams_co2eq"], 4),
+            "source": "codecarbon",
+            "training_type": "fine-tuning" if facts.fine_tuned else "head-only refit" if facts.family == "setfit" else "training",
+            "geographical_location": facts.carbon.get("country", ""),
+            "hardware_used": facts.carbon.get("hardware", ""),
+        },
+        pipeline_tag="text-classification",
+        tags=["bucle", "text-classification", facts.family, *(f"ods-{goal}" for goal in facts.ods)],
+    )
+    comparison = [_row(f"**{facts.version}** ({facts.family})", evaluation)]
+    if facts.baseline is not None:
+        comparison.append(_row("TF-IDF + LR (línea base / baseline)", facts.baseline))
+    if facts.champion is not None:
+        comparison.append(_row(f"{facts.champion[0]} (campeón anterior / previous champion)", facts.champion[1]))
+    goals = ", ".join(f"ODS {g} ({ODS_NAMES.get(g, '?')})" for g in facts.ods) or "sin ODS declarado"
+    limitations = [
+        "Solo español; rendimiento no medido en otras lenguas ni variedades poco representadas. / Spanish only.",
+        f"Evaluado en {facts.test_size} textos: véase el intervalo de confianza. / Small test set: mind the interval.",
+        "Sugerencias para personas anotadoras y usuarias, no decisiones automáticas. / Suggestions, not decisions.",
+    ]
+    if facts.counterfactual.get("flipped_share", 0) > 0.02:
+        limitations.append("Sensible al género de las palabras del texto (véase el contrafactual). / Gender-sensitive.")
+    per_point = (
+        f"{facts.grams_per_point:.3f} g CO₂eq por punto de macro-F1 ganado sobre el campeón anterior."
+        if facts.grams_per_point is not None else ""
+    )  # fmt: skip
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATE),
+        title=f"{facts.title or facts.project} — {facts.version}",
+        summary_es=f"Clasificador de textos en español ({', '.join(facts.labels)}) entrenado con bucle; familia {facts.family}.",
+        summary_en=f"Spanish text classifier ({', '.join(facts.labels)}) trained with bucle; {facts.family} family.",
+        intended_es=f"Sugerir etiquetas a personas anotadoras en Argilla y ofrecer una demostración pública. Contribuye a: {goals}.",
+        intended_en="Suggest labels to annotators in Argilla and power a public demo.",
+        dataset_name=dataset_name,
+        dataset_link=f"https://huggingface.co/datasets/{facts.dataset_repo}" if facts.dataset_repo else "../export/README.md",
+        train_size=facts.train_size,
+        test_size=facts.test_size,
+        family=facts.family,
+        base_model=facts.base_model,
+        procedure=(
+            "Ajuste contrastivo del cuerpo (SetFit) y cabeza de regresión logística / contrastive body fine-tuning and a logistic-regression head"
+            if facts.fine_tuned else
+            "Cabeza de regresión logística reentrenada sobre embeddings en caché / head refitted on cached embeddings"
+            if facts.family == "setfit" else
+            "TF-IDF de palabras y caracteres con regresión logística / word and character TF-IDF with logistic regression"
+        ),  # fmt: skip
+        temperature=facts.temperature,
+        hyperparameters=sorted(facts.hyperparameters.items()),
+        bootstrap=facts.bootstrap,
+        comparison=comparison,
+        decision=facts.decision,
+        per_class=list(evaluation["per_class"].items()),
+        curve=facts.curve,
+        ece=evaluation["ece"],
+        brier=evaluation["brier"],
+        slices=list(facts.slices.items()),
+        counterfactual=facts.counterfactual,
+        carbon=facts.carbon,
+        per_point=per_point,
+        limitations=limitations,
+        model_path=facts.model_path or f".bucle/registry/versions/{facts.version}/model",
+        reproduce=f"bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
+    )
+
+
+def validate_offline(card: ModelCard) -> ModelCardData:
+    data = ModelCard(str(card)).data
+    if not data.language or not data.license:
+        raise CardError("the model card lacks language or licence")
+    if not data.eval_results:
+        raise CardError("the model card has no model-index results")
+    model_index_to_eval_results(data.to_dict()["model-index"])
+    if not data.co2_eq_emissions or "emissions" not in data.co2_eq_emissions:
+        raise CardError("the model card lacks co2_eq_emissions")
+    return data

@@ -1,0 +1,1 @@
+"""Model families behind one small interface: fit, predict_proba, save, load."""

@@ -1,0 +1,83 @@
+"""The interface every model family implements, so the registry, the gate and the demo can
+serve a SetFit model, a TF-IDF baseline or (later) a LoRA-tuned LLM the same way."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections import Counter
+from pathlib import Path
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from training.calibration import Calibrator
+from training.errors import TrainingError
+
+META = "meta.json"
+
+
+def check_training_data(texts: Sequence[str], labels: Sequence[str], classes: Sequence[str]) -> None:
+    """Clear errors for data no classifier can learn from."""
+    if len(texts) != len(labels):
+        raise TrainingError(f"{len(texts)} texts but {len(labels)} labels")
+    empty = [i for i, text in enumerate(texts) if not text or not text.strip()]
+    if empty:
+        raise TrainingError(f"{len(empty)} empty texts (first at position {empty[0]}): clean the data first")
+    unknown = sorted(set(labels) - set(classes))
+    if unknown:
+        raise TrainingError(f"unknown labels {unknown}; the project's labels are {list(classes)}")
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise TrainingError(
+            f"only one class among the {len(labels)} labels ({next(iter(counts), 'none')}): "
+            "a classifier needs examples of at least two"
+        )
+
+
+class TextClassifier(ABC):
+    family: ClassVar[str]
+
+    def __init__(self, classes: Sequence[str]) -> None:
+        self.classes = list(classes)
+        self.calibrator = Calibrator()
+
+    @abstractmethod
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier": ...
+
+    @abstractmethod
+    def raw_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated class probabilities, columns in ``self.classes`` order."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities: what the suggestion scores shown to annotators mean."""
+        return self.calibrator.apply(self.raw_proba(texts))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    def hyperparameters(self) -> dict:
+        return {}
+
+    @abstractmethod
+    def save_model(self, folder: Path) -> None: ...
+
+    @classmethod
+    @abstractmethod
+    def load_model(cls, folder: Path, meta: dict) -> "TextClassifier": ...
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.save_model(folder)
+        meta = {"family": self.family, "classes": self.classes, "temperature": self.calibrator.temperature,
+                "hyperparameters": self.hyperparameters()}  # fmt: skip
+        (folder / META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @staticmethod
+    def load(folder: Path) -> "TextClassifier":
+        from training.models import families
+
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        model = families.family(meta["family"]).load_model(folder, meta)
+        model.calibrator = Calibrator(meta["temperature"])
+        return model

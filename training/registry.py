@@ -1,0 +1,151 @@
+"""The model registry: one immutable folder per model version, and an atomic champion pointer.
+
+    registry/
+      versions/0003-setfit/   model/, metrics.json, README.md (card), plots, manifest.json, checksums.json
+      champion.json           which version is served, since when, why
+      decisions.jsonl         every promotion, refusal and rollback
+
+A version is written in a hidden staging folder and renamed into place when complete; the
+champion pointer is written to a temporary file and renamed over the old one. A crash at any
+point leaves either the old state or the new one, never half of either. Each version's files are
+checksummed; a version whose files no longer match is reported and never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from training.errors import TrainingError
+
+CHECKSUMS = "checksums.json"
+METRICS = "metrics.json"
+MODEL = "model"
+
+
+class RegistryError(TrainingError):
+    """A version is missing, damaged, or cannot be promoted."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    name: str
+    path: Path
+    intact: bool
+    metrics: dict[str, Any]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != CHECKSUMS
+    }
+
+
+def _write_json_atomically(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class Registry:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions_dir = root / "versions"
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- versions -------------------------------------------------------------------------
+
+    def add(self, name: str, write: Callable[[Path], None]) -> Path:
+        """Create version ``name``: ``write`` fills a staging folder, which is checksummed and
+        renamed into place. Versions are immutable: an existing name is an error."""
+        target = self.versions_dir / name
+        if target.exists():
+            raise RegistryError(f"version {name} already exists")
+        staging = self.versions_dir / f".staging-{name}-{uuid.uuid4().hex[:8]}"
+        try:
+            staging.mkdir()
+            write(staging)
+            _write_json_atomically(staging / CHECKSUMS, _checksums(staging))
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def path(self, name: str) -> Path:
+        path = self.versions_dir / name
+        if not path.is_dir():
+            raise RegistryError(f"no version {name!r}; known: {', '.join(self.names()) or 'none'}")
+        return path
+
+    def intact(self, name: str) -> bool:
+        folder = self.path(name)
+        try:
+            expected = json.loads((folder / CHECKSUMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return expected == _checksums(folder)
+
+    def metrics(self, name: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.path(name) / METRICS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def info(self, name: str) -> VersionInfo:
+        return VersionInfo(name, self.path(name), self.intact(name), self.metrics(name))
+
+    def model_folder(self, name: str) -> Path:
+        """The model files of an intact version; a damaged one is refused."""
+        if not self.intact(name):
+            raise RegistryError(f"version {name} is damaged (its files do not match their checksums); it is not served")
+        return self.path(name) / MODEL
+
+    # -- the champion -----------------------------------------------------------------------
+
+    def champion(self) -> str | None:
+        try:
+            return json.loads((self.root / "champion.json").read_text(encoding="utf-8"))["version"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def set_champion(self, name: str, kind: str, reason: str) -> None:
+        """Point the champion at ``name`` (``kind``: promote, manual or rollback)."""
+        if not self.intact(name):
+            raise RegistryError(f"version {name} is damaged; it cannot become the champion")
+        entry = {"version": name, "kind": kind, "reason": reason, "previous": self.champion(),
+                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+        _write_json_atomically(self.root / "champion.json", entry)
+        self.record(entry)
+
+    def record(self, decision: dict[str, Any]) -> None:
+        with open(self.root / "decisions.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(decision, ensure_ascii=False) + "\n")
+
+    def decisions(self) -> list[dict[str, Any]]:
+        path = self.root / "decisions.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
