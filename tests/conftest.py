@@ -7,6 +7,7 @@ SDK and HTTP.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from annotation.embedded import control
 from loop.config import ProjectConfig, load_config
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 def free_port() -> int:

@@ -19,7 +19,16 @@ from training.models.base import TextClassifier
 from training.spanish_gender import PAIRS
 
 SWAPS = {**{m: f for m, f in PAIRS}, **{f: m for m, f in PAIRS}}
-_PATTERN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+FEMININE = {f for _, f in PAIRS}
+AGREEING = {m for m, _ in PAIRS} | FEMININE - {"él", "ella", "ellos", "ellas", "nosotros", "nosotras", "vosotros", "vosotras"}
+# Determiners before a swapped noun change with it: "el presidente" -> "la presidenta",
+# "del ministro" -> "de la ministra", and back.
+TO_FEMININE = {"el": "la", "los": "las", "un": "una", "unos": "unas", "este": "esta", "estos": "estas",
+               "ese": "esa", "esos": "esas", "aquel": "aquella", "aquellos": "aquellas", "del": "de la", "al": "a la"}  # fmt: skip
+TO_MASCULINE = {feminine: masculine for masculine, feminine in TO_FEMININE.items()}
+_DETERMINER = "|".join(sorted(map(re.escape, [*TO_FEMININE, *TO_MASCULINE]), key=len, reverse=True))
+_WORD = "|".join(sorted(map(re.escape, SWAPS), key=len, reverse=True))
+_PATTERN = re.compile(rf"\b(?:(?P<det>{_DETERMINER})\s+)?(?P<word>{_WORD})\b", re.IGNORECASE)
 WORST = 5
 MIN_SLICE = 5
 
@@ -32,8 +41,20 @@ def _keep_case(original: str, replacement: str) -> str:
     return replacement
 
 
+def _swap(match: re.Match) -> str:
+    word = match.group("word")
+    swapped = SWAPS[word.lower()]
+    determiner = match.group("det")
+    if determiner is None:
+        return _keep_case(word, swapped)
+    if swapped in AGREEING:
+        table = TO_FEMININE if swapped in FEMININE else TO_MASCULINE
+        determiner = _keep_case(determiner, table.get(determiner.lower(), determiner.lower()))
+    return f"{determiner} {_keep_case(word, swapped)}"
+
+
 def swap_gender(text: str) -> str:
-    return _PATTERN.sub(lambda m: _keep_case(m.group(0), SWAPS[m.group(0).lower()]), text)
+    return _PATTERN.sub(_swap, text)
 
 
 @dataclass

@@ -1,0 +1,234 @@
+"""Real training on the example corpus with small settings: models, cache, calibration,
+registry, gate, rollback, crash safety, cards, bias and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from loop.config import load_config
+from loop.ingest.pipeline import ingest, pool_path
+from loop.pool import Pool
+from loop.train import champion_model, registry, train_round
+from training import bias
+from training.embedding_cache import EmbeddingCache
+from training.errors import TrainingError
+from training.model_card import validate_offline as validate_model_card
+from training.models.base import TextClassifier
+from training.models.setfit_model import FineTuneSettings, SetFitClassifier
+from training.models.tfidf import TfidfClassifier
+from training.registry import RegistryError
+
+pytestmark = pytest.mark.integration
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
+CLASSES = ["falsa", "verdadera"]
+SMALL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_pairs_per_label": 1, "fine_tune_max_steps": 3,
+         "fine_tune_batch_size": 8}  # fmt: skip
+
+
+def small_project(folder: Path, seed_size: int = 24) -> Path:
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
+    config = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
+    config["model"] = SMALL
+    config["data"]["seed_size"] = seed_size
+    (folder / "bucle.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return folder / "bucle.yaml"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    config = load_config(small_project(tmp_path_factory.mktemp("train") / "noticias-falsas"))
+    ingest(config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def data(project):
+    with Pool(pool_path(project)) as pool:
+        train = pool.records(split="pool", labelled=True)
+        test = pool.records(split="test")[:80]
+    return [r.text for r in train], [r.label for r in train], [r.text for r in test], [r.gold for r in test]
+
+
+def test_tfidf_fits_saves_and_reloads_identically(tmp_path, data):
+    texts, labels, test_texts, _ = data
+    model = TfidfClassifier(CLASSES).fit(texts, labels)
+    model.save(tmp_path / "m")
+    again = TextClassifier.load(tmp_path / "m")
+    assert np.allclose(model.predict_proba(test_texts), again.predict_proba(test_texts))
+    assert again.calibrator.temperature == pytest.approx(model.calibrator.temperature)
+    assert np.allclose(model.predict_proba(test_texts).sum(axis=1), 1.0)
+
+
+def test_setfit_head_only_refit_reads_the_cache_and_a_fine_tune_round_trips(tmp_path, data):
+    texts, labels, test_texts, _ = data
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    model = SetFitClassifier(CLASSES, max_seq_length=64, cache=cache).fit(texts, labels)
+    first = model.predict_proba(test_texts)
+    assert cache.misses == len(set(texts)) + len(set(test_texts))
+    misses = cache.misses
+    model.fit(texts, labels)
+    assert np.allclose(model.predict_proba(test_texts), first)
+    assert cache.misses == misses, "a head-only refit embeds nothing again"
+
+    model.fine_tune(texts, labels, FineTuneSettings(pairs_per_label=1, batch_size=8, max_steps=2))
+    assert model.fine_tuned and model.body_id.startswith("fine-tuned:")
+    model.fit(texts, labels)
+    model.save(tmp_path / "ft")
+    assert (tmp_path / "ft" / "body").is_dir()
+    again = TextClassifier.load(tmp_path / "ft")
+    assert np.allclose(model.predict_proba(test_texts[:10]), again.predict_proba(test_texts[:10]), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("texts", "labels", "message"),
+    [
+        (["uno dos tres", "cuatro cinco seis"], ["falsa", "falsa"], "only one class"),
+        (["uno dos tres", "cuatro cinco seis"], ["falsa", "dudosa"], "unknown labels"),
+        (["uno dos tres", "  "], ["falsa", "verdadera"], "empty texts"),
+    ],
+)
+def test_bad_training_data_gives_clear_errors(texts, labels, message):
+    with pytest.raises(TrainingError, match=message):
+        TfidfClassifier(CLASSES).fit(texts, labels)
+
+
+def test_a_missing_body_is_a_clear_error(tmp_path):
+    model = SetFitClassifier(CLASSES, body=str(tmp_path / "no-such-body"))
+    with pytest.raises(TrainingError, match="cannot load the model body"):
+        model.fit(["uno dos tres", "cuatro cinco seis"], ["falsa", "verdadera"])
+
+
+def test_counterfactual_swaps_hand_made_sentences():
+    assert bias.swap_gender("El presidente habló con su hijo Juan y con ella.") == (
+        "La presidenta habló con su hija Juana y con él."
+    )
+    assert bias.swap_gender("La ministra visitó al alcalde del pueblo.") == "El ministro visitó a la alcaldesa del pueblo."
+    assert bias.swap_gender("EL REY y los ciudadanos") == "LA REINA y las ciudadanas"
+    assert bias.swap_gender("Sin palabras con género.") == "Sin palabras con género."
+
+
+class _GenderedToy(TextClassifier):
+    """Predicts "falsa" when a text says "ella": a maximally gender-biased model, for the test."""
+
+    family = "toy"
+
+    def fit(self, texts, labels):
+        return self
+
+    def raw_proba(self, texts):
+        return np.array([[0.9, 0.1] if "ella" in t.lower().split() else [0.2, 0.8] for t in texts])
+
+    def save_model(self, folder):
+        raise NotImplementedError
+
+    @classmethod
+    def load_model(cls, folder, meta):
+        raise NotImplementedError
+
+
+def test_counterfactual_measures_flips_on_a_biased_model():
+    result = bias.counterfactual(_GenderedToy(CLASSES), ["Ella ganó.", "Él ganó.", "Nadie ganó hoy."])
+    assert result.tested == 2 and result.flipped == 2 and result.flipped_share == 1.0
+    assert result.mean_abs_change == pytest.approx(0.7)
+    assert {w["before"] for w in result.worst} == {"falsa", "verdadera"}
+
+
+def test_rounds_register_versions_gate_and_cards(project):
+    first = train_round(project, notice=lambda _m: None)
+    reg = registry(project)
+    assert first.promoted and first.champion in first.versions
+    assert set(first.versions) == {"0001-setfit", "0001-tfidf"}
+    for name in first.versions:
+        folder = reg.path(name)
+        assert reg.intact(name)
+        assert {"model", "metrics.json", "README.md", "reliability.png", "manifest.json", "checksums.json"} <= {
+            p.name for p in folder.iterdir()
+        }
+        card = validate_model_card(__import__("huggingface_hub").ModelCard.load(folder / "README.md"))
+        assert card.co2_eq_emissions["source"] == "codecarbon"
+        text = (folder / "README.md").read_text(encoding="utf-8")
+        assert "TF-IDF + LR (línea base / baseline)" in text or name.endswith("tfidf")
+        for heading in ("Contrafactual de género", "Huella de carbono", "Curva de aprendizaje", "Limitaciones"):
+            assert heading in text
+        metrics = reg.metrics(name)
+        assert 0 <= metrics["evaluation"]["macro_f1_low"] <= metrics["evaluation"]["macro_f1"] <= metrics["evaluation"]["macro_f1_high"]
+        assert set(metrics["slices"]) == {"topic", "source"}
+        assert metrics["carbon"]["grams_co2eq"] >= 0
+    served = champion_model(project)
+    assert served is not None and served[0] == first.champion
+
+    # the gate refuses a worse model: train the next round on flipped labels
+    with Pool(pool_path(project)) as pool:
+        seed = {r.id: r.label for r in pool.records(split="pool", labelled=True)}
+        pool.set_labels({rid: "falsa" if label == "verdadera" else "verdadera" for rid, label in seed.items()}, "seed")
+    try:
+        second = train_round(project, fine_tune=False, notice=lambda _m: None)
+    finally:
+        with Pool(pool_path(project)) as pool:
+            pool.set_labels(seed, "seed")
+    assert not second.promoted and second.champion == first.champion
+    assert reg.decisions()[-1]["kind"] == "refused"
+
+    # by hand, then roll back
+    reg.set_champion("0002-setfit", "manual", "test")
+    assert champion_model(project)[0] == "0002-setfit"
+    result = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "models",
+                             "rollback"], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert reg.champion() == first.champion
+
+
+def test_a_crash_while_saving_leaves_the_champion_and_no_half_version(project, monkeypatch):
+    reg = registry(project)
+    if reg.champion() is None:
+        train_round(project, fine_tune=False, notice=lambda _m: None)
+    before, names = reg.champion(), reg.names()
+
+    def crash(*_args, **_kwargs):
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr("loop.train.reliability_diagram", crash)
+    with pytest.raises(OSError, match="injected"):
+        train_round(project, fine_tune=False, notice=lambda _m: None)
+    assert reg.champion() == before
+    assert reg.names() == names
+    assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_damaged_version_is_detected_and_never_served(project):
+    reg = registry(project)
+    if not reg.names():
+        train_round(project, fine_tune=False, notice=lambda _m: None)
+    victim = reg.names()[0]
+    head = next((reg.path(victim) / "model").iterdir())
+    head.write_bytes(head.read_bytes() + b"tampered")
+    assert not reg.intact(victim)
+    with pytest.raises(RegistryError, match="damaged"):
+        reg.model_folder(victim)
+    with pytest.raises(RegistryError, match="damaged"):
+        reg.set_champion(victim, "manual", "test")
+    listing = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
+                             capture_output=True, text=True)  # fmt: skip
+    assert listing.returncode == 0 and "DAMAGED" in listing.stdout
+
+
+def test_fine_tune_schedule(project):
+    from loop.train import should_fine_tune
+
+    reg = registry(project)
+    assert not should_fine_tune(project, reg, 1, labels=10), "too few labels"
+    (reg.root / "bodies.json").unlink(missing_ok=True)
+    assert should_fine_tune(project, reg, 1, labels=100), "first fine-tune once there are enough labels"
+    (reg.root / "bodies.json").write_text(json.dumps({"version": "x", "round": 3, "labels": 100}))
+    assert not should_fine_tune(project, reg, 4, labels=120)
+    assert should_fine_tune(project, reg, 8, labels=120), "every N rounds"
+    assert should_fine_tune(project, reg, 4, labels=150), "after the labelled set grew by half"
+    (reg.root / "bodies.json").unlink()
