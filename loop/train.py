@@ -8,6 +8,7 @@ one promoted if it beats the champion by the configured margin.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,12 @@ from training.model_card import ModelFacts, build_card, validate_offline
 from training.models.base import TextClassifier
 from training.models.setfit_model import FineTuneSettings, SetFitClassifier
 from training.models.tfidf import TfidfClassifier
+from training.onnx_body import export_int8
 from training.promotion import decide
 from training.registry import METRICS, MODEL, Registry
 
 BODIES = "bodies.json"  # the latest fine-tuned body: version, round, labels
+INT8_TOLERANCE = 0.005  # half a point of macro-F1
 
 
 @dataclass
@@ -148,20 +151,22 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Ca
         main = _train_and_evaluate(config, "setfit", setfit, fit_setfit, test_texts, test_labels, test_meta)
         main.metrics["fine_tuned"] = fine
         main.metrics["body_id"] = setfit.body_id
+        if config.model.onnx_int8:
+            notice(f"round {round_number}: exporting an int8 ONNX body and checking it on the test set…")
+            onnx_dir = config.state_dir / "cache" / f"onnx-{round_number:04d}"
+            _try_int8(config, main, setfit, onnx_dir, test_texts, test_labels)
+        candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
+        best, gate, champion, champion_metrics = _gate(config, reg, candidates)
+        for name, candidate in candidates.items():
+            _register(config, reg, name, round_number, candidate, len(train), len(test),
+                      baseline.metrics["evaluation"] if candidate is main else None,
+                      (champion, champion_metrics) if champion else None,
+                      gate.reason if name == best else f"not the round's best ({best} is)")  # fmt: skip
     finally:
         cache.close()
+        if config.model.onnx_int8:
+            shutil.rmtree(config.state_dir / "cache" / f"onnx-{round_number:04d}", ignore_errors=True)
 
-    candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
-    best = max(candidates, key=lambda name: candidates[name].metrics["evaluation"]["macro_f1"])
-    champion = reg.champion()
-    champion_metrics = reg.metrics(champion)["evaluation"] if champion else None
-    gate = decide(best, candidates[best].metrics["evaluation"]["macro_f1"], champion,
-                  champion_metrics["macro_f1"] if champion_metrics else None, config.model.promotion_margin)  # fmt: skip
-    for name, candidate in candidates.items():
-        _register(config, reg, name, round_number, candidate, len(train), len(test),
-                  baseline.metrics["evaluation"] if candidate is main else None,
-                  (champion, champion_metrics) if champion else None,
-                  gate.reason if name == best else f"not the round's best ({best} is)")  # fmt: skip
     if fine:
         _write_bodies(reg, {"version": f"{round_number:04d}-setfit", "round": round_number, "labels": len(train)})
     if gate.promote:
@@ -178,6 +183,29 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Ca
         reason=gate.reason,
         fine_tuned=fine,
     )
+
+
+def _gate(config: ProjectConfig, reg: Registry, candidates: dict[str, Candidate]):
+    best = max(candidates, key=lambda name: candidates[name].metrics["evaluation"]["macro_f1"])
+    champion = reg.champion()
+    champion_metrics = reg.metrics(champion).get("evaluation") if champion else None
+    gate = decide(best, candidates[best].metrics["evaluation"]["macro_f1"], champion,
+                  champion_metrics["macro_f1"] if champion_metrics else None, config.model.promotion_margin)  # fmt: skip
+    return best, gate, champion, champion_metrics
+
+
+def _try_int8(config: ProjectConfig, candidate: Candidate, setfit: SetFitClassifier, folder: Path,
+              test_texts: list[str], test_labels: list[str]) -> None:  # fmt: skip
+    """Serve the SetFit candidate with an int8 ONNX body if it loses at most half a point of
+    macro-F1 on the test set; record the comparison either way."""
+    export_int8(setfit.encoder, folder)
+    int8 = setfit.with_int8_body(folder)
+    evaluation, _ = evaluate_model(int8, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed)
+    fp32 = candidate.metrics["evaluation"]["macro_f1"]
+    used = evaluation.macro_f1 >= fp32 - INT8_TOLERANCE
+    candidate.metrics["onnx_int8"] = {"macro_f1": evaluation.macro_f1, "delta": evaluation.macro_f1 - fp32, "used": used}
+    if used:
+        candidate.model = int8
 
 
 def _write_bodies(reg: Registry, entry: dict[str, Any]) -> None:

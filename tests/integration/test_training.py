@@ -232,3 +232,35 @@ def test_fine_tune_schedule(project):
     assert should_fine_tune(project, reg, 8, labels=120), "every N rounds"
     assert should_fine_tune(project, reg, 4, labels=150), "after the labelled set grew by half"
     (reg.root / "bodies.json").unlink()
+
+
+def test_int8_onnx_body_scores_like_the_fp32_body_and_round_trips(tmp_path, data):
+    from training.onnx_body import OnnxEncoder, export_int8
+
+    texts, labels, test_texts, _ = data
+    model = SetFitClassifier(CLASSES, max_seq_length=64).fit(texts, labels)
+    export_int8(model.encoder, tmp_path / "onnx")
+    fp32 = model.encoder.encode(test_texts[:20])
+    int8 = OnnxEncoder(tmp_path / "onnx").encode(test_texts[:20])
+    cosine = (fp32 * int8).sum(axis=1) / np.linalg.norm(fp32, axis=1) / np.linalg.norm(int8, axis=1)
+    assert cosine.min() > 0.85
+
+    twin = model.with_int8_body(tmp_path / "onnx")
+    twin.save(tmp_path / "saved")
+    loaded = TextClassifier.load(tmp_path / "saved")
+    assert loaded.hyperparameters()["scoring"] == "onnx-int8"
+    assert np.allclose(loaded.predict_proba(test_texts[:10]), twin.predict_proba(test_texts[:10]), atol=1e-5)
+
+
+def test_a_round_with_int8_scoring_records_the_comparison(project):
+    config = project.model_copy(update={"model": project.model.model_copy(update={"onnx_int8": True})})
+    result = train_round(config, fine_tune=False, notice=lambda _m: None)
+    reg = registry(config)
+    setfit = next(name for name in result.versions if name.endswith("setfit"))
+    metrics = reg.metrics(setfit)
+    comparison = metrics["onnx_int8"]
+    assert abs(comparison["delta"]) < 0.2
+    scoring = json.loads((reg.path(setfit) / "model" / "meta.json").read_text())["hyperparameters"]["scoring"]
+    assert scoring == ("onnx-int8" if comparison["used"] else "fp32")
+    assert (reg.path(setfit) / "model" / "onnx-int8").is_dir() == comparison["used"]
+    assert not list((config.state_dir / "cache").glob("onnx-*")), "the export's scratch folder is removed"

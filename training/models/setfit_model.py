@@ -8,6 +8,7 @@ cache and only new texts pass through the network. A fine-tune (SetFit's contras
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from training.models.base import TextClassifier, check_training_data
 
 HEAD = "head.joblib"
 BODY = "body"
+ONNX = "onnx-int8"
 ENCODE_BATCH = 32
 
 
@@ -67,7 +69,9 @@ class SetFitClassifier(TextClassifier):
         self.body_id = body_id or f"{self.body}@{max_seq_length}"
         self.head = _head(seed)
         self.fine_tuned = False
+        self.onnx_folder: Path | None = None  # set: embeddings come from the int8 ONNX body
         self._encoder = None
+        self._onnx = None
 
     @property
     def encoder(self):
@@ -85,14 +89,32 @@ class SetFitClassifier(TextClassifier):
         return self._encoder
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.onnx_folder is not None:
+            if self._onnx is None:
+                from training.onnx_body import OnnxEncoder
+
+                self._onnx = OnnxEncoder(self.onnx_folder)
+            return self._onnx.encode(texts)
         return self.encoder.encode(
             texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=len(texts) > 1000
         )
 
+    @property
+    def cache_key(self) -> str:
+        """The body that produced an embedding: int8 vectors never mix with fp32 ones."""
+        return f"{self.body_id}+int8" if self.onnx_folder is not None else self.body_id
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self.cache is None:
             return self._encode(list(texts))
-        return self.cache.embed(self.body_id, list(texts), self._encode)
+        return self.cache.embed(self.cache_key, list(texts), self._encode)
+
+    def with_int8_body(self, folder: Path) -> "SetFitClassifier":
+        """A copy that scores with the int8 ONNX body exported to ``folder``, same head."""
+        twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id)
+        twin.head, twin.calibrator, twin.fine_tuned, twin._encoder = self.head, self.calibrator, self.fine_tuned, self._encoder
+        twin.onnx_folder = folder
+        return twin
 
     def fine_tune(self, texts: Sequence[str], labels: Sequence[str], settings: FineTuneSettings) -> None:
         """Contrastive fine-tuning of the body on pairs of the labelled texts."""
@@ -135,11 +157,14 @@ class SetFitClassifier(TextClassifier):
     def hyperparameters(self) -> dict:
         return {"body": self.body if not self.fine_tuned else BODY, "base_body": self.body,
                 "body_id": self.body_id, "fine_tuned": self.fine_tuned, "max_seq_length": self.max_seq_length,
-                "head": "LogisticRegression(class_weight=balanced)"}  # fmt: skip
+                "head": "LogisticRegression(class_weight=balanced)",
+                "scoring": "onnx-int8" if self.onnx_folder is not None else "fp32"}  # fmt: skip
 
     def save_model(self, folder: Path) -> None:
         if self.fine_tuned:
             self.encoder.save(str(folder / BODY))
+        if self.onnx_folder is not None and self.onnx_folder != folder / ONNX:
+            shutil.copytree(self.onnx_folder, folder / ONNX)
         joblib.dump(self.head, folder / HEAD)
 
     @classmethod
@@ -149,4 +174,6 @@ class SetFitClassifier(TextClassifier):
         model = cls(meta["classes"], body=body, max_seq_length=params["max_seq_length"], body_id=params["body_id"])
         model.fine_tuned = params["fine_tuned"]
         model.head = joblib.load(folder / HEAD)
+        if params.get("scoring") == "onnx-int8":
+            model.onnx_folder = folder / ONNX
         return model
