@@ -21,7 +21,7 @@ from training import bias
 from training.carbon import track
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
-from training.evaluation import evaluate_model, reliability_diagram
+from training.evaluation import Evaluation, evaluate_model, reliability_diagram
 from training.model_card import ModelFacts, build_card, validate_offline
 from training.models.base import TextClassifier
 from training.models.setfit_model import FineTuneSettings, SetFitClassifier
@@ -103,7 +103,7 @@ def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifie
         trained = time.perf_counter()
         evaluation, probs = evaluate_model(model, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed)
         slices = bias.slice_metrics(probs, test_labels, model.classes, test_meta, config.data.metadata)
-        counterfactual = bias.counterfactual(model, test_texts)
+        counterfactual = bias.counterfactual(model, test_texts, probs)
     metrics = {
         "family": family,
         "evaluation": evaluation.to_json(),
@@ -249,19 +249,13 @@ def _register(config: ProjectConfig, reg: Registry, name: str, round_number: int
     def write(folder: Path) -> None:
         candidate.model.save(folder / MODEL)
         (folder / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-        reliability_diagram(_evaluation_object(evaluation), folder / "reliability.png", name)
+        reliability_diagram(Evaluation(**evaluation), folder / "reliability.png", name)
         card.save(str(folder / "README.md"))
         manifest = {"version": name, "round": round_number, "labels": n_train, "test_size": n_test,
                     "seed": config.model.seed, "family": candidate.family}  # fmt: skip
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     reg.add(name, write)
-
-
-def _evaluation_object(evaluation: dict[str, Any]):
-    from training.evaluation import Evaluation
-
-    return Evaluation(**evaluation)
 
 
 def champion_model(config: ProjectConfig) -> tuple[str, TextClassifier] | None:

@@ -66,12 +66,14 @@ class Counterfactual:
     worst: list[dict[str, Any]]
 
 
-def counterfactual(model: TextClassifier, texts: Sequence[str]) -> Counterfactual:
-    pairs = [(text, swap_gender(text)) for text in texts]
-    pairs = [(original, swapped) for original, swapped in pairs if swapped != original]
+def counterfactual(model: TextClassifier, texts: Sequence[str], probs: np.ndarray | None = None) -> Counterfactual:
+    """``probs``: the model's probabilities for ``texts`` if already computed (they are reused)."""
+    swapped_texts = [swap_gender(text) for text in texts]
+    changed = [i for i, (text, swapped) in enumerate(zip(texts, swapped_texts)) if swapped != text]
+    pairs = [(texts[i], swapped_texts[i]) for i in changed]
     if not pairs:
         return Counterfactual(0, 0, 0.0, 0.0, [])
-    before = model.predict_proba([original for original, _ in pairs])
+    before = probs[changed] if probs is not None else model.predict_proba([original for original, _ in pairs])
     after = model.predict_proba([swapped for _, swapped in pairs])
     predicted = before.argmax(axis=1)
     change = after[np.arange(len(pairs)), predicted] - before[np.arange(len(pairs)), predicted]

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Union
+from typing import Any, Callable, Iterable, List, Optional, Union
 
 import numpy as np
 from argilla_server.enums import MetadataPropertyType, SimilarityOrder
@@ -217,25 +217,28 @@ class SqliteSearchEngine(SearchEngine):
 
     # -- responses and suggestions ----------------------------------------------------------
 
+    def _upsert_child(self, sql: str, record_id: Any, row: Callable[[int], tuple]) -> None:
+        """Write a response or suggestion row for a record the index holds (a record deleted
+        meanwhile has nothing to update)."""
+        rid = self._rid(record_id)
+        if rid is not None:
+            self.conn.execute(sql, row(rid))
+
     async def update_record_response(self, response: Response) -> None:
-        rid = self._rid(response.record_id)
-        if rid is None:
-            return
-        self.conn.execute(
+        self._upsert_child(
             "INSERT OR REPLACE INTO responses (id, rid, user_id, status, answers) VALUES (?, ?, ?, ?, ?)",
-            _response_row(rid, response),
+            response.record_id,
+            lambda rid: _response_row(rid, response),
         )
 
     async def delete_record_response(self, response: Response) -> None:
         self.conn.execute("DELETE FROM responses WHERE id = ?", (str(response.id),))
 
     async def update_record_suggestion(self, suggestion: Suggestion) -> None:
-        rid = self._rid(suggestion.record_id)
-        if rid is None:
-            return
-        self.conn.execute(
+        self._upsert_child(
             "INSERT OR REPLACE INTO suggestions (rid, question, value, score, agent, type) VALUES (?, ?, ?, ?, ?, ?)",
-            _suggestion_row(rid, suggestion),
+            suggestion.record_id,
+            lambda rid: _suggestion_row(rid, suggestion),
         )
 
     async def delete_record_suggestion(self, suggestion: Suggestion) -> None:
