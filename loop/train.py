@@ -52,6 +52,10 @@ class RoundResult:
     fine_tuned: bool
 
 
+def _evaluate_cache(config: ProjectConfig) -> Path:
+    return config.state_dir / "cache" / "evaluate"
+
+
 def registry(config: ProjectConfig) -> Registry:
     return Registry(config.state_dir / "registry")
 
@@ -101,7 +105,8 @@ def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifie
     with track(config.model.country) as footprint:
         fit()
         trained = time.perf_counter()
-        evaluation, probs = evaluate_model(model, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed)
+        evaluation, probs = evaluate_model(model, test_texts, test_labels, config.model.bootstrap_samples,
+                                           config.model.seed, _evaluate_cache(config))  # fmt: skip
         slices = bias.slice_metrics(probs, test_labels, model.classes, test_meta, config.data.metadata)
         counterfactual = bias.counterfactual(model, test_texts, probs)
     metrics = {
@@ -200,7 +205,8 @@ def _try_int8(config: ProjectConfig, candidate: Candidate, setfit: SetFitClassif
     macro-F1 on the test set; record the comparison either way."""
     export_int8(setfit.encoder, folder)
     int8 = setfit.with_int8_body(folder)
-    evaluation, _ = evaluate_model(int8, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed)
+    evaluation, _ = evaluate_model(int8, test_texts, test_labels, config.model.bootstrap_samples, config.model.seed,
+                                   _evaluate_cache(config))  # fmt: skip
     fp32 = candidate.metrics["evaluation"]["macro_f1"]
     used = evaluation.macro_f1 >= fp32 - INT8_TOLERANCE
     candidate.metrics["onnx_int8"] = {"macro_f1": evaluation.macro_f1, "delta": evaluation.macro_f1 - fp32, "used": used}

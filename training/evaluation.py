@@ -52,14 +52,20 @@ def bootstrap_macro_f1(predictions: np.ndarray, references: np.ndarray, k: int, 
 
 
 def evaluate_probabilities(
-    probs: np.ndarray, labels: Sequence[str], classes: Sequence[str], bootstrap: int = 1000, seed: int = 42
+    probs: np.ndarray,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    bootstrap: int = 1000,
+    seed: int = 42,
+    cache_dir: Path | None = None,
 ) -> Evaluation:
+    """``cache_dir``: where ``evaluate`` may create its (empty, in-memory mode) cache folders."""
     references = np.array([list(classes).index(label) for label in labels])
     predictions = probs.argmax(axis=1)
-    report = metrics.load("classification_report").compute(
+    report = metrics.load("classification_report", cache_dir).compute(
         predictions=predictions, references=references, num_classes=len(classes)
     )
-    calibration = metrics.load("calibration_error").compute(predictions=probs.tolist(), references=references)
+    calibration = metrics.load("calibration_error", cache_dir).compute(predictions=probs.tolist(), references=references)
     low, high = bootstrap_macro_f1(predictions, references, len(classes), bootstrap, seed)
     per_class = {
         label: {"precision": report["precision"][i], "recall": report["recall"][i], "f1": report["f1"][i],
@@ -81,10 +87,15 @@ def evaluate_probabilities(
 
 
 def evaluate_model(
-    model: TextClassifier, texts: Sequence[str], labels: Sequence[str], bootstrap: int = 1000, seed: int = 42
+    model: TextClassifier,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    bootstrap: int = 1000,
+    seed: int = 42,
+    cache_dir: Path | None = None,
 ) -> tuple[Evaluation, np.ndarray]:
     probs = model.predict_proba(texts)
-    return evaluate_probabilities(probs, labels, model.classes, bootstrap, seed), probs
+    return evaluate_probabilities(probs, labels, model.classes, bootstrap, seed, cache_dir), probs
 
 
 def reliability_diagram(evaluation: Evaluation, path: Path, title: str) -> Path:
