@@ -8,7 +8,7 @@ PROJECT ?= examples/noticias-falsas/bucle.yaml
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 PYTEST_ARGS ?=
 
-.PHONY: setup run test bench bench-smoke stop clean
+.PHONY: setup run test lint bench bench-smoke stop clean
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -35,7 +35,10 @@ run: setup
 stop: setup
 	$(VENV)/bin/bucle --project $(PROJECT) server stop
 
-test: setup /usr/bin/chromium
+lint: setup
+	$(VENV)/bin/ruff check annotation loop training demo bench tests
+
+test: setup lint /usr/bin/chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status

@@ -131,7 +131,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         per_point=per_point,
         limitations=limitations,
         model_path=facts.model_path or f".bucle/registry/versions/{facts.version}/model",
-        reproduce=f"bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
+        reproduce="bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
     )
 
 

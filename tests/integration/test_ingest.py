@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from loop.config import load_config
-from loop.ingest.near_duplicates import signature, similarity
+from loop.ingest.near_duplicates import signature
 from loop.ingest.pipeline import ingest, pool_path
 from loop.ingest.readers import FileFormatError
 from loop.labelled import export_labelled
