@@ -1,0 +1,53 @@
+"""What every query strategy sees and returns.
+
+A strategy gets the unlabelled candidates' calibrated class probabilities (rows in candidate
+order; None before any model exists) and their cached embeddings (None where a strategy does
+not need them), and returns the positions of the ``batch_size`` candidates to send to
+annotators, most useful first.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Candidates:
+    probs: np.ndarray | None  # (n, classes), calibrated
+    embeddings: np.ndarray | None = None  # (n, dims), unit length
+    labelled_embeddings: np.ndarray | None = None  # what is already labelled, for coverage
+    labelled_counts: dict[int, int] | None = None  # labels so far per class index
+
+    def __len__(self) -> int:
+        reference = self.probs if self.probs is not None else self.embeddings
+        return 0 if reference is None else len(reference)
+
+
+class QueryStrategy(ABC):
+    name: ClassVar[str]
+    paper: ClassVar[str]  # where the idea comes from
+    needs_model: ClassVar[bool] = True
+    needs_embeddings: ClassVar[bool] = False
+
+    @abstractmethod
+    def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """Positions of up to ``batch_size`` candidates, most useful first."""
+
+    def select(self, candidates: Candidates, batch_size: int, seed: int = 0) -> list[int]:
+        if batch_size <= 0 or len(candidates) == 0:
+            return []
+        if self.needs_model and candidates.probs is None:
+            raise ValueError(f"the {self.name} strategy needs a model's probabilities; use cold-start first")
+        if self.needs_embeddings and candidates.embeddings is None:
+            raise ValueError(f"the {self.name} strategy needs the candidates' embeddings")
+        chosen = self.rank(candidates, min(batch_size, len(candidates)), np.random.default_rng(seed))
+        return [int(i) for i in chosen]
+
+
+def top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first (stable for ties: lower position first)."""
+    return np.argsort(-scores, kind="stable")[:k]
