@@ -1,0 +1,107 @@
+"""Records to and from annotators: pushing texts with the model's suggestion, pulling answers.
+
+Push upserts by the record's stable id, in batches of at most 500, each retried with backoff,
+so a retried push never duplicates a record and pushing again refreshes the suggestion (its
+agent names the model version). Pull reads every record that has a submitted or discarded
+response and turns them into ``Answer`` tuples (drafts are ignored: an annotator has not
+decided yet) and a list of discards, which the loop keeps out of training and records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import argilla as rg
+
+from annotation.agreement import Answer
+from annotation.client import retrying
+from annotation.datasets import LABEL_QUESTION, TEXT_FIELD
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None  # the model's suggestion, if there is a model
+    score: float | None = None  # its calibrated probability
+    vectors: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pulled:
+    answers: list[Answer]
+    discarded: list[tuple[str, str]]  # (record id, annotator)
+
+
+def _record(outgoing: OutgoingRecord, agent: str) -> rg.Record:
+    suggestions = []
+    if outgoing.label is not None:
+        suggestions.append(rg.Suggestion(LABEL_QUESTION, outgoing.label, score=outgoing.score, agent=agent))
+    metadata = {key: value for key, value in outgoing.metadata.items() if value is not None}
+    return rg.Record(
+        id=outgoing.id,
+        fields={TEXT_FIELD: outgoing.text},
+        metadata=metadata,
+        suggestions=suggestions,
+        vectors=outgoing.vectors,
+    )
+
+
+def push(
+    client: rg.Argilla, dataset: rg.Dataset, records: Sequence[OutgoingRecord], agent: str, batch_size: int = MAX_BATCH
+) -> int:
+    """Upsert ``records`` into ``dataset``; returns how many were sent."""
+    batch_size = min(batch_size, MAX_BATCH)
+    for start in range(0, len(records), batch_size):
+        batch = [_record(r, agent) for r in records[start : start + batch_size]]
+        retrying(lambda: dataset.records.log(batch, batch_size=len(batch)), client.api_url)
+    return len(records)
+
+
+PAGE = 1000
+
+
+def _search_page(client: rg.Argilla, dataset: rg.Dataset, offset: int) -> dict:
+    body = {
+        "query": {},
+        "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
+                             "values": ["submitted", "discarded"]}]},
+    }  # fmt: skip
+    response = client.http_client.post(
+        f"/api/v1/datasets/{dataset.id}/records/search",
+        params={"include": "responses", "offset": offset, "limit": PAGE},
+        json=body,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def pull(client: rg.Argilla, dataset: rg.Dataset) -> Pulled:
+    """Every submitted answer and every discard in ``dataset``. Uses the records search over
+    HTTP with the owner's client: the SDK's record objects drop a discard that carries no value,
+    and annotators may not list other people's records."""
+    usernames = {str(user.id): user.username for user in client.users}
+    answers: list[Answer] = []
+    discarded: list[tuple[str, str]] = []
+    offset = 0
+    while True:
+        page = retrying(lambda: _search_page(client, dataset, offset), client.api_url)
+        for item in page["items"]:
+            record = item["record"]
+            for response in record.get("responses") or []:
+                annotator = usernames.get(str(response["user_id"]), str(response["user_id"]))
+                if response["status"] == "submitted":
+                    value = (response.get("values") or {}).get(LABEL_QUESTION, {}).get("value")
+                    if value is not None:
+                        answers.append(Answer(record["external_id"], annotator,
+                                              tuple(sorted(value)) if isinstance(value, list) else value))  # fmt: skip
+                elif response["status"] == "discarded":
+                    discarded.append((record["external_id"], annotator))
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            break
+    return Pulled(answers=answers, discarded=sorted(discarded))

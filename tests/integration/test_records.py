@@ -1,0 +1,64 @@
+"""Pushing records with suggestions and pulling annotators' answers, against the real server."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotation.agreement import majority_vote
+from annotation.client import connect
+from annotation.datasets import DatasetSpec, ensure_dataset
+from annotation.records import OutgoingRecord, pull, push
+from annotation.users import add_user
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dataset(owner, project):
+    spec = DatasetSpec(name="ida-y-vuelta", workspace=project.workspace, labels={"falsa": "Falsa", "verdadera": "Verdadera"},
+                       guidelines="Elige.", metadata_terms=("topic",), min_submitted=2)  # fmt: skip
+    return ensure_dataset(owner, spec)
+
+
+def outgoing(n: int, label: str = "falsa", score: float = 0.6) -> list[OutgoingRecord]:
+    return [OutgoingRecord(f"p{i}", f"Noticia de prueba número {i} sobre el agua potable.", {"topic": "agua"}, label, score)
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_record_pushed_twice_stays_one_and_its_suggestion_is_refreshed(owner, dataset):
+    assert push(owner, dataset, outgoing(30), agent="0001-tfidf", batch_size=7) == 30
+    push(owner, dataset, outgoing(30, label="verdadera", score=0.8), agent="0002-setfit")
+    records = list(dataset.records(with_suggestions=True))
+    assert len(records) == 30
+    suggestion = records[0].suggestions["label"]
+    assert (suggestion.value, suggestion.agent, suggestion.score) == ("verdadera", "0002-setfit", 0.8)
+    assert records[0].metadata["topic"] == "agua"
+
+
+def test_pull_reads_submissions_and_discards_and_ignores_drafts(server, owner, credentials, project, dataset):
+    clients = {}
+    for name in ("anotadora-1", "anotador-2"):
+        user = add_user(owner, credentials, name, workspace=project.workspace)
+        clients[name] = connect(server.url, user.api_key, who=name)
+    ids = {r.id: str(r._server_id) for r in dataset.records()}
+
+    def answer(name: str, record: str, status: str, value: str | None = None) -> None:
+        body = {"status": status, "values": {"label": {"value": value}} if value else {}}
+        reply = clients[name].http_client.post(f"/api/v1/records/{ids[record]}/responses", json=body)
+        assert reply.status_code == 201, reply.text
+
+    answer("anotadora-1", "p0", "submitted", "falsa")
+    answer("anotador-2", "p0", "submitted", "falsa")
+    answer("anotadora-1", "p1", "submitted", "falsa")
+    answer("anotador-2", "p1", "submitted", "verdadera")
+    answer("anotadora-1", "p2", "discarded")
+    answer("anotador-2", "p3", "draft", "verdadera")
+
+    pulled = pull(owner, dataset)
+    assert sorted((a.record_id, a.annotator, a.value) for a in pulled.answers) == [
+        ("p0", "anotador-2", "falsa"), ("p0", "anotadora-1", "falsa"),
+        ("p1", "anotador-2", "verdadera"), ("p1", "anotadora-1", "falsa"),
+    ]  # fmt: skip
+    assert pulled.discarded == [("p2", "anotadora-1")]
+    decisions = {d.record_id: d for d in majority_vote(pulled.answers)}
+    assert decisions["p0"].label == "falsa" and decisions["p1"].tie
