@@ -1,0 +1,48 @@
+"""Stopping signals and the round lock."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from loop.lock import RoundLock, RoundLocked
+from loop.stopping import cohen_kappa, signals
+
+
+def test_cohen_kappa_by_hand():
+    assert cohen_kappa(["a", "b", "a", "b"], ["a", "b", "a", "b"]) == 1.0
+    # observed 0.5, expected 0.5 -> 0
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == pytest.approx(0.0)
+    # observed 0.8; p(a)=0.6/0.4, p(b)=0.4/0.6 -> expected 0.48 -> kappa 0.6154
+    assert cohen_kappa(list("aaabb"), list("aabbb")) == pytest.approx((0.8 - 0.48) / 0.52)
+
+
+def test_stabilising_predictions_budget_and_plateau():
+    stable = [list("aabb"), list("abab"), list("abab"), list("abab"), list("abab")]
+    result = signals(stable, labels_used=50, label_budget=100, macro_f1_by_round=[0.5, 0.6, 0.7, 0.75, 0.8])
+    assert result.stabilised and not result.budget_spent and not result.plateau and result.stop
+    assert "predictions are stable" in result.advice
+    moving = [list("aabb"), list("abab"), list("abba"), list("baab")]
+    assert not signals(moving, 50, 100, [0.5, 0.6]).stabilised
+    assert signals(moving, 100, 100, [0.5]).budget_spent
+    flat = signals(moving, 10, 100, [0.60, 0.70, 0.701, 0.69, 0.702])
+    assert flat.plateau and "has not gained" in flat.advice
+    assert signals(moving, 10, 100, [0.6, 0.7]).advice == "keep annotating"
+
+
+def test_the_lock_refuses_a_second_round_and_takes_over_a_dead_holders_lock(tmp_path):
+    path = tmp_path / "round.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        path.write_text(f"{holder.pid}\n")
+        with pytest.raises(RoundLocked, match=f"pid {holder.pid}"):
+            with RoundLock(path, timeout_s=0.3):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with RoundLock(path) as lock:
+        assert lock.taken_over == holder.pid
+        assert lock.holder() == os.getpid()
+    assert not path.exists()
