@@ -16,6 +16,7 @@ from pathlib import Path
 from annotation.errors import StateError
 
 MODE = 0o600
+ROLES = ("annotator", "admin", "owner")  # Argilla's roles
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from typing import Callable, TypeVar
 import argilla as rg
 
 from annotation.client import login
-from annotation.credentials import CredentialsFile, UserCredentials, generate_password
+from annotation.credentials import ROLES, CredentialsFile, UserCredentials, generate_password
 from annotation.errors import ArgillaError
 
-ROLES = ("annotator", "admin", "owner")
 T = TypeVar("T")
 
 

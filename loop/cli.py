@@ -15,16 +15,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from annotation.credentials import CredentialsFile
+from annotation.credentials import ROLES, CredentialsFile
 from annotation.embedded import control
 from annotation.errors import BucleError
-from annotation.users import ROLES, add_user, check_logins, list_users
 from loop.config import ProjectConfig, load_config
-from loop.ingest.pipeline import ingest as run_ingest
-from loop.labelled import export_labelled
-from loop.project import bring_up, owner_client
 from loop.starter import write_starter
-from loop.train import registry, train_round
+
+# Commands import what they need (the argilla SDK, torch, datasets…) when they run, so that
+# `bucle --help` and `bucle server status` answer in a blink.
 
 app = typer.Typer(help="bucle: active learning with Argilla for Spanish NLP projects.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Argilla server.", no_args_is_help=True)
@@ -66,6 +64,8 @@ def _config(ctx: typer.Context) -> ProjectConfig:
 @user_errors
 def up(ctx: typer.Context) -> None:
     """Start the embedded server and create the project's users and dataset."""
+    from loop.project import bring_up
+
     config = _config(ctx)
     result = bring_up(config, notice=lambda message: console.print(message, highlight=False))
     if result.ingest is not None:
@@ -92,6 +92,8 @@ def init(path: Path = typer.Argument(Path("bucle.yaml"), help="Where to write th
 @user_errors
 def ingest(ctx: typer.Context) -> None:
     """Read, clean and check the project's data into the pool; quarantine what is wrong."""
+    from loop.ingest.pipeline import ingest as run_ingest
+
     config = _config(ctx)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
         task = bar.add_task("reading…")
@@ -118,6 +120,8 @@ def ingest(ctx: typer.Context) -> None:
 @user_errors
 def export_command(ctx: typer.Context) -> None:
     """Write the labelled dataset (datasets folder + Parquet) and its dataset card."""
+    from loop.labelled import export_labelled
+
     result = export_labelled(_config(ctx))
     console.print(f"Exported {result.train:,} train and {result.test:,} test records to {result.folder}")
     console.print(f"Dataset card: {result.folder / 'README.md'}")
@@ -130,6 +134,8 @@ def train(
     fine_tune: bool = typer.Option(None, "--fine-tune/--head-only", help="Override the fine-tuning schedule."),
 ) -> None:
     """Train SetFit and the TF-IDF baseline on the labels so far; promote the better if it wins."""
+    from loop.train import train_round
+
     result = train_round(_config(ctx), fine_tune=fine_tune, notice=lambda m: console.print(m))
     for version, f1 in result.versions.items():
         console.print(f"{version}: macro-F1 {f1:.3f}")
@@ -140,7 +146,7 @@ def train(
 @user_errors
 def models_list(ctx: typer.Context) -> None:
     """Every version with its test metrics; the champion is marked."""
-    reg = registry(_config(ctx))
+    reg = _registry(ctx)
     champion = reg.champion()
     table = Table("", "version", "labels", "macro-F1 (95% CI)", "ECE", "g CO2eq", "intact")
     for name in reg.names():
@@ -157,7 +163,7 @@ def models_list(ctx: typer.Context) -> None:
 @user_errors
 def models_show(ctx: typer.Context, version: str) -> None:
     """A version's metrics, decision and the path of its card."""
-    reg = registry(_config(ctx))
+    reg = _registry(ctx)
     info = reg.info(version)
     ev = info.metrics.get("evaluation", {})
     console.print(f"{version} ({info.metrics.get('family')}), {'intact' if info.intact else 'DAMAGED'}")
@@ -172,7 +178,7 @@ def models_show(ctx: typer.Context, version: str) -> None:
 @user_errors
 def models_promote(ctx: typer.Context, version: str) -> None:
     """Make VERSION the champion by hand."""
-    registry(_config(ctx)).set_champion(version, "manual", "promoted by hand")
+    _registry(ctx).set_champion(version, "manual", "promoted by hand")
     console.print(f"Champion: {version}")
 
 
@@ -180,10 +186,16 @@ def models_promote(ctx: typer.Context, version: str) -> None:
 @user_errors
 def models_rollback(ctx: typer.Context, version: str = typer.Argument(None, help="Default: the previous champion.")) -> None:
     """Serve an earlier version again."""
-    reg = registry(_config(ctx))
+    reg = _registry(ctx)
     target = version or _previous_champion(reg)
     reg.set_champion(target, "rollback", f"rolled back from {reg.champion()}")
     console.print(f"Champion: {target}")
+
+
+def _registry(ctx: typer.Context):
+    from loop.train import registry
+
+    return registry(_config(ctx))
 
 
 def _previous_champion(reg) -> str:
@@ -248,6 +260,9 @@ def users_add(
     role: str = typer.Option("annotator", help=f"One of {', '.join(ROLES)}."),
 ) -> None:
     """Create a user with a generated password, stored in the credentials file."""
+    from annotation.users import add_user
+    from loop.project import owner_client
+
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
     add_user(owner_client(config), credentials, username, role, workspace=config.workspace)
@@ -258,6 +273,9 @@ def users_add(
 @user_errors
 def users_list(ctx: typer.Context) -> None:
     """List the server's users, their workspaces, and whether bucle holds their password."""
+    from annotation.users import list_users
+    from loop.project import owner_client
+
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
     table = Table("user", "role", "workspaces", "password stored")
@@ -270,6 +288,8 @@ def users_list(ctx: typer.Context) -> None:
 @user_errors
 def users_check(ctx: typer.Context) -> None:
     """Log in as every stored user, to catch passwords changed outside bucle."""
+    from annotation.users import check_logins
+
     config = _config(ctx)
     results = check_logins(config.server_layout.url, CredentialsFile(config.server_layout.credentials))
     for username, result in results.items():
