@@ -1,0 +1,85 @@
+"""The round manifest: what each step of a round did, written before the next step starts.
+
+``.bucle/rounds/0003/manifest.json`` holds the round's header (strategy, seed, model version…)
+and, per finished step, its result and duration. A round killed at any step is resumed by
+running it again: finished steps return their recorded results without running, the step that
+was interrupted runs again (steps are idempotent), and a finished round can be replayed from
+its manifest. Writes are atomic (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+STEPS = ("pull", "train", "evaluate", "gate", "publish", "score", "select", "push")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class RoundManifest:
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+
+    @classmethod
+    def open(cls, rounds_dir: Path, number: int, **header: Any) -> "RoundManifest":
+        """The manifest of round ``number``: loaded if the round was started, else created."""
+        path = rounds_dir / f"{number:04d}" / "manifest.json"
+        if path.exists():
+            return cls(path, json.loads(path.read_text(encoding="utf-8")))
+        manifest = cls(path, {"round": number, **header, "started_at": _now(), "steps": {}, "finished_at": None})
+        manifest._save()
+        return manifest
+
+    @classmethod
+    def unfinished(cls, rounds_dir: Path) -> "RoundManifest | None":
+        """The latest round that was started and not finished (a crash), if any."""
+        for path in sorted(rounds_dir.glob("*/manifest.json"), reverse=True):
+            manifest = cls(path, json.loads(path.read_text(encoding="utf-8")))
+            return None if manifest.finished else manifest
+        return None
+
+    @property
+    def number(self) -> int:
+        return self.data["round"]
+
+    @property
+    def finished(self) -> bool:
+        return self.data["finished_at"] is not None
+
+    def done(self, step: str) -> bool:
+        return step in self.data["steps"]
+
+    def result(self, step: str) -> Any:
+        return self.data["steps"][step]["result"]
+
+    def run(self, step: str, action: Callable[[], Any]) -> Any:
+        """Run ``step`` unless the manifest already records it; record its JSON-able result."""
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
+        if self.done(step):
+            return self.result(step)
+        started = time.perf_counter()
+        result = action()
+        self.data["steps"][step] = {"result": result, "seconds": round(time.perf_counter() - started, 3), "at": _now()}
+        self._save()
+        return result
+
+    def finish(self) -> None:
+        self.data["finished_at"] = _now()
+        self._save()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(self.data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
