@@ -30,6 +30,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
+SMALL_MODEL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
+
+
+def with_example_data(folder: Path) -> dict:
+    """Copy the example corpus into ``folder``; the ``data`` section that reads it."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for name in ("train.jsonl", "dev.jsonl"):
+        (folder / "data" / name).write_bytes((EXAMPLE_DATA / name).read_bytes())
+    return {
+        "sources": [{"path": "data/train.jsonl"}, {"path": "data/dev.jsonl", "role": "test"}],
+        "text": ["text"], "id": "id", "label": "label", "metadata": ["topic"], "seed_size": 16,
+    }  # fmt: skip
+
+
 def write_project(folder: Path, port: int, **overrides) -> Path:
     """A minimal project like the example's, in ``folder``; returns its bucle.yaml."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,7 +64,11 @@ def write_project(folder: Path, port: int, **overrides) -> Path:
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> ProjectConfig:
-    return load_config(write_project(tmp_path_factory.mktemp("project"), free_port()))
+    """The session's project: the example corpus, small model settings, small batches."""
+    folder = tmp_path_factory.mktemp("project")
+    data = with_example_data(folder)
+    loop = {"batch_size": 8, "schedule": {"min_new_labels": 4}}
+    return load_config(write_project(folder, free_port(), data=data, model=SMALL_MODEL, loop=loop))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,49 @@
+"""Rounds of the loop against the real server: select, push, annotators answer, pull, retrain."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotation.client import connect
+from annotation.records import pull
+from annotation.users import add_user
+from loop.ingest.pipeline import ingest, pool_path
+from loop.pool import Pool
+from loop.project import dataset_spec
+from loop.rounds import run_round
+from loop.train import registry
+
+pytestmark = pytest.mark.integration
+
+
+def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner, credentials, project):
+    ingest(project)
+    first = run_round(project, notice=lambda _m: None)
+    assert first.trained and first.champion is not None, "the seed labels train the first model"
+    assert len(first.sent) == 8
+    dataset = owner.datasets(name=project.name, workspace=project.workspace)
+    records = {r.id: r for r in dataset.records(with_suggestions=True)}
+    assert set(records) == set(first.sent)
+    assert all(r.suggestions["label"].agent == first.champion for r in records.values())
+
+    # annotators answer from the gold labels, as `bucle simulate` will
+    annotator = add_user(owner, credentials, "anotadora-1", workspace=project.workspace)
+    client = connect(server.url, annotator.api_key, who="anotadora-1")
+    with Pool(pool_path(project)) as pool:
+        gold = {r.id: r.gold for r in pool.records(split="pool")}
+    for record_id, record in records.items():
+        reply = client.http_client.post(f"/api/v1/records/{record._server_id}/responses",
+                                        json={"status": "submitted", "values": {"label": {"value": gold[record_id]}}})  # fmt: skip
+        assert reply.status_code == 201, reply.text
+
+    second = run_round(project, notice=lambda _m: None)
+    assert second.new_labels == 8 and second.trained
+    assert not set(second.sent) & set(first.sent), "nothing is sent twice"
+    with Pool(pool_path(project)) as pool:
+        labelled = pool.records(split="pool", labelled=True)
+    assert len(labelled) == 16 + 8
+    assert {r.id for r in labelled if r.label_source == "annotators"} == set(first.sent)
+    assert len(list(dataset.records())) == 16
+    assert len(pull(owner, dataset).answers) == 8
+    assert registry(project).names()[-1].startswith("0002-")
+    assert dataset_spec(project).min_submitted == 1
