@@ -74,6 +74,9 @@ def up(ctx: typer.Context) -> None:
             f"Pool: {report.pool_size:,} records ({report.seed_size} labelled seed), frozen test set: "
             f"{report.test_size:,}, quarantined: {sum(report.quarantined.values()):,}"
         )
+    if result.first_round is not None:
+        console.print(f"First round: champion {result.first_round.champion}, "
+                      f"{len(result.first_round.sent)} records waiting for annotators")  # fmt: skip
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
@@ -140,6 +143,18 @@ def train(
     for version, f1 in result.versions.items():
         console.print(f"{version}: macro-F1 {f1:.3f}")
     console.print(f"Champion: {result.champion} ({'promoted' if result.promoted else 'kept'})")
+
+
+@app.command("round")
+@user_errors
+def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of the selection.")) -> None:
+    """Run one round: pull answers, retrain if enough are new, select and push the next batch."""
+    from loop.rounds import run_round
+
+    report = run_round(_config(ctx), seed=seed, notice=lambda m: console.print(m))
+    console.print(f"Round {report.round}: {report.new_labels} new labels, "
+                  f"{'retrained' if report.trained else 'no retraining'}, champion {report.champion}, "
+                  f"{len(report.sent)} records sent to annotators")  # fmt: skip
 
 
 @models_app.command("list")

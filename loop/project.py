@@ -1,13 +1,15 @@
-"""Bringing a project up: its embedded server, its users and its Argilla dataset.
+"""Bringing a project up: its data, its embedded server, its users, its Argilla dataset and
+its first round (the seed labels train the first model, whose most useful records are sent to
+annotators with suggestions; a project without labels starts cold).
 
-``bucle up`` is a thin layer over ``bring_up``; later steps of the loop (rounds,
-the scheduler) hang off the same function.
+``bucle up`` is a thin layer over ``bring_up``; the scheduler will hang off the same function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import argilla as rg
 
@@ -23,6 +25,7 @@ from loop.ingest.pipeline import IngestReport, ingest
 @dataclass(frozen=True)
 class ProjectUp:
     ingest: IngestReport | None  # None: the project lists no data yet
+    first_round: Any  # loop.rounds.RoundReport of the round run now, None if one ran before
     url: str
     credentials: Path
     dataset: str
@@ -48,6 +51,13 @@ def owner_client(config: ProjectConfig) -> rg.Argilla:
     return connect(layout.url, owner.api_key)
 
 
+def _unfinished(config: ProjectConfig) -> bool:
+    from loop.manifest import RoundManifest
+    from loop.rounds import rounds_dir
+
+    return RoundManifest.unfinished(rounds_dir(config)) is not None
+
+
 def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     report = ingest(config) if config.data.sources else None
     layout = config.server_layout
@@ -59,8 +69,15 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     for annotator in config.annotation.annotators:
         add_user(client, credentials, annotator, "annotator", workspace=config.workspace)
     dataset = ensure_dataset(client, dataset_spec(config))
+    first_round = None
+    if report is not None:
+        from loop.rounds import rounds_dir, run_round
+
+        if not any(rounds_dir(config).glob("*/manifest.json")) or _unfinished(config):
+            first_round = run_round(config, notice=notice)
     return ProjectUp(
         ingest=report,
+        first_round=first_round,
         url=layout.url,
         credentials=layout.credentials,
         dataset=dataset.name,
