@@ -157,6 +157,34 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
                   f"{len(report.sent)} records sent to annotators")  # fmt: skip
 
 
+@app.command()
+@user_errors
+def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How many rounds.")) -> None:
+    """Run rounds with annotators simulated from the corpus's gold labels."""
+    from loop.simulate import simulate as run_simulation
+
+    run_simulation(_config(ctx), rounds, notice=lambda m: console.print(m))
+
+
+@app.command("status")
+@user_errors
+def status_command(ctx: typer.Context) -> None:
+    """The rounds so far, the champion beside the baseline, and the stopping signals."""
+    from loop.status import status
+
+    state = status(_config(ctx))
+    table = Table("round", "finished", "new labels", "retrained", "champion", "sent", "seconds per step")
+    for row in state.rounds:
+        steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in row.seconds.items())
+        table.add_row(str(row.round), "yes" if row.finished else "NO (resumes next run)", str(row.new_labels or 0),
+                      "yes" if row.trained else "no", row.champion or "-", str(row.sent or 0), steps)  # fmt: skip
+    console.print(table)
+    f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
+    base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
+    console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; latest TF-IDF baseline {base})")
+    console.print(f"Stopping: {state.signals.advice}")
+
+
 @models_app.command("list")
 @user_errors
 def models_list(ctx: typer.Context) -> None:

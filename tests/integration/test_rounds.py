@@ -47,3 +47,30 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     assert len(pull(owner, dataset).answers) == 8
     assert registry(project).names()[-1].startswith("0002-")
     assert dataset_spec(project).min_submitted == 1
+
+
+def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, project):
+    from loop.simulate import simulate
+    from loop.status import status
+
+    before = status(project)
+    results = simulate(project, rounds=1, notice=lambda _m: None)
+    assert len(results) == 1 and results[0].answered == 8
+    after = status(project)
+    assert len(after.rounds) == len(before.rounds) + 1 and all(row.finished for row in after.rounds)
+    assert after.champion is not None and after.baseline_macro_f1 is not None
+    assert "pull" in after.rounds[-1].seconds and "push" in after.rounds[-1].seconds
+    assert after.signals.advice
+    # the answers of the simulated round are pulled by the next one
+    from loop.rounds import run_round
+
+    nxt = run_round(project, notice=lambda _m: None)
+    assert nxt.new_labels == 8
+
+    import subprocess
+    import sys
+
+    shown = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "status"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "Stopping:" in shown.stdout and "champion" in shown.stdout

@@ -1,0 +1,67 @@
+"""``bucle status``: the rounds so far and whether it is time to stop."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from loop.config import ProjectConfig
+from loop.ingest.pipeline import pool_path
+from loop.manifest import RoundManifest
+from loop.pool import Pool
+from loop.rounds import rounds_dir
+from loop.stopping import StoppingSignals, signals
+from loop.train import registry
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round: int
+    finished: bool
+    new_labels: int | None
+    trained: bool | None
+    champion: str | None
+    sent: int | None
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Status:
+    rounds: list[RoundRow]
+    labels: int
+    champion: str | None
+    champion_macro_f1: float | None
+    baseline_macro_f1: float | None
+    signals: StoppingSignals
+
+
+def _get(manifest: RoundManifest, step: str, key: str):
+    return manifest.result(step).get(key) if manifest.done(step) else None
+
+
+def status(config: ProjectConfig) -> Status:
+    rows = []
+    for path in sorted(rounds_dir(config).glob("*/manifest.json")):
+        manifest = RoundManifest(path, json.loads(path.read_text(encoding="utf-8")))
+        rows.append(RoundRow(
+            round=manifest.number, finished=manifest.finished, new_labels=_get(manifest, "pull", "new_labels"),
+            trained=_get(manifest, "train", "trained"), champion=_get(manifest, "train", "champion"),
+            sent=len(_get(manifest, "select", "ids") or []) if manifest.done("select") else None,
+            seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
+        ))  # fmt: skip
+    with Pool(pool_path(config)) as pool:
+        labels = len(pool.records(split="pool", labelled=True))
+    reg = registry(config)
+    champion = reg.champion()
+    f1_by_round: dict[int, float] = {}
+    baseline = None
+    for name in reg.names():
+        metrics = reg.metrics(name)
+        if "evaluation" in metrics:
+            number = metrics.get("round", 0)
+            f1_by_round[number] = max(f1_by_round.get(number, 0.0), metrics["evaluation"]["macro_f1"])
+            if metrics.get("family") == "tfidf":
+                baseline = metrics["evaluation"]["macro_f1"]
+    champion_f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
+    advice = signals([], labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)])
+    return Status(rows, labels, champion, champion_f1, baseline, advice)
