@@ -1,4 +1,5 @@
-"""One round of the loop: pull answers → train if enough are new → select → push.
+"""One round of the loop: pull answers → train if enough are new → score the stop set →
+select → push.
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
@@ -9,6 +10,7 @@ already labelled, or one already sent to annotators.
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -74,6 +76,34 @@ def _train(config: ProjectConfig, new_labels: int, notice) -> dict[str, Any]:
     return {"trained": True, "champion": result.champion, "versions": result.versions}
 
 
+STOP_SET_SIZE = 500
+
+
+def stop_set(config: ProjectConfig) -> list[str]:
+    """A fixed sample of pool records on which successive champions' predictions are compared
+    (the stabilising-predictions stopping signal); drawn once and stored."""
+    path = rounds_dir(config) / "stop_set.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    with Pool(pool_path(config)) as pool:
+        ids = sorted(r.id for r in pool.records(split="pool"))
+    chosen = sorted(random.Random(config.data.split_seed).sample(ids, min(STOP_SET_SIZE, len(ids))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(chosen), encoding="utf-8")
+    return chosen
+
+
+def _score_stop_set(config: ProjectConfig) -> dict[str, Any]:
+    served = champion_model(config)
+    if served is None:
+        return {"model": None, "predictions": []}
+    ids = stop_set(config)
+    with Pool(pool_path(config)) as pool:
+        texts = {r.id: r.text for r in pool.records(split="pool")}
+    present = [i for i in ids if i in texts]
+    return {"model": served[0], "predictions": served[1].predict([texts[i] for i in present])}
+
+
 def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, Any]:
     with Pool(pool_path(config)) as pool:
         candidates = [r for r in pool.records(split="pool", labelled=False) if r.id not in excluded]
@@ -130,6 +160,7 @@ def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None
         dataset = ensure_dataset(client, dataset_spec(config))
         pulled = manifest.run("pull", lambda: _pull(config, client, dataset))
         trained = manifest.run("train", lambda: _train(config, pulled["new_labels"], notice))
+        manifest.run("score", lambda: _score_stop_set(config))
         excluded = sent_ids(config) | set(pulled["discarded"])
         selection = manifest.run("select", lambda: _select(config, excluded, seed + manifest.number))
         manifest.run("push", lambda: _push(config, client, dataset, selection))

@@ -41,6 +41,7 @@ def _get(manifest: RoundManifest, step: str, key: str):
 
 def status(config: ProjectConfig) -> Status:
     rows = []
+    stop_set_predictions = []
     for path in sorted(rounds_dir(config).glob("*/manifest.json")):
         manifest = RoundManifest(path, json.loads(path.read_text(encoding="utf-8")))
         rows.append(RoundRow(
@@ -49,6 +50,9 @@ def status(config: ProjectConfig) -> Status:
             sent=len(_get(manifest, "select", "ids") or []) if manifest.done("select") else None,
             seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
         ))  # fmt: skip
+        predictions = _get(manifest, "score", "predictions")
+        if predictions:
+            stop_set_predictions.append(predictions)
     with Pool(pool_path(config)) as pool:
         labels = len(pool.records(split="pool", labelled=True))
     reg = registry(config)
@@ -63,5 +67,5 @@ def status(config: ProjectConfig) -> Status:
             if metrics.get("family") == "tfidf":
                 baseline = metrics["evaluation"]["macro_f1"]
     champion_f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
-    advice = signals([], labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)])
+    advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)])
     return Status(rows, labels, champion, champion_f1, baseline, advice)

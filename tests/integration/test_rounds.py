@@ -61,6 +61,9 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     assert after.champion is not None and after.baseline_macro_f1 is not None
     assert "pull" in after.rounds[-1].seconds and "push" in after.rounds[-1].seconds
     assert after.signals.advice
+    assert len(after.signals.kappas) >= 1 and all(-1.0 <= k <= 1.0 for k in after.signals.kappas), (
+        "successive champions' predictions on the stop set are compared"
+    )
     # the answers of the simulated round are pulled by the next one
     from loop.rounds import run_round
 
