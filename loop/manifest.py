@@ -28,11 +28,20 @@ class RoundManifest:
         self.data = data
 
     @classmethod
+    def load(cls, path: Path) -> "RoundManifest":
+        return cls(path, json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def all(cls, rounds_dir: Path) -> list["RoundManifest"]:
+        """Every round's manifest, oldest first."""
+        return [cls.load(path) for path in sorted(rounds_dir.glob("*/manifest.json"))]
+
+    @classmethod
     def open(cls, rounds_dir: Path, number: int, **header: Any) -> "RoundManifest":
         """The manifest of round ``number``: loaded if the round was started, else created."""
         path = rounds_dir / f"{number:04d}" / "manifest.json"
         if path.exists():
-            return cls(path, json.loads(path.read_text(encoding="utf-8")))
+            return cls.load(path)
         manifest = cls(path, {"round": number, **header, "started_at": _now(), "steps": {}, "finished_at": None})
         manifest._save()
         return manifest
@@ -40,10 +49,8 @@ class RoundManifest:
     @classmethod
     def unfinished(cls, rounds_dir: Path) -> "RoundManifest | None":
         """The latest round that was started and not finished (a crash), if any."""
-        for path in sorted(rounds_dir.glob("*/manifest.json"), reverse=True):
-            manifest = cls(path, json.loads(path.read_text(encoding="utf-8")))
-            return None if manifest.finished else manifest
-        return None
+        manifests = cls.all(rounds_dir)
+        return manifests[-1] if manifests and not manifests[-1].finished else None
 
     @property
     def number(self) -> int:

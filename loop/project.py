@@ -51,13 +51,6 @@ def owner_client(config: ProjectConfig) -> rg.Argilla:
     return connect(layout.url, owner.api_key)
 
 
-def _unfinished(config: ProjectConfig) -> bool:
-    from loop.manifest import RoundManifest
-    from loop.rounds import rounds_dir
-
-    return RoundManifest.unfinished(rounds_dir(config)) is not None
-
-
 def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     report = ingest(config) if config.data.sources else None
     layout = config.server_layout
@@ -71,9 +64,11 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     dataset = ensure_dataset(client, dataset_spec(config))
     first_round = None
     if report is not None:
+        from loop.manifest import RoundManifest
         from loop.rounds import rounds_dir, run_round
 
-        if not any(rounds_dir(config).glob("*/manifest.json")) or _unfinished(config):
+        manifests = RoundManifest.all(rounds_dir(config))
+        if not manifests or not manifests[-1].finished:  # no round yet, or one to resume
             first_round = run_round(config, notice=notice)
     return ProjectUp(
         ingest=report,

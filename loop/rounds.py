@@ -47,8 +47,7 @@ def rounds_dir(config: ProjectConfig):
 def sent_ids(config: ProjectConfig) -> set[str]:
     """Every record a finished push step of any round sent to annotators."""
     sent: set[str] = set()
-    for path in rounds_dir(config).glob("*/manifest.json"):
-        manifest = RoundManifest(path, json.loads(path.read_text(encoding="utf-8")))
+    for manifest in RoundManifest.all(rounds_dir(config)):
         if manifest.done("push"):
             sent.update(manifest.result("select")["ids"])
     return sent
@@ -56,12 +55,13 @@ def sent_ids(config: ProjectConfig) -> set[str]:
 
 def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
     pulled = pull(client, dataset)
-    decisions = [d for d in majority_vote(pulled.answers) if d.label is not None and d.votes >= config.annotation.overlap]
+    votes = majority_vote(pulled.answers)
+    decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
     with Pool(pool_path(config)) as pool:
         known = {r.id: r for r in pool.records(split="pool")}
         new = {d.record_id: d.label for d in decisions if d.record_id in known and known[d.record_id].label != d.label}
         pool.set_labels(new, "annotators")
-    return {"answers": len(pulled.answers), "new_labels": len(new), "ties": sum(d.tie for d in majority_vote(pulled.answers)),
+    return {"answers": len(pulled.answers), "new_labels": len(new), "ties": sum(d.tie for d in votes),
             "discarded": sorted({record for record, _ in pulled.discarded})}  # fmt: skip
 
 
@@ -153,7 +153,7 @@ def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None
     with RoundLock(config.state_dir / "round.lock"):
         folder = rounds_dir(config)
         manifest = RoundManifest.unfinished(folder) or RoundManifest.open(
-            folder, len(list(folder.glob("*/manifest.json"))) + 1, strategy=config.loop.strategy, seed=seed,
+            folder, len(RoundManifest.all(folder)) + 1, strategy=config.loop.strategy, seed=seed,
             batch_size=config.loop.batch_size,
         )  # fmt: skip
         client = owner_client(config)

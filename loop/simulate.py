@@ -65,8 +65,9 @@ def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] =
             answered += 1
         with Pool(pool_path(config)) as pool:
             labels = len(pool.records(split="pool", labelled=True))
-        champion = registry(config).champion()
-        f1 = registry(config).metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
+        reg = registry(config)
+        champion = reg.champion()
+        f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
         results.append(SimulatedRound(report.round, labels, champion, f1, answered))
         notice(f"round {report.round}: {labels} labels, champion {champion} (macro-F1 {f1 or 0:.3f}), "
                f"{answered} records answered")  # fmt: skip

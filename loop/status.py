@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from loop.config import ProjectConfig
@@ -42,8 +41,7 @@ def _get(manifest: RoundManifest, step: str, key: str):
 def status(config: ProjectConfig) -> Status:
     rows = []
     stop_set_predictions = []
-    for path in sorted(rounds_dir(config).glob("*/manifest.json")):
-        manifest = RoundManifest(path, json.loads(path.read_text(encoding="utf-8")))
+    for manifest in RoundManifest.all(rounds_dir(config)):
         rows.append(RoundRow(
             round=manifest.number, finished=manifest.finished, new_labels=_get(manifest, "pull", "new_labels"),
             trained=_get(manifest, "train", "trained"), champion=_get(manifest, "train", "champion"),

@@ -22,13 +22,12 @@ from loop.config import ConfigError, ProjectConfig, SourceConfig
 from loop.ingest import pii
 from loop.ingest.language import LanguageCheck
 from loop.ingest.near_duplicates import NearDuplicateIndex, signature
-from loop.ingest.readers import BadRow, SourceRow, open_source, require_columns
+from loop.ingest.readers import SNIPPET, BadRow, SourceRow, open_source, require_columns
 from loop.ingest.text_cleaning import clean_text
 from loop.pool import Pool, PoolRecord, Rejection
 from loop.splits import split_size, stratified_sample
 
 BATCH = 1000
-SNIPPET = 200
 Progress = Callable[[str, int], None]  # (source name, rows read so far)
 
 
