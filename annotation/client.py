@@ -36,6 +36,9 @@ def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_
         except ArgillaAPIError as error:
             if error.status_code not in RETRYABLE_STATUS:
                 raise
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code not in RETRYABLE_STATUS:
+                raise
         time.sleep(first_wait_s * 2**attempt)
     try:
         return call()

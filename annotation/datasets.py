@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import argilla as rg
 
+from annotation.client import retrying
 from annotation.users import ensure_workspace, quietly
 
 TEXT_FIELD = "text"
@@ -54,3 +55,21 @@ def ensure_dataset(client: rg.Argilla, spec: DatasetSpec) -> rg.Dataset:
     if existing is not None:
         return existing
     return rg.Dataset(name=spec.name, workspace=workspace, settings=spec.settings(), client=client).create()
+
+
+def ensure_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, dimensions: int) -> rg.Dataset:
+    """``dataset`` with a vector field ``name`` (added to an existing dataset if missing, so that
+    annotators can look for similar records in the UI); returned fresh when it changed."""
+    if any(vector.name == name for vector in dataset.settings.vectors):
+        return dataset
+
+    def add() -> None:
+        response = client.http_client.post(
+            f"/api/v1/datasets/{dataset.id}/vectors-settings",
+            json={"name": name, "title": "Similares", "dimensions": dimensions},
+        )
+        if response.status_code != 409:  # created meanwhile by another process
+            response.raise_for_status()
+
+    retrying(add, client.api_url)
+    return client.datasets(name=dataset.name, workspace=dataset.workspace)

@@ -105,3 +105,22 @@ def pull(client: rg.Argilla, dataset: rg.Dataset) -> Pulled:
         if not page["items"] or offset >= page["total"]:
             break
     return Pulled(answers=answers, discarded=sorted(discarded))
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    completed: int  # records with as many submitted answers as the task distribution asks
+    pending: int
+
+
+def progress(client: rg.Argilla, dataset: rg.Dataset) -> Progress:
+    """The dataset's progress in one cheap request: what the scheduler watches between rounds."""
+
+    def fetch() -> dict:
+        response = client.http_client.get(f"/api/v1/datasets/{dataset.id}/progress")
+        response.raise_for_status()
+        return response.json()
+
+    data = retrying(fetch, client.api_url)
+    return Progress(data.get("total", 0), data.get("completed", 0), data.get("pending", 0))

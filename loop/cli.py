@@ -62,8 +62,12 @@ def _config(ctx: typer.Context) -> ProjectConfig:
 
 @app.command()
 @user_errors
-def up(ctx: typer.Context) -> None:
-    """Start the embedded server and create the project's users and dataset."""
+def up(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Exit after the first round instead of running the scheduler."),
+) -> None:
+    """Start the server, ingest, create users and dataset, run the first round, then keep the
+    scheduler running rounds until Ctrl-C."""
     from loop.project import bring_up
 
     config = _config(ctx)
@@ -80,7 +84,26 @@ def up(ctx: typer.Context) -> None:
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
-    console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
+    if once:
+        console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
+        return
+    from loop.service import serve
+
+    _log_to_console()
+    serve(config, ctx.obj)
+    console.print(f"The Argilla server keeps running; stop it with: bucle --project {ctx.obj} server stop")
+
+
+def _log_to_console() -> None:
+    """The scheduler's lines, with the time, on the console (APScheduler's own chatter muted)."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=console, show_path=False, show_level=False, log_time_format="[%H:%M:%S]")
+    logging.getLogger("bucle").addHandler(handler)
+    logging.getLogger("bucle").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @app.command()

@@ -103,8 +103,12 @@ class AnnotationConfig(Strict):
 
 
 class ScheduleConfig(Strict):
-    every_minutes: float = Field(15, gt=0)
-    min_new_labels: int = Field(16, ge=1)
+    every_minutes: float = Field(15, gt=0)  # a round then if any label arrived since the last one
+    min_new_labels: int = Field(16, ge=1)  # labels that start a round (and a retraining) at once
+    watch_seconds: float = Field(30, gt=0)  # how often Argilla's progress is checked
+    webhooks: bool = True  # Argilla tells bucle of each submitted answer (response.created/updated)
+    webhook_port: int = Field(0, ge=0, le=65535)  # 0: a free port on 127.0.0.1
+    debounce_seconds: float = Field(5, ge=0)  # a burst of submissions starts one round
 
 
 class LoopConfig(Strict):

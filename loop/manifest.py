@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-STEPS = ("pull", "train", "evaluate", "gate", "publish", "score", "select", "push")
+# pull answers · export the labelled dataset and its card · train, evaluate and register the
+# candidates in the local registry · gate (promote or refuse) · score the stop set · select ·
+# push the selection · refresh the suggestions of records still waiting when the champion changed
+STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh")
 
 
 def _now() -> str:
@@ -77,6 +80,14 @@ class RoundManifest:
         self.data["steps"][step] = {"result": result, "seconds": round(time.perf_counter() - started, 3), "at": _now()}
         self._save()
         return result
+
+    def remember(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A header value computed once and saved, so that a resumed round reuses it (e.g. the
+        registry round its training writes to)."""
+        if key not in self.data:
+            self.data[key] = compute()
+            self._save()
+        return self.data[key]
 
     def finish(self) -> None:
         self.data["finished_at"] = _now()

@@ -1,5 +1,6 @@
-"""One round of the loop: pull answers → train if enough are new → score the stop set →
-select → push.
+"""One round of the loop: pull answers → export the labelled dataset → train if enough are new
+(train, evaluate, register) → gate → score the stop set → select → push → refresh the
+suggestions of records still waiting for annotators when the champion changed.
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
@@ -12,14 +13,15 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from annotation.agreement import majority_vote
-from annotation.datasets import ensure_dataset
-from annotation.records import OutgoingRecord, pull, push
+from annotation.agreement import agreement_report, majority_vote
+from annotation.datasets import ensure_dataset, ensure_vector_field
+from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import pool_path
@@ -27,7 +29,8 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool
 from loop.project import dataset_spec, owner_client
-from loop.train import champion_model, embedding_cache, registry, train_round
+from loop.labelled import export_labelled
+from loop.train import Trained, apply_gate, champion_model, embedding_cache, next_round, registry, train_candidates
 from training.models.setfit_model import SetFitClassifier
 
 
@@ -53,7 +56,34 @@ def sent_ids(config: ProjectConfig) -> set[str]:
     return sent
 
 
+VECTOR = "embedding"  # the dataset's vector field: the configured body's embeddings
+
+
+@contextmanager
+def base_body(config: ProjectConfig) -> Iterator[SetFitClassifier]:
+    """The configured (not fine-tuned) body with the embedding cache: one embedding space for
+    the strategies and the dataset's vectors, whatever model is champion."""
+    cache = embedding_cache(config)
+    try:
+        yield SetFitClassifier(list(config.labels), body=config.model.body,
+                               max_seq_length=config.model.max_seq_length, cache=cache)  # fmt: skip
+    finally:
+        cache.close()
+
+
+def suggested_by(config: ProjectConfig) -> dict[str, str | None]:
+    """For every record sent to annotators, the model version whose suggestion it carries."""
+    models: dict[str, str | None] = {}
+    for manifest in RoundManifest.all(rounds_dir(config)):
+        if manifest.done("push"):
+            models.update(dict.fromkeys(manifest.result("select")["ids"], manifest.result("select")["model"]))
+        if manifest.done("refresh"):
+            models.update(dict.fromkeys(manifest.result("refresh")["ids"], manifest.result("refresh")["model"]))
+    return models
+
+
 def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
+    completed = progress(client, dataset).completed  # read first: answers after it trigger the next round
     pulled = pull(client, dataset)
     votes = majority_vote(pulled.answers)
     decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
@@ -62,18 +92,40 @@ def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
         new = {d.record_id: d.label for d in decisions if d.record_id in known and known[d.record_id].label != d.label}
         pool.set_labels(new, "annotators")
     return {"answers": len(pulled.answers), "new_labels": len(new), "ties": sum(d.tie for d in votes),
-            "discarded": sorted({record for record, _ in pulled.discarded})}  # fmt: skip
+            "discarded": sorted({record for record, _ in pulled.discarded}), "completed": completed,
+            "agreement": asdict(agreement_report(pulled.answers, list(config.labels)))}  # fmt: skip
 
 
-def _train(config: ProjectConfig, new_labels: int, notice) -> dict[str, Any]:
+def _export(config: ProjectConfig, agreement: dict[str, Any]) -> dict[str, Any]:
+    result = export_labelled(config, agreement=agreement)
+    return {"folder": str(result.folder), "train": result.train, "test": result.test}
+
+
+def _labels_at_last_training(config: ProjectConfig) -> int:
     reg = registry(config)
-    if reg.champion() is not None and new_labels < config.loop.schedule.min_new_labels:
-        return {"trained": False, "reason": f"{new_labels} new labels, fewer than {config.loop.schedule.min_new_labels}"}
-    with Pool(pool_path(config)) as pool:
-        if not pool.records(split="pool", labelled=True):
+    return reg.metrics(reg.names()[-1]).get("labels", 0) if reg.names() else 0
+
+
+def _train(config: ProjectConfig, manifest: RoundManifest, notice) -> dict[str, Any]:
+    """Train when enough labels arrived since the last training (counted from the pool and the
+    registry, not from this round's pull, so that a resumed round decides the same way)."""
+    if "registry_round" not in manifest.data:  # not a training that was interrupted
+        with Pool(pool_path(config)) as pool:
+            labelled = len(pool.records(split="pool", labelled=True))
+        if not labelled:
             return {"trained": False, "reason": "no labels yet: cold start"}
-    result = train_round(config, notice=notice)
-    return {"trained": True, "champion": result.champion, "versions": result.versions}
+        new = labelled - _labels_at_last_training(config)
+        if registry(config).champion() is not None and new < config.loop.schedule.min_new_labels:
+            return {"trained": False, "reason": f"{new} new labels, fewer than {config.loop.schedule.min_new_labels}"}
+    number = manifest.remember("registry_round", lambda: next_round(registry(config)))
+    return {"trained": True, **asdict(train_candidates(config, notice=notice, round_number=number))}
+
+
+def _gate(config: ProjectConfig, trained: dict[str, Any]) -> dict[str, Any]:
+    if not trained["trained"]:
+        return {"champion": registry(config).champion(), "promoted": False}
+    outcome = Trained(**{key: value for key, value in trained.items() if key != "trained"})
+    return {"champion": apply_gate(config, outcome), "promoted": outcome.promote, "reason": outcome.reason}
 
 
 STOP_SET_SIZE = 500
@@ -117,14 +169,9 @@ def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, A
     probs = served[1].predict_proba(texts) if served is not None else None
     embeddings = labelled_embeddings = None
     if strategy.needs_embeddings:
-        cache = embedding_cache(config)
-        try:
-            body = SetFitClassifier(list(config.labels), body=config.model.body,
-                                    max_seq_length=config.model.max_seq_length, cache=cache)  # fmt: skip
+        with base_body(config) as body:
             embeddings = body.embed(texts)
             labelled_embeddings = body.embed([r.text for r in labelled]) if labelled else None
-        finally:
-            cache.close()
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     chosen = strategy.select(
@@ -139,14 +186,48 @@ def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, A
     }
 
 
-def _push(config: ProjectConfig, client, dataset, selection: dict[str, Any]) -> dict[str, Any]:
+def _outgoing(config: ProjectConfig, ids: list[str], labels: list, scores: list) -> list[OutgoingRecord]:
+    """Records as annotators see them: text, metadata, suggestion and the body's embedding."""
+    if not ids:
+        return []
     with Pool(pool_path(config)) as pool:
         by_id = {r.id: r for r in pool.records(split="pool")}
-    outgoing = [
-        OutgoingRecord(record_id, by_id[record_id].text, by_id[record_id].metadata, label, score)
-        for record_id, label, score in zip(selection["ids"], selection["labels"], selection["scores"])
-    ]
-    return {"pushed": push(client, dataset, outgoing, agent=selection["model"] or "sin-modelo")}
+    texts = [by_id[i].text for i in ids]
+    with base_body(config) as body:
+        vectors = body.embed(texts)
+    return [OutgoingRecord(i, text, by_id[i].metadata, label, score, {VECTOR: vector.tolist()})
+            for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors)]  # fmt: skip
+
+
+def _send(client, dataset, outgoing: list[OutgoingRecord], agent: str) -> int:
+    if not outgoing:
+        return 0
+    dataset = ensure_vector_field(client, dataset, VECTOR, len(outgoing[0].vectors[VECTOR]))
+    return push(client, dataset, outgoing, agent=agent)
+
+
+def _push(config: ProjectConfig, client, dataset, selection: dict[str, Any]) -> dict[str, Any]:
+    outgoing = _outgoing(config, selection["ids"], selection["labels"], selection["scores"])
+    return {"pushed": _send(client, dataset, outgoing, selection["model"] or "sin-modelo")}
+
+
+def _refresh(config: ProjectConfig, client, dataset, discarded: list[str]) -> dict[str, Any]:
+    """Give records that still wait for annotators the current champion's suggestion."""
+    served = champion_model(config)
+    if served is None:
+        return {"ids": [], "model": None}
+    name, model = served
+    with Pool(pool_path(config)) as pool:
+        labelled = {r.id for r in pool.records(split="pool", labelled=True)}
+    stale = sorted(i for i, by in suggested_by(config).items() if by != name and i not in labelled and i not in discarded)
+    if not stale:
+        return {"ids": [], "model": name}
+    with Pool(pool_path(config)) as pool:
+        texts = {r.id: r.text for r in pool.records(split="pool")}
+    probs = model.predict_proba([texts[i] for i in stale])
+    labels = [model.classes[int(np.argmax(row))] for row in probs]
+    _send(client, dataset, _outgoing(config, stale, labels, [float(np.max(row)) for row in probs]), name)
+    return {"ids": stale, "model": name}
 
 
 def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None] = print) -> RoundReport:
@@ -159,11 +240,14 @@ def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None
         client = owner_client(config)
         dataset = ensure_dataset(client, dataset_spec(config))
         pulled = manifest.run("pull", lambda: _pull(config, client, dataset))
-        trained = manifest.run("train", lambda: _train(config, pulled["new_labels"], notice))
+        manifest.run("export", lambda: _export(config, pulled["agreement"]))
+        trained = manifest.run("train", lambda: _train(config, manifest, notice))
+        manifest.run("gate", lambda: _gate(config, trained))
         manifest.run("score", lambda: _score_stop_set(config))
         excluded = sent_ids(config) | set(pulled["discarded"])
         selection = manifest.run("select", lambda: _select(config, excluded, seed + manifest.number))
         manifest.run("push", lambda: _push(config, client, dataset, selection))
+        manifest.run("refresh", lambda: _refresh(config, client, dataset, pulled["discarded"]))
         manifest.finish()
     return RoundReport(manifest.number, pulled["new_labels"], trained["trained"], registry(config).champion(),
                        selection["ids"])  # fmt: skip

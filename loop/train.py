@@ -2,7 +2,8 @@
 each evaluated on the frozen test set, registered as a version with its card, and the better
 one promoted if it beats the champion by the configured margin.
 
-``bucle train`` calls ``train_round``; the scheduler's rounds will too.
+``bucle train`` calls ``train_round``; the loop's rounds call its two halves as separate
+steps (``train_candidates``, then ``apply_gate``) so that a killed round resumes between them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Trained:
+    """What a training run registered and what the gate decided; JSON-able for round manifests."""
+
+    round: int
+    versions: dict[str, float]  # version -> test macro-F1
+    best: str
+    promote: bool
+    reason: str
+    fine_tuned: bool
+
+
+@dataclass(frozen=True)
 class RoundResult:
     round: int
     versions: dict[str, float]  # version -> test macro-F1
@@ -64,7 +77,7 @@ def embedding_cache(config: ProjectConfig) -> EmbeddingCache:
     return EmbeddingCache(config.state_dir / "cache" / "embeddings.sqlite")
 
 
-def _next_round(reg: Registry) -> int:
+def next_round(reg: Registry) -> int:
     rounds = [int(name.split("-")[0]) for name in reg.names() if name.split("-")[0].isdigit()]
     return max(rounds, default=0) + 1
 
@@ -122,8 +135,26 @@ def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifie
 
 
 def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Callable[[str], None] = print) -> RoundResult:
+    """Train, register and gate in one go (``bucle train``)."""
+    trained = train_candidates(config, fine_tune=fine_tune, notice=notice)
+    champion = apply_gate(config, trained)
+    return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, trained.fine_tuned)
+
+
+def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notice: Callable[[str], None] = print,
+                     round_number: int | None = None) -> Trained:  # fmt: skip
+    """Train SetFit and the TF-IDF baseline, evaluate both on the frozen test set and register
+    them as versions ``NNNN-setfit`` / ``NNNN-tfidf`` with the gate's verdict in their cards.
+    The verdict is applied by ``apply_gate``, so that a round killed in between resumes at the
+    gate. Given a ``round_number`` whose versions are already registered (a resumed round),
+    nothing is trained again."""
     if config.task != "single-label":
         raise TrainingError("multi-label training is not available yet; use task: single-label")
+    reg = registry(config)
+    if round_number is not None:
+        done = _registered(config, reg, round_number)
+        if done is not None:
+            return done
     with Pool(pool_path(config)) as pool:
         train = pool.records(split="pool", labelled=True)
         test = [r for r in pool.records(split="test") if (r.label if r.label is not None else r.gold) is not None]
@@ -134,9 +165,8 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Ca
     test_labels = [r.label if r.label is not None else r.gold for r in test]
     test_meta = [r.metadata for r in test]
 
-    reg = registry(config)
     cache = embedding_cache(config)
-    round_number = _next_round(reg)
+    round_number = next_round(reg) if round_number is None else round_number
     fine = should_fine_tune(config, reg, round_number, len(train)) if fine_tune is None else fine_tune
     try:
         notice(f"round {round_number}: {len(train)} labels, {len(test)} test texts; TF-IDF baseline…")
@@ -161,8 +191,12 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Ca
             onnx_dir = config.state_dir / "cache" / f"onnx-{round_number:04d}"
             _try_int8(config, main, setfit, onnx_dir, test_texts, test_labels)
         candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
-        best, gate, champion, champion_metrics = _gate(config, reg, candidates)
+        best, gate, champion, champion_metrics = _gate(
+            config, reg, {name: c.metrics["evaluation"]["macro_f1"] for name, c in candidates.items()}
+        )
         for name, candidate in candidates.items():
+            if name in reg.names():  # registered before the round was killed
+                continue
             _register(config, reg, name, round_number, candidate, len(train), len(test),
                       baseline.metrics["evaluation"] if candidate is main else None,
                       (champion, champion_metrics) if champion else None,
@@ -174,27 +208,47 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Ca
 
     if fine:
         _write_bodies(reg, {"version": f"{round_number:04d}-setfit", "round": round_number, "labels": len(train)})
-    if gate.promote:
-        reg.set_champion(best, "promote", gate.reason)
-    else:
-        reg.record({"version": best, "kind": "refused", "reason": gate.reason, "champion": champion,
-                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})  # fmt: skip
     notice(gate.reason)
-    return RoundResult(
+    return Trained(
         round=round_number,
         versions={name: c.metrics["evaluation"]["macro_f1"] for name, c in candidates.items()},
-        champion=reg.champion(),
-        promoted=gate.promote,
+        best=best,
+        promote=gate.promote,
         reason=gate.reason,
         fine_tuned=fine,
     )
 
 
-def _gate(config: ProjectConfig, reg: Registry, candidates: dict[str, Candidate]):
-    best = max(candidates, key=lambda name: candidates[name].metrics["evaluation"]["macro_f1"])
+def _registered(config: ProjectConfig, reg: Registry, round_number: int) -> Trained | None:
+    """The outcome of training round ``round_number`` if both its versions are registered."""
+    names = [f"{round_number:04d}-{family}" for family in ("setfit", "tfidf")]
+    if not all(name in reg.names() for name in names):
+        return None
+    versions = {name: reg.metrics(name)["evaluation"]["macro_f1"] for name in names}
+    best, gate, _, _ = _gate(config, reg, versions)
+    return Trained(round_number, versions, best, gate.promote, gate.reason,
+                   bool(reg.metrics(names[0]).get("fine_tuned")))  # fmt: skip
+
+
+def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
+    """Point the champion at the round's best version if the gate promoted it, else record the
+    refusal; idempotent, so a round killed here resumes safely. Returns the champion."""
+    reg = registry(config)
+    if trained.promote:
+        if reg.champion() != trained.best:
+            reg.set_champion(trained.best, "promote", trained.reason)
+    elif not any(d.get("kind") == "refused" and d.get("version") == trained.best for d in reg.decisions()):
+        reg.record({"version": trained.best, "kind": "refused", "reason": trained.reason, "champion": reg.champion(),
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})  # fmt: skip
+    return reg.champion()
+
+
+def _gate(config: ProjectConfig, reg: Registry, macro_f1: dict[str, float]):
+    """The round's best version and the gate's verdict on it against the current champion."""
+    best = max(macro_f1, key=macro_f1.get)
     champion = reg.champion()
     champion_metrics = reg.metrics(champion).get("evaluation") if champion else None
-    gate = decide(best, candidates[best].metrics["evaluation"]["macro_f1"], champion,
+    gate = decide(best, macro_f1[best], champion,
                   champion_metrics["macro_f1"] if champion_metrics else None, config.model.promotion_margin)  # fmt: skip
     return best, gate, champion, champion_metrics
 

@@ -94,3 +94,22 @@ def owner(server, credentials):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def sibling_project(project, server, tmp_path_factory):
+    """A factory of further projects on the session's server (their own pool, rounds, registry
+    and dataset; the server's state folder and credentials shared through symlinks)."""
+
+    def make(name: str, **overrides) -> ProjectConfig:
+        folder = tmp_path_factory.mktemp(name)
+        data = with_example_data(folder)
+        settings = {"name": name, "data": data, "model": SMALL_MODEL,
+                    "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}}, **overrides}  # fmt: skip
+        config = load_config(write_project(folder, project.server.port, **settings))
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        (config.state_dir / "server").symlink_to(project.state_dir / "server")
+        (config.state_dir / "credentials.json").symlink_to(project.state_dir / "credentials.json")
+        return config
+
+    return make

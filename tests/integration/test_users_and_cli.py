@@ -21,7 +21,7 @@ def project_file(project) -> str:
 
 
 def test_bucle_up_creates_users_and_dataset_and_prints_no_secret(server, project, owner, credentials):
-    result = bucle(project.root / "bucle.yaml", "up")
+    result = bucle(project.root / "bucle.yaml", "up", "--once")
     assert result.returncode == 0, result.stderr
     assert server.url in result.stdout
     assert str(server.credentials) in result.stdout
@@ -33,7 +33,7 @@ def test_bucle_up_creates_users_and_dataset_and_prints_no_secret(server, project
     assert dataset is not None
     assert set(dataset.settings.questions["label"].labels) == {"falsa", "verdadera"}
     assert "Elige la etiqueta correcta" in dataset.settings.guidelines
-    again = bucle(project.root / "bucle.yaml", "up")
+    again = bucle(project.root / "bucle.yaml", "up", "--once")
     assert again.returncode == 0, again.stderr
 
 

@@ -27,7 +27,7 @@ def step(name, seconds=0.0):
     return action
 
 manifest = RoundManifest.open(rounds, 1, strategy="hybrid", seed=7)
-for name, seconds in (("pull", 0), ("train", 0), ("evaluate", float(sys.argv[3])), ("gate", 0)):
+for name, seconds in (("pull", 0), ("train", 0), ("export", float(sys.argv[3])), ("gate", 0)):
     manifest.run(name, step(name, seconds))
 manifest.finish()
 """
@@ -41,7 +41,7 @@ def test_a_round_killed_mid_step_resumes_at_that_step(tmp_path):
     rounds, log = tmp_path / "rounds", tmp_path / "steps.log"
     process = run(rounds, log, slow=30)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and "evaluate" not in (log.read_text() if log.exists() else ""):
+    while time.monotonic() < deadline and "export" not in (log.read_text() if log.exists() else ""):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -50,7 +50,7 @@ def test_a_round_killed_mid_step_resumes_at_that_step(tmp_path):
     assert list(interrupted.data["steps"]) == ["pull", "train"]
 
     assert run(rounds, log, slow=0).wait() == 0
-    assert log.read_text().split() == ["pull", "train", "evaluate", "evaluate", "gate"]
+    assert log.read_text().split() == ["pull", "train", "export", "export", "gate"]
     finished = json.loads((rounds / "0001" / "manifest.json").read_text())
     assert finished["finished_at"] and finished["strategy"] == "hybrid" and finished["seed"] == 7
     assert finished["steps"]["gate"]["result"] == {"did": "gate"}

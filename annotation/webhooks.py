@@ -1,0 +1,102 @@
+"""Argilla's webhooks: registering bucle's endpoint and receiving signed events on 127.0.0.1.
+
+Argilla signs every delivery with the webhook's secret (Standard Webhooks: HMAC-SHA256 over id,
+timestamp and body, five minutes of tolerance). ``WebhookReceiver`` checks the signature before
+anything else and answers 401 to a forged or replayed request, so that nobody who can reach the
+port can start rounds. The secret is read from Argilla when bucle starts; it is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+import argilla as rg
+from standardwebhooks.webhooks import Webhook as Verifier
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from annotation.client import retrying
+
+RESPONSE_EVENTS = ("response.created", "response.updated")
+MAX_BODY = 1 << 20  # Argilla's events are a few KB
+
+
+def ensure_webhook(client: rg.Argilla, url: str, description: str, events: tuple[str, ...] = RESPONSE_EVENTS) -> str:
+    """Point the webhook named by ``description`` at ``url`` (creating it if needed); returns
+    its secret. One webhook per project, so that restarts on a new port do not pile them up."""
+
+    def find() -> rg.Webhook | None:
+        return next((hook for hook in client.webhooks if hook.description == description), None)
+
+    hook = retrying(find, client.api_url)
+    if hook is None:
+        hook = retrying(lambda: rg.Webhook(url=url, events=list(events), description=description, _client=client).create(),
+                        client.api_url)  # fmt: skip
+    elif hook.url != url or not hook.enabled or sorted(hook.events) != sorted(events):
+        hook.url, hook.events, hook.enabled = url, list(events), True
+        retrying(hook.update, client.api_url)
+    return hook.secret
+
+
+def disable_webhook(client: rg.Argilla, description: str) -> None:
+    """Stop deliveries while bucle is not listening (Argilla would retry them for minutes)."""
+    for hook in retrying(lambda: list(client.webhooks), client.api_url):
+        if hook.description == description and hook.enabled:
+            hook.enabled = False
+            retrying(hook.update, client.api_url)
+
+
+class WebhookReceiver:
+    """A small HTTP endpoint that verifies each delivery and calls ``on_event(event_type)``.
+    ``secret`` may be set after construction (Argilla gives it once it knows ``url``); until
+    then every request is refused."""
+
+    def __init__(self, secret: str, on_event: Callable[[str], None], host: str = "127.0.0.1", port: int = 0,
+                 on_rejected: Callable[[str], None] = lambda _reason: None) -> None:  # fmt: skip
+        self.secret = secret
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+                length = int(self.headers.get("content-length") or 0)
+                if length > MAX_BODY:
+                    return self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+                body = self.rfile.read(length)
+                try:
+                    if not receiver.secret:
+                        raise WebhookVerificationError("no secret yet")
+                    Verifier(receiver.secret).verify(body, dict(self.headers.items()), json_parse=False)
+                    event = json.loads(body).get("type", "")
+                except (WebhookVerificationError, ValueError, AttributeError) as error:
+                    on_rejected(f"{self.client_address[0]}: {error}")
+                    return self._answer(HTTPStatus.UNAUTHORIZED, "invalid signature")
+                self._answer(HTTPStatus.NO_CONTENT, "")
+                on_event(event)
+
+            def _answer(self, status: HTTPStatus, message: str) -> None:
+                self.send_response(status)
+                self.send_header("content-length", str(len(message.encode())))
+                self.end_headers()
+                self.wfile.write(message.encode())
+
+            def log_message(self, *_args) -> None:  # deliveries are not worth a line each
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="bucle-webhooks", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/argilla"
+
+    def start(self) -> "WebhookReceiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

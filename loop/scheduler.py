@@ -1,0 +1,137 @@
+"""Rounds that start on their own: when annotators have labelled enough, when Argilla says an
+answer arrived, and on a timer for stragglers.
+
+APScheduler 3 keeps its jobs in a SQLAlchemy job store on SQLite (``.bucle/scheduler.sqlite``),
+so they survive a restart (a pending webhook round still fires; a missed interval run is
+coalesced into one). All jobs share one worker thread and ``max_instances=1``, and every round
+takes the round lock, so a scheduled round never overlaps another, even one started by hand.
+
+Every trigger asks ``due`` first, which reads Argilla's progress in one request:
+- ``min_new_labels`` records completed since the last round's pull: a round now;
+- the annotators' queue is empty and some answers are new: a round now, so nobody waits;
+- the interval job: a round if any record was completed since the last round.
+Otherwise nothing happens, so an idle project does not pile up records in the annotators' queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from loop.config import ProjectConfig, load_config
+
+INTERVAL_JOB = "ronda-periodica"
+WATCH_JOB = "vigilar-progreso"
+WEBHOOK_JOB = "ronda-por-webhook"
+ROUND_FUNC = "loop.scheduler:scheduled_round"
+BURST_FACTOR = 4  # a burst of events delays its round by at most this many debounce periods
+log = logging.getLogger("bucle.scheduler")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def due(config: ProjectConfig, trigger: str) -> str | None:
+    """Why a round should start now, or None. ``trigger``: interval, watch or webhook."""
+    from annotation.datasets import ensure_dataset
+    from annotation.records import progress
+    from loop.manifest import RoundManifest
+    from loop.project import dataset_spec, owner_client
+    from loop.rounds import rounds_dir
+
+    manifests = RoundManifest.all(rounds_dir(config))
+    if not manifests:
+        return "no round has run yet"
+    last = manifests[-1]
+    if not last.finished:
+        return f"round {last.number} was interrupted and resumes"
+    client = owner_client(config)
+    now = progress(client, ensure_dataset(client, dataset_spec(config)))
+    new = now.completed - last.result("pull").get("completed", now.completed)
+    if new >= config.loop.schedule.min_new_labels:
+        return f"{new} records labelled since round {last.number}"
+    if new > 0 and now.pending == 0:
+        return f"the annotators' queue is empty ({new} new labels)"
+    if new > 0 and trigger == "interval":
+        return f"{new} records labelled since round {last.number} ({config.loop.schedule.every_minutes:g} min)"
+    return None
+
+
+def scheduled_round(config_path: str, trigger: str) -> None:
+    """The job every trigger runs (referenced by name, so that the job store can keep it)."""
+    from loop.rounds import run_round
+
+    config = load_config(Path(config_path))
+    reason = due(config, trigger)
+    if reason is None:
+        return
+    log.info("%s: %s; starting a round", trigger, reason)
+    report = run_round(config, notice=log.info)
+    log.info(f"round {report.round}: {report.new_labels} new labels, {'retrained' if report.trained else 'no retraining'}, "
+            f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
+
+
+class LoopScheduler:
+    """The project's scheduler: its persistent jobs, and webhook bursts turned into one round."""
+
+    def __init__(self, config: ProjectConfig, config_path: Path) -> None:
+        self.config = config
+        self.config_path = str(config_path.resolve())
+        self.store = config.state_dir / "scheduler.sqlite"
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.store}")},
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+            timezone=dt.timezone.utc,
+        )
+        self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
+        self._burst_started: dt.datetime | None = None
+        self._burst_lock = threading.Lock()
+
+    def start(self) -> "LoopScheduler":
+        """Start with the stored jobs, adding or updating the interval and watch jobs only where
+        the config changed them, so that a restart keeps their next run times."""
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.scheduler.start(paused=True)
+        schedule = self.config.loop.schedule
+        self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")
+        self._ensure_interval(WATCH_JOB, dt.timedelta(seconds=schedule.watch_seconds), "watch")
+        self.scheduler.resume()
+        return self
+
+    def _ensure_interval(self, job_id: str, every: dt.timedelta, trigger: str) -> None:
+        job = self.scheduler.get_job(job_id)
+        if job is not None and getattr(job.trigger, "interval", None) == every and job.args == (self.config_path, trigger):
+            return
+        self.scheduler.add_job(ROUND_FUNC, "interval", seconds=every.total_seconds(), id=job_id, replace_existing=True,
+                               args=[self.config_path, trigger])  # fmt: skip
+
+    def on_webhook(self, event: str) -> None:
+        """Debounce: a round ``debounce_seconds`` after the latest event of a burst, but no later
+        than ``BURST_FACTOR`` periods after its first, so that a steady stream still gets rounds."""
+        delay = dt.timedelta(seconds=self.config.loop.schedule.debounce_seconds)
+        with self._burst_lock:
+            now = _now()
+            if self._burst_started is None or self.scheduler.get_job(WEBHOOK_JOB) is None:
+                self._burst_started = now
+            run_at = min(now + delay, self._burst_started + BURST_FACTOR * delay)
+            self.scheduler.add_job(ROUND_FUNC, "date", run_date=run_at, id=WEBHOOK_JOB, replace_existing=True,
+                                   args=[self.config_path, "webhook"])  # fmt: skip
+
+    def jobs(self) -> dict[str, dt.datetime | None]:
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    def _failed(self, event: JobExecutionEvent) -> None:
+        log.error(f"{event.job_id}: the round failed: {event.exception}; it resumes at the next trigger")
+
+    def stop(self, wait: bool = True) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
