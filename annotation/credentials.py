@@ -42,7 +42,7 @@ class CredentialsFile:
     """Users by name, read from and written to one JSON file."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = path.resolve()  # a symlinked file (projects sharing a server) stays shared
 
     def load(self) -> dict[str, UserCredentials]:
         if not self.path.exists():

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import argilla as rg
+
 from annotation.client import connect
 from annotation.credentials import CredentialsFile
 from annotation.errors import BucleError
@@ -32,37 +34,39 @@ class SimulatedRound:
     answered: int
 
 
-def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] = print) -> list[SimulatedRound]:
-    layout = config.server_layout
+def annotator_clients(config: ProjectConfig, names: list[str]) -> list[rg.Argilla]:
+    """SDK clients logged in as the project's annotators (created if needed)."""
     owner = owner_client(config)
-    credentials = CredentialsFile(layout.credentials)
-    annotators = config.annotation.annotators[: config.annotation.overlap]
-    clients = {}
-    for name in annotators:
-        user = add_user(owner, credentials, name, workspace=config.workspace)
-        clients[name] = connect(layout.url, user.api_key, who=name)
+    credentials = CredentialsFile(config.server_layout.credentials)
+    users = [add_user(owner, credentials, name, workspace=config.workspace) for name in names]
+    return [connect(config.server_layout.url, user.api_key, who=user.username) for user in users]
+
+
+def answer(clients: list[rg.Argilla], dataset: rg.Dataset, labels: dict[str, str]) -> int:
+    """Submit ``labels`` (record id -> label) as each of ``clients``, as the UI would; answering a
+    record twice is harmless. Returns how many records were answered."""
+    server_ids = {record.id: record._server_id for record in dataset.records()}
+    for record_id, label in labels.items():
+        for client in clients:
+            reply = client.http_client.post(f"/api/v1/records/{server_ids[record_id]}/responses",
+                                            json={"status": "submitted", "values": {"label": {"value": label}}})  # fmt: skip
+            if reply.status_code not in (201, 422):  # 422: this annotator already answered it
+                reply.raise_for_status()
+    return len(labels)
+
+
+def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] = print) -> list[SimulatedRound]:
+    owner = owner_client(config)
+    clients = annotator_clients(config, config.annotation.annotators[: config.annotation.overlap])
     with Pool(pool_path(config)) as pool:
         gold = {r.id: r.gold for r in pool.records(split="pool")}
     if not any(value is not None for value in gold.values()):
         raise BucleError("the pool has no gold labels to answer with: simulate needs a labelled corpus")
-    dataset = owner.datasets(name=config.name, workspace=config.workspace)
     results = []
     for _ in range(rounds):
         report = run_round(config, notice=notice)
-        dataset = dataset or owner.datasets(name=config.name, workspace=config.workspace)
-        server_ids = {record.id: record._server_id for record in dataset.records()}
-        answered = 0
-        for record_id in report.sent:
-            if gold.get(record_id) is None:
-                continue
-            for client in clients.values():
-                reply = client.http_client.post(
-                    f"/api/v1/records/{server_ids[record_id]}/responses",
-                    json={"status": "submitted", "values": {"label": {"value": gold[record_id]}}},
-                )
-                if reply.status_code not in (201, 422):  # 422: this annotator already answered it
-                    reply.raise_for_status()
-            answered += 1
+        dataset = owner.datasets(name=config.name, workspace=config.workspace)
+        answered = answer(clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
         with Pool(pool_path(config)) as pool:
             labels = len(pool.records(split="pool", labelled=True))
         reg = registry(config)

@@ -1,0 +1,186 @@
+"""Rounds survive what happens to real deployments: a process killed at any step, two rounds
+started at once, Argilla going away mid-push, a new champion while records wait."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from annotation.embedded import control
+from annotation.errors import ArgillaError
+from annotation.records import pull
+from loop.ingest.pipeline import ingest, pool_path
+from loop.manifest import STEPS, RoundManifest
+from loop.pool import Pool
+from loop.project import owner_client
+from loop.rounds import VECTOR, rounds_dir, run_round, suggested_by
+from loop.simulate import annotator_clients, answer
+from loop.train import registry
+from tests.integration.test_server_lifecycle import bucle
+
+pytestmark = pytest.mark.integration
+QUIET = {"notice": lambda _m: None}
+
+KILL_AFTER_STEP = """
+import os, signal, sys
+from pathlib import Path
+from loop.config import load_config
+from loop.manifest import RoundManifest
+from loop.rounds import run_round
+
+target, original = sys.argv[2], RoundManifest.run
+
+def run(self, step, action):
+    if step == target and not self.done(step):
+        action()  # the step's effects happen, then the process dies before the manifest records them
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, step, action)
+
+RoundManifest.run = run
+run_round(load_config(Path(sys.argv[1])), notice=lambda _m: None)
+"""
+
+
+def gold_labels(config) -> dict[str, str]:
+    with Pool(pool_path(config)) as pool:
+        return {r.id: r.gold for r in pool.records(split="pool")}
+
+
+def dataset_of(config):
+    return owner_client(config).datasets(name=config.name, workspace=config.workspace)
+
+
+def answer_all(config, ids) -> None:
+    gold = gold_labels(config)
+    answer(annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
+
+
+@pytest.fixture(scope="module")
+def resilient(sibling_project):
+    config = sibling_project("resistente")
+    ingest(config)
+    return config
+
+
+def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(resilient):
+    config = resilient
+    first = run_round(config, **QUIET)
+    answer_all(config, first.sent)
+    for step in STEPS:
+        killed = subprocess.run([sys.executable, "-c", KILL_AFTER_STEP, str(config.root / "bucle.yaml"), step],
+                                capture_output=True, text=True)  # fmt: skip
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        interrupted = RoundManifest.unfinished(rounds_dir(config))
+        assert interrupted is not None and interrupted.number == 2
+        assert step not in interrupted.data["steps"], f"{step} was killed before it was recorded"
+    second = run_round(config, **QUIET)
+    assert second.round == 2
+
+    manifests = RoundManifest.all(rounds_dir(config))
+    assert [m.number for m in manifests] == [1, 2] and all(m.finished for m in manifests)
+    assert list(manifests[1].data["steps"]) == list(STEPS)
+    assert manifests[1].result("train")["trained"], "the labels pulled before the kill still trigger training"
+    with Pool(pool_path(config)) as pool:
+        labelled = pool.records(split="pool", labelled=True)
+    assert len(labelled) == 16 + 8
+    assert {r.id for r in labelled if r.label_source == "annotators"} == set(first.sent)
+    versions = registry(config).names()
+    assert versions == ["0001-setfit", "0001-tfidf", "0002-setfit", "0002-tfidf"], "no training registered twice"
+    records = list(dataset_of(config).records())
+    assert len(records) == 16 and len({r.id for r in records}) == 16, "no record pushed twice"
+    assert not set(second.sent) & set(first.sent)
+    assert Counter(a.record_id for a in pull(owner_client(config), dataset_of(config)).answers) == Counter(first.sent)
+    assert (config.state_dir / "export" / "README.md").exists(), "the labelled dataset is exported every round"
+
+
+def test_two_rounds_at_once_the_second_refuses(resilient):
+    config = resilient
+    path = str(config.root / "bucle.yaml")
+    lock = config.state_dir / "round.lock"
+    holder = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", path, "round"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not lock.exists() and holder.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        holder.send_signal(signal.SIGSTOP)  # hold the lock, alive, while the second round starts
+        assert lock.exists()
+        second = bucle(config.root / "bucle.yaml", "round")
+        assert second.returncode == 1
+        assert "another round is running" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        holder.send_signal(signal.SIGCONT)
+    out, err = holder.communicate(timeout=300)
+    assert holder.returncode == 0, err
+    assert all(m.finished for m in RoundManifest.all(rounds_dir(config)))
+
+
+def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the_push(resilient, server, monkeypatch):
+    import loop.rounds
+
+    config = resilient
+    real_push = loop.rounds.push
+
+    def push_after_the_server_died(*args, **kwargs):
+        control.stop(server)
+        return real_push(*args, **kwargs)
+
+    monkeypatch.setattr(loop.rounds, "push", push_after_the_server_died)
+    started = time.monotonic()
+    with pytest.raises(ArgillaError, match="Cannot reach Argilla"):
+        run_round(config, **QUIET)
+    assert time.monotonic() - started > 3, "the push was retried with backoff before giving up"
+    interrupted = RoundManifest.unfinished(rounds_dir(config))
+    assert interrupted is not None and interrupted.done("select") and not interrupted.done("push")
+
+    monkeypatch.setattr(loop.rounds, "push", real_push)
+    control.start(server, timeout_s=config.server.startup_timeout_s)
+    resumed = run_round(config, **QUIET)
+    assert resumed.round == interrupted.number
+    present = {r.id for r in dataset_of(config).records()}
+    assert set(interrupted.result("select")["ids"]) <= present
+
+
+def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_project):
+    config = sibling_project("refresco")
+    ingest(config)
+    first = run_round(config, **QUIET)
+    reg = registry(config)
+    other = next(name for name in reg.names() if name != first.champion)
+    reg.set_champion(other, "manual", "a test swaps the champion")
+
+    second = run_round(config, **QUIET)
+    assert not second.trained
+    manifest = RoundManifest.all(rounds_dir(config))[-1]
+    assert sorted(manifest.result("refresh")["ids"]) == sorted(first.sent)
+    records = {r.id: r for r in dataset_of(config).records(with_suggestions=True, with_vectors=True)}
+    assert set(records) == set(first.sent) | set(second.sent)
+    assert {r.suggestions["label"].agent for r in records.values()} == {other}
+    assert set(suggested_by(config).values()) == {other}
+    assert all(len(r.vectors[VECTOR]) == 384 for r in records.values()), "annotators can search similar records"
+    settings = dataset_of(config).settings
+    assert [v.name for v in settings.vectors] == [VECTOR]
+
+
+def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
+    config = sibling_project("simulada")
+    ingest(config)
+    result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "3")
+    assert result.returncode == 0, result.stderr
+    manifests = RoundManifest.all(rounds_dir(config))
+    assert [m.number for m in manifests] == [1, 2, 3] and all(m.finished for m in manifests)
+    labels = [m.result("export")["train"] for m in manifests]
+    assert labels == [16, 24, 32], "every round learns from the previous round's answers"
+    trained = [m.result("train") for m in manifests]
+    assert all(t["trained"] for t in trained)
+    for outcome in trained:
+        assert set(outcome["versions"]) == {f"{outcome['round']:04d}-setfit", f"{outcome['round']:04d}-tfidf"}
+        assert all(0.0 <= f1 <= 1.0 for f1 in outcome["versions"].values())
+    assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), "agreement over every answer so far"
+    status = bucle(config.root / "bucle.yaml", "status")
+    assert status.returncode == 0 and "Stopping:" in status.stdout

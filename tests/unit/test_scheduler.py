@@ -1,0 +1,60 @@
+"""The scheduler's jobs persist in SQLite across restarts; webhook bursts become one round."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from loop.config import load_config
+from loop.scheduler import INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, BURST_FACTOR, LoopScheduler
+from tests.conftest import write_project
+
+
+@pytest.fixture
+def config(tmp_path):
+    # long periods: no job fires during the test (they would need a server)
+    schedule = {"every_minutes": 600, "watch_seconds": 3600, "debounce_seconds": 600}
+    return load_config(write_project(tmp_path, 6999, loop={"schedule": schedule}))
+
+
+def test_jobs_and_their_next_runs_survive_a_restart(config):
+    first = LoopScheduler(config, config.root / "bucle.yaml").start()
+    first.on_webhook("response.created")
+    before = first.jobs()
+    first.stop()
+    assert set(before) == {INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB}
+    assert (config.state_dir / "scheduler.sqlite").exists()
+
+    again = LoopScheduler(config, config.root / "bucle.yaml").start()
+    try:
+        assert again.jobs() == before, "a restart keeps every job and its next run time"
+        job = again.scheduler.get_job(INTERVAL_JOB)
+        assert job.max_instances == 1 and job.coalesce
+    finally:
+        again.stop()
+
+
+def test_a_changed_interval_replaces_the_stored_job(config):
+    LoopScheduler(config, config.root / "bucle.yaml").start().stop()
+    changed = config.model_copy(update={"loop": config.loop.model_copy(
+        update={"schedule": config.loop.schedule.model_copy(update={"every_minutes": 5})})})  # fmt: skip
+    scheduler = LoopScheduler(changed, config.root / "bucle.yaml").start()
+    try:
+        assert scheduler.scheduler.get_job(INTERVAL_JOB).trigger.interval == dt.timedelta(minutes=5)
+    finally:
+        scheduler.stop()
+
+
+def test_a_burst_of_webhooks_schedules_one_round_within_a_bounded_delay(config):
+    scheduler = LoopScheduler(config, config.root / "bucle.yaml").start()
+    try:
+        started = dt.datetime.now(dt.timezone.utc)
+        for _ in range(20):
+            scheduler.on_webhook("response.created")
+        jobs = [job for job in scheduler.scheduler.get_jobs() if job.id == WEBHOOK_JOB]
+        assert len(jobs) == 1
+        delay = dt.timedelta(seconds=config.loop.schedule.debounce_seconds)
+        assert started + delay <= jobs[0].next_run_time <= started + BURST_FACTOR * delay + dt.timedelta(seconds=5)
+    finally:
+        scheduler.stop()
