@@ -101,8 +101,10 @@ def _log_to_console() -> None:
     from rich.logging import RichHandler
 
     handler = RichHandler(console=console, show_path=False, show_level=False, log_time_format="[%H:%M:%S]")
-    logging.getLogger("bucle").addHandler(handler)
-    logging.getLogger("bucle").setLevel(logging.INFO)
+    logger = logging.getLogger("bucle")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # a library may have configured the root logger too
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -196,11 +198,15 @@ def status_command(ctx: typer.Context) -> None:
     from loop.status import status
 
     state = status(_config(ctx))
-    table = Table("round", "finished", "new labels", "retrained", "champion", "sent", "seconds per step")
+    table = Table("round", "finished", "labels (new)", "agreement α", "macro-F1 SetFit / TF-IDF", "champion", "sent",
+                  "seconds per step")  # fmt: skip
     for row in state.rounds:
         steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in row.seconds.items())
-        table.add_row(str(row.round), "yes" if row.finished else "NO (resumes next run)", str(row.new_labels or 0),
-                      "yes" if row.trained else "no", row.champion or "-", str(row.sent or 0), steps)  # fmt: skip
+        f1 = " / ".join(f"{row.macro_f1[v]:.3f}" for v in sorted(row.macro_f1)) if row.macro_f1 else "not retrained"
+        table.add_row(str(row.round), "yes" if row.finished else "NO (resumes next run)",
+                      f"{row.labels if row.labels is not None else '-'} (+{row.new_labels or 0})",
+                      f"{row.alpha:.2f}" if row.alpha is not None else "-", f1, row.champion or "-",
+                      str(row.sent or 0), steps)  # fmt: skip
     console.print(table)
     f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"

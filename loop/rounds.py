@@ -233,21 +233,32 @@ def _refresh(config: ProjectConfig, client, dataset, discarded: list[str]) -> di
 def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None] = print) -> RoundReport:
     with RoundLock(config.state_dir / "round.lock"):
         folder = rounds_dir(config)
-        manifest = RoundManifest.unfinished(folder) or RoundManifest.open(
+        unfinished = RoundManifest.unfinished(folder)
+        if unfinished is not None:
+            notice(f"round {unfinished.number} was interrupted; resuming after {', '.join(unfinished.data['steps']) or 'its start'}")
+        manifest = unfinished or RoundManifest.open(
             folder, len(RoundManifest.all(folder)) + 1, strategy=config.loop.strategy, seed=seed,
             batch_size=config.loop.batch_size,
         )  # fmt: skip
         client = owner_client(config)
         dataset = ensure_dataset(client, dataset_spec(config))
-        pulled = manifest.run("pull", lambda: _pull(config, client, dataset))
-        manifest.run("export", lambda: _export(config, pulled["agreement"]))
-        trained = manifest.run("train", lambda: _train(config, manifest, notice))
-        manifest.run("gate", lambda: _gate(config, trained))
-        manifest.run("score", lambda: _score_stop_set(config))
+
+        def step(name: str, action: Callable[[], Any]) -> Any:
+            resumed = manifest.done(name)
+            result = manifest.run(name, action)
+            if not resumed:
+                notice(f"round {manifest.number} · {name} ({manifest.data['steps'][name]['seconds']:.1f} s)")
+            return result
+
+        pulled = step("pull", lambda: _pull(config, client, dataset))
+        step("export", lambda: _export(config, pulled["agreement"]))
+        trained = step("train", lambda: _train(config, manifest, notice))
+        step("gate", lambda: _gate(config, trained))
+        step("score", lambda: _score_stop_set(config))
         excluded = sent_ids(config) | set(pulled["discarded"])
-        selection = manifest.run("select", lambda: _select(config, excluded, seed + manifest.number))
-        manifest.run("push", lambda: _push(config, client, dataset, selection))
-        manifest.run("refresh", lambda: _refresh(config, client, dataset, pulled["discarded"]))
+        selection = step("select", lambda: _select(config, excluded, seed + manifest.number))
+        step("push", lambda: _push(config, client, dataset, selection))
+        step("refresh", lambda: _refresh(config, client, dataset, pulled["discarded"]))
         manifest.finish()
     return RoundReport(manifest.number, pulled["new_labels"], trained["trained"], registry(config).champion(),
                        selection["ids"])  # fmt: skip

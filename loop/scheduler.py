@@ -73,6 +73,13 @@ def scheduled_round(config_path: str, trigger: str) -> None:
     reason = due(config, trigger)
     if reason is None:
         return
+    if config.loop.stop_when_signalled:
+        from loop.status import status
+
+        signals = status(config).signals
+        if signals.stop:
+            log.info("%s: no round: %s (loop.stop_when_signalled)", trigger, signals.advice)
+            return
     log.info("%s: %s; starting a round", trigger, reason)
     report = run_round(config, notice=log.info)
     log.info(f"round {report.round}: {report.new_labels} new labels, {'retrained' if report.trained else 'no retraining'}, "

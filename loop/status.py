@@ -17,8 +17,11 @@ from loop.train import registry
 class RoundRow:
     round: int
     finished: bool
+    labels: int | None  # labelled records after the round's pull
     new_labels: int | None
+    alpha: float | None  # Krippendorff's alpha over every answer so far (None without overlap)
     trained: bool | None
+    macro_f1: dict[str, float]  # the round's versions (SetFit, TF-IDF) -> test macro-F1
     champion: str | None
     sent: int | None
     seconds: dict[str, float]
@@ -43,8 +46,10 @@ def status(config: ProjectConfig) -> Status:
     stop_set_predictions = []
     for manifest in RoundManifest.all(rounds_dir(config)):
         rows.append(RoundRow(
-            round=manifest.number, finished=manifest.finished, new_labels=_get(manifest, "pull", "new_labels"),
-            trained=_get(manifest, "train", "trained"), champion=_get(manifest, "train", "champion"),
+            round=manifest.number, finished=manifest.finished, labels=_get(manifest, "export", "train"),
+            new_labels=_get(manifest, "pull", "new_labels"), alpha=(_get(manifest, "pull", "agreement") or {}).get("alpha"),
+            trained=_get(manifest, "train", "trained"), macro_f1=_get(manifest, "train", "versions") or {},
+            champion=_get(manifest, "gate", "champion"),
             sent=len(_get(manifest, "select", "ids") or []) if manifest.done("select") else None,
             seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
         ))  # fmt: skip

@@ -146,6 +146,20 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     assert set(interrupted.result("select")["ids"]) <= present
 
 
+def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
+    from loop.scheduler import due
+
+    config = resilient
+    waiting = RoundManifest.all(rounds_dir(config))[-1].result("select")["ids"]
+    assert len(waiting) == 8
+    assert due(config, "watch") is None and due(config, "interval") is None, "an idle project piles up nothing"
+    answer_all(config, waiting[:2])
+    assert due(config, "watch") is None, "2 labels are fewer than min_new_labels (4)"
+    assert "2 records labelled" in due(config, "interval"), "the timer picks up stragglers"
+    answer_all(config, waiting[2:])
+    assert "8 records labelled" in due(config, "watch")
+
+
 def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_project):
     config = sibling_project("refresco")
     ingest(config)

@@ -77,6 +77,9 @@ class SetFitClassifier(TextClassifier):
     def encoder(self):
         if self._encoder is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # a bar per weight file is noise in every round
 
             try:
                 self._encoder = SentenceTransformer(self.body, device="cpu")
