@@ -170,16 +170,35 @@ def train(
     console.print(f"Champion: {result.champion} ({'promoted' if result.promoted else 'kept'})")
 
 
+@app.command("fine-tune")
+@user_errors
+def fine_tune_command(ctx: typer.Context) -> None:
+    """Fine-tune the body on the labels so far (what `bucle up` runs beside the rounds when due)."""
+    from loop.lock import RoundLock
+    from loop.train import fine_tune_body
+
+    config = _config(ctx)
+    with RoundLock(config.state_dir / "fine-tune.lock", what="fine-tune"):
+        entry = fine_tune_body(config, notice=lambda m: console.print(m))
+    console.print(f"Body {Path(entry['path']).name}: fine-tuned on {entry['labels']} labels")
+
+
 @app.command("round")
 @user_errors
 def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of the selection.")) -> None:
     """Run one round: pull answers, retrain if enough are new, select and push the next batch."""
     from loop.rounds import run_round
 
-    report = run_round(_config(ctx), seed=seed, notice=lambda m: console.print(m))
+    from loop.train import fine_tune_due
+
+    config = _config(ctx)
+    report = run_round(config, seed=seed, notice=lambda m: console.print(m))
     console.print(f"Round {report.round}: {report.new_labels} new labels, "
                   f"{'retrained' if report.trained else 'no retraining'}, champion {report.champion}, "
                   f"{len(report.sent)} records sent to annotators")  # fmt: skip
+    if fine_tune_due(config):
+        console.print(f"A fine-tune of the body is due: `bucle -p {ctx.obj} fine-tune` (minutes), "
+                      "or keep `bucle up` running, which runs it beside the rounds")  # fmt: skip
 
 
 @app.command()
@@ -198,10 +217,11 @@ def status_command(ctx: typer.Context) -> None:
     from loop.status import status
 
     state = status(_config(ctx))
-    table = Table("round", "finished", "labels (new)", "agreement α", "macro-F1 SetFit / TF-IDF", "champion", "sent",
-                  "seconds per step")  # fmt: skip
+    table = Table("round", "done", "labels (new)", "α", "macro-F1 SetFit / TF-IDF", "champion", "sent",
+                  "seconds (slowest step)")  # fmt: skip
     for row in state.rounds:
-        steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in row.seconds.items())
+        slowest = max(row.seconds, key=row.seconds.get) if row.seconds else None
+        steps = f"{sum(row.seconds.values()):.1f} ({slowest} {row.seconds[slowest]:.1f})" if slowest else "-"
         f1 = " / ".join(f"{row.macro_f1[v]:.3f}" for v in sorted(row.macro_f1)) if row.macro_f1 else "not retrained"
         table.add_row(str(row.round), "yes" if row.finished else "NO (resumes next run)",
                       f"{row.labels if row.labels is not None else '-'} (+{row.new_labels or 0})",

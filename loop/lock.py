@@ -20,8 +20,9 @@ class RoundLocked(BucleError):
 
 
 class RoundLock:
-    def __init__(self, path: Path, timeout_s: float = 0.0, poll_s: float = 0.2) -> None:
+    def __init__(self, path: Path, timeout_s: float = 0.0, poll_s: float = 0.2, what: str = "round") -> None:
         self.path = path
+        self.what = what
         self.timeout_s = timeout_s
         self.poll_s = poll_s
         self.taken_over: int | None = None  # the dead holder's pid, when a stale lock was taken over
@@ -51,7 +52,7 @@ class RoundLock:
         deadline = time.monotonic() + self.timeout_s
         while not self._try():
             if time.monotonic() >= deadline:
-                raise RoundLocked(f"another round is running (pid {self.holder()}, lock {self.path}); try again later")
+                raise RoundLocked(f"another {self.what} is running (pid {self.holder()}, lock {self.path}); try again later")
             time.sleep(self.poll_s)
         return self
 

@@ -118,7 +118,8 @@ def _train(config: ProjectConfig, manifest: RoundManifest, notice) -> dict[str, 
         if registry(config).champion() is not None and new < config.loop.schedule.min_new_labels:
             return {"trained": False, "reason": f"{new} new labels, fewer than {config.loop.schedule.min_new_labels}"}
     number = manifest.remember("registry_round", lambda: next_round(registry(config)))
-    return {"trained": True, **asdict(train_candidates(config, notice=notice, round_number=number))}
+    # the body is fine-tuned beside the rounds (loop.scheduler), never inside one: annotators wait on rounds
+    return {"trained": True, **asdict(train_candidates(config, fine_tune=False, notice=notice, round_number=number))}
 
 
 def _gate(config: ProjectConfig, trained: dict[str, Any]) -> dict[str, Any]:

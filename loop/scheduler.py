@@ -6,7 +6,12 @@ so they survive a restart (a pending webhook round still fires; a missed interva
 coalesced into one). All jobs share one worker thread and ``max_instances=1``, and every round
 takes the round lock, so a scheduled round never overlaps another, even one started by hand.
 
-Every trigger asks ``due`` first, which reads Argilla's progress in one request:
+Fine-tuning the body takes minutes on 2 cores, so it never runs inside a round: a job on its own
+thread checks whether one is due and runs it in a niced subprocess; rounds keep refitting the
+head on the current body in seconds, and use the new body once it is saved and its embeddings
+cached.
+
+Every round trigger asks ``due`` first, which reads Argilla's progress in one request:
 - ``min_new_labels`` records completed since the last round's pull: a round now;
 - the annotators' queue is empty and some answers are new: a round now, so nobody waits;
 - the interval job: a round if any record was completed since the last round.
@@ -17,6 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -30,7 +38,10 @@ from loop.config import ProjectConfig, load_config
 INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
 WEBHOOK_JOB = "ronda-por-webhook"
+FINE_TUNE_JOB = "afinar-cuerpo"
 ROUND_FUNC = "loop.scheduler:scheduled_round"
+FINE_TUNE_FUNC = "loop.scheduler:scheduled_fine_tune"
+FINE_TUNE_RETRY = dt.timedelta(hours=1)  # after a failed fine-tune
 BURST_FACTOR = 4  # a burst of events delays its round by at most this many debounce periods
 log = logging.getLogger("bucle.scheduler")
 
@@ -86,6 +97,33 @@ def scheduled_round(config_path: str, trigger: str) -> None:
             f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
 
 
+def scheduled_fine_tune(config_path: str) -> None:
+    """Fine-tune the body when it is due, in a niced subprocess beside the rounds (minutes of
+    torch on the same cores; the rounds keep refitting heads in seconds meanwhile)."""
+    from loop.train import fine_tune_due
+
+    config = load_config(Path(config_path))
+    failed = config.state_dir / "logs" / "fine-tune.failed"
+    if failed.exists() and _now().timestamp() - failed.stat().st_mtime < FINE_TUNE_RETRY.total_seconds():
+        return
+    if not fine_tune_due(config):
+        return
+    log_file = config.state_dir / "logs" / "fine-tune.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log.info("fine-tuning the body beside the rounds (log: %s)", log_file)
+    with open(log_file, "a", encoding="utf-8") as output:
+        process = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", config_path, "fine-tune"],
+                                   stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
+        os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+        code = process.wait()
+    if code == 0:
+        failed.unlink(missing_ok=True)
+        log.info("the fine-tuned body is ready: the next round trains on it")
+    else:
+        failed.touch()
+        log.error("the fine-tune failed (exit %d, log: %s); retrying in an hour", code, log_file)
+
+
 class LoopScheduler:
     """The project's scheduler: its persistent jobs, and webhook bursts turned into one round."""
 
@@ -95,7 +133,7 @@ class LoopScheduler:
         self.store = config.state_dir / "scheduler.sqlite"
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.store}")},
-            executors={"default": ThreadPoolExecutor(1)},
+            executors={"default": ThreadPoolExecutor(1), "beside": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone=dt.timezone.utc,
         )
@@ -111,6 +149,9 @@ class LoopScheduler:
         schedule = self.config.loop.schedule
         self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")
         self._ensure_interval(WATCH_JOB, dt.timedelta(seconds=schedule.watch_seconds), "watch")
+        if self.scheduler.get_job(FINE_TUNE_JOB) is None:
+            self.scheduler.add_job(FINE_TUNE_FUNC, "interval", seconds=schedule.watch_seconds, id=FINE_TUNE_JOB,
+                                   executor="beside", args=[self.config_path])  # fmt: skip
         self.scheduler.resume()
         return self
 

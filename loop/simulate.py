@@ -22,7 +22,7 @@ from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 from loop.project import owner_client
 from loop.rounds import run_round
-from loop.train import registry
+from loop.train import fine_tune_body, fine_tune_due, registry
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] =
     results = []
     for _ in range(rounds):
         report = run_round(config, notice=notice)
+        if fine_tune_due(config):  # what `bucle up` runs beside the rounds; simulated annotators wait for it
+            fine_tune_body(config, notice)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         answered = answer(clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
         with Pool(pool_path(config)) as pool:

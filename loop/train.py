@@ -31,7 +31,7 @@ from training.onnx_body import export_int8
 from training.promotion import decide
 from training.registry import METRICS, MODEL, Registry
 
-BODIES = "bodies.json"  # the latest fine-tuned body: version, round, labels
+BODIES = "bodies.json"  # the latest fine-tuned body: path, body_id, round, labels
 INT8_TOLERANCE = 0.005  # half a point of macro-F1
 
 
@@ -82,7 +82,8 @@ def next_round(reg: Registry) -> int:
     return max(rounds, default=0) + 1
 
 
-def _bodies(reg: Registry) -> dict[str, Any]:
+def latest_body(reg: Registry) -> dict[str, Any]:
+    """The latest fine-tuned body (path, body_id, round, labels), or {} before the first."""
     path = reg.root / BODIES
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
@@ -93,23 +94,65 @@ def should_fine_tune(config: ProjectConfig, reg: Registry, round_number: int, la
     settings = config.model
     if labels < settings.fine_tune_min_labels:
         return False
-    last = _bodies(reg)
+    last = latest_body(reg)
     if not last:
         return True
     return round_number - last["round"] >= settings.fine_tune_every or labels >= (1 + settings.fine_tune_growth) * last["labels"]
 
 
+def fine_tune_due(config: ProjectConfig) -> bool:
+    with Pool(pool_path(config)) as pool:
+        labels = len(pool.records(split="pool", labelled=True))
+    reg = registry(config)
+    return should_fine_tune(config, reg, next_round(reg), labels)
+
+
 def _setfit(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) -> SetFitClassifier:
     """A SetFit model on the latest fine-tuned body if there is one, else the configured body."""
-    last = _bodies(reg)
-    classes = list(config.labels)
-    if last:
-        folder = reg.model_folder(last["version"])
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]
-        return SetFitClassifier(classes, body=str(folder / "body"), max_seq_length=config.model.max_seq_length,
-                                seed=config.model.seed, cache=cache, body_id=meta["body_id"])  # fmt: skip
-    return SetFitClassifier(classes, body=config.model.body, max_seq_length=config.model.max_seq_length,
-                            seed=config.model.seed, cache=cache)  # fmt: skip
+    last = latest_body(reg)
+    return SetFitClassifier(list(config.labels), body=last.get("path", config.model.body),
+                            max_seq_length=config.model.max_seq_length, seed=config.model.seed, cache=cache,
+                            body_id=last.get("body_id"))  # fmt: skip
+
+
+def fine_tune_body(config: ProjectConfig, notice: Callable[[str], None] = print) -> dict[str, Any]:
+    """Contrastive fine-tuning of the body on every label so far (minutes on 2 cores, so the
+    loop runs it beside the rounds, never inside one). The body is saved under the registry's
+    ``bodies/``, the pool and test set are embedded with it into the cache, and only then does
+    it become the body of later rounds, which keep refitting only the head, in seconds."""
+    reg = registry(config)
+    with Pool(pool_path(config)) as pool:
+        train = pool.records(split="pool", labelled=True)
+        everything = [r.text for r in pool.records()]
+    if not train:
+        raise TrainingError("there are no labels to fine-tune the body on yet")
+    settings = FineTuneSettings(config.model.fine_tune_pairs_per_label, config.model.fine_tune_batch_size,
+                                config.model.fine_tune_max_steps, config.model.seed)  # fmt: skip
+    bodies = reg.root / "bodies"
+    number = 1 + max((int(p.name.split("-")[1]) for p in bodies.glob("body-*") if p.name.split("-")[1].isdigit()), default=0)
+    folder = bodies / f"body-{number:04d}"
+    cache = embedding_cache(config)
+    try:
+        model = _setfit(config, reg, cache)
+        notice(f"fine-tuning the body on {len(train)} labels (at most {settings.max_steps} steps)…")
+        model.fine_tune([r.text for r in train], [r.label for r in train], settings)
+        staging = bodies / f".staging-{folder.name}"
+        shutil.rmtree(staging, ignore_errors=True)
+        model.encoder.save(str(staging))
+        staging.rename(folder)
+        tuned = SetFitClassifier(model.classes, body=str(folder), max_seq_length=config.model.max_seq_length,
+                                 seed=config.model.seed, cache=cache,
+                                 body_id=f"fine-tuned:{folder.name}@{config.model.max_seq_length}")  # fmt: skip
+        tuned._encoder = model.encoder
+        notice(f"embedding {len(everything):,} texts with the new body…")
+        tuned.embed(everything)
+    finally:
+        cache.close()
+    entry = {"path": str(folder), "body_id": tuned.body_id, "round": next_round(reg), "labels": len(train),
+             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+    _write_bodies(reg, entry)
+    notice(f"the next rounds use {folder.name}")
+    return entry
 
 
 def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifier, fit: Callable[[], None],
@@ -165,25 +208,20 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
     test_labels = [r.label if r.label is not None else r.gold for r in test]
     test_meta = [r.metadata for r in test]
 
-    cache = embedding_cache(config)
     round_number = next_round(reg) if round_number is None else round_number
     fine = should_fine_tune(config, reg, round_number, len(train)) if fine_tune is None else fine_tune
+    if fine:
+        fine_tune_body(config, notice)
+    cache = embedding_cache(config)
     try:
         notice(f"round {round_number}: {len(train)} labels, {len(test)} test texts; TF-IDF baseline…")
         tfidf = TfidfClassifier(list(config.labels), seed=config.model.seed)
         baseline = _train_and_evaluate(config, "tfidf", tfidf, lambda: tfidf.fit(texts, labels),
                                        test_texts, test_labels, test_meta)  # fmt: skip
         setfit = _setfit(config, reg, cache)
-        settings = FineTuneSettings(config.model.fine_tune_pairs_per_label, config.model.fine_tune_batch_size,
-                                    config.model.fine_tune_max_steps, config.model.seed)  # fmt: skip
-
-        def fit_setfit() -> None:
-            if fine:
-                setfit.fine_tune(texts, labels, settings)
-            setfit.fit(texts, labels)
-
-        notice(f"round {round_number}: SetFit ({'fine-tuning the body' if fine else 'head only, cached embeddings'})…")
-        main = _train_and_evaluate(config, "setfit", setfit, fit_setfit, test_texts, test_labels, test_meta)
+        notice(f"round {round_number}: SetFit (head only on {'the new' if fine else 'the latest'} body, cached embeddings)…")
+        main = _train_and_evaluate(config, "setfit", setfit, lambda: setfit.fit(texts, labels), test_texts,
+                                   test_labels, test_meta)  # fmt: skip
         main.metrics["fine_tuned"] = fine
         main.metrics["body_id"] = setfit.body_id
         if config.model.onnx_int8:
@@ -206,8 +244,6 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
         if config.model.onnx_int8:
             shutil.rmtree(config.state_dir / "cache" / f"onnx-{round_number:04d}", ignore_errors=True)
 
-    if fine:
-        _write_bodies(reg, {"version": f"{round_number:04d}-setfit", "round": round_number, "labels": len(train)})
     notice(gate.reason)
     return Trained(
         round=round_number,

@@ -234,6 +234,34 @@ def test_fine_tune_schedule(project):
     (reg.root / "bodies.json").unlink()
 
 
+def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(project):
+    from loop.train import embedding_cache, latest_body
+
+    done = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    body = latest_body(registry(project))
+    assert Path(body["path"]).is_dir() and body["body_id"].startswith("fine-tuned:body-")
+
+    def must_not_encode(texts):
+        raise AssertionError(f"{len(texts)} texts were not embedded ahead by the fine-tune")
+
+    with Pool(pool_path(project)) as pool:
+        texts = [r.text for r in pool.records()]
+    cache = embedding_cache(project)
+    try:
+        cache.embed(body["body_id"], texts, must_not_encode)
+    finally:
+        cache.close()
+
+    result = train_round(project, fine_tune=False, notice=lambda _m: None)
+    setfit = next(name for name in result.versions if name.endswith("setfit"))
+    reg = registry(project)
+    assert reg.metrics(setfit)["body_id"] == body["body_id"]
+    served = TextClassifier.load(reg.model_folder(setfit))
+    assert served.predict_proba(texts[:3]).shape == (3, 2)
+
+
 def test_int8_onnx_body_scores_like_the_fp32_body_and_round_trips(tmp_path, data):
     from training.onnx_body import OnnxEncoder, export_int8
 
