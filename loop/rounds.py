@@ -91,8 +91,9 @@ def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
         known = {r.id: r for r in pool.records(split="pool")}
         new = {d.record_id: d.label for d in decisions if d.record_id in known and known[d.record_id].label != d.label}
         pool.set_labels(new, "annotators")
-    return {"answers": len(pulled.answers), "new_labels": len(new), "ties": sum(d.tie for d in votes),
-            "discarded": sorted({record for record, _ in pulled.discarded}), "completed": completed,
+    return {"answers": len(pulled.answers), "new_labels": len(new), "received": sorted(new),
+            "ties": sum(d.tie for d in votes), "discarded": sorted({record for record, _ in pulled.discarded}),
+            "completed": completed,
             "agreement": asdict(agreement_report(pulled.answers, list(config.labels)))}  # fmt: skip
 
 
@@ -119,13 +120,16 @@ def _train(config: ProjectConfig, manifest: RoundManifest, notice) -> dict[str, 
             return {"trained": False, "reason": f"{new} new labels, fewer than {config.loop.schedule.min_new_labels}"}
     number = manifest.remember("registry_round", lambda: next_round(registry(config)))
     # the body is fine-tuned beside the rounds (loop.scheduler), never inside one: annotators wait on rounds
-    return {"trained": True, **asdict(train_candidates(config, fine_tune=False, notice=notice, round_number=number))}
+    trained = train_candidates(config, fine_tune=False, notice=notice, round_number=number)
+    reg = registry(config)
+    emissions = {version: reg.metrics(version)["carbon"]["grams_co2eq"] for version in trained.versions}
+    return {"trained": True, **asdict(trained), "grams_co2eq": emissions}
 
 
 def _gate(config: ProjectConfig, trained: dict[str, Any]) -> dict[str, Any]:
     if not trained["trained"]:
         return {"champion": registry(config).champion(), "promoted": False}
-    outcome = Trained(**{key: value for key, value in trained.items() if key != "trained"})
+    outcome = Trained(**{key: value for key, value in trained.items() if key not in ("trained", "grams_co2eq")})
     return {"champion": apply_gate(config, outcome), "promoted": outcome.promote, "reason": outcome.reason}
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from loop.config import load_config
-from loop.scheduler import INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, BURST_FACTOR, LoopScheduler
+from loop.scheduler import BURST_FACTOR, FINE_TUNE_JOB, INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, LoopScheduler
 from tests.conftest import write_project
 
 
@@ -23,7 +23,7 @@ def test_jobs_and_their_next_runs_survive_a_restart(config):
     first.on_webhook("response.created")
     before = first.jobs()
     first.stop()
-    assert set(before) == {INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB}
+    assert set(before) == {INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, FINE_TUNE_JOB}
     assert (config.state_dir / "scheduler.sqlite").exists()
 
     again = LoopScheduler(config, config.root / "bucle.yaml").start()
