@@ -203,6 +203,22 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
 
 @app.command()
 @user_errors
+def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round to replay.")) -> None:
+    """Run a finished round's selection again from its manifest and compare (an audit)."""
+    from loop.rounds import replay_selection
+
+    result = replay_selection(_config(ctx), number)
+    if result.identical:
+        console.print(f"Round {number}: its selection of {len(result.recorded)} records is reproduced exactly")
+        return
+    missing, extra = set(result.recorded) - set(result.replayed), set(result.replayed) - set(result.recorded)
+    console.print(f"Round {number}: the replay differs ({len(missing)} recorded records not chosen again, "
+                  f"{len(extra)} others chosen{', same records in another order' if not missing and not extra else ''})")  # fmt: skip
+    raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
 def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How many rounds.")) -> None:
     """Run rounds with annotators simulated from the corpus's gold labels."""
     from loop.simulate import simulate as run_simulation

@@ -21,16 +21,19 @@ import numpy as np
 
 from annotation.agreement import agreement_report, majority_vote
 from annotation.datasets import ensure_dataset, ensure_vector_field
+from annotation.errors import BucleError
 from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import pool_path
 from loop.lock import RoundLock
 from loop.manifest import RoundManifest
-from loop.pool import Pool
+from loop.pool import Pool, PoolRecord
 from loop.project import dataset_spec, owner_client
 from loop.labelled import export_labelled
-from loop.train import Trained, apply_gate, champion_model, embedding_cache, next_round, registry, train_candidates
+from loop.train import (Trained, apply_gate, champion_model, embedding_cache, next_round, registry, served_model,
+                        train_candidates)  # fmt: skip
+from training.models.base import TextClassifier
 from training.models.setfit_model import SetFitClassifier
 
 
@@ -161,15 +164,13 @@ def _score_stop_set(config: ProjectConfig) -> dict[str, Any]:
     return {"model": served[0], "predictions": served[1].predict([texts[i] for i in present])}
 
 
-def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, Any]:
-    with Pool(pool_path(config)) as pool:
-        candidates = [r for r in pool.records(split="pool", labelled=False) if r.id not in excluded]
-        labelled = pool.records(split="pool", labelled=True)
+def _choose(config: ProjectConfig, candidates: list[PoolRecord], labelled: list[PoolRecord],
+            served: tuple[str, TextClassifier] | None, strategy_name: str, batch_size: int, seed: int) -> dict[str, Any]:  # fmt: skip
+    """The selection itself: a pure function of its inputs (models and embeddings are immutable),
+    which is what makes a recorded round replayable."""
     if not candidates:
-        return {"ids": [], "labels": [], "scores": [], "model": None}
-    served = champion_model(config)
-    name = config.loop.strategy if served is not None else "cold-start"
-    strategy = strategies.get(name)
+        return {"ids": [], "labels": [], "scores": [], "model": None, "strategy": strategy_name}
+    strategy = strategies.get(strategy_name)
     texts = [r.text for r in candidates]
     probs = served[1].predict_proba(texts) if served is not None else None
     embeddings = labelled_embeddings = None
@@ -179,16 +180,60 @@ def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, A
             labelled_embeddings = body.embed([r.text for r in labelled]) if labelled else None
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
-    chosen = strategy.select(
-        strategies.Candidates(probs, embeddings, labelled_embeddings, counts), config.loop.batch_size, seed
-    )
+    chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts), batch_size, seed)
     return {
         "ids": [candidates[i].id for i in chosen],
         "labels": [classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
         "scores": [float(np.max(probs[i])) for i in chosen] if probs is not None else [None] * len(chosen),
         "model": served[0] if served is not None else None,
-        "strategy": name,
+        "strategy": strategy_name,
     }
+
+
+def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, Any]:
+    with Pool(pool_path(config)) as pool:
+        candidates = [r for r in pool.records(split="pool", labelled=False) if r.id not in excluded]
+        labelled = pool.records(split="pool", labelled=True)
+    served = champion_model(config)
+    name = config.loop.strategy if served is not None else "cold-start"
+    return _choose(config, candidates, labelled, served, name, config.loop.batch_size, seed)
+
+
+@dataclass(frozen=True)
+class Replay:
+    round: int
+    recorded: list[str]
+    replayed: list[str]
+
+    @property
+    def identical(self) -> bool:
+        return self.recorded == self.replayed
+
+
+def replay_selection(config: ProjectConfig, number: int) -> Replay:
+    """Run round ``number``'s selection again from its manifest: the pool as it was then (the
+    labels received up to that round, the records sent before it, its discards), the model
+    version, strategy, batch size and seed it recorded. Used to audit a round."""
+    manifests = RoundManifest.all(rounds_dir(config))
+    target = next((m for m in manifests if m.number == number), None)
+    if target is None or not target.done("select"):
+        raise BucleError(f"round {number} has no recorded selection (rounds: {', '.join(str(m.number) for m in manifests) or 'none'})")
+    pulls = [m.result("pull") for m in manifests if m.number <= number and m.done("pull")]
+    if any("received" not in pulled for pulled in pulls):
+        raise BucleError(f"round {number} was recorded before manifests kept the ids they received; it cannot be replayed")
+    received = {record for pulled in pulls for record in pulled["received"]}
+    excluded = {i for m in manifests if m.number < number and m.done("push") for i in m.result("select")["ids"]}
+    excluded |= set(target.result("pull")["discarded"])
+    with Pool(pool_path(config)) as pool:
+        records = pool.records(split="pool")
+    labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
+    known = {r.id for r in labelled} | excluded
+    recorded = target.result("select")
+    served = served_model(config, recorded["model"]) if recorded["model"] else None
+    again = _choose(config, [r for r in records if r.id not in known], labelled, served,
+                    recorded.get("strategy", target.data["strategy"]), target.data["batch_size"],
+                    target.data["seed"] + number)  # fmt: skip
+    return Replay(number, recorded["ids"], again["ids"])
 
 
 def _outgoing(config: ProjectConfig, ids: list[str], labels: list, scores: list) -> list[OutgoingRecord]:

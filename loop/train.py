@@ -354,13 +354,15 @@ def _register(config: ProjectConfig, reg: Registry, name: str, round_number: int
     reg.add(name, write)
 
 
-def champion_model(config: ProjectConfig) -> tuple[str, TextClassifier] | None:
-    """The served model, with the embedding cache attached for SetFit; None before round 1."""
-    reg = registry(config)
-    name = reg.champion()
-    if name is None:
-        return None
-    model = TextClassifier.load(reg.model_folder(name))
+def served_model(config: ProjectConfig, version: str) -> tuple[str, TextClassifier]:
+    """Registry version ``version`` ready to score, with the embedding cache attached for SetFit."""
+    model = TextClassifier.load(registry(config).model_folder(version))
     if isinstance(model, SetFitClassifier):
         model.cache = embedding_cache(config)
-    return name, model
+    return version, model
+
+
+def champion_model(config: ProjectConfig) -> tuple[str, TextClassifier] | None:
+    """The served model; None before round 1."""
+    name = registry(config).champion()
+    return served_model(config, name) if name is not None else None

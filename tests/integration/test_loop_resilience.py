@@ -198,3 +198,6 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), "agreement over every answer so far"
     status = bucle(config.root / "bucle.yaml", "status")
     assert status.returncode == 0 and "Stopping:" in status.stdout
+    for number in (1, 3):
+        replayed = bucle(config.root / "bucle.yaml", "replay", str(number))
+        assert replayed.returncode == 0 and "reproduced exactly" in replayed.stdout, replayed.stdout + replayed.stderr
