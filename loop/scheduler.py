@@ -97,6 +97,10 @@ def scheduled_round(config_path: str, trigger: str) -> None:
             f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
 
 
+_children: set[subprocess.Popen] = set()  # fine-tunes running beside the rounds
+_stopping = threading.Event()
+
+
 def scheduled_fine_tune(config_path: str) -> None:
     """Fine-tune the body when it is due, in a niced subprocess beside the rounds (minutes of
     torch on the same cores; the rounds keep refitting heads in seconds meanwhile)."""
@@ -113,10 +117,16 @@ def scheduled_fine_tune(config_path: str) -> None:
     log.info("fine-tuning the body beside the rounds (log: %s)", log_file)
     with open(log_file, "a", encoding="utf-8") as output:
         process = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", config_path, "fine-tune"],
-                                   stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         os.setpriority(os.PRIO_PROCESS, process.pid, 10)
-        code = process.wait()
-    if code == 0:
+        _children.add(process)
+        try:
+            code = process.wait()
+        finally:
+            _children.discard(process)
+    if code < 0 and _stopping.is_set():
+        log.info("the fine-tune was stopped with the scheduler; it starts again next time")
+    elif code == 0:
         failed.unlink(missing_ok=True)
         log.info("the fine-tuned body is ready: the next round trains on it")
     else:
@@ -145,6 +155,7 @@ class LoopScheduler:
         """Start with the stored jobs, adding or updating the interval and watch jobs only where
         the config changed them, so that a restart keeps their next run times."""
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        _stopping.clear()
         self.scheduler.start(paused=True)
         schedule = self.config.loop.schedule
         self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")
@@ -181,5 +192,10 @@ class LoopScheduler:
         log.error(f"{event.job_id}: the round failed: {event.exception}; it resumes at the next trigger")
 
     def stop(self, wait: bool = True) -> None:
+        """Stop starting jobs, stop a fine-tune (it would hold the exit for minutes; it starts
+        again next time), and wait for a running round unless ``wait`` is False."""
         if self.scheduler.running:
+            _stopping.set()
+            for process in list(_children):
+                process.terminate()
             self.scheduler.shutdown(wait=wait)

@@ -58,3 +58,19 @@ def test_a_burst_of_webhooks_schedules_one_round_within_a_bounded_delay(config):
         assert started + delay <= jobs[0].next_run_time <= started + BURST_FACTOR * delay + dt.timedelta(seconds=5)
     finally:
         scheduler.stop()
+
+
+def test_stopping_the_scheduler_stops_a_fine_tune_beside_it(config):
+    import subprocess
+
+    import loop.scheduler
+
+    scheduler = LoopScheduler(config, config.root / "bucle.yaml").start()
+    child = subprocess.Popen(["sleep", "60"])  # stands in for `bucle fine-tune`
+    loop.scheduler._children.add(child)
+    try:
+        scheduler.stop()
+        assert child.wait(timeout=5) < 0, "terminated, not waited for"
+    finally:
+        loop.scheduler._children.discard(child)
+        child.kill()
