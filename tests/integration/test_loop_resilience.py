@@ -181,6 +181,24 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
     assert [v.name for v in settings.vectors] == [VECTOR]
 
 
+def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(sibling_project):
+    config = sibling_project("en-frio")
+    data = config.data.model_copy(update={"seed_size": 0})
+    config = config.model_copy(update={"data": data})
+    ingest(config)
+    first = run_round(config, **QUIET)
+    assert not first.trained and first.champion is None
+    manifest = RoundManifest.all(rounds_dir(config))[-1]
+    assert manifest.result("select")["strategy"] == "cold-start" and len(first.sent) == 8
+    records = list(dataset_of(config).records(with_suggestions=True))
+    assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
+
+    answer_all(config, first.sent)
+    second = run_round(config, **QUIET)
+    assert second.trained and second.champion is not None
+    assert RoundManifest.all(rounds_dir(config))[-1].result("select")["strategy"] == config.loop.strategy
+
+
 def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     config = sibling_project("simulada")
     ingest(config)
