@@ -112,15 +112,18 @@ class Progress:
     total: int
     completed: int  # records with as many submitted answers as the task distribution asks
     pending: int
+    discarded: int  # discards on pending records (Argilla keeps a discarded record pending)
 
 
 def progress(client: rg.Argilla, dataset: rg.Dataset) -> Progress:
-    """The dataset's progress in one cheap request: what the scheduler watches between rounds."""
+    """The dataset's progress in two cheap requests: what the scheduler watches between rounds."""
 
-    def fetch() -> dict:
-        response = client.http_client.get(f"/api/v1/datasets/{dataset.id}/progress")
+    def fetch(path: str) -> dict:
+        response = client.http_client.get(f"/api/v1/datasets/{dataset.id}/{path}")
         response.raise_for_status()
         return response.json()
 
-    data = retrying(fetch, client.api_url)
-    return Progress(data.get("total", 0), data.get("completed", 0), data.get("pending", 0))
+    data = retrying(lambda: fetch("progress"), client.api_url)
+    users = retrying(lambda: fetch("users/progress"), client.api_url)["users"]
+    discarded = sum((user.get("pending") or {}).get("discarded", 0) for user in users)
+    return Progress(data.get("total", 0), data.get("completed", 0), data.get("pending", 0), discarded)

@@ -86,7 +86,7 @@ def suggested_by(config: ProjectConfig) -> dict[str, str | None]:
 
 
 def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
-    completed = progress(client, dataset).completed  # read first: answers after it trigger the next round
+    before = progress(client, dataset)  # read first: answers after it trigger the next round
     pulled = pull(client, dataset)
     votes = majority_vote(pulled.answers)
     decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
@@ -96,7 +96,7 @@ def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
         pool.set_labels(new, "annotators")
     return {"answers": len(pulled.answers), "new_labels": len(new), "received": sorted(new),
             "ties": sum(d.tie for d in votes), "discarded": sorted({record for record, _ in pulled.discarded}),
-            "completed": completed,
+            "completed": before.completed, "discards": before.discarded,
             "agreement": asdict(agreement_report(pulled.answers, list(config.labels)))}  # fmt: skip
 
 

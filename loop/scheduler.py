@@ -13,8 +13,9 @@ cached.
 
 Every round trigger asks ``due`` first, which reads Argilla's progress in one request:
 - ``min_new_labels`` records completed since the last round's pull: a round now;
-- the annotators' queue is empty and some answers are new: a round now, so nobody waits;
-- the interval job: a round if any record was completed since the last round.
+- the annotators' queue is empty (records still pending were discarded) and some answers are
+  new: a round now, so nobody waits;
+- the interval job: a round if any record was labelled or discarded since the last round.
 Otherwise nothing happens, so an idle project does not pile up records in the annotators' queue.
 """
 
@@ -66,12 +67,14 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
         return f"round {last.number} was interrupted and resumes"
     client = owner_client(config)
     now = progress(client, ensure_dataset(client, dataset_spec(config)))
-    new = now.completed - last.result("pull").get("completed", now.completed)
+    pulled = last.result("pull")
+    new = now.completed - pulled.get("completed", now.completed)
+    news = new + now.discarded - pulled.get("discards", now.discarded)  # labels and discards
     if new >= config.loop.schedule.min_new_labels:
         return f"{new} records labelled since round {last.number}"
-    if new > 0 and now.pending == 0:
+    if news > 0 and now.pending - now.discarded // config.annotation.overlap <= 0:
         return f"the annotators' queue is empty ({new} new labels)"
-    if new > 0 and trigger == "interval":
+    if news > 0 and trigger == "interval":
         return f"{new} records labelled since round {last.number} ({config.loop.schedule.every_minutes:g} min)"
     return None
 

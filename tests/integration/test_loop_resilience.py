@@ -159,6 +159,21 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
     answer_all(config, waiting[2:])
     assert "8 records labelled" in due(config, "watch")
 
+    nxt = run_round(config, **QUIET)
+    assert due(config, "watch") is None
+    annotator = annotator_clients(config, ["anotadora-1"])[0]
+    server_ids = {r.id: r._server_id for r in dataset_of(config).records()}
+    with Pool(pool_path(config)) as pool:
+        waiting = set(server_ids) - {r.id for r in pool.records(labelled=True)}
+    assert set(nxt.sent) <= waiting
+    for record_id in waiting:  # the annotator discards everything left in the queue
+        reply = annotator.http_client.post(f"/api/v1/records/{server_ids[record_id]}/responses",
+                                           json={"status": "discarded", "values": None})  # fmt: skip
+        assert reply.status_code == 201, reply.text
+    assert "queue is empty" in due(config, "watch"), "a queue emptied by discards gets the next batch"
+    after = run_round(config, **QUIET)
+    assert len(after.sent) == 8 and not set(after.sent) & waiting, "discarded records are not sent again"
+
 
 def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_project):
     config = sibling_project("refresco")
