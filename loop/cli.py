@@ -31,6 +31,8 @@ models_app = typer.Typer(help="Model versions in the registry, and the champion.
 app.add_typer(server_app, name="server")
 app.add_typer(users_app, name="users")
 app.add_typer(models_app, name="models")
+demo_app = typer.Typer(help="The Gradio demo: `bucle demo` serves it; `bucle demo export` writes a Space.")
+app.add_typer(demo_app, name="demo")
 
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True)
@@ -408,3 +410,32 @@ def users_check(ctx: typer.Context) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+@demo_app.callback(invoke_without_command=True)
+@user_errors
+def demo_command(ctx: typer.Context, port: int = typer.Option(None, help="Port (default: demo.port).")) -> None:
+    """Serve the champion in a Gradio demo on demo.host (127.0.0.1) until Ctrl-C."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from demo.app import build_app, parts
+
+    config = _config(ctx)
+    pieces = parts(config)
+    pieces.feedback.start()
+    try:
+        port = port or config.demo.port
+        console.print(f"Demo: http://{config.demo.host}:{port} (Ctrl-C stops it)")
+        build_app(config, pieces).launch(server_name=config.demo.host, server_port=port, quiet=True)
+    finally:
+        pieces.feedback.stop()
+
+
+@demo_app.command("export")
+@user_errors
+def demo_export(ctx: typer.Context, folder: Path = typer.Argument(Path("space"), help="Where to write the Space.")) -> None:
+    """Write a Hugging Face Space folder that serves the model published in publish.model_repo."""
+    from demo.space import export_space
+
+    written = export_space(_config(ctx), folder)
+    console.print(f"Space written to {written}: app.py, requirements.txt, README.md (Space header), vendor/")

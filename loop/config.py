@@ -29,17 +29,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _an_ip(host: str) -> str:
+    """An IP address, so that binding 0.0.0.0 is a deliberate choice, never a hostname's accident."""
+    ipaddress.ip_address(host)
+    return host
+
+
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(6900, ge=1, le=65535)
     python: Path = DEFAULT_SERVER_PYTHON
     startup_timeout_s: float = Field(180.0, gt=0)
 
-    @field_validator("host")
-    @classmethod
-    def _is_ip(cls, host: str) -> str:
-        ipaddress.ip_address(host)
-        return host
+    _host = field_validator("host")(lambda host: _an_ip(host))
 
 
 class SourceConfig(Strict):
@@ -144,6 +146,18 @@ class PublishConfig(Strict):
     private: bool = True
 
 
+class DemoConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    max_chars: int = Field(5000, ge=20)  # longer texts get a clear message, not a truncated prediction
+    rate_limit_per_minute: int = Field(30, ge=1)  # per client address
+    max_batch_rows: int = Field(1000, ge=1)  # rows of an uploaded CSV
+    examples: list[str] = Field(default_factory=list)  # empty: three short texts of the pool
+    feedback_retry_seconds: float = Field(60, gt=0)  # how often queued feedback is retried
+
+    _host = field_validator("host")(lambda host: _an_ip(host))
+
+
 class ProjectConfig(Strict):
     name: str
     title: str = ""
@@ -160,6 +174,7 @@ class ProjectConfig(Strict):
     model: ModelConfig = ModelConfig()
     publish: PublishConfig = PublishConfig()
     server: ServerConfig = ServerConfig()
+    demo: DemoConfig = DemoConfig()
     root: Path = Path(".")  # the folder of bucle.yaml, set by load_config
 
     @field_validator("name", "workspace")

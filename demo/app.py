@@ -1,0 +1,189 @@
+"""The Gradio demo: Spanish text in, calibrated label probabilities out, with the model's facts,
+a batch mode (CSV in, CSV out) and a way to say "this prediction is wrong".
+
+``build_app`` wires the pieces of ``demo/`` (predictor with hot reload, rate limit, feedback
+queue, facts from the registry) into ``gr.Blocks``; ``bucle demo`` launches it on 127.0.0.1.
+Each event is exposed to ``gradio_client`` under a stable ``api_name``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from annotation.errors import BucleError
+from demo.facts import model_facts
+from demo.feedback import FeedbackQueue
+from demo.predictor import ChampionPredictor, check_text
+from demo.rate_limit import RateLimiter
+from loop.config import ProjectConfig
+from loop.ingest.pipeline import pool_path
+from loop.pool import Pool
+from loop.train import embedding_cache, registry
+from training.models.setfit_model import SetFitClassifier
+
+EXAMPLES = 3
+EXAMPLE_CHARS = 400
+
+
+@dataclass
+class DemoParts:
+    predictor: ChampionPredictor
+    limiter: RateLimiter
+    feedback: FeedbackQueue
+
+
+def parts(config: ProjectConfig) -> DemoParts:
+    def attach_cache(model):
+        if isinstance(model, SetFitClassifier):
+            model.cache = embedding_cache(config)
+        return model
+
+    return DemoParts(
+        ChampionPredictor(registry(config), config.demo.max_chars, attach_cache),
+        RateLimiter(config.demo.rate_limit_per_minute),
+        FeedbackQueue(config),
+    )
+
+
+def default_examples(config: ProjectConfig) -> list[str]:
+    """The configured examples, else the three shortest pool texts of a readable length."""
+    if config.demo.examples:
+        return config.demo.examples
+    try:
+        with Pool(pool_path(config)) as pool:
+            texts = [r.text for r in pool.records(split="pool") if 80 <= len(r.text) <= EXAMPLE_CHARS]
+    except (OSError, BucleError):
+        return []
+    return sorted(texts, key=len)[:EXAMPLES]
+
+
+def _client(request: gr.Request | None) -> str:
+    return request.client.host if request is not None and request.client is not None else "local"
+
+
+def _user_error(error: BucleError) -> gr.Error:
+    return gr.Error(str(error), print_exception=False)
+
+
+def read_csv_texts(path: str, max_rows: int) -> list[str]:
+    """The texts of an uploaded CSV: its ``text``/``texto`` column, else its first column."""
+    raw = Path(path).read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        content = raw.decode("cp1252", errors="replace")
+    rows = list(csv.reader(io.StringIO(content)))
+    if not rows:
+        raise BucleError("El CSV está vacío.")
+    header = [cell.strip().lower() for cell in rows[0]]
+    column = next((header.index(name) for name in ("text", "texto") if name in header), None)
+    body = rows[1:] if column is not None else rows
+    column = column or 0
+    if len(body) > max_rows:
+        raise BucleError(f"El CSV tiene {len(body):,} filas; el máximo es {max_rows:,}.")
+    return [row[column] if column < len(row) else "" for row in body]
+
+
+def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.Blocks:
+    p = demo_parts or parts(config)
+    labels = list(config.labels)
+
+    def predict(text: str, request: gr.Request):
+        try:
+            p.limiter.check(_client(request))
+            prediction = p.predictor.predict([text])[0]
+        except BucleError as error:
+            raise _user_error(error) from None
+        version = f"Modelo **{prediction.version}** · etiqueta más probable: **{config.labels[prediction.label]}**"
+        return prediction.probabilities, version, {"label": prediction.label, "version": prediction.version}
+
+    def send_feedback(text: str, label: str, last: dict | None, request: gr.Request):
+        try:
+            p.limiter.check(_client(request))
+            cleaned = check_text(text, config.demo.max_chars)
+            if not last:
+                raise BucleError("Primero pide una predicción para este texto.")
+            p.feedback.submit(cleaned, label, last["label"], last["version"])
+        except BucleError as error:
+            raise _user_error(error) from None
+        return "¡Gracias! Tu corrección irá a revisión por el equipo anotador; no entra directamente en el entrenamiento."
+
+    def predict_file(upload: str | None, request: gr.Request):
+        try:
+            if upload is None:
+                raise BucleError("Sube un archivo CSV con una columna «text».")
+            texts = read_csv_texts(upload, config.demo.max_batch_rows)
+            p.limiter.check(_client(request), cost=1 + len(texts) / 50)
+            version, model = p.predictor.model()
+        except BucleError as error:
+            raise _user_error(error) from None
+        rows, valid = [], []
+        for text in texts:  # a bad row gets its message; the others are still classified
+            try:
+                valid.append((len(rows), check_text(text, config.demo.max_chars)))
+                rows.append({"text": text, "error": ""})
+            except BucleError as error:
+                rows.append({"text": text, "error": str(error)})
+        probs = model.predict_proba([cleaned for _, cleaned in valid]) if valid else []
+        for (index, _), row in zip(valid, probs):
+            rows[index].update({"label": model.classes[int(row.argmax())], "model": version,
+                                **{f"p_{label}": round(float(v), 4) for label, v in zip(model.classes, row)}})  # fmt: skip
+        path = Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        return str(path)
+
+    def about():
+        try:
+            version, _ = p.predictor.model()
+        except BucleError as error:
+            return str(error), pd.DataFrame(columns=["etiquetas", "macro-F1", "familia"]), ""
+        facts = model_facts(p.predictor.registry, version)
+        base = f"{facts.baseline_macro_f1:.3f}" if facts.baseline_macro_f1 is not None else "—"
+        text = (f"**{facts.version}** ({facts.family}), entrenado con {facts.labels} etiquetas.\n\n"
+                f"Macro-F1 en el conjunto de prueba congelado: **{facts.macro_f1:.3f}** "
+                f"(IC 95 %: {facts.interval[0]:.3f}–{facts.interval[1]:.3f}); exactitud {facts.accuracy:.3f}; "
+                f"referencia TF-IDF de la misma ronda: {base}.")  # fmt: skip
+        curve = pd.DataFrame([{"etiquetas": n, "macro-F1": f1, "familia": v.split("-", 1)[1]} for n, f1, v in facts.curve])
+        return text, curve, facts.limitations
+
+    with gr.Blocks(title=config.title or config.name) as app:
+        gr.Markdown(f"# {config.title or config.name}\n\nClasificador de textos en español entrenado con bucle "
+                    f"(ODS {', '.join(str(g) for g in config.ods) or '—'}). Etiquetas: "
+                    + ", ".join(f"**{v}**" for v in config.labels.values()) + ".")  # fmt: skip
+        with gr.Tab("Probar"):
+            text = gr.Textbox(label="Texto en español", lines=6, max_length=config.demo.max_chars,
+                              placeholder="Pega aquí una noticia, un mensaje…", elem_id="texto")  # fmt: skip
+            button = gr.Button("Clasificar", variant="primary", elem_id="clasificar")
+            result = gr.Label(label="Probabilidades (calibradas)", num_top_classes=len(labels), elem_id="resultado")
+            version = gr.Markdown(elem_id="version")
+            last = gr.State(None)
+            examples = default_examples(config)
+            if examples:
+                gr.Examples(examples=[[e] for e in examples], inputs=[text], label="Ejemplos")
+            with gr.Accordion("¿La predicción es incorrecta?", open=False):
+                correct = gr.Dropdown(choices=[(config.labels[k], k) for k in labels], value=labels[0],
+                                      label="Etiqueta correcta", elem_id="correcta")  # fmt: skip
+                send = gr.Button("Enviar corrección", elem_id="enviar")
+                thanks = gr.Markdown(elem_id="gracias")
+            button.click(predict, [text], [result, version, last], api_name="predict")
+            text.submit(predict, [text], [result, version, last], api_name=False)
+            send.click(send_feedback, [text, correct, last], [thanks], api_name="feedback")
+        with gr.Tab("Lote (CSV)"):
+            upload = gr.File(label="CSV con una columna «text»", file_types=[".csv"], type="filepath")
+            run = gr.Button("Clasificar el archivo")
+            download = gr.File(label="Predicciones")
+            run.click(predict_file, [upload], [download], api_name="predict_csv")
+        with gr.Tab("Sobre el modelo"):
+            summary = gr.Markdown()
+            curve = gr.LinePlot(x="etiquetas", y="macro-F1", color="familia", title="Curva de aprendizaje")
+            gr.Markdown("### Limitaciones y sesgos (de la ficha del modelo)")
+            limitations = gr.Markdown()
+            app.load(about, None, [summary, curve, limitations], api_name="about")
+    return app.queue(default_concurrency_limit=2, max_size=64)

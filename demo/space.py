@@ -1,0 +1,69 @@
+"""``bucle demo export``: a Hugging Face Space folder that serves the published model.
+
+The folder holds ``app.py`` (a small Gradio app), ``space.json`` (labels, examples, the model
+card's limitations), ``requirements.txt`` pinned to the versions bucle runs with, a README with
+the Space's YAML header, and ``vendor/`` with bucle's model loaders, so that the Space reads the
+same model format as the registry. It loads ``publish.model_repo`` from the Hub at start, or
+``BUCLE_MODEL_DIR`` when set (how the tests run it offline).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+
+import yaml
+
+from annotation.errors import BucleError
+from demo.app import default_examples
+from demo.facts import model_facts
+from loop.config import ProjectConfig
+from loop.train import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
+VENDORED = ("annotation/__init__.py", "annotation/errors.py", "training/__init__.py", "training/errors.py",
+            "training/calibration.py", "training/embedding_cache.py", "training/onnx_body.py",
+            "training/models/__init__.py", "training/models/base.py", "training/models/families.py",
+            "training/models/tfidf.py", "training/models/setfit_model.py")  # fmt: skip
+REQUIREMENTS = ("gradio", "huggingface_hub", "numpy", "scipy", "scikit-learn", "joblib", "sentence-transformers",
+                "transformers", "torch", "onnxruntime")  # fmt: skip
+
+
+def export_space(config: ProjectConfig, folder: Path) -> Path:
+    reg = registry(config)
+    champion = reg.champion()
+    if champion is None:
+        raise BucleError("there is no champion to publish yet: run a round first")
+    if not config.publish.model_repo:
+        raise BucleError("set publish.model_repo in bucle.yaml: the Space loads the model published there")
+    facts = model_facts(reg, champion)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATE, folder / "app.py")
+    for relative in VENDORED:
+        target = folder / "vendor" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / relative, target)
+    settings = {
+        "title": config.title or config.name, "model_repo": config.publish.model_repo, "labels": config.labels,
+        "max_chars": config.demo.max_chars, "examples": default_examples(config), "limitations": facts.limitations,
+        "intro": f"Modelo {champion} ({facts.family}): macro-F1 {facts.macro_f1:.3f} en el conjunto de prueba "
+                 f"congelado, con {facts.labels} etiquetas. Entrenado con bucle.",
+    }  # fmt: skip
+    (folder / "space.json").write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "requirements.txt").write_text("".join(f"{name}=={version(name)}\n" for name in REQUIREMENTS),
+                                             encoding="utf-8")  # fmt: skip
+    header = {
+        "title": (config.title or config.name)[:60], "emoji": "🔁", "colorFrom": "green", "colorTo": "blue",
+        "sdk": "gradio", "sdk_version": version("gradio"), "app_file": "app.py", "pinned": False,
+        "license": config.license, "models": [config.publish.model_repo],
+        **({"datasets": [config.publish.dataset_repo]} if config.publish.dataset_repo else {}),
+        "tags": ["bucle", "spanish", "text-classification", *(f"ods-{g}" for g in config.ods)],
+    }  # fmt: skip
+    readme = (f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
+              f"# {config.title or config.name}\n\nDemo del modelo [{config.publish.model_repo}]"
+              f"(https://huggingface.co/{config.publish.model_repo}), exportada por `bucle demo export`.\n")  # fmt: skip
+    (folder / "README.md").write_text(readme, encoding="utf-8")
+    return folder
