@@ -408,9 +408,6 @@ def users_check(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":
-    app()
-
 
 @demo_app.callback(invoke_without_command=True)
 @user_errors
@@ -439,3 +436,7 @@ def demo_export(ctx: typer.Context, folder: Path = typer.Argument(Path("space"),
 
     written = export_space(_config(ctx), folder)
     console.print(f"Space written to {written}: app.py, requirements.txt, README.md (Space header), vendor/")
+
+
+if __name__ == "__main__":
+    app()

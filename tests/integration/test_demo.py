@@ -1,0 +1,147 @@
+"""The demo against a real champion, through gradio_client: predictions, input rules, batch CSV,
+hot reload of a new champion, feedback that reaches Argilla (after waiting on disk while Argilla
+is unreachable), and the exported Space running offline."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from gradio_client import Client, handle_file
+
+from demo.app import build_app, parts
+from demo.feedback import AGENT, FeedbackQueue, feedback_spec
+from loop.ingest.pipeline import ingest
+from loop.project import owner_client
+from loop.train import registry, train_round
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "
+        "escuelas públicas y transporte, según informó la alcaldesa en rueda de prensa.")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_project(sibling_project):
+    config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
+                             demo={"rate_limit_per_minute": 1000})  # fmt: skip
+    ingest(config)
+    train_round(config, fine_tune=False, notice=lambda _m: None)
+    return config
+
+
+@pytest.fixture(scope="module")
+def running(demo_project):
+    port = free_port()
+    pieces = parts(demo_project)
+    app = build_app(demo_project, pieces)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", pieces
+    app.close()
+
+
+def test_a_prediction_gives_every_label_a_calibrated_probability_and_the_version(running, demo_project):
+    url, _ = running
+    label, version = Client(url, verbose=False).predict(TEXT, api_name="/predict")
+    probabilities = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert set(probabilities) == set(demo_project.labels)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert registry(demo_project).champion() in version
+
+
+def test_bad_input_gets_a_clear_message(running):
+    url, _ = running
+    client = Client(url, verbose=False)
+    for text, message in (("   ", "vacío"), ("x" * 6000, "el máximo es 5,000")):
+        with pytest.raises(Exception, match=message):
+            client.predict(text, api_name="/predict")
+
+
+def test_a_csv_is_classified_row_by_row_with_errors_for_bad_rows(running, demo_project, tmp_path):
+    url, _ = running
+    upload = tmp_path / "lote.csv"
+    with open(upload, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["id", "text"], [1, TEXT], [2, "  "], [3, TEXT[:80]]])
+    result = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/predict_csv")
+    with open(result, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [bool(r["error"]) for r in rows] == [False, True, False]
+    assert rows[0]["label"] in demo_project.labels and rows[0]["model"] == registry(demo_project).champion()
+    assert "vacío" in rows[1]["error"]
+
+
+def test_a_new_champion_is_served_without_a_restart(running, demo_project):
+    url, _ = running
+    client = Client(url, verbose=False)
+    reg = registry(demo_project)
+    before = reg.champion()
+    other = next(name for name in reg.names() if name != before)
+    reg.set_champion(other, "manual", "the demo test swaps the champion")
+    try:
+        _, version = client.predict(TEXT, api_name="/predict")
+        assert other in version
+        summary = client.predict(api_name="/about")[0]
+        assert other in summary and "Macro-F1" in summary
+    finally:
+        reg.set_champion(before, "manual", "restored")
+
+
+def test_feedback_waits_on_disk_while_argilla_is_unreachable_then_arrives_for_review(running, demo_project):
+    url, pieces = running
+    dead = demo_project.model_copy(update={"server": demo_project.server.model_copy(update={"port": free_port()})})
+    offline = FeedbackQueue(dead)
+    item = offline.submit(TEXT, "falsa", "verdadera", "0001-tfidf")
+    assert offline.flush() == 0 and [i.id for i in offline.pending()] == [item.id], "kept, not lost"
+    assert oct(offline.path.stat().st_mode & 0o777) == "0o600"
+
+    client = Client(url, verbose=False)
+    client.predict(TEXT, api_name="/predict")
+    thanks = client.predict(TEXT, "verdadera", api_name="/feedback")
+    assert "revisión" in thanks
+    assert len(pieces.feedback.pending()) == 2, "the click queued its item on disk"
+    assert FeedbackQueue(demo_project).flush() == 2, "both items delivered once Argilla is reachable"
+
+    owner = owner_client(demo_project)
+    spec = feedback_spec(demo_project)
+    dataset = owner.datasets(name=spec.name, workspace=spec.workspace)
+    records = {r.id: r for r in dataset.records(with_suggestions=True)}
+    assert len(records) == 2 and item.id in records, "the item queued while Argilla was down was delivered"
+    assert {r.suggestions["label"].agent for r in records.values()} == {AGENT}
+    assert records[item.id].suggestions["label"].value == "falsa"
+    assert spec.name != demo_project.name, "feedback never lands in the dataset the loop trains from"
+    assert FeedbackQueue(demo_project).pending() == []
+
+
+def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
+    folder = tmp_path / "space"
+    done = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(demo_project.root / "bucle.yaml"), "demo",
+                           "export", str(folder)], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("---\n") and "sdk: gradio" in readme and "somosnlp/prueba-bucle" in readme
+    assert "gradio==" in (folder / "requirements.txt").read_text()
+    reg = registry(demo_project)
+    port = free_port()
+    env = {**os.environ, "BUCLE_MODEL_DIR": str(reg.model_folder(reg.champion())), "GRADIO_SERVER_PORT": str(port),
+           "PYTHONPATH": ""}  # fmt: skip
+    space = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                if space.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(space.stdout.read() if space.poll() is not None else "the Space did not start")
+                time.sleep(1)
+        label = client.predict(TEXT, api_name="/predict")
+        assert {c["label"] for c in label["confidences"]} == set(demo_project.labels.values())
+    finally:
+        space.terminate()
+        space.wait(timeout=30)
