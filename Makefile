@@ -46,10 +46,12 @@ test: setup lint /usr/bin/chromium
 bench: setup
 	$(VENV)/bin/python bench/argilla_server.py
 	$(VENV)/bin/python bench/ingest.py
+	$(VENV)/bin/python bench/demo.py
 
 bench-smoke: setup
 	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
 	$(VENV)/bin/python bench/ingest.py --rows 2000
+	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)

@@ -32,3 +32,11 @@ def test_ingest_benchmark_prints_its_table():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| bucle ingest (all checks) | 1,500 |" in result.stdout
     assert "read + parse JSON (baseline)" in result.stdout
+
+
+def test_demo_benchmark_prints_its_table():
+    result = subprocess.run([sys.executable, str(BENCH.parent / "demo.py"), "--requests", "6", "--clients", "2"],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| champion predict_proba (baseline) | 1 | 6 |" in result.stdout
+    assert "| demo, 2 concurrent clients | 2 |" in result.stdout

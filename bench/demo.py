@@ -1,0 +1,129 @@
+"""Benchmark of the demo: latency of one prediction and throughput under concurrent clients.
+
+A copy of the example project is ingested and trained once (TF-IDF + SetFit head; the better is
+champion), the demo is served on loopback, and ``gradio_client`` clients send a 50-word Spanish
+text. Baseline in the same run: the champion's own ``predict_proba`` on the same text, so the
+table shows what the web layer (Gradio queue, HTTP, SSE) adds.
+
+    python bench/demo.py                      # 200 requests, 8 clients
+    python bench/demo.py --requests 20 --clients 2   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
+from gradio_client import Client  # noqa: E402
+
+from demo.app import build_app, parts  # noqa: E402
+from loop.config import load_config  # noqa: E402
+from loop.ingest.pipeline import ingest  # noqa: E402
+from loop.train import champion_model, train_round  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "noticias-falsas"
+TEXT = ("El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "
+        "de edificios en barrios vulnerables, según anunció la ministra en una rueda de prensa en la que "
+        "también explicó que las ayudas se repartirán entre las comunidades autónomas en función de la "
+        "población y del número de solicitudes recibidas durante el primer trimestre del año.")  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="bucle-bench-demo-")) / "proyecto"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
+    settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
+    settings["model"] = {"max_seq_length": 128, "bootstrap_samples": 100}
+    settings["demo"] = {"rate_limit_per_minute": 1_000_000}
+    (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    config = load_config(folder / "bucle.yaml")
+    ingest(config)
+    train_round(config, fine_tune=False, notice=lambda _m: None)
+    version, model = champion_model(config)
+    print(f"{len(TEXT.split())}-word text, champion {version}", file=sys.stderr)
+
+    direct = []
+    for _ in range(args.requests):
+        start = time.perf_counter()
+        model.predict_proba([TEXT])
+        direct.append(time.perf_counter() - start)
+
+    port = free_port()
+    app = build_app(config, parts(config))
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        client = Client(url, verbose=False)
+        client.predict(TEXT, api_name="/predict")  # warm-up
+        single = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            client.predict(TEXT, api_name="/predict")
+            single.append(time.perf_counter() - start)
+
+        per_client = max(1, args.requests // args.clients)
+        clients = [Client(url, verbose=False) for _ in range(args.clients)]
+        concurrent: list[float] = []
+        lock = threading.Lock()
+
+        def work(c: Client) -> None:
+            for _ in range(per_client):
+                start = time.perf_counter()
+                c.predict(TEXT, api_name="/predict")
+                with lock:
+                    concurrent.append(time.perf_counter() - start)
+
+        threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+        wall = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - wall
+    finally:
+        app.close()
+
+    rows = [
+        ("champion predict_proba (baseline)", 1, direct, None),
+        ("demo, 1 client", 1, single, None),
+        (f"demo, {args.clients} concurrent clients", args.clients, concurrent, len(concurrent) / wall),
+    ]
+    base = statistics.median(direct)
+    print("| path | clients | requests | p50 ms | p95 ms | × baseline p50 | requests/s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, n, values, rps in rows:
+        p50 = statistics.median(values)
+        print(f"| {name} | {n} | {len(values)} | {p50 * 1000:.1f} | {percentile(values, 0.95) * 1000:.1f} | "
+              f"{p50 / base:.1f} | {rps if rps is not None else 1 / p50:.1f} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
