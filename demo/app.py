@@ -23,6 +23,7 @@ from demo.feedback import FeedbackQueue
 from demo.predictor import ChampionPredictor, check_text
 from demo.rate_limit import RateLimiter
 from loop.config import ProjectConfig
+from loop.ingest.language import LanguageCheck
 from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 from loop.train import embedding_cache, registry
@@ -37,6 +38,7 @@ class DemoParts:
     predictor: ChampionPredictor
     limiter: RateLimiter
     feedback: FeedbackQueue
+    language: LanguageCheck
 
 
 def parts(config: ProjectConfig) -> DemoParts:
@@ -49,6 +51,7 @@ def parts(config: ProjectConfig) -> DemoParts:
         ChampionPredictor(registry(config), config.demo.max_chars, attach_cache),
         RateLimiter(config.demo.rate_limit_per_minute),
         FeedbackQueue(config),
+        LanguageCheck(config.data.language, config.data.language_confidence),
     )
 
 
@@ -102,6 +105,10 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
         except BucleError as error:
             raise _user_error(error) from None
         version = f"Modelo **{prediction.version}** · etiqueta más probable: **{config.labels[prediction.label]}**"
+        foreign = p.language.foreign(text)
+        if foreign is not None:  # predicted anyway, with a warning: the user may know better
+            version += (f"\n\n⚠️ El texto no parece estar en español (detectado: {foreign[0]}, {foreign[1]:.2f}); "
+                        "el modelo se entrenó con textos en español y esta predicción puede no ser fiable.")  # fmt: skip
         return prediction.probabilities, version, {"label": prediction.label, "version": prediction.version}
 
     def send_feedback(text: str, label: str, last: dict | None, request: gr.Request):
