@@ -73,8 +73,8 @@ class WebhookReceiver:
                 except (WebhookVerificationError, ValueError, AttributeError) as error:
                     on_rejected(f"{self.client_address[0]}: {error}")
                     return self._answer(HTTPStatus.UNAUTHORIZED, "invalid signature")
+                on_event(event)  # first: a 204 means the event was taken (a failure lets Argilla retry)
                 self._answer(HTTPStatus.NO_CONTENT, "")
-                on_event(event)
 
             def _answer(self, status: HTTPStatus, message: str) -> None:
                 self.send_response(status)
