@@ -263,17 +263,17 @@ def _push(config: ProjectConfig, client, dataset, selection: dict[str, Any]) -> 
 
 def _refresh(config: ProjectConfig, client, dataset, discarded: list[str]) -> dict[str, Any]:
     """Give records that still wait for annotators the current champion's suggestion."""
-    served = champion_model(config)
-    if served is None:
+    name = registry(config).champion()
+    if name is None:
         return {"ids": [], "model": None}
-    name, model = served
     with Pool(pool_path(config)) as pool:
-        labelled = {r.id for r in pool.records(split="pool", labelled=True)}
+        records = pool.records(split="pool")
+    labelled = {r.id for r in records if r.label is not None}
     stale = sorted(i for i, by in suggested_by(config).items() if by != name and i not in labelled and i not in discarded)
     if not stale:
         return {"ids": [], "model": name}
-    with Pool(pool_path(config)) as pool:
-        texts = {r.id: r.text for r in pool.records(split="pool")}
+    texts = {r.id: r.text for r in records}
+    _, model = served_model(config, name)  # loaded only when some suggestion is stale
     probs = model.predict_proba([texts[i] for i in stale])
     labels = [model.classes[int(np.argmax(row))] for row in probs]
     _send(client, dataset, _outgoing(config, stale, labels, [float(np.max(row)) for row in probs]), name)
