@@ -43,15 +43,21 @@ test: setup lint /usr/bin/chromium
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
 
+# Full runs write their published tables and figures to docs/benchmarks/ (≈ 2 h on 2 cores);
+# the smoke run (what CI runs, through tests/integration/test_bench_smoke.py) to test-artifacts/.
 bench: setup
 	$(VENV)/bin/python bench/argilla_server.py
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/demo.py
+	$(VENV)/bin/python bench/round_cost.py
+	$(VENV)/bin/python bench/active_learning.py
 
 bench-smoke: setup
 	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
 	$(VENV)/bin/python bench/ingest.py --rows 2000
 	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2
+	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
+	$(VENV)/bin/python bench/active_learning.py --smoke
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import sqlite3
 import statistics
 import sys
@@ -34,6 +33,7 @@ from annotation.client import connect  # noqa: E402
 from annotation.credentials import CredentialsFile  # noqa: E402
 from annotation.datasets import DatasetSpec, ensure_dataset  # noqa: E402
 from annotation.embedded import control  # noqa: E402
+from annotation.embedded.ports import free_port  # noqa: E402
 from annotation.embedded.layout import ServerLayout  # noqa: E402
 from annotation.embedded.sqlite_search import schema, vectors  # noqa: E402
 from loop.config import load_config  # noqa: E402
@@ -128,12 +128,6 @@ def sqlite_ceiling(rows: list[dict]) -> float:
         elapsed = time.perf_counter() - start
         conn.close()
     return len(rows) / elapsed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

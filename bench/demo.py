@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,7 @@ sys.path[0] = str(ROOT)
 from gradio_client import Client  # noqa: E402
 
 from demo.app import build_app, parts  # noqa: E402
+from annotation.embedded.ports import free_port  # noqa: E402
 from loop.config import load_config  # noqa: E402
 from loop.ingest.pipeline import ingest  # noqa: E402
 from loop.train import champion_model, train_round  # noqa: E402
@@ -38,12 +38,6 @@ TEXT = ("El Gobierno aprobó este martes un plan de vivienda que destinará fond
         "de edificios en barrios vulnerables, según anunció la ministra en una rueda de prensa en la que "
         "también explicó que las ayudas se repartirán entre las comunidades autónomas en función de la "
         "población y del número de solicitudes recibidas durante el primer trimestre del año.")  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

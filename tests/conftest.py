@@ -8,7 +8,6 @@ SDK and HTTP.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,12 @@ import yaml
 from annotation.client import connect
 from annotation.credentials import CredentialsFile
 from annotation.embedded import control
+from annotation.embedded.ports import free_port
 from loop.config import ProjectConfig, load_config
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"

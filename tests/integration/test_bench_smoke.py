@@ -1,42 +1,62 @@
-"""The server benchmark runs end to end (tiny sizes), so that it cannot rot between releases."""
+"""`make bench-smoke` runs every benchmark end to end at tiny sizes, so that none can rot between
+releases; this test is how CI runs it, and it checks each table and figure came out."""
 
+import json
+import os
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.integration
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "argilla_server.py"
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "test-artifacts" / "bench-smoke"
 
 
-def test_server_benchmark_prints_its_table(server, project):
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--sizes", "60", "--queries", "3", "--project", str(project.root / "bucle.yaml")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    header, rule, row = result.stdout.strip().splitlines()[-3:]
-    assert "SDK ingest rec/s" in header and "SQLite ceiling rec/s" in header
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[0] == "60"
-    assert all(cell for cell in cells)
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def test_ingest_benchmark_prints_its_table():
-    result = subprocess.run(
-        [sys.executable, str(BENCH.parent / "ingest.py"), "--rows", "1500"], capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "| bucle ingest (all checks) | 1,500 |" in result.stdout
-    assert "read + parse JSON (baseline)" in result.stdout
+def test_make_bench_smoke_prints_every_table():
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    start = time.perf_counter()
+    result = subprocess.run(["make", "-s", "bench-smoke"], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                            env=environment)  # fmt: skip
+    seconds = time.perf_counter() - start
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (ROOT / "test-artifacts" / "bench-smoke.log").write_text(f"{seconds:.0f} s\n{result.stdout}\n{result.stderr}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
 
+    # the Argilla server: one row of 200 records, every column filled
+    header = next(line for line in out.splitlines() if "SDK ingest rec/s" in line)
+    assert "SQLite ceiling rec/s" in header
+    row = next(line for line in out.splitlines() if line.startswith("| 200 |"))
+    assert all(cells(row))
+    # ingest and demo, each with its baseline in the same run
+    assert "| bucle ingest (all checks) | 2,000 |" in out and "read + parse JSON (baseline)" in out
+    assert "| champion predict_proba (baseline) | 1 | 20 |" in out and "| demo, 2 concurrent clients | 2 |" in out
 
-def test_demo_benchmark_prints_its_table():
-    result = subprocess.run([sys.executable, str(BENCH.parent / "demo.py"), "--requests", "6", "--clients", "2"],
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "| champion predict_proba (baseline) | 1 | 6 |" in result.stdout
-    assert "| demo, 2 concurrent clients | 2 |" in result.stdout
+    # round cost: a first and a steady round, every step timed, the ratio against the smallest pool
+    rounds = json.loads((OUT / "round_cost.json").read_text())
+    assert [r["kind"] for r in rounds] == ["first", "steady"]
+    for r in rounds:
+        assert set(r["seconds"]) == {"pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push",
+                                     "refresh"}  # fmt: skip
+        assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
+    assert "| first |" in out and "| steady |" in out
+
+    # label efficiency: bucle's default and random, small-text's two learners and strategies
+    report = json.loads((OUT / "active_learning.json").read_text())
+    methods = set(report["summaries"])
+    assert {"bucle · random · setfit-head", "bucle · hybrid · setfit-head", "small-text · breaking-ties · setfit",
+            "small-text · random · head"} <= methods  # fmt: skip
+    for method, runs in report["curves"].items():
+        assert [run["seed"] for run in runs] == [0, 1], method
+        assert all(run["labels"] == [16, 32, 48] for run in runs), method  # the same seed set and batches for all
+        assert all(0 <= f1 <= 1 for run in runs for f1 in run["macro_f1"])
+    first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
+    assert first_points["bucle · random · setfit-head"] == first_points["bucle · hybrid · setfit-head"]  # same seed set
+    assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| method (family · strategy · learner) |" in out and "Default (bucle · hybrid · setfit-head)" in out

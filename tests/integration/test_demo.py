@@ -18,7 +18,7 @@ from demo.feedback import AGENT, FeedbackQueue, feedback_spec
 from loop.ingest.pipeline import ingest
 from loop.project import owner_client
 from loop.train import registry, train_round
-from tests.conftest import free_port
+from annotation.embedded.ports import free_port
 
 pytestmark = pytest.mark.integration
 TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "

@@ -19,7 +19,8 @@ from annotation.embedded import control, pidfiles
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import ServerError, StateError
 from loop.config import load_config
-from tests.conftest import free_port, write_project
+from annotation.embedded.ports import free_port
+from tests.conftest import write_project
 
 pytestmark = pytest.mark.integration
 BUCLE = [sys.executable, "-m", "loop.cli"]

@@ -10,7 +10,8 @@ from annotation.client import connect, login
 from annotation.errors import ArgillaError
 from annotation.users import add_user, check_logins, list_users
 from loop.config import load_config
-from tests.conftest import free_port, write_project
+from annotation.embedded.ports import free_port
+from tests.conftest import write_project
 from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,267 @@
+"""Label efficiency: how many labels each query strategy needs, against random sampling and small-text.
+
+Annotators are simulated by the gold labels of a labelled corpus (default: fakenews-es, train as
+the pool, dev as the frozen test set; any corpus by path). For every seed, one stratified seed
+set is drawn and every method starts from it and adds ``--batch`` labels per round up to
+``--budget``: bucle's strategies (with the learner its rounds refit), small-text's breaking ties
+and random sampling (its SetFit integration, and a head on the same embeddings). Reported per
+method: macro-F1 on the test set against labels (table + PNG with mean and spread over seeds),
+the same learner's macro-F1 with every pool label, the labels needed to reach 95% of it, the
+area under the learning curve, and seconds per round.
+
+    python bench/active_learning.py                          # everything (≈ 1 h on 2 cores)
+    python bench/active_learning.py --pool path/train.csv --test path/test.csv --label categoria
+    python bench/active_learning.py --smoke                  # a few minutes: CI runs it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
+
+from annotation.errors import BucleError  # noqa: E402
+from bench import bucle_runs, small_text_runs  # noqa: E402
+from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
+from bench.learning_curves import Curve, Summary, fmt, label_ratio, mean_curve, summarise  # noqa: E402
+from loop import strategies  # noqa: E402
+from loop.splits import stratified_sample  # noqa: E402
+from training.embedding_cache import EmbeddingCache  # noqa: E402
+from training.models.setfit_model import SetFitClassifier, default_body  # noqa: E402
+
+RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
+BUCLE_STRATEGIES = ["random", "least-confidence", "margin", "entropy", "hybrid"]
+FRACTION = 0.95
+TARGET_RATIO = 0.60  # the default must need at most 60% of the labels random sampling needs
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)")
+    parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl", help="frozen test set")
+    parser.add_argument("--text", default="text", help="text column")
+    parser.add_argument("--label", default="label", help="gold label column")
+    parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
+                        "and the project default)")  # fmt: skip
+    parser.add_argument("--learners", nargs="+", default=["setfit-head", "tfidf"], choices=["setfit-head", "tfidf"],
+                        help="what bucle's rounds refit: the SetFit head on cached embeddings, the TF-IDF baseline")
+    parser.add_argument("--small-text", nargs="*", default=list(small_text_runs.LEARNERS), choices=small_text_runs.LEARNERS,
+                        help="small-text learners to run (none: leave small-text out)")  # fmt: skip
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seed-size", type=int, default=16, help="labels every method starts from")
+    parser.add_argument("--batch", type=int, default=32, help="labels per round")
+    parser.add_argument("--budget", type=int, default=336, help="labels at which a run stops")
+    parser.add_argument("--body", default=None, help="sentence-transformer body (default: the offline all-MiniLM-L6-v2)")
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--setfit-steps", type=int, default=10, help="small-text SetFit: fine-tuning steps per round")
+    parser.add_argument("--pool-size", type=int, default=None, help="use only this many pool texts")
+    parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for active_learning.{md,json,png}")
+    parser.add_argument("--smoke", action="store_true", help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
+                        "results in test-artifacts/bench-smoke")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.seeds, args.pool_size, args.test_size, args.batch, args.budget, args.setfit_steps = 2, 120, 60, 16, 48, 1
+        args.learners = ["setfit-head"]
+        args.strategies = args.strategies or ["random", strategies.DEFAULT]
+        args.out = args.out if args.out != RESULTS else ROOT / "test-artifacts" / "bench-smoke"
+    args.strategies = args.strategies or list(dict.fromkeys([*BUCLE_STRATEGIES, strategies.DEFAULT]))
+    if args.seed_size >= args.budget:
+        parser.error("--budget must be larger than --seed-size")
+    return args
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    cache = EmbeddingCache(cache_path)
+    try:
+        model = SetFitClassifier(corpus.classes, body=body, max_seq_length=max_seq_length, cache=cache)
+        return model.embed(corpus.pool_texts), model.embed(corpus.test_texts)
+    finally:
+        cache.close()
+
+
+def simulate(args: argparse.Namespace, corpus: Corpus) -> tuple[dict[str, list[Curve]], dict[str, float]]:
+    """Every method for every seed; and each learner's macro-F1 with every pool label."""
+    body = args.body or default_body()
+    start = time.perf_counter()
+    embeddings, test_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
+    say(f"embedded {len(corpus.pool_texts) + len(corpus.test_texts)} texts in {time.perf_counter() - start:.1f} s")
+    cache = EmbeddingCache(args.cache)
+    bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
+    small_text = small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
+    curves: dict[str, list[Curve]] = {}
+    full: dict[str, list[float]] = {}
+    positions = {str(i): label for i, label in enumerate(corpus.pool_labels)}
+    for seed in range(args.seeds):
+        seed_set = [int(i) for i in stratified_sample(positions, args.seed_size, seed)]
+        runs = [(f"bucle · {name} · {learner}",
+                 lambda name=name, learner=learner: bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings,
+                                                                   seed, seed_set, args.batch, args.budget))
+                for learner in args.learners for name in args.strategies]  # fmt: skip
+        runs += [(f"small-text · {name} · {learner}",
+                  lambda name=name, learner=learner: small_text.run(name, learner, seed, seed_set, args.batch, args.budget))
+                 for learner in args.small_text for name in small_text_runs.STRATEGIES]  # fmt: skip
+        for method, go in runs:
+            start = time.perf_counter()
+            curve = go()
+            curves.setdefault(method, []).append(curve)
+            say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
+                f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s)")
+        for learner in args.learners:
+            full.setdefault(f"bucle · {learner}", []).append(bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed))
+        for learner in args.small_text:
+            full.setdefault(f"small-text · {learner}", []).append(small_text.full_data_f1(learner, seed))
+    cache.close()
+    return curves, {name: float(np.mean(values)) for name, values in full.items()}
+
+
+def learner_of(method: str) -> str:
+    family, _, learner = (part.strip() for part in method.split("·"))
+    return f"{family} · {learner}"
+
+
+def random_of(method: str) -> str:
+    family, _, learner = (part.strip() for part in method.split("·"))
+    return f"{family} · random · {learner}"
+
+
+def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpus) -> str:
+    lines = [
+        f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}; "
+        f"{args.seeds} seeds, seed set {args.seed_size}, batch {args.batch}, budget {args.budget} labels, "
+        f"max_seq_length {args.max_seq_length}; small-text SetFit: {args.setfit_steps} fine-tuning steps per round.",
+        "",
+        "| method (family · strategy · learner) | full-data macro-F1 | macro-F1 at budget | AULC | "
+        f"labels to {FRACTION:.0%} of full | × random's labels | s/round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]  # fmt: skip
+    for method, s in summaries.items():
+        baseline = summaries.get(random_of(method))
+        ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
+        reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
+        lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
+                     f"{reach} | {fmt(ratio, 2)} | {s.seconds_per_round:.2f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def verdicts(summaries: dict[str, Summary], args: argparse.Namespace) -> list[str]:
+    """The two targets, for the default strategy with each learner."""
+    lines: list[str] = []
+    for learner in args.learners:
+        default = summaries.get(f"bucle · {strategies.DEFAULT} · {learner}")
+        if default is not None:
+            lines += _verdict(default, summaries)
+    return lines
+
+
+def _verdict(default: Summary, summaries: dict[str, Summary]) -> list[str]:
+    lines = []
+    ratio = label_ratio(default, summaries[random_of(default.method)]) if random_of(default.method) in summaries else None
+    if ratio is not None:
+        lines.append(f"- Default ({default.method}) needs {ratio:.2f}× the labels random sampling needs to reach "
+                     f"{FRACTION:.0%} of full-data macro-F1: target ≤ {TARGET_RATIO:.2f}× {'met' if ratio <= TARGET_RATIO else 'NOT met'}.")  # fmt: skip
+    else:
+        lines.append(f"- Default ({default.method}) vs random, labels to {FRACTION:.0%} of full-data macro-F1: not measurable "
+                     "(one of them did not reach it with every seed within the budget).")
+    rivals = [s for name, s in summaries.items() if name.startswith("small-text")]
+    if rivals:
+        best = max(rivals, key=lambda s: s.aulc)
+        verdict = "met" if default.aulc >= best.aulc else ("within one sd" if default.aulc + default.aulc_sd >= best.aulc else "NOT met")
+        lines.append(f"- Default ({default.method}) AULC {default.aulc:.3f} vs small-text's best ({best.method}) {best.aulc:.3f}: "
+                     f"no worse {verdict}; at the budget {default.final_f1:.3f} vs {best.final_f1:.3f}.")  # fmt: skip
+    return lines
+
+
+def plot(curves: dict[str, list[Curve]], full: dict[str, float], path: Path, args: argparse.Namespace, title_corpus: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    default = f"bucle · {strategies.DEFAULT} · {args.learners[0]}"
+    panels = [("bucle's strategies", [m for m in curves if m.startswith("bucle")]),
+              ("default vs random and small-text", [m for m in curves if m == default or m.startswith("small-text")
+                                                    or m == random_of(default)])]  # fmt: skip
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
+    for axis, (title, methods) in zip(axes, panels):
+        for method in methods:
+            labels, means, sds = mean_curve(curves[method])
+            line = axis.plot(labels, means, label=method, linewidth=2.2 if method == default else 1.2)[0]
+            axis.fill_between(labels, np.subtract(means, sds), np.add(means, sds), color=line.get_color(), alpha=0.15)
+        for learner in dict.fromkeys(learner_of(m) for m in methods):
+            axis.axhline(FRACTION * full[learner], linestyle="--", linewidth=0.8, color="grey")
+            axis.annotate(f"{FRACTION:.0%} of full data · {learner}", (args.budget, FRACTION * full[learner]), fontsize=7,
+                          ha="right", va="bottom", color="grey")  # fmt: skip
+        axis.set(title=title, xlabel="labels", ylabel="macro-F1 (test)")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7, loc="lower right")
+    figure.suptitle(f"Label efficiency on {title_corpus}: mean ± sd over {args.seeds} seeds")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def quiet() -> None:
+    """SetFit, transformers and datasets print a bar or a notice per fit: hundreds per run."""
+    import logging
+    import os
+    import warnings
+
+    os.environ["TQDM_DISABLE"] = "1"  # the Trainer's own bars
+    from datasets.utils.logging import disable_progress_bar
+    from setfit import logging as setfit_logging
+    from transformers.utils import logging as transformers_logging
+
+    disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    setfit_logging.set_verbosity_error()
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    quiet()
+    if args.small_text and small_text_runs.installed() is None:
+        say("small-text is not installed (pip install -e '.[dev]'); leaving it out")
+        args.small_text = []
+    try:
+        corpus = load_corpus(args.pool, args.test, args.text, args.label).subsample(args.pool_size, args.test_size)
+    except (BucleError, OSError, ValueError) as error:
+        say(f"cannot read the corpus: {error}")
+        return 2
+    curves, full = simulate(args, corpus)
+    summaries = {method: summarise(runs, full[learner_of(method)], FRACTION) for method, runs in curves.items()}
+    report = table(summaries, args, corpus) + "\n\n" + "\n".join(verdicts(summaries, args))
+    print(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "active_learning"
+    (args.out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
+    (args.out / f"{stem}.json").write_text(json.dumps({
+        "settings": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+        "small_text": small_text_runs.installed(), "full_data_macro_f1": full,
+        "summaries": {method: asdict(s) for method, s in summaries.items()},
+        "curves": {method: [asdict(c) for c in runs] for method, runs in curves.items()},
+    }, indent=1), encoding="utf-8")  # fmt: skip
+    plot(curves, full, args.out / f"{stem}.png", args, corpus.name)
+    say(f"wrote {args.out / stem}.md, .json and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

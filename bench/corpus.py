@@ -1,0 +1,58 @@
+"""A labelled corpus for the simulations: a pool whose gold labels play the annotators, and a
+frozen test set. Any format bucle ingests (JSONL, CSV, Parquet, a datasets folder…)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from loop.ingest.readers import BadRow, open_source, require_columns
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "fakenews-es"
+EXAMPLE = ROOT / "examples" / "noticias-falsas" / "data"
+DEFAULT = SHARED if (SHARED / "train.jsonl").exists() else EXAMPLE  # a fresh clone has the example's copy
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    classes: list[str]
+    pool_texts: list[str]
+    pool_labels: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+
+    def subsample(self, pool: int | None, test: int | None) -> "Corpus":
+        """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""
+        return Corpus(self.name, self.classes, self.pool_texts[:pool], self.pool_labels[:pool],
+                      self.test_texts[:test], self.test_labels[:test])  # fmt: skip
+
+
+def _read(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
+    source = open_source(path)
+    require_columns(source, [text, label])
+    texts, labels = [], []
+    for row in source.rows:
+        if isinstance(row, BadRow):
+            raise ValueError(f"{path}, line {row.line}: {row.problem}")
+        value, gold = row.values.get(text), row.values.get(label)
+        if isinstance(value, str) and value.strip() and gold not in (None, ""):
+            texts.append(value)
+            labels.append(str(gold))
+    if not texts:
+        raise ValueError(f"{path}: no rows with both {text!r} and {label!r}")
+    return texts, labels
+
+
+def load_corpus(pool: Path, test: Path, text: str = "text", label: str = "label") -> Corpus:
+    pool_texts, pool_labels = _read(pool, text, label)
+    test_texts, test_labels = _read(test, text, label)
+    unknown = sorted(set(test_labels) - set(pool_labels))
+    if unknown:
+        raise ValueError(f"{test}: labels {unknown} never occur in the pool {pool}")
+    order = list(range(len(pool_texts)))
+    random.Random(0).shuffle(order)  # so that --pool N takes a sample, not the head of a sorted file
+    return Corpus(pool.parent.name, sorted(set(pool_labels)), [pool_texts[i] for i in order],
+                  [pool_labels[i] for i in order], test_texts, test_labels)  # fmt: skip

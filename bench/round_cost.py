@@ -1,0 +1,229 @@
+"""Cost of one round of the loop at pool sizes 1k, 10k and 50k: seconds and peak memory per step.
+
+For each size a fresh project is built around a pool of recombined Spanish news sentences (with
+the dirt ``bench/ingest.py`` mixes in) and the example's real test set, on its own embedded
+Argilla server. Two rounds are measured, in this process so that memory is the round's own:
+
+- the first round, started by ``bring_up``: it embeds the whole pool once (the cache every
+  later round reads), trains on the seed labels and sends the first batch;
+- a steady round, after the simulated annotator answered that batch: what annotators wait for
+  every time (the head refit on cached embeddings, never a fine-tune).
+
+Steps are the round's own (``loop.manifest.STEPS``); the train step is split into fitting, the
+evaluation on the test set (metrics with bootstrap intervals, bias slices, counterfactuals) and
+registering (model, card). Peak memory is this process's resident set, sampled every 10 ms (the
+Argilla server is another process). The 1k pool is the baseline of the ratio column.
+
+    python bench/round_cost.py                     # 1k, 10k, 50k (the 50k first round embeds 50k texts)
+    python bench/round_cost.py --sizes 300 --smoke  # what CI runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
+
+from annotation.embedded import control  # noqa: E402
+from annotation.embedded.ports import free_port  # noqa: E402
+from bench.corpus import DEFAULT  # noqa: E402
+from bench.ingest import make_rows  # noqa: E402
+from loop.config import ProjectConfig, load_config  # noqa: E402
+from loop.ingest.pipeline import ingest  # noqa: E402
+from loop.manifest import STEPS, RoundManifest  # noqa: E402
+from loop.project import bring_up, owner_client  # noqa: E402
+from loop.rounds import rounds_dir, run_round  # noqa: E402
+from loop.simulate import annotator_clients, answer  # noqa: E402
+from loop.train import registry  # noqa: E402
+
+RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
+SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
+COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push", "refresh"]
+TARGET_10K_S = 300
+
+
+class PeakMemory:
+    """This process's peak resident set between two ``cut()`` calls, sampled by a thread."""
+
+    def __init__(self, every_s: float = 0.01) -> None:
+        self._process = psutil.Process()
+        self._peak = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            rss = self._process.memory_info().rss
+            with self._lock:
+                self._peak = max(self._peak, rss)
+
+    def cut(self) -> float:
+        """MiB at the peak since the last cut; the next period starts from the current size."""
+        with self._lock:
+            peak, self._peak = max(self._peak, self._process.memory_info().rss), self._process.memory_info().rss
+        return peak / 2**20
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class RoundCost:
+    pool: int
+    kind: str  # "first" or "steady"
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak_mib: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+STEP_DONE = re.compile(r"^round \d+ · (\w+) \(")
+
+
+class StepMeter:
+    """The round's notices mark the end of each step: the memory peak is cut there."""
+
+    def __init__(self, memory: PeakMemory) -> None:
+        self.memory = memory
+        self.peaks: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.memory.cut()
+        self.peaks = {}
+
+    def notice(self, message: str) -> None:
+        done = STEP_DONE.match(message)
+        if done and done.group(1) in STEPS:
+            self.peaks[done.group(1)] = self.memory.cut()
+
+
+def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectConfig:
+    (folder / "data").mkdir(parents=True)
+    with open(folder / "data" / "pool.jsonl", "w", encoding="utf-8") as handle:
+        for row in make_rows(size, seed=size):
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    test = (DEFAULT / "dev.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "data" / "test.jsonl").write_text("".join(test[:100] if smoke else test), encoding="utf-8")
+    settings = {
+        "name": f"coste-{size}",
+        "ods": [16],
+        "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
+        "guidelines": "# Guía\n\nElige la etiqueta correcta.",
+        "data": {"sources": [{"path": "data/pool.jsonl"}, {"path": "data/test.jsonl", "role": "test"}],
+                 "text": ["text"], "id": "id", "label": "label", "seed_size": 32},
+        "annotation": {"annotators": ["anotadora-1"]},
+        "server": {"port": port},
+        "model": {"max_seq_length": 64, "bootstrap_samples": 100} if smoke else {},
+    }  # fmt: skip
+    path = folder / "bucle.yaml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return load_config(path)
+
+
+def costs(config: ProjectConfig, manifest: RoundManifest, peaks: dict[str, float], pool: int, kind: str) -> RoundCost:
+    cost = RoundCost(pool, kind)
+    for step in STEPS:
+        seconds = manifest.data["steps"][step]["seconds"]
+        if step == "train" and manifest.result("train")["trained"]:
+            reg = registry(config)
+            parts = [reg.metrics(version)["seconds"] for version in manifest.result("train")["versions"]]
+            cost.seconds["fit"] = sum(p["train"] for p in parts)
+            cost.seconds["evaluate"] = sum(p["evaluate"] for p in parts)
+            cost.seconds["register"] = max(0.0, seconds - cost.seconds["fit"] - cost.seconds["evaluate"])
+            cost.peak_mib.update(dict.fromkeys(("fit", "evaluate", "register"), peaks.get(step, 0.0)))
+        elif step == "train":
+            cost.seconds.update(fit=seconds, evaluate=0.0, register=0.0)
+            cost.peak_mib.update(dict.fromkeys(("fit", "evaluate", "register"), peaks.get(step, 0.0)))
+        else:
+            cost.seconds[step] = seconds
+            cost.peak_mib[step] = peaks.get(step, 0.0)
+    return cost
+
+
+def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -> tuple[int, float, list[RoundCost]]:
+    config = write_project(folder, size, port, smoke)
+    start = time.perf_counter()
+    report = ingest(config)
+    ingest_s = time.perf_counter() - start
+    pool = report.pool_size
+    try:
+        meter.start()
+        bring_up(config, notice=meter.notice)
+        first = RoundManifest.all(rounds_dir(config))[-1]
+        results = [costs(config, first, meter.peaks, pool, "first")]
+        dataset = owner_client(config).datasets(name=config.name, workspace=config.workspace)
+        clients = annotator_clients(config, config.annotation.annotators[:1])
+        gold = {row["id"]: row["label"] for row in map(json.loads, (folder / "data" / "pool.jsonl").open(encoding="utf-8"))}
+        answer(clients, dataset, {i: gold[i] for i in first.result("select")["ids"]})
+        meter.start()
+        run_round(config, notice=meter.notice)
+        steady = RoundManifest.all(rounds_dir(config))[-1]
+        results.append(costs(config, steady, meter.peaks, pool, "steady"))
+    finally:
+        control.stop(config.server_layout)
+    return pool, ingest_s, results
+
+
+def table(rows: list[RoundCost], ingest_s: dict[int, float]) -> str:
+    baseline = {r.kind: r.total for r in rows if r.pool == rows[0].pool}
+    lines = ["Seconds per step (peak MiB of the bucle process during the step).", "",
+             f"| pool | round | {' | '.join(COLUMNS)} | total s | × {rows[0].pool:,}-pool round |",
+             f"| ---: | --- | {' | '.join('---:' for _ in COLUMNS)} | ---: | ---: |"]  # fmt: skip
+    for r in rows:
+        cells = [f"{r.seconds[c]:.1f} ({r.peak_mib[c]:,.0f})" for c in COLUMNS]
+        lines.append(f"| {r.pool:,} | {r.kind} | {' | '.join(cells)} | {r.total:.1f} | {r.total / baseline[r.kind]:.2f} |")
+    lines += ["", "| pool | ingest s (not part of a round) |", "| ---: | ---: |"]
+    lines += [f"| {pool:,} | {seconds:.1f} |" for pool, seconds in ingest_s.items()]
+    steady = [r for r in rows if r.kind == "steady" and r.pool >= 10_000]
+    for r in steady:
+        verdict = "met" if r.total < TARGET_10K_S else "NOT met"
+        lines.append(f"\n- Steady round over a {r.pool:,}-text pool: {r.total:.1f} s (target < {TARGET_10K_S} s: {verdict}).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000], help="rows generated per pool")
+    parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
+                        "a 100-text test set, results in test-artifacts/bench-smoke")
+    args = parser.parse_args(argv)
+    meter = StepMeter(PeakMemory())
+    rows: list[RoundCost] = []
+    ingested: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bucle-bench-rounds-") as scratch:
+        for size in args.sizes:
+            print(f"pool of {size:,} rows…", file=sys.stderr, flush=True)
+            pool, seconds, results = measure(size, Path(scratch) / str(size), free_port(), args.smoke, meter)
+            ingested[pool] = seconds
+            rows += results
+            for r in results:
+                print(f"  {r.kind} round: {r.total:.1f} s", file=sys.stderr, flush=True)
+    meter.memory.close()
+    report = table(rows, ingested)
+    print(report)
+    out = SMOKE_RESULTS if args.smoke else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "round_cost.md").write_text(report + "\n", encoding="utf-8")
+    (out / "round_cost.json").write_text(json.dumps([asdict(r) for r in rows], indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

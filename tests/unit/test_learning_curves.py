@@ -1,0 +1,73 @@
+"""The numbers the label-efficiency benchmark reads off its learning curves, and its corpus reader."""
+
+import json
+
+import pytest
+
+from bench.corpus import load_corpus
+from bench.learning_curves import Curve, area_under_curve, label_ratio, labels_to_reach, mean_curve, summarise
+from loop.ingest.readers import FileFormatError
+
+
+def curve(points: list[tuple[int, float]], seed: int = 0, method: str = "m") -> Curve:
+    result = Curve(method, seed)
+    for labels, f1 in points:
+        result.add(labels, f1, 1.0)
+    return result
+
+
+def test_labels_to_reach_is_the_first_point_at_or_above_the_target():
+    rising = curve([(16, 0.5), (32, 0.7), (48, 0.69), (64, 0.8)])
+    assert labels_to_reach(rising, 0.7) == 32
+    assert labels_to_reach(rising, 0.8) == 64
+    assert labels_to_reach(rising, 0.81) is None
+
+
+def test_area_is_the_mean_height_over_the_labelled_range():
+    assert area_under_curve(curve([(16, 0.5), (48, 0.5)])) == pytest.approx(0.5)
+    assert area_under_curve(curve([(0, 0.0), (10, 1.0)])) == pytest.approx(0.5)
+    assert area_under_curve(curve([(0, 0.0), (10, 1.0), (30, 1.0)])) == pytest.approx((5 + 20) / 30)
+    assert area_under_curve(curve([(16, 0.4)])) == pytest.approx(0.4)
+
+
+def test_summary_needs_every_seed_to_reach_the_target():
+    full = 0.8  # target 0.76
+    both = [curve([(16, 0.5), (32, 0.77)], 0), curve([(16, 0.6), (32, 0.7), (48, 0.78)], 1)]
+    summary = summarise(both, full)
+    assert summary.to_target == pytest.approx(40) and summary.reached == 2
+    one = summarise([curve([(16, 0.5), (32, 0.77)], 0), curve([(16, 0.5), (32, 0.6)], 1)], full)
+    assert one.to_target is None and one.reached == 1
+    assert summary.final_f1 == pytest.approx(0.775)
+
+
+def test_ratio_against_random_and_mean_curve():
+    fast = summarise([curve([(16, 0.5), (32, 0.8)], s) for s in range(2)], 0.8)
+    slow = summarise([curve([(16, 0.5), (32, 0.6), (64, 0.8)], s) for s in range(2)], 0.8)
+    assert label_ratio(fast, slow) == pytest.approx(0.5)
+    never = summarise([curve([(16, 0.5), (32, 0.6)], s) for s in range(2)], 0.8)
+    assert label_ratio(fast, never) is None and label_ratio(never, slow) is None
+    labels, means, sds = mean_curve([curve([(16, 0.4), (32, 0.6)]), curve([(16, 0.6), (32, 0.6), (48, 0.9)])])
+    assert labels == [16, 32] and means == pytest.approx([0.5, 0.6]) and sds[1] == pytest.approx(0.0)
+
+
+def write(path, rows):
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_corpus_any_format_and_clear_errors(tmp_path):
+    pool = write(tmp_path / "pool.jsonl", [{"texto": f"Texto número {i}", "tema": "a" if i % 2 else "b"} for i in range(10)]
+                 + [{"texto": "   ", "tema": "a"}, {"texto": "Sin etiqueta", "tema": ""}])  # fmt: skip
+    (tmp_path / "test.csv").write_text("texto,tema\nUno,a\nDos,b\n", encoding="utf-8")
+    corpus = load_corpus(pool, tmp_path / "test.csv", text="texto", label="tema")
+    assert corpus.classes == ["a", "b"] and len(corpus.pool_texts) == 10 and corpus.test_labels == ["a", "b"]
+    assert sorted(corpus.pool_texts) == sorted(f"Texto número {i}" for i in range(10))  # shuffled, nothing lost
+    assert len(corpus.subsample(4, 1).pool_texts) == 4
+
+    with pytest.raises(FileFormatError, match="no column 'label'"):
+        load_corpus(pool, tmp_path / "test.csv", text="texto")
+    (tmp_path / "other.csv").write_text("texto,tema\nUno,c\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels \['c'\] never occur in the pool"):
+        load_corpus(pool, tmp_path / "other.csv", text="texto", label="tema")
+    with pytest.raises(FileFormatError, match="no such file"):
+        load_corpus(tmp_path / "missing.jsonl", tmp_path / "test.csv", text="texto", label="tema")
