@@ -131,6 +131,7 @@ def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectCon
         "annotation": {"annotators": ["anotadora-1"]},
         "server": {"port": port},
         "model": {"max_seq_length": 64, "bootstrap_samples": 100} if smoke else {},
+        "loop": {"candidates": 100} if smoke else {},  # the smoke pool is smaller than the default window
     }  # fmt: skip
     path = folder / "bucle.yaml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000], help="rows generated per pool")
     parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
-                        "a 100-text test set, results in test-artifacts/bench-smoke")
+                        "a 100-text test set, a window of 100 candidates, results in test-artifacts/bench-smoke")
     args = parser.parse_args(argv)
     meter = StepMeter(PeakMemory())
     rows: list[RoundCost] = []

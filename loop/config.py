@@ -117,6 +117,9 @@ class LoopConfig(Strict):
     strategy: str = "hybrid"
     batch_size: int = Field(16, ge=1, le=500)
     label_budget: int = Field(1000, ge=1)
+    # unlabelled records a round scores: a fixed random window of the pool (loop/candidates.py),
+    # so that a round's cost does not grow with the pool
+    candidates: int = Field(4096, ge=1)
     stop_when_signalled: bool = False  # the scheduler stops starting rounds when the stopping signals say so
     schedule: ScheduleConfig = ScheduleConfig()
 

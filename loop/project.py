@@ -2,7 +2,7 @@
 its first round (the seed labels train the first model, whose most useful records are sent to
 annotators with suggestions; a project without labels starts cold).
 
-``bucle up`` is a thin layer over ``bring_up``; the scheduler will hang off the same function.
+``bucle up`` calls ``bring_up``, then runs the scheduler (``loop.service``) until stopped.
 """
 
 from __future__ import annotations

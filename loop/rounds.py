@@ -10,8 +10,6 @@ already labelled, or one already sent to annotators.
 
 from __future__ import annotations
 
-import json
-import random
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -24,6 +22,7 @@ from annotation.datasets import ensure_dataset, ensure_vector_field
 from annotation.errors import BucleError
 from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies
+from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import pool_path
 from loop.lock import RoundLock
@@ -136,23 +135,6 @@ def _gate(config: ProjectConfig, trained: dict[str, Any]) -> dict[str, Any]:
     return {"champion": apply_gate(config, outcome), "promoted": outcome.promote, "reason": outcome.reason}
 
 
-STOP_SET_SIZE = 500
-
-
-def stop_set(config: ProjectConfig) -> list[str]:
-    """A fixed sample of pool records on which successive champions' predictions are compared
-    (the stabilising-predictions stopping signal); drawn once and stored."""
-    path = rounds_dir(config) / "stop_set.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    with Pool(pool_path(config)) as pool:
-        ids = sorted(r.id for r in pool.records(split="pool"))
-    chosen = sorted(random.Random(config.data.split_seed).sample(ids, min(STOP_SET_SIZE, len(ids))))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(chosen), encoding="utf-8")
-    return chosen
-
-
 def _score_stop_set(config: ProjectConfig) -> dict[str, Any]:
     served = champion_model(config)
     if served is None:
@@ -168,6 +150,7 @@ def _choose(config: ProjectConfig, candidates: list[PoolRecord], labelled: list[
             served: tuple[str, TextClassifier] | None, strategy_name: str, batch_size: int, seed: int) -> dict[str, Any]:  # fmt: skip
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable."""
+    candidates = window(candidates, config.loop.candidates, config.data.split_seed)
     if not candidates:
         return {"ids": [], "labels": [], "scores": [], "model": None, "strategy": strategy_name}
     strategy = strategies.get(strategy_name)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
@@ -118,12 +119,19 @@ def _setfit(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) -> SetF
 def fine_tune_body(config: ProjectConfig, notice: Callable[[str], None] = print) -> dict[str, Any]:
     """Contrastive fine-tuning of the body on every label so far (minutes on 2 cores, so the
     loop runs it beside the rounds, never inside one). The body is saved under the registry's
-    ``bodies/``, the pool and test set are embedded with it into the cache, and only then does
+    ``bodies/``, what rounds score (labels, test set, stop set, the candidates' window) is
+    embedded with it into the cache, and only then does
     it become the body of later rounds, which keep refitting only the head, in seconds."""
     reg = registry(config)
     with Pool(pool_path(config)) as pool:
         train = pool.records(split="pool", labelled=True)
-        everything = [r.text for r in pool.records()]
+        records = pool.records()
+    stop = set(stop_set(config))
+    unlabelled = [r for r in records if r.split == "pool" and r.label is None]
+    # what the next rounds read: labels, test set, stop set and the candidates' window
+    needed = {r.id for r in records if r.label is not None or r.split == "test" or r.id in stop}
+    needed |= {r.id for r in window(unlabelled, config.loop.candidates, config.data.split_seed)}
+    texts = [r.text for r in records if r.id in needed]
     if not train:
         raise TrainingError("there are no labels to fine-tune the body on yet")
     settings = FineTuneSettings(config.model.fine_tune_pairs_per_label, config.model.fine_tune_batch_size,
@@ -144,8 +152,8 @@ def fine_tune_body(config: ProjectConfig, notice: Callable[[str], None] = print)
                                  seed=config.model.seed, cache=cache,
                                  body_id=f"fine-tuned:{folder.name}@{config.model.max_seq_length}")  # fmt: skip
         tuned._encoder = model.encoder
-        notice(f"embedding {len(everything):,} texts with the new body…")
-        tuned.embed(everything)
+        notice(f"embedding {len(texts):,} texts with the new body…")
+        tuned.embed(texts)
     finally:
         cache.close()
     entry = {"path": str(folder), "body_id": tuned.body_id, "round": next_round(reg), "labels": len(train),

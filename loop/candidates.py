@@ -1,0 +1,50 @@
+"""Which pool records a round scores: a window of the unlabelled candidates, and the stop set.
+
+Scoring and embedding every unlabelled text each round makes a round's cost grow with the pool:
+on 2 cores a 10k pool takes six minutes to embed at 256 tokens, a 50k pool half an hour. A round
+therefore considers at most ``loop.candidates`` of them (random subsampling, as in Ein-Dor et
+al. (2020) and small-text's ``SubsamplingQueryStrategy``), made cache-friendly: the window is the
+first candidates in a fixed random order of the pool (a hash of ``data.split_seed`` and the id),
+so consecutive rounds see the same texts, already embedded, and a record enters the window only
+as another leaves it (labelled, sent or discarded). The stop set is a fixed sample on which
+successive champions' predictions are compared (the stabilising-predictions stopping signal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Sequence, TypeVar
+
+from loop.config import ProjectConfig
+from loop.ingest.pipeline import pool_path
+from loop.pool import Pool
+
+STOP_SET_SIZE = 500
+Record = TypeVar("Record")
+
+
+def _rank(record_id: str, seed: int) -> bytes:
+    return hashlib.blake2b(f"{seed}:{record_id}".encode(), digest_size=8).digest()
+
+
+def window(candidates: Sequence[Record], size: int, seed: int) -> list[Record]:
+    """At most ``size`` of ``candidates`` (objects with an ``id``), in their original order."""
+    if len(candidates) <= size:
+        return list(candidates)
+    kept = set(sorted((c.id for c in candidates), key=lambda i: _rank(i, seed))[:size])
+    return [c for c in candidates if c.id in kept]
+
+
+def stop_set(config: ProjectConfig) -> list[str]:
+    """The stop set's ids: drawn once from the pool and stored beside the rounds."""
+    path = config.state_dir / "rounds" / "stop_set.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    with Pool(pool_path(config)) as pool:
+        ids = sorted(r.id for r in pool.records(split="pool"))
+    chosen = sorted(random.Random(config.data.split_seed).sample(ids, min(STOP_SET_SIZE, len(ids))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(chosen), encoding="utf-8")
+    return chosen
