@@ -11,6 +11,7 @@ area under the learning curve, and seconds per round.
 
     python bench/active_learning.py                          # everything (≈ 1 h on 2 cores)
     python bench/active_learning.py --pool path/train.csv --test path/test.csv --label categoria
+    python bench/active_learning.py --resume                 # go on after an interruption
     python bench/active_learning.py --smoke                  # a few minutes: CI runs it
 """
 
@@ -66,6 +67,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for active_learning.{md,json,png}")
+    parser.add_argument("--resume", action="store_true", help="keep the runs already in --out's results and do the rest")
+    parser.add_argument("--report-only", action="store_true", help="rebuild the table and figure from --out's results")
     parser.add_argument("--smoke", action="store_true", help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
                         "results in test-artifacts/bench-smoke")
     args = parser.parse_args(argv)
@@ -94,8 +97,50 @@ def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> t
         cache.close()
 
 
-def simulate(args: argparse.Namespace, corpus: Corpus) -> tuple[dict[str, list[Curve]], dict[str, float]]:
-    """Every method for every seed; and each learner's macro-F1 with every pool label."""
+RESULT_SETTINGS = ("pool", "test", "text", "label", "seed_size", "batch", "budget", "body", "max_seq_length",
+                   "setfit_steps", "pool_size", "test_size")  # what changes a curve: --resume needs them equal
+
+
+class Results:
+    """Curves and full-data scores, saved after every run so that a long benchmark stopped
+    anywhere is resumed with ``--resume`` (the settings that shape a curve must match)."""
+
+    def __init__(self, path: Path, settings: dict) -> None:
+        self.path, self.settings = path, settings
+        self.curves: dict[str, list[Curve]] = {}
+        self.full: dict[str, dict[str, float]] = {}  # learner -> seed -> macro-F1 on every pool label
+
+    @classmethod
+    def resume(cls, path: Path, settings: dict) -> "Results":
+        results = cls(path, settings)
+        if path.exists():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            different = [k for k in RESULT_SETTINGS if saved["settings"].get(k) != settings.get(k)]
+            if different:
+                raise ValueError(f"{path} was run with other settings ({', '.join(different)}); drop --resume or --out elsewhere")
+            results.curves = {m: [Curve(**c) for c in runs] for m, runs in saved["curves"].items()}
+            results.full = saved["full_data_by_seed"]
+        return results
+
+    def has(self, method: str, seed: int) -> bool:
+        return any(c.seed == seed for c in self.curves.get(method, []))
+
+    def full_means(self) -> dict[str, float]:
+        return {learner: float(np.mean(list(by_seed.values()))) for learner, by_seed in self.full.items()}
+
+    def save(self, summaries: dict[str, Summary] | None = None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({
+            "settings": self.settings, "small_text": small_text_runs.installed(),
+            "full_data_macro_f1": self.full_means(), "full_data_by_seed": self.full,
+            "summaries": {method: asdict(s) for method, s in (summaries or {}).items()},
+            "curves": {method: [asdict(c) for c in runs] for method, runs in self.curves.items()},
+        }, indent=1), encoding="utf-8")  # fmt: skip
+
+
+def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None:
+    """Every method for every seed, the cheap ones first (bucle's, then small-text's head, then
+    its SetFit, which takes most of the time), and each learner's macro-F1 with every pool label."""
     body = args.body or default_body()
     start = time.perf_counter()
     embeddings, test_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
@@ -103,30 +148,30 @@ def simulate(args: argparse.Namespace, corpus: Corpus) -> tuple[dict[str, list[C
     cache = EmbeddingCache(args.cache)
     bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
     small_text = small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
-    curves: dict[str, list[Curve]] = {}
-    full: dict[str, list[float]] = {}
     positions = {str(i): label for i, label in enumerate(corpus.pool_labels)}
-    for seed in range(args.seeds):
-        seed_set = [int(i) for i in stratified_sample(positions, args.seed_size, seed)]
-        runs = [(f"bucle · {name} · {learner}",
-                 lambda name=name, learner=learner: bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings,
-                                                                   seed, seed_set, args.batch, args.budget))
-                for learner in args.learners for name in args.strategies]  # fmt: skip
-        runs += [(f"small-text · {name} · {learner}",
-                  lambda name=name, learner=learner: small_text.run(name, learner, seed, seed_set, args.batch, args.budget))
-                 for learner in args.small_text for name in small_text_runs.STRATEGIES]  # fmt: skip
-        for method, go in runs:
+    seed_sets = [[int(i) for i in stratified_sample(positions, args.seed_size, seed)] for seed in range(args.seeds)]
+    groups = [("bucle", learner, args.strategies) for learner in args.learners]
+    groups += [("small-text", learner, small_text_runs.STRATEGIES) for learner in args.small_text]
+    jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in range(args.seeds) for name in names]
+    try:
+        for family, learner, name, seed in jobs:
+            method = f"{family} · {name} · {learner}"
+            if results.has(method, seed):
+                continue
+            full = results.full.setdefault(f"{family} · {learner}", {})
+            if str(seed) not in full:
+                full[str(seed)] = (bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed) if family == "bucle"
+                                   else small_text.full_data_f1(learner, seed))  # fmt: skip
             start = time.perf_counter()
-            curve = go()
-            curves.setdefault(method, []).append(curve)
+            curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings, seed, seed_sets[seed],
+                                    args.batch, args.budget) if family == "bucle"
+                     else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
+            results.curves.setdefault(method, []).append(curve)
+            results.save()
             say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
                 f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s)")
-        for learner in args.learners:
-            full.setdefault(f"bucle · {learner}", []).append(bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed))
-        for learner in args.small_text:
-            full.setdefault(f"small-text · {learner}", []).append(small_text.full_data_f1(learner, seed))
-    cache.close()
-    return curves, {name: float(np.mean(values)) for name, values in full.items()}
+    finally:
+        cache.close()
 
 
 def learner_of(method: str) -> str:
@@ -151,6 +196,7 @@ def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpu
     ]  # fmt: skip
     for method, s in summaries.items():
         baseline = summaries.get(random_of(method))
+        method = method if s.seeds == args.seeds else f"{method} ({s.seeds} of {args.seeds} seeds)"
         ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
         reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
         lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
@@ -245,20 +291,24 @@ def main(argv: list[str] | None = None) -> int:
     except (BucleError, OSError, ValueError) as error:
         say(f"cannot read the corpus: {error}")
         return 2
-    curves, full = simulate(args, corpus)
-    summaries = {method: summarise(runs, full[learner_of(method)], FRACTION) for method, runs in curves.items()}
+    stem = "active_learning"
+    settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    try:
+        path = args.out / f"{stem}.json"
+        results = Results.resume(path, settings) if args.resume or args.report_only else Results(path, settings)
+    except ValueError as error:
+        say(str(error))
+        return 2
+    if not args.report_only:
+        simulate(args, corpus, results)
+    full = results.full_means()
+    summaries = {method: summarise(sorted(runs, key=lambda c: c.seed), full[learner_of(method)], FRACTION)
+                 for method, runs in results.curves.items()}  # fmt: skip
     report = table(summaries, args, corpus) + "\n\n" + "\n".join(verdicts(summaries, args))
     print(report)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = "active_learning"
     (args.out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
-    (args.out / f"{stem}.json").write_text(json.dumps({
-        "settings": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
-        "small_text": small_text_runs.installed(), "full_data_macro_f1": full,
-        "summaries": {method: asdict(s) for method, s in summaries.items()},
-        "curves": {method: [asdict(c) for c in runs] for method, runs in curves.items()},
-    }, indent=1), encoding="utf-8")  # fmt: skip
-    plot(curves, full, args.out / f"{stem}.png", args, corpus.name)
+    results.save(summaries)
+    plot(results.curves, full, args.out / f"{stem}.png", args, corpus.name)
     say(f"wrote {args.out / stem}.md, .json and .png")
     return 0
 
