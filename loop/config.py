@@ -114,7 +114,7 @@ class ScheduleConfig(Strict):
 
 
 class LoopConfig(Strict):
-    strategy: str = "hybrid"
+    strategy: str = "margin"  # loop/strategies/__init__.py says why
     batch_size: int = Field(16, ge=1, le=500)
     label_budget: int = Field(1000, ge=1)
     # unlabelled records a round scores: a fixed random window of the pool (loop/candidates.py),
