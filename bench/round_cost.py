@@ -4,8 +4,9 @@ For each size a fresh project is built around a pool of recombined Spanish news 
 the dirt ``bench/ingest.py`` mixes in) and the example's real test set, on its own embedded
 Argilla server. Two rounds are measured, in this process so that memory is the round's own:
 
-- the first round, started by ``bring_up``: it embeds the whole pool once (the cache every
-  later round reads), trains on the seed labels and sends the first batch;
+- the first round, started by ``bring_up``: it embeds what rounds read once (test set, stop set,
+  the window of ``loop.candidates``; the cache every later round reads), trains on the seed
+  labels and sends the first batch;
 - a steady round, after the simulated annotator answered that batch: what annotators wait for
   every time (the head refit on cached embeddings, never a fine-tune).
 
@@ -14,7 +15,7 @@ evaluation on the test set (metrics with bootstrap intervals, bias slices, count
 registering (model, card). Peak memory is this process's resident set, sampled every 10 ms (the
 Argilla server is another process). The 1k pool is the baseline of the ratio column.
 
-    python bench/round_cost.py                     # 1k, 10k, 50k (the 50k first round embeds 50k texts)
+    python bench/round_cost.py                     # 1k, 10k, 50k
     python bench/round_cost.py --sizes 300 --smoke  # what CI runs
 """
 
