@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +18,16 @@ from annotation.errors import StateError
 
 MODE = 0o600
 ROLES = ("annotator", "admin", "owner")  # Argilla's roles
+AUTH_SECRET = "auth_secret"  # ARGILLA_AUTH_SECRET_KEY of the embedded server
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_username(name: str) -> str:
+    """The one rule for user names, in bucle.yaml and ``bucle users add`` alike (a subset of
+    what Argilla accepts, safe in paths and URLs); ``ValueError`` says what is allowed."""
+    if not USERNAME.match(name):
+        raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_' (at most 64, starting with a letter or digit)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -44,17 +55,37 @@ class CredentialsFile:
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()  # a symlinked file (projects sharing a server) stays shared
 
-    def load(self) -> dict[str, UserCredentials]:
+    def _read(self) -> dict:
         if not self.path.exists():
-            return {}
+            return {"users": {}}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return {name: UserCredentials(**fields) for name, fields in data["users"].items()}
-        except (ValueError, KeyError, TypeError) as error:
+            if not isinstance(data.get("users"), dict) or not isinstance(data.get(AUTH_SECRET, ""), str):
+                raise TypeError("unexpected layout")
+            return data
+        except (ValueError, TypeError, AttributeError) as error:
             raise StateError(
                 f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
                 "restore it, or delete the project's state folder to start over"
             ) from None
+
+    def load(self) -> dict[str, UserCredentials]:
+        try:
+            return {name: UserCredentials(**fields) for name, fields in self._read()["users"].items()}
+        except TypeError as error:
+            raise StateError(
+                f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
+                "restore it, or delete the project's state folder to start over"
+            ) from None
+
+    def auth_secret(self) -> str:
+        """The key that signs the Argilla UI's session tokens, drawn once per project: a server
+        restart must not log every annotator out (argilla-server draws a new one otherwise)."""
+        data = self._read()
+        if not data.get(AUTH_SECRET):
+            data[AUTH_SECRET] = secrets.token_hex(32)
+            self._write(data)
+        return data[AUTH_SECRET]
 
     def get(self, username: str) -> UserCredentials:
         users = self.load()
@@ -71,7 +102,7 @@ class CredentialsFile:
     def put(self, user: UserCredentials) -> None:
         users = self.load()
         users[user.username] = user
-        self._write({"users": {name: asdict(u) for name, u in sorted(users.items())}})
+        self._write({**self._read(), "users": {name: asdict(u) for name, u in sorted(users.items())}})
 
     def _write(self, data: dict) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from typing import Callable, TypeVar
 import argilla as rg
 
 from annotation.client import login
-from annotation.credentials import ROLES, CredentialsFile, UserCredentials, generate_password
+from annotation.credentials import ROLES, CredentialsFile, UserCredentials, check_username, generate_password
 from annotation.errors import ArgillaError
 
 T = TypeVar("T")
@@ -39,9 +39,14 @@ def ensure_workspace(client: rg.Argilla, name: str) -> rg.Workspace:
 def add_user(
     client: rg.Argilla, credentials: CredentialsFile, username: str, role: str = "annotator", workspace: str | None = None
 ) -> UserCredentials:
-    """Create ``username`` (idempotent: an existing user of ours is only added to the workspace)."""
+    """Create ``username`` (idempotent: an existing user of ours is only added to the workspace;
+    its role is never changed, and the returned credentials say which it has)."""
     if role not in ROLES:
         raise ArgillaError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    try:
+        check_username(username)
+    except ValueError as error:
+        raise ArgillaError(f"Invalid user name {error}") from None
     stored = credentials.load().get(username)
     user = quietly(lambda: client.users(username=username))
     if user is None:

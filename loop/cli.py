@@ -375,8 +375,12 @@ def users_add(
 
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
-    add_user(owner_client(config), credentials, username, role, workspace=config.workspace)
-    console.print(f"User {username!r} ({role}) is ready; password in {credentials.path}")
+    user = add_user(owner_client(config), credentials, username, role, workspace=config.workspace)
+    if user.role != role:
+        console.print(f"User {username!r} already exists as {user.role}; bucle does not change roles "
+                      f"(change it in Argilla if you must); password in {credentials.path}")  # fmt: skip
+    else:
+        console.print(f"User {username!r} ({user.role}) is ready; password in {credentials.path}")
 
 
 @users_app.command("list")

@@ -14,11 +14,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from annotation.credentials import check_username
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import BucleError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STATE_FOLDER = ".bucle"
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")  # org/name, as the Hub accepts
 
 
 class ConfigError(BucleError):
@@ -93,8 +95,7 @@ class AnnotationConfig(Strict):
     @classmethod
     def _annotators(cls, names: list[str]) -> list[str]:
         for name in names:
-            if not SLUG.match(name):
-                raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_'")
+            check_username(name)
         return names
 
     @model_validator(mode="after")
@@ -115,6 +116,16 @@ class ScheduleConfig(Strict):
 
 class LoopConfig(Strict):
     strategy: str = "margin"  # loop/strategies/__init__.py says why
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, name: str) -> str:
+        from loop.strategies import CHOICES
+
+        if name not in CHOICES:
+            raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(CHOICES)}")
+        return name
+
     batch_size: int = Field(16, ge=1, le=500)
     label_budget: int = Field(1000, ge=1)
     # unlabelled records a round scores: a fixed random window of the pool (loop/candidates.py),
@@ -207,6 +218,22 @@ class ProjectConfig(Strict):
             object.__setattr__(self, "workspace", self.name)
         return self
 
+    @model_validator(mode="after")
+    def _body_form(self) -> "ProjectConfig":
+        """``model.body`` names an existing local folder or has the form of a Hub id, so that a
+        typo fails here rather than minutes later, when the first training loads it."""
+        body = self.model.body
+        if body is None:
+            return self
+        path = Path(body).expanduser()
+        local = path if path.is_absolute() else self.root / path
+        if local.exists() or Path(body).exists():
+            return self
+        if path.is_absolute() or body.startswith((".", "~")) or not HUB_ID.match(body):
+            raise ValueError(f"model.body: {body!r} is neither an existing folder (relative to bucle.yaml) nor "
+                             "a Hub model id such as sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")  # fmt: skip
+        return self
+
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_FOLDER
@@ -238,7 +265,7 @@ def _describe(error: dict) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
-    return f"{key}: {message}"
+    return f"{key}: {message}" if error["loc"] else message
 
 
 def load_config(path: Path) -> ProjectConfig:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from annotation.embedded import index_health, pidfiles
+from annotation.embedded import index_health, pidfiles, strays
 from annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
 from annotation.embedded.supervisor import SUPERVISOR
 from annotation.errors import ServerError, StateError
@@ -82,7 +82,8 @@ def status(layout: ServerLayout) -> ServerStatus:
 
 
 def _clear_stale(layout: ServerLayout, notice) -> None:
-    """Remove pid files left by a crash; stop processes a killed supervisor left behind."""
+    """Remove pid files left by a crash; stop processes a killed supervisor left behind, and
+    any other process of this project's server (found by its environment) that outlived it."""
     for name, marker in [(SUPERVISOR, SUPERVISOR_MARKER), *MARKERS.items()]:
         path = layout.pid_file(name)
         pid = pidfiles.read(path)
@@ -94,6 +95,10 @@ def _clear_stale(layout: ServerLayout, notice) -> None:
         else:
             notice(f"removed stale pid file {path} (process {pid} is gone)")
         pidfiles.remove(path)
+    left = strays.stop_strays(layout.home)
+    if left:
+        notice(f"stopped {len(left)} process(es) of this project's server left behind by a crash "
+               f"(pids {', '.join(map(str, left))})")  # fmt: skip
 
 
 def _check_port(host: str, port: int) -> None:
@@ -123,7 +128,7 @@ def _check_state(layout: ServerLayout) -> None:
         )
     if not layout.server_python.exists() or layout.redis_server is None:
         raise ServerError(f"The Argilla server venv is missing or incomplete ({layout.server_python}): run `make setup`")
-    CredentialsFile(layout.credentials).load()  # an unreadable file fails here, before anything starts
+    CredentialsFile(layout.credentials).auth_secret()  # an unreadable file fails here, before anything starts
 
 
 def _tail(path: Path, lines: int = 20) -> str:

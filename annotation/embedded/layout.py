@@ -76,13 +76,17 @@ class ServerLayout:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def server_env(self) -> dict[str, str]:
-        """The environment of every argilla-server process: its settings, no telemetry."""
+        """The environment of every argilla-server process: its settings (the session tokens'
+        signing key from the credentials file), no telemetry."""
+        from annotation.credentials import CredentialsFile
+
         env = {key: value for key, value in os.environ.items() if not key.startswith(("ARGILLA_", "VIRTUAL_ENV"))}
         env.update(
             ARGILLA_HOME_PATH=str(self.home),
             ARGILLA_DATABASE_URL=f"sqlite+aiosqlite:///{self.database}",
             ARGILLA_REDIS_URL=f"unix://{self.redis_socket}?db=0",
             ARGILLA_SEARCH_ENGINE=SEARCH_ENGINE_NAME,
+            ARGILLA_AUTH_SECRET_KEY=CredentialsFile(self.credentials).auth_secret(),
             HF_HUB_DISABLE_TELEMETRY="1",
             HF_HUB_OFFLINE="1",
             BUCLE_SEARCH_INDEX=str(self.search_index),

@@ -5,7 +5,8 @@ SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration, a re
 search index if it is missing, the rq worker, then the API server. It restarts a process that
 dies (at most ``MAX_RESTARTS`` times a minute, then it stops everything and exits non-zero), and
 on SIGTERM or SIGINT stops them in reverse order. Each child gets PDEATHSIG so that a supervisor
-killed with SIGKILL does not leave orphans behind.
+killed with SIGKILL does not leave orphans behind; the processes a dead child forked (rq's pool
+workers and work horses) are found by their environment and stopped before it is restarted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotation.embedded import index_health, pidfiles
+from annotation.embedded import index_health, pidfiles, strays
 from annotation.embedded.layout import ServerLayout
 
 MAX_RESTARTS = 5
@@ -123,6 +124,7 @@ class Supervisor:
                 if service.process is None or service.process.poll() is None or self.stopping:
                     continue
                 self.say(f"{service.name} exited with code {service.process.returncode}")
+                self.stop_orphans()
                 now = time.monotonic()
                 service.restarts = [t for t in service.restarts if now - t < RESTART_WINDOW_S] + [now]
                 if len(service.restarts) > MAX_RESTARTS:
@@ -131,6 +133,13 @@ class Supervisor:
                 self.spawn(service)
             time.sleep(0.5)
         return 0
+
+    def stop_orphans(self) -> None:
+        """Stop what a dead service forked: they would live on under init, holding Redis."""
+        live = {s.process.pid for s in self.services if s.process is not None and s.process.poll() is None}
+        stopped = strays.stop_strays(self.layout.home, keep=live | {os.getpid()})
+        if stopped:
+            self.say(f"stopped {len(stopped)} process(es) left behind by it (pids {', '.join(map(str, stopped))})")
 
     def stop(self) -> None:
         for service in reversed(self.services):

@@ -23,8 +23,9 @@ STRATEGIES: dict[str, type[QueryStrategy]] = {
     for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart)
 }
 DEFAULT = "margin"
+CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name
 
-__all__ = ["Candidates", "QueryStrategy", "STRATEGIES", "DEFAULT", "get"]
+__all__ = ["Candidates", "QueryStrategy", "STRATEGIES", "CHOICES", "DEFAULT", "get"]
 
 
 def get(name: str) -> QueryStrategy:

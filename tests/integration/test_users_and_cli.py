@@ -99,6 +99,15 @@ def test_cli_users_and_server_commands(server, project, credentials):
     assert_one_line_error(bucle(path, "server", "logs", "nginx"), "Unknown log 'nginx'")
 
 
+def test_users_add_says_the_role_a_user_really_has_and_refuses_names_the_config_refuses(server, project):
+    path = project.root / "bucle.yaml"
+    owner = bucle(path, "users", "add", "propietario")
+    assert owner.returncode == 0, owner.stderr
+    assert "already exists as owner" in owner.stdout and "(annotator) is ready" not in owner.stdout
+    for name in ("../x", "a b", "Mayúsculas"):
+        assert_one_line_error(bucle(path, "users", "add", name), "Invalid user name")
+
+
 def test_no_secret_ever_reaches_a_log(server, credentials):
     secrets = [s for user in credentials.load().values() for s in (user.password, user.api_key)]
     logs = list(server.logs.glob("*.log"))

@@ -40,6 +40,14 @@ def test_the_example_project_loads():
         ("labels: {a: A, b: B}\nguidelines: g\n", ["name", "Field required"]),
         ("name: x\nlabels: [a, b\n", ["not valid YAML", "line"]),
         ("- just\n- a list\n", ["expected a mapping"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {strategy: margen}\n",
+         ["loop.strategy", "unknown strategy 'margen'", "margin", "entropy"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {strategy: cold-start}\n", ["unknown strategy"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: ./modelos/no-existe}\n",
+         ["model.body", "existing folder"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: 'mi modelo/v 2'}\n", ["model.body", "Hub model id"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {annotators: ['../x']}\n",
+         ["annotation.annotators", "lowercase"]),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(tmp_path, text, fragments):
@@ -58,3 +66,11 @@ def test_missing_file_and_missing_guidelines(tmp_path):
     config = load_config(write(tmp_path, "name: x\nlabels: {a: A, b: B}\nguidelines: guia.md\n"))
     with pytest.raises(ConfigError, match="guidelines: cannot read"):
         config.guidelines_text()
+
+
+def test_a_body_may_be_a_hub_id_or_an_existing_folder(tmp_path):
+    base = "name: x\nlabels: {a: A, b: B}\nguidelines: g\n"
+    hub = load_config(write(tmp_path, base + "model: {body: sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2}\n"))
+    assert hub.model.body.startswith("sentence-transformers/")
+    (tmp_path / "cuerpo").mkdir()
+    assert load_config(write(tmp_path, base + "model: {body: ./cuerpo}\n")).model.body == "./cuerpo"

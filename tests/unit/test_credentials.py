@@ -50,3 +50,20 @@ def test_unreadable_file_is_a_clear_error(tmp_path, content):
 def test_no_owner_yet(tmp_path):
     with pytest.raises(StateError, match="No owner"):
         CredentialsFile(tmp_path / "credentials.json").owner()
+
+
+def test_the_ui_session_key_is_drawn_once_and_kept_beside_the_users(tmp_path):
+    credentials = CredentialsFile(tmp_path / "credentials.json")
+    secret = credentials.auth_secret()
+    assert len(secret) >= 64 and credentials.auth_secret() == secret
+    credentials.put(UserCredentials("ana", "annotator", "q" * 24, "j" * 43))
+    assert CredentialsFile(tmp_path / "credentials.json").auth_secret() == secret
+    assert credentials.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_server_environment_carries_the_stable_session_key(tmp_path):
+    from annotation.embedded.layout import ServerLayout
+
+    layout = ServerLayout(tmp_path / ".bucle")
+    first = layout.server_env()["ARGILLA_AUTH_SECRET_KEY"]
+    assert first == layout.server_env()["ARGILLA_AUTH_SECRET_KEY"] == CredentialsFile(layout.credentials).auth_secret()

@@ -62,3 +62,45 @@ def test_forged_missing_and_stale_signatures_are_rejected(receiver):
 
 def test_it_binds_loopback_only(receiver):
     assert receiver.url.startswith("http://127.0.0.1:")
+
+
+def raw_request(receiver, head: bytes, body: bytes = b"") -> bytes:
+    """Send bytes as they are (httpx would fix the Content-Length) and read the answer."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(receiver.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as conn:
+        conn.sendall(head + body)
+        return conn.recv(1024)
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"1e9", b" +5"])
+def test_a_bad_content_length_is_refused_before_reading(receiver, length):
+    head = b"POST /argilla HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+    # the body keeps coming: a receiver that reads it would never answer
+    answer = raw_request(receiver, head, b"x" * 4096)
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer
+    assert receiver.events == [] and len(receiver.rejected) == 1
+
+
+def test_a_replayed_delivery_is_refused(receiver):
+    headers = signed(SECRET, BODY, dt.datetime.now(dt.timezone.utc), msg_id="msg_once")
+    assert httpx.post(receiver.url, content=BODY, headers=headers).status_code == 204
+    assert httpx.post(receiver.url, content=BODY, headers=headers).status_code == 401
+    assert receiver.events == ["response.created"]
+    assert "replayed" in receiver.rejected[-1]
+
+
+def test_seen_deliveries_forget_after_their_window():
+    from annotation.webhooks import SeenDeliveries
+
+    seen = SeenDeliveries(window_s=0.05, limit=3)
+    assert seen.first_time("a") and not seen.first_time("a")
+    import time
+
+    time.sleep(0.1)
+    assert seen.first_time("a"), "past the window the signature check refuses it anyway"
+    for name in "bcd":
+        assert seen.first_time(name)
+    assert len(seen._seen) <= 3

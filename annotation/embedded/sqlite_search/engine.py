@@ -98,7 +98,8 @@ class SqliteSearchEngine(SearchEngine):
         return True
 
     async def info(self) -> dict:
-        return {"name": ENGINE_NAME, "version": sqlite3.sqlite_version, "index": str(self.index_path)}
+        # answered to anyone, without a key (/api/v1/status): no path of this machine in it
+        return {"name": ENGINE_NAME, "version": sqlite3.sqlite_version}
 
     # -- datasets -------------------------------------------------------------------------------
 
