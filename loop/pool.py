@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -96,11 +97,25 @@ class Pool:
 
     # -- writing ----------------------------------------------------------------------------
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (a kill -9 included); nested uses
+        join the outer transaction."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     def add(self, records: Iterable[tuple[PoolRecord, str, np.ndarray | None]], rejections: Iterable[Rejection]) -> None:
         """Store one batch of kept records (with content hash and signature) and rejections,
         atomically: a crash mid-ingest leaves whole batches only."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.conn.executemany(
                 "INSERT OR IGNORE INTO records (id, text, content_hash, metadata, gold, split, label, label_source, "
                 "source, line, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -115,25 +130,24 @@ class Pool:
                 "INSERT OR IGNORE INTO quarantine (source, line, reason, detail, raw, record_id) VALUES (?, ?, ?, ?, ?, ?)",
                 [(q.source, q.line, q.reason, q.detail, q.raw, q.record_id) for q in rejections],
             )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def set_split(self, ids: Iterable[str], split: str) -> None:
-        self.conn.executemany("UPDATE records SET split = ? WHERE id = ?", [(split, i) for i in ids])
+        with self.transaction():
+            self.conn.executemany("UPDATE records SET split = ? WHERE id = ?", ((split, i) for i in ids))
 
     def set_labels(self, labels: dict[str, Any], source: str) -> None:
-        self.conn.executemany(
-            "UPDATE records SET label = ?, label_source = ? WHERE id = ?",
-            [(_dumps(label), source, record_id) for record_id, label in labels.items()],
-        )
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE records SET label = ?, label_source = ? WHERE id = ?",
+                [(_dumps(label), source, record_id) for record_id, label in labels.items()],
+            )
 
     # -- reading ----------------------------------------------------------------------------
 
-    def known(self) -> Iterator[tuple[str, str, str]]:
-        """``(id, content hash, source)`` of every record, for checks held in memory."""
-        yield from self.conn.execute("SELECT id, content_hash, source FROM records")
+    def known(self) -> Iterator[tuple[str, str, str, Any]]:
+        """``(id, content hash, source, gold)`` of every record, for checks held in memory."""
+        for record_id, content_hash, source, gold in self.conn.execute("SELECT id, content_hash, source, gold FROM records"):
+            yield record_id, content_hash, source, _loads(gold)
 
     def signatures(self) -> Iterator[tuple[str, np.ndarray]]:
         for record_id, blob in self.conn.execute("SELECT id, signature FROM records WHERE signature IS NOT NULL"):

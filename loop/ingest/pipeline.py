@@ -2,7 +2,9 @@
 ones in the pool, quarantine the rest with their reason, then fix the splits and the seed.
 
 Rows are written in batches, each in one transaction, so an interrupted ingest keeps whole
-batches and a rerun picks up where it stopped (ids already in the pool are skipped). Sources
+batches and a rerun picks up where it stopped (ids already in the pool are skipped). The test
+split and the labelled seed are carved from the complete pool, both in one transaction at the
+end, so an ingest killed at any point leaves them whole or not carved (and a rerun carves them). Sources
 whose role is ``test`` are read first, so that when a test text and a pool text are near
 duplicates, the test one stays and the pool one is quarantined: no near-duplicate ever sits on
 both sides of the split.
@@ -101,14 +103,14 @@ class _RowChecker:
         self.multi_label = config.task == "multi-label"
         self.index = index
         self.language = LanguageCheck(self.data.language, self.data.language_confidence)
-        self.hashes: dict[str, tuple[str, str]] = {}  # id -> (content hash, source), pool and new rows
+        self.hashes: dict[str, tuple[str, str, Any]] = {}  # id -> (content hash, source, gold), pool and new rows
         self.ids: dict[str, str] = {}  # content hash -> id
-        for record_id, content_hash, source in pool.known():
-            self.remember(record_id, content_hash, source)
+        for record_id, content_hash, source, gold in pool.known():
+            self.remember(record_id, content_hash, source, gold)
         self.pii: Counter = Counter()
 
-    def remember(self, record_id: str, content_hash: str, source: str) -> None:
-        self.hashes[record_id] = (content_hash, source)
+    def remember(self, record_id: str, content_hash: str, source: str, gold: Any) -> None:
+        self.hashes[record_id] = (content_hash, source, gold)
         self.ids[content_hash] = record_id
 
     def check(self, source: str, role: str, row: SourceRow) -> "_Kept | Rejection | None":
@@ -127,11 +129,15 @@ class _RowChecker:
         content_hash = hashlib.sha1(text.encode()).hexdigest()
         record_id = str(given_id).strip() if given_id not in (None, "") else f"t-{content_hash[:16]}"
 
+        gold = _label_value(row.values.get(data.label), self.multi_label) if data.label else None
         known = self.hashes.get(record_id)
         if known is not None:
-            if known[0] == content_hash:
-                return None
-            return reject("id_conflict", f"id {record_id!r} already holds a different text (from {known[1]})", record_id)
+            if known[0] != content_hash:
+                return reject("id_conflict", f"id {record_id!r} already holds a different text (from {known[1]})", record_id)
+            if gold != known[2]:
+                return reject("label_conflict", f"id {record_id!r} has the same text with label {known[2]!r} "
+                                                f"(from {known[1]}); this row says {gold!r}", record_id)  # fmt: skip
+            return None
         if len(text) < data.min_chars:
             return reject("too_short", f"{len(text)} characters, fewer than {data.min_chars}")
         if len(text) > data.max_chars:
@@ -143,7 +149,6 @@ class _RowChecker:
         duplicate_of = self.ids.get(content_hash)
         if duplicate_of is not None:
             return reject("duplicate", f"same text as {duplicate_of}", record_id)
-        gold = _label_value(row.values.get(data.label), self.multi_label) if data.label else None
         unknown = [g for g in (gold if isinstance(gold, list) else [gold]) if g is not None and g not in self.labels]
         if unknown:
             return reject("unknown_label", f"label {', '.join(map(repr, unknown))} is not one of {sorted(self.labels)}")
@@ -158,7 +163,7 @@ class _RowChecker:
             text, counts = pii.mask(text)
             self.pii.update(counts)
         metadata = {column: _metadata_value(row.values.get(column)) for column in data.metadata}
-        self.remember(record_id, content_hash, source)
+        self.remember(record_id, content_hash, source, gold)
         record = PoolRecord(record_id, text, metadata, gold, role, None, None, source, row.line)
         return _Kept(record, content_hash, sig)
 
@@ -219,7 +224,13 @@ def _ingest_source(
 
 
 def _fix_splits(config: ProjectConfig, pool: Pool, has_test_source: bool, notes: list[str]) -> None:
-    """Carve the frozen test set once (when no source is a test set) and pick the seed once."""
+    """Carve the frozen test set once (when no source is a test set) and pick the seed once, in
+    one transaction: killed half-way, neither is left partial, and the next ingest carves both."""
+    with pool.transaction():
+        _carve(config, pool, has_test_source, notes)
+
+
+def _carve(config: ProjectConfig, pool: Pool, has_test_source: bool, notes: list[str]) -> None:
     data = config.data
     if not has_test_source and pool.count("test") == 0:
         gold = {r.id: json.dumps(r.gold) for r in pool.records(split="pool") if r.gold is not None}

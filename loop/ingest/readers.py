@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Union
 
 from annotation.errors import BucleError
-from loop.ingest.text_cleaning import decode
+from loop.ingest.text_cleaning import decode, utf16_without_bom
 
 SNIPPET = 200
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
@@ -71,40 +71,78 @@ def detect_format(path: Path) -> str:
 def _read_text(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
     head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) and utf16_without_bom(head) is None:
         offset = head.index(b"\x00")
         raise FileFormatError(f"{path}: looks like a binary file (NUL byte at offset {offset}), not text")
     return decode(data)
 
 
-def _csv_rows(text: str, delimiter: str) -> tuple[list[str], Iterator[Row]]:
-    lines = io.StringIO(text, newline="")
+FIELD_LIMIT = 64 << 20  # csv's default (128 KiB) would turn a long text into an unreadable row
+
+
+class _PhysicalLines:
+    """The physical lines of a CSV text, fed to ``csv.reader`` one at a time, so that a record
+    that went wrong can be taken apart: ``rewind`` puts back every line after its first."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = io.StringIO(text, newline="").readlines()  # \n, \r\n and \r, as csv splits them
+        self.next = 0
+
+    def __iter__(self) -> "_PhysicalLines":
+        return self
+
+    def __next__(self) -> str:
+        if self.next >= len(self.lines):
+            raise StopIteration
+        self.next += 1
+        return self.lines[self.next - 1]
+
+    def rewind(self, index: int) -> None:
+        self.next = index
+
+
+def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]] | BadRow]:
+    """``(line, fields)`` for every record, the header first, and a ``BadRow`` for each that
+    cannot be read. A bad record never takes good rows with it: when one that spans several
+    physical lines fails (an unclosed quote reads on until the next quote), only its first line
+    is bad and reading starts again at its second. Blank lines are skipped."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    lines = _PhysicalLines(text)
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
+    width: int | None = None
+    while True:
+        start = lines.next
+        try:
+            fields = next(reader)
+            problem = None if width is None or not fields or len(fields) == width else (
+                f"expected {width} fields, found {len(fields)}")  # fmt: skip
+        except StopIteration:
+            return
+        except csv.Error as error:
+            fields, problem = [], f"unreadable CSV row: {error}"
+        if problem is None:
+            if fields:
+                width = len(fields) if width is None else width
+                yield start + 1, fields
+            continue
+        if lines.next - start > 1:  # the bad record swallowed lines after its first: read them again
+            lines.rewind(start + 1)
+            problem += " (a quote opened on this line is never closed)" if '"' in lines.lines[start] else ""
+        yield BadRow(start + 1, None, problem, lines.lines[start].rstrip("\r\n")[:SNIPPET])
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[list[str], Iterator[Row]]:
+    records = csv_records(text, delimiter)
+    first = next(records, None)
+    if first is None:
         return [], iter(())
-    except csv.Error as error:
-        raise FileFormatError(f"line 1: unreadable header ({error})") from None
-    header = [name.strip() for name in header]
+    if isinstance(first, BadRow):
+        raise FileFormatError(f"line {first.line}: unreadable header ({first.problem})")
+    header = [name.strip() for name in first[1]]
 
     def rows() -> Iterator[Row]:
-        start = reader.line_num + 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                yield BadRow(start, None, f"unreadable CSV row: {error}", "")
-                start = reader.line_num + 1
-                continue
-            if fields and len(fields) != len(header):
-                raw = delimiter.join(fields)[:SNIPPET]
-                yield BadRow(start, None, f"expected {len(header)} fields, found {len(fields)}", raw)
-            elif fields:
-                yield SourceRow(start, dict(zip(header, fields)))
-            start = reader.line_num + 1
+        for record in records:
+            yield record if isinstance(record, BadRow) else SourceRow(record[0], dict(zip(header, record[1])))
 
     return header, rows()
 

@@ -78,13 +78,38 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` looks like UTF-16 text without a byte-order
+    mark: Spanish text is nearly all code points below 256, so every other byte is NUL, on the
+    same side throughout; binary data does not keep that pattern."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0 : 2 * pairs : 2], head[1 : 2 * pairs : 2]
+    for encoding, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.6 * pairs and other.count(0) == 0:
+            try:
+                head[: 2 * pairs].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """Text and the encoding it was read with: UTF-8 (with or without BOM) when it decodes,
-    else the best guess among the encodings Spanish files come in."""
+    UTF-16 with a BOM or with its NUL pattern, else the best guess among the encodings Spanish
+    files come in."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
+    utf16 = utf16_without_bom(data[:8192])
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -160,6 +160,58 @@ def test_the_same_id_with_another_text_is_an_id_conflict(tmp_path):
     assert report.quarantined == {"id_conflict": 1}
 
 
+def test_the_same_id_and_text_with_another_label_is_a_label_conflict(tmp_path):
+    row = {"id": "n1", "text": SPANISH[0], "label": "falsa", "topic": "t"}
+    write_csv(tmp_path / "a.csv", [row, {**row, "label": "verdadera"}])
+    write_csv(tmp_path / "b.csv", [{**row, "label": "verdadera"}, row])
+    config = load_config(project(tmp_path, {"sources": [{"path": "a.csv"}, {"path": "b.csv"}]}))
+    report = ingest(config)
+    assert report.quarantined == {"label_conflict": 2}
+    assert [s.already_in_pool for s in report.sources] == [0, 1]
+    conflict = [json.loads(line) for line in (config.state_dir / "quarantine.jsonl").read_text().splitlines()]
+    assert {(c["source"], c["line"]) for c in conflict} == {("a.csv", 3), ("b.csv", 2)}
+    assert "'falsa'" in conflict[0]["detail"] and "'verdadera'" in conflict[0]["detail"]
+
+
+def test_every_physical_csv_row_ends_in_the_pool_or_the_quarantine(tmp_path):
+    lines = [f"r{i},{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.,falsa,t" for i in range(20)]
+    lines[3] = f'r3,"{SPANISH[3]} Una comilla sin cerrar.,falsa,t'
+    (tmp_path / "datos.csv").write_text("id,text,label,topic\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "near_duplicate_jaccard": 0}))
+    report = ingest(config)
+    with Pool(pool_path(config)) as pool:
+        assert pool.count() + len(pool.quarantine()) == 20
+        assert [q.line for q in pool.quarantine()] == [5] and pool.quarantine()[0].reason == "malformed"
+
+
+def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkeypatch):
+    """The test split and the seed are carved in one transaction: a kill in the middle of the
+    carve (here: an interrupt half-way through the test ids) leaves nothing, and the rerun
+    carves the full split."""
+    import loop.ingest.pipeline as pipeline
+
+    rows = [{"id": f"r{i}", "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
+             "label": "falsa" if i % 4 else "verdadera", "topic": "t"} for i in range(40)]  # fmt: skip
+    write_csv(tmp_path / "datos.csv", rows)
+    config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "test_size": 0.2,
+                                            "near_duplicate_jaccard": 0, "seed_size": 4}))  # fmt: skip
+    real = pipeline.stratified_sample
+
+    def dies_half_way(items, size, seed):
+        chosen = list(real(items, size, seed))
+        yield from chosen[: size // 2]
+        raise KeyboardInterrupt  # stands for the SIGKILL
+
+    monkeypatch.setattr(pipeline, "stratified_sample", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(config)
+    with Pool(pool_path(config)) as pool:
+        assert pool.count("test") == 0 and not pool.has_labels_from("seed")
+    monkeypatch.setattr(pipeline, "stratified_sample", real)
+    report = ingest(config)
+    assert (report.pool_size, report.test_size, report.seed_size) == (32, 8, 4)
+
+
 def test_encodings_and_formats_all_reach_the_pool(tmp_path):
     rows = [{"id": f"e{i}", "text": text, "label": "falsa", "topic": "t"} for i, text in enumerate(SPANISH)]
     write_csv(tmp_path / "latin.csv", rows[:2], encoding="cp1252")

@@ -127,12 +127,54 @@ def test_start_is_idempotent_and_status_lists_every_process(own_server):
     assert own_server.state_dir.stat().st_mode & 0o077 == 0
 
 
-def test_supervisor_restarts_a_crashed_api_server(own_server):
+def _ui_token(layout: ServerLayout) -> str:
+    """A session token as the UI gets one when a person logs in."""
+    import httpx
+
+    from annotation.credentials import CredentialsFile
+
+    owner = CredentialsFile(layout.credentials).owner()
+    reply = httpx.post(f"{layout.url}/api/v1/token", data={"username": owner.username, "password": owner.password})
+    reply.raise_for_status()
+    return reply.json()["access_token"]
+
+
+def _token_works(layout: ServerLayout, token: str) -> bool:
+    import httpx
+
+    return httpx.get(f"{layout.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_supervisor_restarts_a_crashed_api_server_and_ui_sessions_survive(own_server):
+    token = _ui_token(own_server)
+    assert _token_works(own_server, token)
     before = control.status(own_server).pids["server"]
     os.kill(before, signal.SIGKILL)
     assert wait_for(lambda: control.status(own_server).pids["server"] not in (None, before))
     assert wait_for(lambda: control.is_healthy(own_server), 120)
     assert "server exited with code -9" in control.log_tail(own_server, "supervisor", 10)
+    assert _token_works(own_server, token), "a restart must not log annotators out of the UI"
+
+
+def test_status_answers_without_a_key_and_names_no_path(own_server):
+    import httpx
+
+    body = httpx.get(f"{own_server.url}/api/v1/status").text
+    assert "search_engine" in body
+    assert str(own_server.state_dir) not in body and "search.sqlite" not in body and "/" not in body.replace("\\/", "")
+
+
+def test_a_killed_worker_leaves_no_orphans_behind(own_server):
+    from annotation.embedded import strays
+
+    pool = control.status(own_server).pids["worker"]
+    forked = lambda: [p for p in strays.project_processes(own_server.home) if strays._parent(p) == pool]  # noqa: E731
+    assert wait_for(lambda: forked(), 60), "rq's pool forks its workers"
+    children = forked()
+    os.kill(pool, signal.SIGKILL)
+    assert wait_for(lambda: control.status(own_server).pids["worker"] not in (None, pool))
+    assert wait_for(lambda: not any(pidfiles.is_alive(pid, "") for pid in children), 30), children
+    assert "left behind by it" in control.log_tail(own_server, "supervisor", 10)
 
 
 def test_a_killed_supervisor_takes_its_children_along_and_start_recovers(own_server):
@@ -149,8 +191,12 @@ def test_a_killed_supervisor_takes_its_children_along_and_start_recovers(own_ser
 
 def test_stop_stops_everything_and_twice_is_harmless(own_server):
     pids = control.status(own_server).pids
+    # an orphan of this project's server, as a SIGKILLed worker leaves one under init
+    env = {**os.environ, "ARGILLA_HOME_PATH": str(own_server.home)}
+    orphan = subprocess.Popen(["sleep", "300"], env=env, start_new_session=True)
     assert control.stop(own_server) is True
     assert not any(pidfiles.is_alive(pid, "") for pid in pids.values())
+    assert orphan.wait(10) is not None, "stop ends what the project's server left behind"
     assert not list(own_server.run.glob("*.pid"))
     assert control.stop(own_server) is False
     assert not own_server.redis_socket.exists() or not control.status(own_server).running

@@ -94,3 +94,35 @@ def test_a_wrong_column_name_names_the_file_and_the_columns(tmp_path):
     path.write_text("id,texto\na,hola\n")
     with pytest.raises(FileFormatError, match=r"d.csv: no column 'text' \(the file has: id, texto\)"):
         require_columns(open_source(path), ["text"])
+
+
+def test_an_unclosed_quote_never_swallows_the_good_rows_after_it(tmp_path):
+    rows_in = [f"r{i},Noticia número {i} sobre el tema,falsa" for i in range(1, 21)]
+    rows_in[4] = 'r5,"Noticia número 5 con una comilla sin cerrar,falsa'
+    rows_in[11] = 'r12,"Otra comilla que se cierra" aquí,verdadera'
+    path = tmp_path / "quotes.csv"
+    path.write_text("id,text,label\n" + "\n".join(rows_in) + "\n", encoding="utf-8")
+    rows = list(open_source(path).rows)
+    assert len(rows) == 20, "every physical row comes out, good or bad"
+    assert [r.line for r in bad(rows)] == [6, 13]
+    assert "never closed" in bad(rows)[0].problem
+    assert len(good(rows)) == 18 and good(rows)[4].values["id"] == "r6"
+
+
+def test_a_long_field_is_read_whole(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("id,text\na," + "palabra " * 40_000 + "\nb,corto\n", encoding="utf-8")
+    rows = list(open_source(path).rows)
+    assert [len(r.values["text"]) for r in good(rows)] == [320_000, 5]
+
+
+def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path):
+    for encoding in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes('id,text\na,"Información pública, año 2018"\n'.encode(encoding))
+        source = open_source(path)
+        assert source.encoding == encoding
+        assert good(list(source.rows))[0].values["text"] == "Información pública, año 2018"
+    (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(FileFormatError, match="binary"):
+        open_source(tmp_path / "bin.csv")
