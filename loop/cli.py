@@ -31,6 +31,8 @@ models_app = typer.Typer(help="Model versions in the registry, and the champion.
 app.add_typer(server_app, name="server")
 app.add_typer(users_app, name="users")
 app.add_typer(models_app, name="models")
+pool_app = typer.Typer(help="The pool of records: its copies and their restore.", no_args_is_help=True)
+app.add_typer(pool_app, name="pool")
 demo_app = typer.Typer(help="The Gradio demo: `bucle demo` serves it; `bucle demo export` writes a Space.")
 app.add_typer(demo_app, name="demo")
 
@@ -411,6 +413,17 @@ def users_check(ctx: typer.Context) -> None:
     if any(result != "ok" for result in results.values()):
         raise typer.Exit(1)
 
+
+
+@pool_app.command("restore")
+@user_errors
+def pool_restore(ctx: typer.Context) -> None:
+    """Put back the copy of the pool kept at the last round (the damaged one is moved aside)."""
+    from loop.pool_backups import restore_pool
+
+    copy, aside = restore_pool(_config(ctx))
+    console.print(f"Pool restored from {copy.name}" + (f"; the damaged file is at {aside}" if aside else ""))
+    console.print(f"Run `bucle -p {ctx.obj} round` (or keep `bucle up` running): its pull brings back every answer given since")
 
 
 @demo_app.callback(invoke_without_command=True)

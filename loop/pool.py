@@ -18,6 +18,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from annotation.errors import StateError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
@@ -78,13 +80,62 @@ def _dumps(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False) if value is not None else None
 
 
+class PoolDamaged(StateError):
+    """The pool file is not a sound SQLite database; the message says how to recover."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(
+            f"The pool {path} is damaged ({why}): run `bucle pool restore` to put back the copy kept at "
+            "the last round (the next round pulls every answer again from Argilla), or delete it and run "
+            "`bucle ingest` to rebuild it from the data files"
+        )
+
+
+_checked: set[tuple] = set()  # files that passed quick_check in this process, by identity and version
+
+
+def _identity(path: Path) -> tuple:
+    stat = path.stat()
+    return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 class Pool:
     def __init__(self, path: Path) -> None:
+        """Open (or create) the pool. An existing file is checked first (SQLite's quick_check,
+        once per process and version of the file): a damaged or emptied pool stops here with a
+        way out, instead of tracebacks later or a rebuilt pool without the annotators' labels."""
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
+        existed = path.exists()
+        if existed and path.stat().st_size == 0:
+            raise PoolDamaged(path, "the file is empty")
         self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.executescript(SCHEMA)
+        try:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            if existed and _identity(path) not in _checked:
+                verdict = self.conn.execute("PRAGMA quick_check").fetchone()[0]
+                if verdict != "ok":
+                    raise PoolDamaged(path, verdict[:200])
+                _checked.add(_identity(path))
+            self.conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self.conn.close()
+            raise PoolDamaged(path, str(error)) from None
+        except PoolDamaged:
+            self.conn.close()
+            raise
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the pool at ``target`` (SQLite's online backup), written under a
+        temporary name and renamed, so that a copy is whole or absent."""
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        copy = sqlite3.connect(tmp)
+        try:
+            self.conn.backup(copy)
+        finally:
+            copy.close()
+        tmp.replace(target)
 
     def close(self) -> None:
         self.conn.close()

@@ -28,6 +28,7 @@ from loop.ingest.pipeline import pool_path
 from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
+from loop.pool_backups import backup_pool
 from loop.project import dataset_spec, owner_client
 from loop.labelled import export_labelled
 from loop.train import (Trained, apply_gate, champion_model, embedding_cache, next_round, registry, served_model,
@@ -292,6 +293,7 @@ def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None
         selection = step("select", lambda: _select(config, excluded, seed + manifest.number))
         step("push", lambda: _push(config, client, dataset, selection))
         step("refresh", lambda: _refresh(config, client, dataset, pulled["discarded"]))
+        backup_pool(config, manifest.number)  # what restores the labels should the pool be damaged
         manifest.finish()
     return RoundReport(manifest.number, pulled["new_labels"], trained["trained"], registry(config).champion(),
                        selection["ids"])  # fmt: skip

@@ -296,3 +296,38 @@ def test_init_writes_a_starter_that_loads(tmp_path):
     assert config.name == "mi-proyecto" and config.data.sources[0].path == Path("data/textos.csv")
     again = subprocess.run([sys.executable, "-m", "loop.cli", "init", str(path)], capture_output=True, text=True)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_a_damaged_or_emptied_pool_stops_with_a_way_out_and_its_copy_restores_the_labels(example):
+    from loop.pool import PoolDamaged
+    from loop.pool_backups import backup_pool, restore_pool
+    from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
+
+    config, example = example, example.root / "bucle.yaml"
+    ingest(config)
+    path = pool_path(config)
+    with Pool(path) as pool:
+        labelled = {r.id: r.label for r in pool.records(labelled=True)}
+    assert labelled
+    backup_pool(config, 1)
+
+    path.write_bytes(b"")  # emptied: it used to read as a new pool with no labels
+    with pytest.raises(PoolDamaged, match="file is empty"):
+        ingest(config)
+    assert_one_line_error(bucle(example, "status"), "is damaged", "bucle pool restore")
+
+    data = bytearray((config.state_dir / "backups" / "pool-0001.sqlite").read_bytes())
+    data[:16] = b"not a database!!"
+    path.write_bytes(bytes(data))
+    assert_one_line_error(bucle(example, "ingest"), "is damaged", "bucle pool restore")
+
+    restored = bucle(example, "pool", "restore")
+    assert restored.returncode == 0, restored.stderr
+    assert "pool-0001.sqlite" in restored.stdout and list(config.state_dir.glob("pool.sqlite.damaged-*"))
+    with Pool(path) as pool:
+        assert {r.id: r.label for r in pool.records(labelled=True)} == labelled
+    (config.state_dir / "backups" / "pool-0001.sqlite").write_bytes(b"junk")
+    from annotation.errors import StateError
+
+    with pytest.raises(StateError, match="no sound copy"):
+        restore_pool(config)

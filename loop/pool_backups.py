@@ -1,0 +1,64 @@
+"""A copy of the pool after every round, and putting one back when the pool is damaged.
+
+The pool holds the annotators' labels between rounds; Argilla holds their answers for good. A
+copy per round (the last ``KEPT``) means a damaged or emptied pool costs nothing: the copy goes
+back and the next round's pull brings every answer given since.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from annotation.errors import StateError
+from loop.config import ProjectConfig
+from loop.ingest.pipeline import pool_path
+from loop.pool import Pool
+
+KEPT = 3
+
+
+def backups_dir(config: ProjectConfig) -> Path:
+    return config.state_dir / "backups"
+
+
+def backup_pool(config: ProjectConfig, round_number: int) -> Path:
+    """Copy the pool as round ``round_number`` left it; only the newest ``KEPT`` stay."""
+    folder = backups_dir(config)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = folder / f"pool-{round_number:04d}.sqlite"
+    with Pool(pool_path(config)) as pool:
+        pool.backup(target)
+    for old in sorted(folder.glob("pool-*.sqlite"))[:-KEPT]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def _sound(path: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:
+        return False
+
+
+def restore_pool(config: ProjectConfig) -> tuple[Path, Path | None]:
+    """Put back the newest sound copy; the current pool (and its WAL files) is moved aside, never
+    deleted. Returns the copy used and where the old pool went (None if there was none)."""
+    copies = [path for path in sorted(backups_dir(config).glob("pool-*.sqlite"), reverse=True) if _sound(path)]
+    if not copies:
+        raise StateError(f"There is no sound copy of the pool in {backups_dir(config)} (one is kept after every "
+                         "round); delete the pool and run `bucle ingest`, then `bucle round` to pull the answers")  # fmt: skip
+    pool = pool_path(config)
+    aside = None
+    if pool.exists():
+        aside = pool.with_name(f"{pool.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{pool}{suffix}").exists():
+                Path(f"{pool}{suffix}").rename(f"{aside}{suffix}")
+    tmp = pool.with_name(f".{pool.name}.restoring")
+    shutil.copyfile(copies[0], tmp)
+    tmp.replace(pool)
+    return copies[0], aside
