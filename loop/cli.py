@@ -7,6 +7,7 @@ command exits with status 1.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from pathlib import Path
 from typing import Callable
 
@@ -17,8 +18,8 @@ from rich.table import Table
 
 from annotation.credentials import ROLES, CredentialsFile
 from annotation.embedded import control
-from annotation.errors import BucleError
-from loop.config import ProjectConfig, load_config
+from annotation.errors import BucleError, disk_full
+from loop.config import STATE_FOLDER, ProjectConfig, load_config
 from loop.starter import write_starter
 
 # Commands import what they need (the argilla SDK, torch, datasets…) when they run, so that
@@ -41,13 +42,22 @@ errors = Console(stderr=True)
 
 
 def user_errors(command: Callable) -> Callable:
+    """A ``BucleError``, or a full disk, is one line on stderr and exit code 1."""
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except BucleError as error:
-            errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            message = str(error)
+        except (OSError, sqlite3.OperationalError) as error:
+            ctx = next((a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)), None)
+            project = (ctx.find_root().obj if ctx is not None else None) or Path("bucle.yaml")
+            message = disk_full(error, Path(project).resolve().parent / STATE_FOLDER)
+            if message is None:
+                raise
+        errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
     return wrapper
 
@@ -82,9 +92,10 @@ def up(
             f"Pool: {report.pool_size:,} records ({report.seed_size} labelled seed), frozen test set: "
             f"{report.test_size:,}, quarantined: {sum(report.quarantined.values()):,}"
         )
-    if result.first_round is not None:
-        console.print(f"First round: champion {result.first_round.champion}, "
-                      f"{len(result.first_round.sent)} records waiting for annotators")  # fmt: skip
+    if result.first_round is not None:  # the project's first round, or an interrupted one resumed
+        ran = result.first_round
+        console.print(f"Round {ran.round} ({'the first' if ran.round == 1 else 'resumed'}): champion {ran.champion}, "
+                      f"{len(ran.sent)} records sent to annotators")  # fmt: skip
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")

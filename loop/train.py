@@ -18,6 +18,7 @@ from typing import Any, Callable
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import pool_path
+from loop.lock import RoundLock
 from loop.pool import Pool
 from training import bias
 from training.carbon import track
@@ -186,9 +187,11 @@ def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifie
 
 
 def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Callable[[str], None] = print) -> RoundResult:
-    """Train, register and gate in one go (``bucle train``)."""
-    trained = train_candidates(config, fine_tune=fine_tune, notice=notice)
-    champion = apply_gate(config, trained)
+    """Train, register and gate in one go (``bucle train``), under the rounds' lock: a training
+    by hand never races a round or another training for the registry."""
+    with RoundLock(config.state_dir / "round.lock", what="round or training"):
+        trained = train_candidates(config, fine_tune=fine_tune, notice=notice)
+        champion = apply_gate(config, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, trained.fine_tuned)
 
 
@@ -222,31 +225,30 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
         fine_tune_body(config, notice)
     cache = embedding_cache(config)
     try:
-        notice(f"round {round_number}: {len(train)} labels, {len(test)} test texts; TF-IDF baseline…")
+        notice(f"training {round_number}: {len(train)} labels, {len(test)} test texts; TF-IDF baseline…")
         tfidf = TfidfClassifier(list(config.labels), seed=config.model.seed)
         baseline = _train_and_evaluate(config, "tfidf", tfidf, lambda: tfidf.fit(texts, labels),
                                        test_texts, test_labels, test_meta)  # fmt: skip
         setfit = _setfit(config, reg, cache)
-        notice(f"round {round_number}: SetFit (head only on {'the new' if fine else 'the latest'} body, cached embeddings)…")
+        notice(f"training {round_number}: SetFit (head only on {'the new' if fine else 'the latest'} body, cached embeddings)…")
         main = _train_and_evaluate(config, "setfit", setfit, lambda: setfit.fit(texts, labels), test_texts,
                                    test_labels, test_meta)  # fmt: skip
         main.metrics["fine_tuned"] = fine
         main.metrics["body_id"] = setfit.body_id
         if config.model.onnx_int8:
-            notice(f"round {round_number}: exporting an int8 ONNX body and checking it on the test set…")
+            notice(f"training {round_number}: exporting an int8 ONNX body and checking it on the test set…")
             onnx_dir = config.state_dir / "cache" / f"onnx-{round_number:04d}"
             _try_int8(config, main, setfit, onnx_dir, test_texts, test_labels)
         candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
         best, gate, champion, champion_metrics = _gate(
             config, reg, {name: c.metrics["evaluation"]["macro_f1"] for name, c in candidates.items()}
         )
-        for name, candidate in candidates.items():
-            if name in reg.names():  # registered before the round was killed
-                continue
-            _register(config, reg, name, round_number, candidate, len(train), len(test),
-                      baseline.metrics["evaluation"] if candidate is main else None,
-                      (champion, champion_metrics) if champion else None,
-                      gate.reason if name == best else f"not the round's best ({best} is)")  # fmt: skip
+        # the training's versions are registered all or none: never a setfit without its tfidf
+        reg.add_all({name: _version_writer(config, reg, name, round_number, candidate, len(train), len(test),
+                                           baseline.metrics["evaluation"] if candidate is main else None,
+                                           (champion, champion_metrics) if champion else None,
+                                           gate.reason if name == best else f"not the round's best ({best} is)")
+                     for name, candidate in candidates.items() if name not in reg.names()})  # fmt: skip
     finally:
         cache.close()
         if config.model.onnx_int8:
@@ -328,9 +330,11 @@ def _curve(reg: Registry, family: str, name: str, labels: int, macro_f1: float) 
     return points + [{"version": name, "labels": labels, "macro_f1": macro_f1}]
 
 
-def _register(config: ProjectConfig, reg: Registry, name: str, round_number: int, candidate: Candidate,
-              n_train: int, n_test: int, baseline: dict | None, champion: tuple[str, dict] | None,
-              decision: str) -> None:  # fmt: skip
+def _version_writer(config: ProjectConfig, reg: Registry, name: str, round_number: int, candidate: Candidate,
+                    n_train: int, n_test: int, baseline: dict | None, champion: tuple[str, dict] | None,
+                    decision: str) -> Callable[[Path], None]:  # fmt: skip
+    """What fills version ``name``'s folder: the model, metrics, reliability diagram, card and
+    manifest (the card is built and checked now, before anything is written)."""
     evaluation = candidate.metrics["evaluation"]
     gain = evaluation["macro_f1"] - champion[1]["macro_f1"] if champion else None
     grams = candidate.metrics["carbon"]["grams_co2eq"]
@@ -359,7 +363,7 @@ def _register(config: ProjectConfig, reg: Registry, name: str, round_number: int
                     "seed": config.model.seed, "family": candidate.family}  # fmt: skip
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
-    reg.add(name, write)
+    return write
 
 
 def served_model(config: ProjectConfig, version: str) -> tuple[str, TextClassifier]:

@@ -76,20 +76,36 @@ class Registry:
     # -- versions -------------------------------------------------------------------------
 
     def add(self, name: str, write: Callable[[Path], None]) -> Path:
-        """Create version ``name``: ``write`` fills a staging folder, which is checksummed and
-        renamed into place. Versions are immutable: an existing name is an error."""
-        target = self.versions_dir / name
-        if target.exists():
-            raise RegistryError(f"version {name} already exists")
-        staging = self.versions_dir / f".staging-{name}-{uuid.uuid4().hex[:8]}"
+        """Create version ``name`` (see ``add_all``)."""
+        return self.add_all({name: write})[0]
+
+    def add_all(self, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
+        """Create the versions named by ``writers``, all or none: each ``write`` fills a staging
+        folder, which is checksummed; only when every one is complete are they renamed into
+        place, and a failure (a full disk, say) removes any already renamed. Versions are
+        immutable: an existing name is an error."""
+        for name in writers:
+            if (self.versions_dir / name).exists():
+                raise RegistryError(f"version {name} already exists")
+        staged: dict[str, Path] = {}
+        placed: list[Path] = []
         try:
-            staging.mkdir()
-            write(staging)
-            _write_json_atomically(staging / CHECKSUMS, _checksums(staging))
-            staging.rename(target)
+            for name, write in writers.items():
+                staging = staged[name] = self.versions_dir / f".staging-{name}-{uuid.uuid4().hex[:8]}"
+                staging.mkdir()
+                write(staging)
+                _write_json_atomically(staging / CHECKSUMS, _checksums(staging))
+            for name, staging in staged.items():
+                staging.rename(self.versions_dir / name)
+                placed.append(self.versions_dir / name)
+        except BaseException:
+            for target in placed:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+            for staging in staged.values():
+                shutil.rmtree(staging, ignore_errors=True)
+        return placed
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -203,6 +203,38 @@ def test_a_crash_while_saving_leaves_the_champion_and_no_half_version(project, m
     assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".")]
 
 
+def test_a_full_disk_registers_neither_version_of_a_training_and_is_one_line(project, monkeypatch, capsys):
+    import errno
+
+    from typer.testing import CliRunner
+
+    from loop.cli import app
+    from training.models.tfidf import TfidfClassifier
+
+    reg = registry(project)
+    names = reg.names()
+
+    def full(self, folder, *_args, **_kwargs):  # the second version's save: the first is staged by then
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "pipeline.skops"))
+
+    monkeypatch.setattr(TfidfClassifier, "save", full)
+    result = CliRunner().invoke(app, ["-p", str(project.root / "bucle.yaml"), "train", "--head-only"])
+    assert result.exit_code == 1, result.output
+    output = result.output + capsys.readouterr().err  # rich may hold the stderr it started with
+    lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "No space left on the disk of" in lines[0] and "Traceback" not in output
+    assert reg.names() == names, "all or none: no setfit version without its tfidf"
+    assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_training_by_hand_waits_for_the_rounds_lock(project):
+    from loop.lock import RoundLock, RoundLocked
+
+    with RoundLock(project.state_dir / "round.lock"):
+        with pytest.raises(RoundLocked, match="another round or training is running"):
+            train_round(project, fine_tune=False, notice=lambda _m: None)
+
+
 def test_a_damaged_version_is_detected_and_never_served(project):
     reg = registry(project)
     if not reg.names():
