@@ -179,6 +179,7 @@ def test_every_physical_csv_row_ends_in_the_pool_or_the_quarantine(tmp_path):
     (tmp_path / "datos.csv").write_text("id,text,label,topic\n" + "\n".join(lines) + "\n", encoding="utf-8")
     config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "near_duplicate_jaccard": 0}))
     report = ingest(config)
+    assert report.sources[0].rows == 20
     with Pool(pool_path(config)) as pool:
         assert pool.count() + len(pool.quarantine()) == 20
         assert [q.line for q in pool.quarantine()] == [5] and pool.quarantine()[0].reason == "malformed"
