@@ -8,8 +8,6 @@ Each event is exposed to ``gradio_client`` under a stable ``api_name``.
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from annotation.errors import BucleError
+from demo.batch import read_csv_texts, write_predictions
 from demo.facts import model_facts
 from demo.feedback import FeedbackQueue
 from demo.predictor import ChampionPredictor, check_text
@@ -75,25 +74,6 @@ def _user_error(error: BucleError) -> gr.Error:
     return gr.Error(str(error), print_exception=False)
 
 
-def read_csv_texts(path: str, max_rows: int) -> list[str]:
-    """The texts of an uploaded CSV: its ``text``/``texto`` column, else its first column."""
-    raw = Path(path).read_bytes()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = raw.decode("cp1252", errors="replace")
-    rows = list(csv.reader(io.StringIO(content)))
-    if not rows:
-        raise BucleError("El CSV está vacío.")
-    header = [cell.strip().lower() for cell in rows[0]]
-    column = next((header.index(name) for name in ("text", "texto") if name in header), None)
-    body = rows[1:] if column is not None else rows
-    column = column or 0
-    if len(body) > max_rows:
-        raise BucleError(f"El CSV tiene {len(body):,} filas; el máximo es {max_rows:,}.")
-    return [row[column] if column < len(row) else "" for row in body]
-
-
 def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.Blocks:
     p = demo_parts or parts(config)
     labels = list(config.labels)
@@ -132,19 +112,20 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
         except BucleError as error:
             raise _user_error(error) from None
         rows, valid = [], []
-        for text in texts:  # a bad row gets its message; the others are still classified
+        for text, unreadable in texts:  # a bad row gets its message; the others are still classified
+            shown = text if len(text) <= config.demo.max_chars else text[: config.demo.max_chars] + "…"
             try:
+                if unreadable:
+                    raise BucleError(unreadable)
                 valid.append((len(rows), check_text(text, config.demo.max_chars)))
-                rows.append({"text": text, "error": ""})
+                rows.append({"text": shown, "error": ""})
             except BucleError as error:
-                rows.append({"text": text, "error": str(error)})
+                rows.append({"text": shown, "error": str(error)})
         probs = model.predict_proba([cleaned for _, cleaned in valid]) if valid else []
         for (index, _), row in zip(valid, probs):
             rows[index].update({"label": model.classes[int(row.argmax())], "model": version,
                                 **{f"p_{label}": round(float(v), 4) for label, v in zip(model.classes, row)}})  # fmt: skip
-        path = Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv"
-        pd.DataFrame(rows).to_csv(path, index=False)
-        return str(path)
+        return str(write_predictions(rows, Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv"))
 
     def about():
         try:

@@ -32,7 +32,26 @@ REQUIREMENTS = ("gradio", "huggingface_hub", "numpy", "scipy", "scikit-learn", "
                 "transformers", "torch", "onnxruntime")  # fmt: skip
 
 
-def export_space(config: ProjectConfig, folder: Path) -> Path:
+def _check_target(folder: Path, force: bool) -> None:
+    """A new or empty folder, or ``force``: an export never overwrites files it was not asked to."""
+    if folder.exists() and not folder.is_dir():
+        raise BucleError(f"{folder} is a file, not a folder: give a folder for the Space")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise BucleError(f"{folder} is not empty: give a new folder, or pass --force to write the Space's files over "
+                         "the ones there")  # fmt: skip
+
+
+def export_space(config: ProjectConfig, folder: Path, force: bool = False) -> Path:
+    """Write the Space into ``folder`` (new or empty unless ``force``); a path that cannot be
+    written is one clear error."""
+    _check_target(folder, force)
+    try:
+        return _write_space(config, folder)
+    except OSError as error:
+        raise BucleError(f"cannot write the Space to {folder}: {error.strerror or error}") from None
+
+
+def _write_space(config: ProjectConfig, folder: Path) -> Path:
     reg = registry(config)
     champion = reg.champion()
     if champion is None:

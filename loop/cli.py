@@ -458,11 +458,15 @@ def demo_command(ctx: typer.Context, port: int = typer.Option(None, help="Port (
 
 @demo_app.command("export")
 @user_errors
-def demo_export(ctx: typer.Context, folder: Path = typer.Argument(Path("space"), help="Where to write the Space.")) -> None:
+def demo_export(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(Path("space"), help="Where to write the Space (a new or empty folder)."),
+    force: bool = typer.Option(False, "--force", help="Write over the files of a folder that is not empty."),
+) -> None:
     """Write a Hugging Face Space folder that serves the model published in publish.model_repo."""
     from demo.space import export_space
 
-    written = export_space(_config(ctx), folder)
+    written = export_space(_config(ctx), folder, force=force)
     console.print(f"Space written to {written}: app.py, requirements.txt, README.md (Space header), vendor/")
 
 

@@ -185,3 +185,18 @@ def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
     finally:
         space.terminate()
         space.wait(timeout=30)
+
+
+def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_line(demo_project, tmp_path):
+    from demo.space import export_space
+    from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
+
+    path = demo_project.root / "bucle.yaml"
+    taken = tmp_path / "etc"
+    taken.mkdir()
+    (taken / "passwd").write_text("root:x:0:0\n")
+    assert_one_line_error(bucle(path, "demo", "export", str(taken)), "is not empty", "--force")
+    assert (taken / "passwd").read_text() == "root:x:0:0\n" and not (taken / "app.py").exists()
+    assert_one_line_error(bucle(path, "demo", "export", str(taken / "passwd")), "is a file, not a folder")
+    export_space(demo_project, taken, force=True)
+    assert (taken / "app.py").exists() and (taken / "passwd").exists()
