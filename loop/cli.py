@@ -102,25 +102,12 @@ def up(
     if once:
         console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
         return
+    from loop.logs import send_logs
     from loop.service import serve
 
-    _log_to_console()
+    console.print(f"Log (tracebacks, warnings): {send_logs(console, config.state_dir)}")
     serve(config, ctx.obj)
     console.print(f"The Argilla server keeps running; stop it with: bucle --project {ctx.obj} server stop")
-
-
-def _log_to_console() -> None:
-    """The scheduler's lines, with the time, on the console (APScheduler's own chatter muted)."""
-    import logging
-
-    from rich.logging import RichHandler
-
-    handler = RichHandler(console=console, show_path=False, show_level=False, log_time_format="[%H:%M:%S]")
-    logger = logging.getLogger("bucle")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False  # a library may have configured the root logger too
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -189,11 +176,11 @@ def train(
 @user_errors
 def fine_tune_command(ctx: typer.Context) -> None:
     """Fine-tune the body on the labels so far (what `bucle up` runs beside the rounds when due)."""
-    from loop.lock import RoundLock
+    from loop.scheduler import fine_tune_lock
     from loop.train import fine_tune_body
 
     config = _config(ctx)
-    with RoundLock(config.state_dir / "fine-tune.lock", what="fine-tune"):
+    with fine_tune_lock(config):
         entry = fine_tune_body(config, notice=lambda m: console.print(m))
     console.print(f"Body {Path(entry['path']).name}: fine-tuned on {entry['labels']} labels")
 

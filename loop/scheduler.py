@@ -34,7 +34,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from annotation.embedded.pidfiles import die_with_parent, is_alive
+from annotation.errors import BucleError, disk_full
 from loop.config import ProjectConfig, load_config
+from loop.lock import RoundLock
+from loop.logs import TRACE
 
 INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
@@ -104,6 +108,21 @@ _children: set[subprocess.Popen] = set()  # fine-tunes running beside the rounds
 _stopping = threading.Event()
 
 
+def spawn_beside(command: list[str], output) -> subprocess.Popen:
+    """Start ``command`` niced, in its own session (a Ctrl-C at the terminal is the scheduler's
+    to handle), and dying with this process: a ``bucle up`` killed with SIGKILL takes it along
+    instead of leaving it to hold the fine-tune lock for an hour."""
+    parent = os.getpid()
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=lambda: die_with_parent(parent))  # fmt: skip
+    os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+    return process
+
+
+def fine_tune_lock(config: ProjectConfig) -> RoundLock:
+    return RoundLock(config.state_dir / "fine-tune.lock", what="fine-tune")
+
+
 def scheduled_fine_tune(config_path: str) -> None:
     """Fine-tune the body when it is due, in a niced subprocess beside the rounds (minutes of
     torch on the same cores; the rounds keep refitting heads in seconds meanwhile)."""
@@ -113,15 +132,16 @@ def scheduled_fine_tune(config_path: str) -> None:
     failed = config.state_dir / "logs" / "fine-tune.failed"
     if failed.exists() and _now().timestamp() - failed.stat().st_mtime < FINE_TUNE_RETRY.total_seconds():
         return
+    holder = fine_tune_lock(config).holder()
+    if holder is not None and is_alive(holder, "fine-tune"):
+        return  # one started by hand (`bucle fine-tune`) is running: not a failure
     if not fine_tune_due(config):
         return
     log_file = config.state_dir / "logs" / "fine-tune.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("fine-tuning the body beside the rounds (log: %s)", log_file)
     with open(log_file, "a", encoding="utf-8") as output:
-        process = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", config_path, "fine-tune"],
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+        process = spawn_beside([sys.executable, "-m", "loop.cli", "-p", config_path, "fine-tune"], output)
         _children.add(process)
         try:
             code = process.wait()
@@ -192,7 +212,13 @@ class LoopScheduler:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
 
     def _failed(self, event: JobExecutionEvent) -> None:
-        log.error(f"{event.job_id}: the round failed: {event.exception}; it resumes at the next trigger")
+        """One line on the console; the traceback to the log file only."""
+        error = event.exception
+        what = "the fine-tune check" if event.job_id == FINE_TUNE_JOB else "the round"
+        why = (str(error) if isinstance(error, BucleError)
+               else disk_full(error, self.config.state_dir) or f"{type(error).__name__}: {error}")  # fmt: skip
+        log.error(f"{event.job_id}: {what} failed: {why}; it resumes at the next trigger")
+        logging.getLogger(TRACE).error("%s failed:\n%s", event.job_id, event.traceback or "")
 
     def stop(self, wait: bool = True) -> None:
         """Stop starting jobs, stop a fine-tune (it would hold the exit for minutes; it starts

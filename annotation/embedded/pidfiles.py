@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
 
 
 def write(path: Path, pid: int) -> None:
@@ -49,3 +53,11 @@ def is_alive(pid: int, marker: str) -> bool:
     except PermissionError:
         pass
     return not _is_zombie(pid) and marker in command_line(pid)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """For ``preexec_fn``: the child gets SIGTERM when the thread that started it dies, SIGKILL
+    of the whole parent included; if ``parent`` is already gone by then, it exits at once."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)

@@ -11,7 +11,6 @@ workers and work horses) are found by their environment and stopped before it is
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -28,11 +27,6 @@ MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 STOP_TIMEOUT_S = 15.0
 SUPERVISOR = "supervisor"
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -66,7 +60,7 @@ class Supervisor:
                     stderr=subprocess.STDOUT,
                     env=self.layout.server_env(),
                     cwd=self.layout.root,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=pidfiles.die_with_parent,
                 )
             except OSError as error:
                 raise RuntimeError(f"cannot run {service.command[0]}: {error.strerror}") from None

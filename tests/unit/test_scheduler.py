@@ -74,3 +74,53 @@ def test_stopping_the_scheduler_stops_a_fine_tune_beside_it(config):
     finally:
         loop.scheduler._children.discard(child)
         child.kill()
+
+
+def test_a_failing_round_is_one_line_on_the_console_and_its_traceback_goes_to_the_log(config):
+    import io
+    import time
+
+    from rich.console import Console
+
+    from loop.logs import send_logs
+    from loop.scheduler import ROUND_FUNC
+
+    screen = io.StringIO()
+    log_path = send_logs(Console(file=screen, width=2000), config.state_dir)
+    scheduler = LoopScheduler(config, config.root / "bucle.yaml").start()
+    try:
+        for _ in range(2):  # no server and no owner yet: each run fails
+            job = scheduler.scheduler.add_job(ROUND_FUNC, "date", args=[scheduler.config_path, "watch"])
+            deadline = time.monotonic() + 30
+            while scheduler.scheduler.get_job(job.id) is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+    finally:
+        scheduler.stop()
+    lines = [line.strip() for line in screen.getvalue().splitlines() if line.strip()]
+    failures = [line for line in lines if "failed" in line]
+    assert len(failures) == 2 and all("No owner" in line for line in failures), lines
+    assert "Traceback" not in screen.getvalue() and all(len(line) < 400 for line in lines), lines
+    assert "Traceback" in log_path.read_text(encoding="utf-8")
+
+
+def test_a_fine_tune_dies_with_the_bucle_up_that_started_it(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from annotation.embedded.pidfiles import is_alive
+
+    script = ("import sys, time\nfrom loop.scheduler import spawn_beside\n"
+              "child = spawn_beside(['sleep', '120'], open(sys.argv[1], 'w'))\nprint(child.pid, flush=True)\ntime.sleep(120)\n")  # fmt: skip
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "log")], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert is_alive(child, "sleep")
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while is_alive(child, "sleep") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not is_alive(child, "sleep"), "a SIGKILLed parent takes its fine-tune along"
