@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +35,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from annotation.embedded.pidfiles import die_with_parent, is_alive
+from annotation.embedded.pidfiles import command_line, die_with_parent, is_alive, process_parent, session_leader
 from annotation.errors import BucleError, disk_full
 from loop.config import ProjectConfig, load_config
 from loop.lock import RoundLock
@@ -123,6 +124,22 @@ def fine_tune_lock(config: ProjectConfig) -> RoundLock:
     return RoundLock(config.state_dir / "fine-tune.lock", what="fine-tune")
 
 
+def stop_orphaned_fine_tune(config: ProjectConfig) -> int | None:
+    """A fine-tune that a crashed ``bucle up`` left running (one from before fine-tunes died with
+    their parent) holds the lock for up to an hour: stop it, and return its pid. One started by
+    hand (``bucle fine-tune`` in a terminal) is left alone."""
+    pid = fine_tune_lock(config).holder()
+    if pid is None or not is_alive(pid, "fine-tune"):
+        return None
+    parent = process_parent(pid)
+    if session_leader(pid) and parent is not None and not any(
+        marker in command_line(parent) for marker in ("loop.cli", "bin/bucle")
+    ):
+        os.kill(pid, signal.SIGTERM)
+        return pid
+    return None
+
+
 def scheduled_fine_tune(config_path: str) -> None:
     """Fine-tune the body when it is due, in a niced subprocess beside the rounds (minutes of
     torch on the same cores; the rounds keep refitting heads in seconds meanwhile)."""
@@ -179,6 +196,9 @@ class LoopScheduler:
         the config changed them, so that a restart keeps their next run times."""
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         _stopping.clear()
+        orphan = stop_orphaned_fine_tune(self.config)
+        if orphan is not None:
+            log.info("stopped a fine-tune (pid %d) left running by an earlier bucle up; it starts again when due", orphan)
         self.scheduler.start(paused=True)
         schedule = self.config.loop.schedule
         self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")

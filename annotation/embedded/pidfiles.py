@@ -35,6 +35,25 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, pgrp, session, …"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+
+
+def process_parent(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def session_leader(pid: int) -> bool:
+    """True if ``pid`` started its own session (as bucle's background children do)."""
+    fields = _stat_fields(pid)
+    return len(fields) > 3 and int(fields[3]) == pid
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

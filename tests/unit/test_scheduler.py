@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
@@ -124,3 +125,31 @@ def test_a_fine_tune_dies_with_the_bucle_up_that_started_it(tmp_path):
     while is_alive(child, "sleep") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not is_alive(child, "sleep"), "a SIGKILLed parent takes its fine-tune along"
+
+
+def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from annotation.embedded.pidfiles import is_alive
+    from loop.scheduler import stop_orphaned_fine_tune
+
+    # as a SIGKILLed bucle up leaves it: its own session, its parent gone, holding the lock
+    launcher = ("import subprocess, sys\n"
+                "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', 'fine-tune'], "
+                "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(child.pid)\n")  # fmt: skip
+    orphan = int(subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True).stdout)
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    (config.state_dir / "fine-tune.lock").write_text(f"{orphan}\n")
+    try:
+        assert is_alive(orphan, "fine-tune")
+        assert stop_orphaned_fine_tune(config) == orphan
+        deadline = time.monotonic() + 10
+        while is_alive(orphan, "fine-tune") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not is_alive(orphan, "fine-tune")
+    finally:
+        subprocess.run(["kill", "-9", str(orphan)], capture_output=True)
+    (config.state_dir / "fine-tune.lock").write_text(f"{os.getpid()}\n")
+    assert stop_orphaned_fine_tune(config) is None, "not a fine-tune: left alone"
