@@ -107,6 +107,7 @@ class _RowChecker:
         self.ids: dict[str, str] = {}  # content hash -> id
         for record_id, content_hash, source, gold in pool.known():
             self.remember(record_id, content_hash, source, gold)
+        self.in_pool = set(self.hashes)  # ids kept by earlier ingests: a row repeating one adds nothing
         self.pii: Counter = Counter()
 
     def remember(self, record_id: str, content_hash: str, source: str, gold: Any) -> None:
@@ -137,6 +138,8 @@ class _RowChecker:
             if gold != known[2]:
                 return reject("label_conflict", f"id {record_id!r} has the same text with label {known[2]!r} "
                                                 f"(from {known[1]}); this row says {gold!r}", record_id)  # fmt: skip
+            if record_id not in self.in_pool:  # a second copy within this ingest
+                return reject("duplicate", f"same id and text as an earlier row ({record_id})", record_id)
             return None
         if len(text) < data.min_chars:
             return reject("too_short", f"{len(text)} characters, fewer than {data.min_chars}")

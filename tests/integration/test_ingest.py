@@ -166,9 +166,11 @@ def test_the_same_id_and_text_with_another_label_is_a_label_conflict(tmp_path):
     write_csv(tmp_path / "b.csv", [{**row, "label": "verdadera"}, row])
     config = load_config(project(tmp_path, {"sources": [{"path": "a.csv"}, {"path": "b.csv"}]}))
     report = ingest(config)
-    assert report.quarantined == {"label_conflict": 2}
-    assert [s.already_in_pool for s in report.sources] == [0, 1]
-    conflict = [json.loads(line) for line in (config.state_dir / "quarantine.jsonl").read_text().splitlines()]
+    assert report.quarantined == {"label_conflict": 2, "duplicate": 1}  # b.csv's copy of a.csv's row, same ingest
+    again = ingest(config)
+    assert [s.already_in_pool for s in again.sources] == [1, 1] and again.quarantined == {"label_conflict": 2}
+    quarantine = [json.loads(line) for line in (config.state_dir / "quarantine.jsonl").read_text().splitlines()]
+    conflict = [entry for entry in quarantine if entry["reason"] == "label_conflict"]
     assert {(c["source"], c["line"]) for c in conflict} == {("a.csv", 3), ("b.csv", 2)}
     assert "'falsa'" in conflict[0]["detail"] and "'verdadera'" in conflict[0]["detail"]
 
