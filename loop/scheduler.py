@@ -35,7 +35,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from annotation.embedded.pidfiles import command_line, die_with_parent, is_alive, process_parent, session_leader
+from annotation.embedded.pidfiles import command_line, dies_with_this_process, is_alive, process_parent, session_leader
 from annotation.errors import BucleError, disk_full
 from loop.config import ProjectConfig, load_config
 from loop.lock import RoundLock
@@ -113,9 +113,8 @@ def spawn_beside(command: list[str], output) -> subprocess.Popen:
     """Start ``command`` niced, in its own session (a Ctrl-C at the terminal is the scheduler's
     to handle), and dying with this process: a ``bucle up`` killed with SIGKILL takes it along
     instead of leaving it to hold the fine-tune lock for an hour."""
-    parent = os.getpid()
     process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                               preexec_fn=lambda: die_with_parent(parent))  # fmt: skip
+                               preexec_fn=dies_with_this_process())  # fmt: skip
     os.setpriority(os.PRIO_PROCESS, process.pid, 10)
     return process
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 from pathlib import Path
+from typing import Callable
 
 PR_SET_PDEATHSIG = 1
 
@@ -74,9 +76,20 @@ def is_alive(pid: int, marker: str) -> bool:
     return not _is_zombie(pid) and marker in command_line(pid)
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """For ``preexec_fn``: the child gets SIGTERM when the thread that started it dies, SIGKILL
-    of the whole parent included; if ``parent`` is already gone by then, it exits at once."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+
+
+def dies_with_this_process() -> Callable[[], None]:
+    """A ``preexec_fn`` after which the child gets SIGTERM when the thread that started it dies
+    (SIGKILL of the whole process included), and exits at once if that happened before. libc is
+    resolved here, in the parent, so that nothing is loaded between fork and exec."""
+    prctl, parent = _prctl(), os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec

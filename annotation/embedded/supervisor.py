@@ -60,7 +60,7 @@ class Supervisor:
                     stderr=subprocess.STDOUT,
                     env=self.layout.server_env(),
                     cwd=self.layout.root,
-                    preexec_fn=pidfiles.die_with_parent,
+                    preexec_fn=pidfiles.dies_with_this_process(),
                 )
             except OSError as error:
                 raise RuntimeError(f"cannot run {service.command[0]}: {error.strerror}") from None
