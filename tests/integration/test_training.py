@@ -223,6 +223,7 @@ def test_a_full_disk_registers_neither_version_of_a_training_and_is_one_line(pro
     output = result.output + capsys.readouterr().err  # rich may hold the stderr it started with
     lines = [line for line in output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "No space left on the disk of" in lines[0] and "Traceback" not in output
+    assert "training " in output and "round " not in output, "a training is numbered as a training, not a round"
     assert reg.names() == names, "all or none: no setfit version without its tfidf"
     assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".")]
 

@@ -36,6 +36,7 @@ def test_bucle_up_creates_users_and_dataset_and_prints_no_secret(server, project
     assert "Elige la etiqueta correcta" in dataset.settings.guidelines
     again = bucle(project.root / "bucle.yaml", "up", "--once")
     assert again.returncode == 0, again.stderr
+    assert "First round" not in result.stdout + again.stdout, "a restart names the round it ran (Round N)"
 
 
 def test_added_annotator_can_log_in_and_sees_the_project_workspace(server, owner, credentials, project):
