@@ -8,7 +8,7 @@ PROJECT ?= examples/noticias-falsas/bucle.yaml
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint bench bench-smoke stop clean
+.PHONY: setup run test test-fast lint bench bench-smoke stop clean
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,10 @@ test: setup lint /usr/bin/chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
+
+# The fast lane while developing: unit tests only (no server, no browser), under 2 minutes.
+test-fast: setup lint
+	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # Full runs write their published tables and figures to docs/benchmarks/ (≈ 2 h on 2 cores);
 # the smoke run (what CI runs, through tests/integration/test_bench_smoke.py) to test-artifacts/.

@@ -45,7 +45,7 @@ from loop.config import ProjectConfig, load_config  # noqa: E402
 from loop.ingest.pipeline import ingest  # noqa: E402
 from loop.manifest import STEPS, RoundManifest  # noqa: E402
 from loop.project import bring_up, owner_client  # noqa: E402
-from loop.rounds import rounds_dir, run_round  # noqa: E402
+from loop.rounds import run_round  # noqa: E402
 from loop.simulate import annotator_clients, answer  # noqa: E402
 from loop.train import registry  # noqa: E402
 
@@ -168,7 +168,7 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
     try:
         meter.start()
         bring_up(config, notice=meter.notice)
-        first = RoundManifest.all(rounds_dir(config))[-1]
+        first = RoundManifest.all(config.state.rounds)[-1]
         results = [costs(config, first, meter.peaks, pool, "first")]
         dataset = owner_client(config).datasets(name=config.name, workspace=config.workspace)
         clients = annotator_clients(config, config.annotation.annotators[:1])
@@ -176,7 +176,7 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
         answer(clients, dataset, {i: gold[i] for i in first.result("select")["ids"]})
         meter.start()
         run_round(config, notice=meter.notice)
-        steady = RoundManifest.all(rounds_dir(config))[-1]
+        steady = RoundManifest.all(config.state.rounds)[-1]
         results.append(costs(config, steady, meter.peaks, pool, "steady"))
     finally:
         control.stop(config.server_layout)

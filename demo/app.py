@@ -23,7 +23,6 @@ from demo.predictor import ChampionPredictor, check_text
 from demo.rate_limit import RateLimiter
 from loop.config import ProjectConfig
 from loop.ingest.language import LanguageCheck
-from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 from loop.train import embedding_cache, registry
 from training.models.setfit_model import SetFitClassifier
@@ -59,7 +58,7 @@ def default_examples(config: ProjectConfig) -> list[str]:
     if config.demo.examples:
         return config.demo.examples
     try:
-        with Pool(pool_path(config)) as pool:
+        with Pool(config.state.pool) as pool:
             texts = [r.text for r in pool.records(split="pool") if 80 <= len(r.text) <= EXAMPLE_CHARS]
     except (OSError, BucleError):
         return []

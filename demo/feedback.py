@@ -58,7 +58,7 @@ def feedback_spec(config: ProjectConfig) -> DatasetSpec:
 class FeedbackQueue:
     def __init__(self, config: ProjectConfig, retry_s: float | None = None) -> None:
         self.config = config
-        self.path = config.state_dir / "feedback" / "queue.jsonl"
+        self.path = config.state.feedback_queue
         self.retry_s = retry_s if retry_s is not None else config.demo.feedback_retry_seconds
         self._lock = threading.Lock()
         self._wake = threading.Event()

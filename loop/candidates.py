@@ -18,7 +18,6 @@ import random
 from typing import Sequence, TypeVar
 
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 
 STOP_SET_SIZE = 500
@@ -39,10 +38,10 @@ def window(candidates: Sequence[Record], size: int, seed: int) -> list[Record]:
 
 def stop_set(config: ProjectConfig) -> list[str]:
     """The stop set's ids: drawn once from the pool and stored beside the rounds."""
-    path = config.state_dir / "rounds" / "stop_set.json"
+    path = config.state.stop_set
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         ids = sorted(r.id for r in pool.records(split="pool"))
     chosen = sorted(random.Random(config.data.split_seed).sample(ids, min(STOP_SET_SIZE, len(ids))))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ def up(
     from loop.logs import send_logs
     from loop.service import serve
 
-    console.print(f"Log (tracebacks, warnings): {send_logs(console, config.state_dir)}")
+    console.print(f"Log (tracebacks, warnings): {send_logs(console, config.state.log)}")
     serve(config, ctx.obj)
     console.print(f"The Argilla server keeps running; stop it with: bucle --project {ctx.obj} server stop")
 
@@ -135,7 +135,7 @@ def ingest(ctx: typer.Context) -> None:
     console.print(table)
     if report.quarantined:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(report.quarantined.items()))
-        console.print(f"Quarantined by reason: {reasons} (see {config.state_dir / 'quarantine.jsonl'})")
+        console.print(f"Quarantined by reason: {reasons} (see {config.state.quarantine})")
     if report.pii_masked:
         console.print("Personal data masked: " + ", ".join(f"{k}: {v}" for k, v in sorted(report.pii_masked.items())))
     for note in report.notes:

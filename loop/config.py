@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from annotation.credentials import check_username
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import BucleError
+from loop.state import StateLayout
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STATE_FOLDER = ".bucle"
@@ -237,6 +238,11 @@ class ProjectConfig(Strict):
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_FOLDER
+
+    @property
+    def state(self) -> StateLayout:
+        """Every path bucle writes in the state folder (``loop/state.py``)."""
+        return StateLayout(self.state_dir)
 
     def source_path(self, source: SourceConfig) -> Path:
         return source.path if source.path.is_absolute() else self.root / source.path

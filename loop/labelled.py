@@ -13,7 +13,6 @@ from pathlib import Path
 from huggingface_hub import DatasetCard
 
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.pool import Pool, PoolRecord
 from training.dataset_card import DatasetFacts, build_card, validate_offline
 from training.dataset_export import export, to_dataset_dict
@@ -33,14 +32,14 @@ def _row(record: PoolRecord, label) -> LabelledRow:
 
 
 def export_labelled(config: ProjectConfig, agreement: dict | None = None) -> ExportResult:
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         train = [_row(r, r.label) for r in pool.records(split="pool", labelled=True)]
         test_records = pool.records(split="test")
         test = [_row(r, r.label if r.label is not None else r.gold) for r in test_records]
         test = [row for row in test if row.label is not None]
         unlabelled = len(pool.records(split="pool", labelled=False))
         quarantined = pool.quarantine_counts()
-    report_file = config.state_dir / "reports" / "ingest-latest.json"
+    report_file = config.state.latest_ingest_report
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
     facts = DatasetFacts(
         name=config.name,
@@ -67,7 +66,7 @@ def export_labelled(config: ProjectConfig, agreement: dict | None = None) -> Exp
     )
     card = build_card(facts)
     validate_offline(card)
-    folder = config.state_dir / "export"
+    folder = config.state.export
     dataset = to_dataset_dict(train, test, list(config.labels), config.data.metadata, config.task == "multi-label")
     export(dataset, folder)
     card.save(str(folder / "README.md"))

@@ -18,13 +18,8 @@ TRACE = "bucle.trace"  # details for the file only: tracebacks of failed jobs
 QUIET = ("apscheduler", "py.warnings")  # their lines go to the file only
 
 
-def log_file(state_dir: Path) -> Path:
-    return state_dir / "logs" / "bucle.log"
-
-
-def send_logs(console: Console, state_dir: Path) -> Path:
-    """Wire bucle's loggers to ``console`` and the project's log file; returns the file."""
-    path = log_file(state_dir)
+def send_logs(console: Console, path: Path) -> Path:
+    """Wire bucle's loggers to ``console`` and the log file ``path``; returns it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     to_file = logging.FileHandler(path, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))

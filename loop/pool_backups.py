@@ -14,22 +14,18 @@ from pathlib import Path
 
 from annotation.errors import StateError
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 
 KEPT = 3
 
 
-def backups_dir(config: ProjectConfig) -> Path:
-    return config.state_dir / "backups"
-
 
 def backup_pool(config: ProjectConfig, round_number: int) -> Path:
     """Copy the pool as round ``round_number`` left it; only the newest ``KEPT`` stay."""
-    folder = backups_dir(config)
+    folder = config.state.backups
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = folder / f"pool-{round_number:04d}.sqlite"
-    with Pool(pool_path(config)) as pool:
+    target = config.state.pool_backup(round_number)
+    with Pool(config.state.pool) as pool:
         pool.backup(target)
     for old in sorted(folder.glob("pool-*.sqlite"))[:-KEPT]:
         old.unlink(missing_ok=True)
@@ -47,11 +43,11 @@ def _sound(path: Path) -> bool:
 def restore_pool(config: ProjectConfig) -> tuple[Path, Path | None]:
     """Put back the newest sound copy; the current pool (and its WAL files) is moved aside, never
     deleted. Returns the copy used and where the old pool went (None if there was none)."""
-    copies = [path for path in sorted(backups_dir(config).glob("pool-*.sqlite"), reverse=True) if _sound(path)]
+    copies = [path for path in sorted(config.state.backups.glob("pool-*.sqlite"), reverse=True) if _sound(path)]
     if not copies:
-        raise StateError(f"There is no sound copy of the pool in {backups_dir(config)} (one is kept after every "
+        raise StateError(f"There is no sound copy of the pool in {config.state.backups} (one is kept after every "
                          "round); delete the pool and run `bucle ingest`, then `bucle round` to pull the answers")  # fmt: skip
-    pool = pool_path(config)
+    pool = config.state.pool
     aside = None
     if pool.exists():
         aside = pool.with_name(f"{pool.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")

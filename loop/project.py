@@ -65,9 +65,9 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
     first_round = None
     if report is not None:
         from loop.manifest import RoundManifest
-        from loop.rounds import rounds_dir, run_round
+        from loop.rounds import run_round
 
-        manifests = RoundManifest.all(rounds_dir(config))
+        manifests = RoundManifest.all(config.state.rounds)
         if not manifests or not manifests[-1].finished:  # no round yet, or one to resume
             first_round = run_round(config, notice=notice)
     return ProjectUp(

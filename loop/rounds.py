@@ -24,7 +24,6 @@ from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
@@ -46,14 +45,11 @@ class RoundReport:
     sent: list[str]
 
 
-def rounds_dir(config: ProjectConfig):
-    return config.state_dir / "rounds"
-
 
 def sent_ids(config: ProjectConfig) -> set[str]:
     """Every record a finished push step of any round sent to annotators."""
     sent: set[str] = set()
-    for manifest in RoundManifest.all(rounds_dir(config)):
+    for manifest in RoundManifest.all(config.state.rounds):
         if manifest.done("push"):
             sent.update(manifest.result("select")["ids"])
     return sent
@@ -77,7 +73,7 @@ def base_body(config: ProjectConfig) -> Iterator[SetFitClassifier]:
 def suggested_by(config: ProjectConfig) -> dict[str, str | None]:
     """For every record sent to annotators, the model version whose suggestion it carries."""
     models: dict[str, str | None] = {}
-    for manifest in RoundManifest.all(rounds_dir(config)):
+    for manifest in RoundManifest.all(config.state.rounds):
         if manifest.done("push"):
             models.update(dict.fromkeys(manifest.result("select")["ids"], manifest.result("select")["model"]))
         if manifest.done("refresh"):
@@ -90,7 +86,7 @@ def _pull(config: ProjectConfig, client, dataset) -> dict[str, Any]:
     pulled = pull(client, dataset)
     votes = majority_vote(pulled.answers)
     decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         known = {r.id: r for r in pool.records(split="pool")}
         new = {d.record_id: d.label for d in decisions if d.record_id in known and known[d.record_id].label != d.label}
         pool.set_labels(new, "annotators")
@@ -114,7 +110,7 @@ def _train(config: ProjectConfig, manifest: RoundManifest, notice) -> dict[str, 
     """Train when enough labels arrived since the last training (counted from the pool and the
     registry, not from this round's pull, so that a resumed round decides the same way)."""
     if "registry_round" not in manifest.data:  # not a training that was interrupted
-        with Pool(pool_path(config)) as pool:
+        with Pool(config.state.pool) as pool:
             labelled = len(pool.records(split="pool", labelled=True))
         if not labelled:
             return {"trained": False, "reason": "no labels yet: cold start"}
@@ -141,7 +137,7 @@ def _score_stop_set(config: ProjectConfig) -> dict[str, Any]:
     if served is None:
         return {"model": None, "predictions": []}
     ids = stop_set(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         texts = {r.id: r.text for r in pool.records(split="pool")}
     present = [i for i in ids if i in texts]
     return {"model": served[0], "predictions": served[1].predict([texts[i] for i in present])}
@@ -175,7 +171,7 @@ def _choose(config: ProjectConfig, candidates: list[PoolRecord], labelled: list[
 
 
 def _select(config: ProjectConfig, excluded: set[str], seed: int) -> dict[str, Any]:
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         candidates = [r for r in pool.records(split="pool", labelled=False) if r.id not in excluded]
         labelled = pool.records(split="pool", labelled=True)
     served = champion_model(config)
@@ -198,7 +194,7 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     """Run round ``number``'s selection again from its manifest: the pool as it was then (the
     labels received up to that round, the records sent before it, its discards), the model
     version, strategy, batch size and seed it recorded. Used to audit a round."""
-    manifests = RoundManifest.all(rounds_dir(config))
+    manifests = RoundManifest.all(config.state.rounds)
     target = next((m for m in manifests if m.number == number), None)
     if target is None or not target.done("select"):
         raise BucleError(f"round {number} has no recorded selection (rounds: {', '.join(str(m.number) for m in manifests) or 'none'})")
@@ -208,7 +204,7 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     received = {record for pulled in pulls for record in pulled["received"]}
     excluded = {i for m in manifests if m.number < number and m.done("push") for i in m.result("select")["ids"]}
     excluded |= set(target.result("pull")["discarded"])
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         records = pool.records(split="pool")
     labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
     known = {r.id for r in labelled} | excluded
@@ -224,7 +220,7 @@ def _outgoing(config: ProjectConfig, ids: list[str], labels: list, scores: list)
     """Records as annotators see them: text, metadata, suggestion and the body's embedding."""
     if not ids:
         return []
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         by_id = {r.id: r for r in pool.records(split="pool")}
     texts = [by_id[i].text for i in ids]
     with base_body(config) as body:
@@ -250,7 +246,7 @@ def _refresh(config: ProjectConfig, client, dataset, discarded: list[str]) -> di
     name = registry(config).champion()
     if name is None:
         return {"ids": [], "model": None}
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         records = pool.records(split="pool")
     labelled = {r.id for r in records if r.label is not None}
     stale = sorted(i for i, by in suggested_by(config).items() if by != name and i not in labelled and i not in discarded)
@@ -265,8 +261,8 @@ def _refresh(config: ProjectConfig, client, dataset, discarded: list[str]) -> di
 
 
 def run_round(config: ProjectConfig, seed: int = 0, notice: Callable[[str], None] = print) -> RoundReport:
-    with RoundLock(config.state_dir / "round.lock"):
-        folder = rounds_dir(config)
+    with RoundLock(config.state.round_lock):
+        folder = config.state.rounds
         unfinished = RoundManifest.unfinished(folder)
         if unfinished is not None:
             notice(f"round {unfinished.number} was interrupted; resuming after {', '.join(unfinished.data['steps']) or 'its start'}")

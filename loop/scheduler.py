@@ -62,9 +62,7 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     from annotation.records import progress
     from loop.manifest import RoundManifest
     from loop.project import dataset_spec, owner_client
-    from loop.rounds import rounds_dir
-
-    manifests = RoundManifest.all(rounds_dir(config))
+    manifests = RoundManifest.all(config.state.rounds)
     if not manifests:
         return "no round has run yet"
     last = manifests[-1]
@@ -120,7 +118,7 @@ def spawn_beside(command: list[str], output) -> subprocess.Popen:
 
 
 def fine_tune_lock(config: ProjectConfig) -> RoundLock:
-    return RoundLock(config.state_dir / "fine-tune.lock", what="fine-tune")
+    return RoundLock(config.state.fine_tune_lock, what="fine-tune")
 
 
 def stop_orphaned_fine_tune(config: ProjectConfig) -> int | None:
@@ -145,7 +143,7 @@ def scheduled_fine_tune(config_path: str) -> None:
     from loop.train import fine_tune_due
 
     config = load_config(Path(config_path))
-    failed = config.state_dir / "logs" / "fine-tune.failed"
+    failed = config.state.fine_tune_failed
     if failed.exists() and _now().timestamp() - failed.stat().st_mtime < FINE_TUNE_RETRY.total_seconds():
         return
     holder = fine_tune_lock(config).holder()
@@ -153,7 +151,7 @@ def scheduled_fine_tune(config_path: str) -> None:
         return  # one started by hand (`bucle fine-tune`) is running: not a failure
     if not fine_tune_due(config):
         return
-    log_file = config.state_dir / "logs" / "fine-tune.log"
+    log_file = config.state.fine_tune_log
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("fine-tuning the body beside the rounds (log: %s)", log_file)
     with open(log_file, "a", encoding="utf-8") as output:
@@ -179,7 +177,7 @@ class LoopScheduler:
     def __init__(self, config: ProjectConfig, config_path: Path) -> None:
         self.config = config
         self.config_path = str(config_path.resolve())
-        self.store = config.state_dir / "scheduler.sqlite"
+        self.store = config.state.scheduler_store
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.store}")},
             executors={"default": ThreadPoolExecutor(1), "beside": ThreadPoolExecutor(1)},

@@ -18,7 +18,6 @@ from annotation.credentials import CredentialsFile
 from annotation.errors import BucleError
 from annotation.users import add_user
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.pool import Pool
 from loop.project import owner_client
 from loop.rounds import run_round
@@ -58,7 +57,7 @@ def answer(clients: list[rg.Argilla], dataset: rg.Dataset, labels: dict[str, str
 def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] = print) -> list[SimulatedRound]:
     owner = owner_client(config)
     clients = annotator_clients(config, config.annotation.annotators[: config.annotation.overlap])
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         gold = {r.id: r.gold for r in pool.records(split="pool")}
     if not any(value is not None for value in gold.values()):
         raise BucleError("the pool has no gold labels to answer with: simulate needs a labelled corpus")
@@ -69,7 +68,7 @@ def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] =
             fine_tune_body(config, notice)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         answered = answer(clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
-        with Pool(pool_path(config)) as pool:
+        with Pool(config.state.pool) as pool:
             labels = len(pool.records(split="pool", labelled=True))
         reg = registry(config)
         champion = reg.champion()

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.manifest import RoundManifest
 from loop.pool import Pool
-from loop.rounds import rounds_dir
 from loop.stopping import StoppingSignals, signals
 from loop.train import registry
 
@@ -44,7 +42,7 @@ def _get(manifest: RoundManifest, step: str, key: str):
 def status(config: ProjectConfig) -> Status:
     rows = []
     stop_set_predictions = []
-    for manifest in RoundManifest.all(rounds_dir(config)):
+    for manifest in RoundManifest.all(config.state.rounds):
         rows.append(RoundRow(
             round=manifest.number, finished=manifest.finished, labels=_get(manifest, "export", "train"),
             new_labels=_get(manifest, "pull", "new_labels"), alpha=(_get(manifest, "pull", "agreement") or {}).get("alpha"),
@@ -56,7 +54,7 @@ def status(config: ProjectConfig) -> Status:
         predictions = _get(manifest, "score", "predictions")
         if predictions:
             stop_set_predictions.append(predictions)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         labels = len(pool.records(split="pool", labelled=True))
     reg = registry(config)
     champion = reg.champion()

@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
-from loop.ingest.pipeline import pool_path
 from loop.lock import RoundLock
 from loop.pool import Pool
 from training import bias
@@ -68,15 +67,15 @@ class RoundResult:
 
 
 def _evaluate_cache(config: ProjectConfig) -> Path:
-    return config.state_dir / "cache" / "evaluate"
+    return config.state.evaluate_cache
 
 
 def registry(config: ProjectConfig) -> Registry:
-    return Registry(config.state_dir / "registry")
+    return Registry(config.state.registry)
 
 
 def embedding_cache(config: ProjectConfig) -> EmbeddingCache:
-    return EmbeddingCache(config.state_dir / "cache" / "embeddings.sqlite")
+    return EmbeddingCache(config.state.embeddings)
 
 
 def next_round(reg: Registry) -> int:
@@ -103,7 +102,7 @@ def should_fine_tune(config: ProjectConfig, reg: Registry, round_number: int, la
 
 
 def fine_tune_due(config: ProjectConfig) -> bool:
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         labels = len(pool.records(split="pool", labelled=True))
     reg = registry(config)
     return should_fine_tune(config, reg, next_round(reg), labels)
@@ -124,7 +123,7 @@ def fine_tune_body(config: ProjectConfig, notice: Callable[[str], None] = print)
     embedded with it into the cache, and only then does
     it become the body of later rounds, which keep refitting only the head, in seconds."""
     reg = registry(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         train = pool.records(split="pool", labelled=True)
         records = pool.records()
     stop = set(stop_set(config))
@@ -189,7 +188,7 @@ def _train_and_evaluate(config: ProjectConfig, family: str, model: TextClassifie
 def train_round(config: ProjectConfig, fine_tune: bool | None = None, notice: Callable[[str], None] = print) -> RoundResult:
     """Train, register and gate in one go (``bucle train``), under the rounds' lock: a training
     by hand never races a round or another training for the registry."""
-    with RoundLock(config.state_dir / "round.lock", what="round or training"):
+    with RoundLock(config.state.round_lock, what="round or training"):
         trained = train_candidates(config, fine_tune=fine_tune, notice=notice)
         champion = apply_gate(config, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, trained.fine_tuned)
@@ -209,7 +208,7 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
         done = _registered(config, reg, round_number)
         if done is not None:
             return done
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         train = pool.records(split="pool", labelled=True)
         test = [r for r in pool.records(split="test") if (r.label if r.label is not None else r.gold) is not None]
     if not test:
@@ -237,7 +236,7 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
         main.metrics["body_id"] = setfit.body_id
         if config.model.onnx_int8:
             notice(f"training {round_number}: exporting an int8 ONNX body and checking it on the test set…")
-            onnx_dir = config.state_dir / "cache" / f"onnx-{round_number:04d}"
+            onnx_dir = config.state.onnx_export(round_number)
             _try_int8(config, main, setfit, onnx_dir, test_texts, test_labels)
         candidates = {f"{round_number:04d}-{c.family}": c for c in (main, baseline)}
         best, gate, champion, champion_metrics = _gate(
@@ -252,7 +251,7 @@ def train_candidates(config: ProjectConfig, fine_tune: bool | None = None, notic
     finally:
         cache.close()
         if config.model.onnx_int8:
-            shutil.rmtree(config.state_dir / "cache" / f"onnx-{round_number:04d}", ignore_errors=True)
+            shutil.rmtree(config.state.onnx_export(round_number), ignore_errors=True)
 
     notice(gate.reason)
     return Trained(

@@ -11,49 +11,17 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from annotation.client import connect
 from annotation.credentials import CredentialsFile
 from annotation.embedded import control
 from annotation.embedded.ports import free_port
 from loop.config import ProjectConfig, load_config
+from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
-EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
-SMALL_MODEL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
-
-
-def with_example_data(folder: Path) -> dict:
-    """Copy the example corpus into ``folder``; the ``data`` section that reads it."""
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("train.jsonl", "dev.jsonl"):
-        (folder / "data" / name).write_bytes((EXAMPLE_DATA / name).read_bytes())
-    return {
-        "sources": [{"path": "data/train.jsonl"}, {"path": "data/dev.jsonl", "role": "test"}],
-        "text": ["text"], "id": "id", "label": "label", "metadata": ["topic"], "seed_size": 16,
-    }  # fmt: skip
-
-
-def write_project(folder: Path, port: int, **overrides) -> Path:
-    """A minimal project like the example's, in ``folder``; returns its bucle.yaml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    config = {
-        "name": "pruebas",
-        "ods": [16],
-        "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
-        "guidelines": "# Guía\n\nElige la etiqueta correcta.",
-        "annotation": {"annotators": ["anotadora-1", "anotador-2"]},
-        "server": {"port": port},
-        **overrides,
-    }
-    path = folder / "bucle.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +75,40 @@ def sibling_project(project, server, tmp_path_factory):
         return config
 
     return make
+
+
+@pytest.fixture(scope="session")
+def demo_project(sibling_project):
+    """A project with a trained champion that the demo serves (trained once per session)."""
+    from loop.ingest.pipeline import ingest
+    from loop.train import train_round
+
+    config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
+                             demo={"rate_limit_per_minute": 1000})  # fmt: skip
+    ingest(config)
+    train_round(config, fine_tune=False, notice=lambda _m: None)
+    return config
+
+
+@pytest.fixture(scope="module")
+def running(demo_project):
+    """The demo of ``demo_project`` served on a free port: its URL and parts."""
+    from demo.app import build_app, parts
+
+    port = free_port()
+    pieces = parts(demo_project)
+    app = build_app(demo_project, pieces)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", pieces
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (which never downloads a browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()

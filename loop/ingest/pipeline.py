@@ -17,7 +17,6 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from loop.config import ConfigError, ProjectConfig, SourceConfig
@@ -77,9 +76,6 @@ class IngestReport:
             "seconds": round(self.seconds, 2),
         }
 
-
-def pool_path(config: ProjectConfig) -> Path:
-    return config.state_dir / "pool.sqlite"
 
 
 def _label_value(raw: Any, multi_label: bool) -> Any:
@@ -261,7 +257,7 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
     started = time.perf_counter()
     if not config.data.sources:
         raise ConfigError(f"{config.root / 'bucle.yaml'}: data.sources: list at least one file to ingest")
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         index = NearDuplicateIndex(config.data.near_duplicate_jaccard)
         for record_id, sig in pool.signatures():
             index.add(record_id, sig)
@@ -284,12 +280,11 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
 
 
 def _write_report(config: ProjectConfig, pool: Pool, report: IngestReport) -> None:
-    folder = config.state_dir / "reports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config.state.reports.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
-    (folder / f"ingest-{stamp}.json").write_text(text, encoding="utf-8")
-    (folder / "ingest-latest.json").write_text(text, encoding="utf-8")
-    with open(config.state_dir / "quarantine.jsonl", "w", encoding="utf-8") as handle:
+    config.state.ingest_report(stamp).write_text(text, encoding="utf-8")
+    config.state.latest_ingest_report.write_text(text, encoding="utf-8")
+    with open(config.state.quarantine, "w", encoding="utf-8") as handle:
         for rejection in pool.quarantine():
             handle.write(json.dumps(vars(rejection), ensure_ascii=False) + "\n")

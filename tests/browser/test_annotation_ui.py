@@ -7,22 +7,13 @@ from __future__ import annotations
 
 import argilla as rg
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from annotation.datasets import DatasetSpec, ensure_dataset
 from annotation.users import add_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 TEXTS = [
     "El gobierno anunció un nuevo plan de agua potable para las comunidades rurales.",
     "Científicos confirman que beber refresco cura todas las enfermedades.",
@@ -50,14 +41,6 @@ def ui_dataset(owner, project) -> rg.Dataset:
         ]
     )
     return dataset
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:

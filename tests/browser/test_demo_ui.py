@@ -6,8 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from loop.train import registry
-from tests.browser.test_annotation_ui import browser  # noqa: F401 (the shared Chromium fixture)
-from tests.integration.test_demo import TEXT, demo_project, running  # noqa: F401 (fixtures)
+from tests.helpers import DEMO_TEXT as TEXT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -15,35 +15,13 @@ from gradio_client import Client, handle_file
 
 from demo.app import build_app, parts
 from demo.feedback import AGENT, FeedbackQueue, feedback_spec
-from loop.ingest.pipeline import ingest
 from loop.project import owner_client
-from loop.train import registry, train_round
+from loop.train import registry
 from annotation.embedded.ports import free_port
+from tests.helpers import DEMO_TEXT as TEXT
+from tests.helpers import assert_one_line_error, bucle
 
 pytestmark = pytest.mark.integration
-TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "
-        "escuelas públicas y transporte, según informó la alcaldesa en rueda de prensa.")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def demo_project(sibling_project):
-    config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
-                             demo={"rate_limit_per_minute": 1000})  # fmt: skip
-    ingest(config)
-    train_round(config, fine_tune=False, notice=lambda _m: None)
-    return config
-
-
-@pytest.fixture(scope="module")
-def running(demo_project):
-    port = free_port()
-    pieces = parts(demo_project)
-    app = build_app(demo_project, pieces)
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/", pieces
-    app.close()
-
-
 def test_a_prediction_gives_every_label_a_calibrated_probability_and_the_version(running, demo_project):
     url, _ = running
     label, version = Client(url, verbose=False).predict(TEXT, api_name="/predict")
@@ -189,7 +167,6 @@ def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
 
 def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_line(demo_project, tmp_path):
     from demo.space import export_space
-    from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
 
     path = demo_project.root / "bucle.yaml"
     taken = tmp_path / "etc"

@@ -18,7 +18,7 @@ import yaml
 
 from loop.config import load_config
 from loop.ingest.near_duplicates import signature
-from loop.ingest.pipeline import ingest, pool_path
+from loop.ingest.pipeline import ingest
 from loop.ingest.readers import FileFormatError
 from loop.labelled import export_labelled
 from loop.pool import Pool
@@ -67,7 +67,7 @@ def test_the_real_corpus_ingests_into_pool_seed_and_frozen_test_set(example):
     assert report.test_size + report.quarantined["duplicate"] + report.quarantined["near_duplicate"] <= 295 + 676
     assert report.test_size >= 290 and report.pool_size >= 660
     assert report.seed_size == 16
-    with Pool(pool_path(example)) as pool:
+    with Pool(example.state.pool) as pool:
         seed = [r for r in pool.records(split="pool", labelled=True)]
         test = pool.records(split="test")
         rest = pool.records(split="pool", labelled=False)
@@ -79,12 +79,12 @@ def test_the_real_corpus_ingests_into_pool_seed_and_frozen_test_set(example):
 
 def test_no_near_duplicate_sits_on_both_sides_of_the_split(example):
     ingest(example)
-    with Pool(pool_path(example)) as pool:
+    with Pool(example.state.pool) as pool:
         test = np.stack([signature(r.text) for r in pool.records(split="test")])
         train = np.stack([signature(r.text) for r in pool.records(split="pool")])
     similarities = (test[:, None, :] == train[None, :, :]).mean(axis=2)
     assert similarities.max() < example.data.near_duplicate_jaccard
-    with Pool(pool_path(example)) as pool:
+    with Pool(example.state.pool) as pool:
         reasons = {q.reason for q in pool.quarantine() if q.source == "data/train.jsonl"}
     assert "near_duplicate" in reasons or "duplicate" in reasons
 
@@ -144,7 +144,7 @@ def test_each_rejection_reason_lands_in_the_quarantine_with_its_line(tmp_path):
     assert by_reason["not_spanish"]["detail"].startswith("detected en")
     assert "dudosa" in by_reason["unknown_label"]["detail"]
     assert by_reason["malformed"]["line"] == 13
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         kept = {r.id: r for r in pool.records()}
     assert set(kept) == {"ok-1", "casi", "ok-2", "ok-3"}
     assert "[CORREO]" in kept["ok-2"].text and "[TELÉFONO]" in kept["ok-2"].text
@@ -182,7 +182,7 @@ def test_every_physical_csv_row_ends_in_the_pool_or_the_quarantine(tmp_path):
     config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "near_duplicate_jaccard": 0}))
     report = ingest(config)
     assert report.sources[0].rows == 20
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         assert pool.count() + len(pool.quarantine()) == 20
         assert [q.line for q in pool.quarantine()] == [5] and pool.quarantine()[0].reason == "malformed"
 
@@ -208,7 +208,7 @@ def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkey
     monkeypatch.setattr(pipeline, "stratified_sample", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         ingest(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         assert pool.count("test") == 0 and not pool.has_labels_from("seed")
     monkeypatch.setattr(pipeline, "stratified_sample", real)
     report = ingest(config)
@@ -228,7 +228,7 @@ def test_encodings_and_formats_all_reach_the_pool(tmp_path):
     report = ingest(config)
     assert not report.quarantined
     assert [s.encoding for s in report.sources][:2] in (["cp1252", "utf-8-sig"], ["latin_1", "utf-8-sig"])
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         texts = {r.id: r.text for r in pool.records()}
     assert texts == {f"e{i}": text for i, text in enumerate(SPANISH)}
 
@@ -240,12 +240,12 @@ def test_carved_test_set_is_stratified_and_frozen(tmp_path):
     config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "test_size": 0.2,
                                             "near_duplicate_jaccard": 0, "seed_size": 4}))  # fmt: skip
     report = ingest(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         test = {r.id: r.gold for r in pool.records(split="test")}
     assert report.test_size == 8 and Counter(test.values()) == {"falsa": 6, "verdadera": 2}
     write_csv(tmp_path / "datos.csv", rows + [{"id": "r99", "text": SPANISH[5] + " Extra.", "label": "falsa", "topic": "t"}])
     ingest(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         assert {r.id for r in pool.records(split="test")} == set(test)
 
 
@@ -262,7 +262,7 @@ def test_a_broken_file_fails_before_anything_is_taken(tmp_path):
     config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}]}))
     with pytest.raises(FileFormatError, match="no column 'text'"):
         ingest(config)
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         assert pool.count() == 0
     result = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(tmp_path / "bucle.yaml"), "ingest"],
                             capture_output=True, text=True)  # fmt: skip
@@ -304,11 +304,11 @@ def test_init_writes_a_starter_that_loads(tmp_path):
 def test_a_damaged_or_emptied_pool_stops_with_a_way_out_and_its_copy_restores_the_labels(example):
     from loop.pool import PoolDamaged
     from loop.pool_backups import backup_pool, restore_pool
-    from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
+    from tests.helpers import assert_one_line_error, bucle
 
     config, example = example, example.root / "bucle.yaml"
     ingest(config)
-    path = pool_path(config)
+    path = config.state.pool
     with Pool(path) as pool:
         labelled = {r.id: r.label for r in pool.records(labelled=True)}
     assert labelled

@@ -14,14 +14,14 @@ import pytest
 from annotation.embedded import control
 from annotation.errors import ArgillaError
 from annotation.records import pull
-from loop.ingest.pipeline import ingest, pool_path
+from loop.ingest.pipeline import ingest
 from loop.manifest import STEPS, RoundManifest
 from loop.pool import Pool
 from loop.project import owner_client
-from loop.rounds import VECTOR, rounds_dir, run_round, suggested_by
-from loop.simulate import annotator_clients, answer
+from loop.rounds import VECTOR, run_round, suggested_by
+from loop.simulate import annotator_clients
 from loop.train import registry
-from tests.integration.test_server_lifecycle import bucle
+from tests.helpers import answer_all, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
 QUIET = {"notice": lambda _m: None}
@@ -46,20 +46,6 @@ run_round(load_config(Path(sys.argv[1])), notice=lambda _m: None)
 """
 
 
-def gold_labels(config) -> dict[str, str]:
-    with Pool(pool_path(config)) as pool:
-        return {r.id: r.gold for r in pool.records(split="pool")}
-
-
-def dataset_of(config):
-    return owner_client(config).datasets(name=config.name, workspace=config.workspace)
-
-
-def answer_all(config, ids) -> None:
-    gold = gold_labels(config)
-    answer(annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
-
-
 @pytest.fixture(scope="module")
 def resilient(sibling_project):
     config = sibling_project("resistente")
@@ -75,17 +61,17 @@ def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(
         killed = subprocess.run([sys.executable, "-c", KILL_AFTER_STEP, str(config.root / "bucle.yaml"), step],
                                 capture_output=True, text=True)  # fmt: skip
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        interrupted = RoundManifest.unfinished(rounds_dir(config))
+        interrupted = RoundManifest.unfinished(config.state.rounds)
         assert interrupted is not None and interrupted.number == 2
         assert step not in interrupted.data["steps"], f"{step} was killed before it was recorded"
     second = run_round(config, **QUIET)
     assert second.round == 2
 
-    manifests = RoundManifest.all(rounds_dir(config))
+    manifests = RoundManifest.all(config.state.rounds)
     assert [m.number for m in manifests] == [1, 2] and all(m.finished for m in manifests)
     assert list(manifests[1].data["steps"]) == list(STEPS)
     assert manifests[1].result("train")["trained"], "the labels pulled before the kill still trigger training"
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         labelled = pool.records(split="pool", labelled=True)
     assert len(labelled) == 16 + 8
     assert {r.id for r in labelled if r.label_source == "annotators"} == set(first.sent)
@@ -117,7 +103,7 @@ def test_two_rounds_at_once_the_second_refuses(resilient):
         holder.send_signal(signal.SIGCONT)
     out, err = holder.communicate(timeout=300)
     assert holder.returncode == 0, err
-    assert all(m.finished for m in RoundManifest.all(rounds_dir(config)))
+    assert all(m.finished for m in RoundManifest.all(config.state.rounds))
 
 
 def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the_push(resilient, server, monkeypatch):
@@ -135,7 +121,7 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     with pytest.raises(ArgillaError, match="Cannot reach Argilla"):
         run_round(config, **QUIET)
     assert time.monotonic() - started > 3, "the push was retried with backoff before giving up"
-    interrupted = RoundManifest.unfinished(rounds_dir(config))
+    interrupted = RoundManifest.unfinished(config.state.rounds)
     assert interrupted is not None and interrupted.done("select") and not interrupted.done("push")
 
     monkeypatch.setattr(loop.rounds, "push", real_push)
@@ -150,7 +136,7 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
     from loop.scheduler import due
 
     config = resilient
-    waiting = RoundManifest.all(rounds_dir(config))[-1].result("select")["ids"]
+    waiting = RoundManifest.all(config.state.rounds)[-1].result("select")["ids"]
     assert len(waiting) == 8
     assert due(config, "watch") is None and due(config, "interval") is None, "an idle project piles up nothing"
     answer_all(config, waiting[:2])
@@ -163,7 +149,7 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
     assert due(config, "watch") is None
     annotator = annotator_clients(config, ["anotadora-1"])[0]
     server_ids = {r.id: r._server_id for r in dataset_of(config).records()}
-    with Pool(pool_path(config)) as pool:
+    with Pool(config.state.pool) as pool:
         waiting = set(server_ids) - {r.id for r in pool.records(labelled=True)}
     assert set(nxt.sent) <= waiting
     for record_id in waiting:  # the annotator discards everything left in the queue
@@ -185,7 +171,7 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
 
     second = run_round(config, **QUIET)
     assert not second.trained
-    manifest = RoundManifest.all(rounds_dir(config))[-1]
+    manifest = RoundManifest.all(config.state.rounds)[-1]
     assert sorted(manifest.result("refresh")["ids"]) == sorted(first.sent)
     records = {r.id: r for r in dataset_of(config).records(with_suggestions=True, with_vectors=True)}
     assert set(records) == set(first.sent) | set(second.sent)
@@ -203,7 +189,7 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     ingest(config)
     first = run_round(config, **QUIET)
     assert not first.trained and first.champion is None
-    manifest = RoundManifest.all(rounds_dir(config))[-1]
+    manifest = RoundManifest.all(config.state.rounds)[-1]
     assert manifest.result("select")["strategy"] == "cold-start" and len(first.sent) == 8
     records = list(dataset_of(config).records(with_suggestions=True))
     assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
@@ -211,7 +197,7 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     answer_all(config, first.sent)
     second = run_round(config, **QUIET)
     assert second.trained and second.champion is not None
-    assert RoundManifest.all(rounds_dir(config))[-1].result("select")["strategy"] == config.loop.strategy
+    assert RoundManifest.all(config.state.rounds)[-1].result("select")["strategy"] == config.loop.strategy
 
 
 def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
@@ -219,7 +205,7 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     ingest(config)
     result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "3")
     assert result.returncode == 0, result.stderr
-    manifests = RoundManifest.all(rounds_dir(config))
+    manifests = RoundManifest.all(config.state.rounds)
     assert [m.number for m in manifests] == [1, 2, 3] and all(m.finished for m in manifests)
     labels = [m.result("export")["train"] for m in manifests]
     assert labels == [16, 24, 32], "every round learns from the previous round's answers"

@@ -7,7 +7,7 @@ import pytest
 from annotation.client import connect
 from annotation.records import pull
 from annotation.users import add_user
-from loop.ingest.pipeline import ingest, pool_path
+from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from loop.project import dataset_spec
 from loop.rounds import run_round
@@ -29,7 +29,7 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     # annotators answer from the gold labels, as `bucle simulate` will
     annotator = add_user(owner, credentials, "anotadora-1", workspace=project.workspace)
     client = connect(server.url, annotator.api_key, who="anotadora-1")
-    with Pool(pool_path(project)) as pool:
+    with Pool(project.state.pool) as pool:
         gold = {r.id: r.gold for r in pool.records(split="pool")}
     for record_id, record in records.items():
         reply = client.http_client.post(f"/api/v1/records/{record._server_id}/responses",
@@ -39,7 +39,7 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     second = run_round(project, notice=lambda _m: None)
     assert second.new_labels == 8 and second.trained
     assert not set(second.sent) & set(first.sent), "nothing is sent twice"
-    with Pool(pool_path(project)) as pool:
+    with Pool(project.state.pool) as pool:
         labelled = pool.records(split="pool", labelled=True)
     assert len(labelled) == 16 + 8
     assert {r.id for r in labelled if r.label_source == "annotators"} == set(first.sent)

@@ -9,9 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
@@ -20,34 +17,9 @@ from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import ServerError, StateError
 from loop.config import load_config
 from annotation.embedded.ports import free_port
-from tests.conftest import write_project
+from tests.helpers import assert_one_line_error, bucle, wait_for, write_project
 
 pytestmark = pytest.mark.integration
-BUCLE = [sys.executable, "-m", "loop.cli"]
-
-
-def bucle(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*BUCLE, "--project", str(project), *args], capture_output=True, text=True, timeout=300
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def wait_for(predicate, timeout_s: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def test_port_in_use_is_refused_in_one_line(tmp_path):

@@ -14,9 +14,8 @@ import pytest
 
 from loop.manifest import RoundManifest
 from loop.project import owner_client
-from loop.rounds import rounds_dir
 from loop.service import webhook_name
-from tests.integration.test_loop_resilience import answer_all
+from tests.helpers import answer_all
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +29,7 @@ def wait_for(condition, timeout_s: float, what: str) -> None:
 
 
 def finished_rounds(config) -> int:
-    return sum(m.finished for m in RoundManifest.all(rounds_dir(config)))
+    return sum(m.finished for m in RoundManifest.all(config.state.rounds))
 
 
 def test_submitted_answers_start_a_round_through_signed_webhooks(sibling_project):
@@ -51,13 +50,13 @@ def test_submitted_answers_start_a_round_through_signed_webhooks(sibling_project
     try:
         wait_for(lambda: seen("listening for Argilla's webhooks") or process.poll() is not None, 300, "the service")
         assert process.poll() is None, "".join(output)
-        first = RoundManifest.all(rounds_dir(config))[0]
+        first = RoundManifest.all(config.state.rounds)[0]
         assert first.finished
 
         answer_all(config, first.result("select")["ids"])
         wait_for(lambda: finished_rounds(config) == 2, 180, "a round started by the webhook")
         wait_for(lambda: seen("records sent"), 30, "the round's summary line")
-        second = RoundManifest.all(rounds_dir(config))[1]
+        second = RoundManifest.all(config.state.rounds)[1]
         assert second.result("pull")["new_labels"] == 8
         assert seen("webhook:"), "the round was started by the webhook trigger"
         assert not seen("webhook rejected")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from loop.config import load_config
-from loop.ingest.pipeline import ingest, pool_path
+from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from loop.train import champion_model, registry, train_round
 from training import bias
@@ -51,7 +51,7 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def data(project):
-    with Pool(pool_path(project)) as pool:
+    with Pool(project.state.pool) as pool:
         train = pool.records(split="pool", labelled=True)
         test = pool.records(split="test")[:80]
     return [r.text for r in train], [r.label for r in train], [r.text for r in test], [r.gold for r in test]
@@ -166,13 +166,13 @@ def test_rounds_register_versions_gate_and_cards(project):
     assert served is not None and served[0] == first.champion
 
     # the gate refuses a worse model: train the next round on flipped labels
-    with Pool(pool_path(project)) as pool:
+    with Pool(project.state.pool) as pool:
         seed = {r.id: r.label for r in pool.records(split="pool", labelled=True)}
         pool.set_labels({rid: "falsa" if label == "verdadera" else "verdadera" for rid, label in seed.items()}, "seed")
     try:
         second = train_round(project, fine_tune=False, notice=lambda _m: None)
     finally:
-        with Pool(pool_path(project)) as pool:
+        with Pool(project.state.pool) as pool:
             pool.set_labels(seed, "seed")
     assert not second.promoted and second.champion == first.champion
     assert reg.decisions()[-1]["kind"] == "refused"
@@ -279,7 +279,7 @@ def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(proje
     def must_not_encode(texts):
         raise AssertionError(f"{len(texts)} texts were not embedded ahead by the fine-tune")
 
-    with Pool(pool_path(project)) as pool:
+    with Pool(project.state.pool) as pool:
         texts = [r.text for r in pool.records()]
     cache = embedding_cache(project)
     try:

@@ -11,8 +11,7 @@ from annotation.errors import ArgillaError
 from annotation.users import add_user, check_logins, list_users
 from loop.config import load_config
 from annotation.embedded.ports import free_port
-from tests.conftest import write_project
-from tests.integration.test_server_lifecycle import assert_one_line_error, bucle
+from tests.helpers import assert_one_line_error, bucle, write_project
 
 pytestmark = pytest.mark.integration
 

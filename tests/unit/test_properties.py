@@ -19,7 +19,7 @@ from annotation.errors import BucleError
 from demo.batch import read_csv_texts
 from demo.predictor import ChampionPredictor, DemoInputError
 from loop.config import load_config
-from loop.ingest.pipeline import ingest, pool_path
+from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from training.models.tfidf import TfidfClassifier
 from training.registry import MODEL, Registry
@@ -57,7 +57,7 @@ def _ingest_checked(data: bytes, name: str = "datos.csv", physical_rows: int | N
         assert source.already_in_pool == 0, "a first ingest finds nothing in the pool"
         if physical_rows is not None:
             assert source.rows == physical_rows
-        with Pool(pool_path(config)) as pool:
+        with Pool(config.state.pool) as pool:
             assert pool.count() + len(pool.quarantine()) == source.rows
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from loop.config import load_config
 from loop.scheduler import BURST_FACTOR, FINE_TUNE_JOB, INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, LoopScheduler
-from tests.conftest import write_project
+from tests.helpers import write_project
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_a_failing_round_is_one_line_on_the_console_and_its_traceback_goes_to_th
     from loop.scheduler import ROUND_FUNC
 
     screen = io.StringIO()
-    log_path = send_logs(Console(file=screen, width=2000), config.state_dir)
+    log_path = send_logs(Console(file=screen, width=2000), config.state.log)
     scheduler = LoopScheduler(config, config.root / "bucle.yaml").start()
     try:
         for _ in range(2):  # no server and no owner yet: each run fails

@@ -1,0 +1,119 @@
+"""Every path of a project's state folder (``.bucle/`` beside ``bucle.yaml``), named once.
+
+The embedded server's own files (``server/``, ``credentials.json``) are named by
+``annotation.embedded.layout.ServerLayout``; everything else bucle writes is named here, so that
+"what lives where" reads in one place and deleting the folder resets the project.
+
+    .bucle/
+      pool.sqlite            the records, their splits and labels (loop.pool)
+      quarantine.jsonl       every rejected row with its reason
+      reports/               ingest reports
+      backups/               a copy of the pool after each round (the last 3)
+      export/                the labelled dataset and its card
+      rounds/NNNN/           round manifests; rounds/stop_set.json
+      round.lock, fine-tune.lock
+      registry/              model versions, champion pointer, decisions, bodies
+      cache/                 embeddings, evaluate's scratch, int8 ONNX exports
+      scheduler.sqlite       APScheduler's job store
+      logs/                  bucle.log, fine-tune.log, fine-tune.failed
+      feedback/queue.jsonl   the demo's feedback waiting for Argilla
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    root: Path
+
+    @property
+    def pool(self) -> Path:
+        return self.root / "pool.sqlite"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine.jsonl"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def latest_ingest_report(self) -> Path:
+        return self.reports / "ingest-latest.json"
+
+    def ingest_report(self, stamp: str) -> Path:
+        return self.reports / f"ingest-{stamp}.json"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    def pool_backup(self, round_number: int) -> Path:
+        return self.backups / f"pool-{round_number:04d}.sqlite"
+
+    @property
+    def export(self) -> Path:
+        return self.root / "export"
+
+    @property
+    def rounds(self) -> Path:
+        return self.root / "rounds"
+
+    @property
+    def stop_set(self) -> Path:
+        return self.rounds / "stop_set.json"
+
+    @property
+    def round_lock(self) -> Path:
+        return self.root / "round.lock"
+
+    @property
+    def fine_tune_lock(self) -> Path:
+        return self.root / "fine-tune.lock"
+
+    @property
+    def registry(self) -> Path:
+        return self.root / "registry"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def embeddings(self) -> Path:
+        return self.cache / "embeddings.sqlite"
+
+    @property
+    def evaluate_cache(self) -> Path:
+        return self.cache / "evaluate"
+
+    def onnx_export(self, training: int) -> Path:
+        return self.cache / f"onnx-{training:04d}"
+
+    @property
+    def scheduler_store(self) -> Path:
+        return self.root / "scheduler.sqlite"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def log(self) -> Path:
+        return self.logs / "bucle.log"
+
+    @property
+    def fine_tune_log(self) -> Path:
+        return self.logs / "fine-tune.log"
+
+    @property
+    def fine_tune_failed(self) -> Path:
+        return self.logs / "fine-tune.failed"
+
+    @property
+    def feedback_queue(self) -> Path:
+        return self.root / "feedback" / "queue.jsonl"

@@ -1,0 +1,104 @@
+"""Helpers the tests share (plain functions and constants; the shared fixtures are in
+``conftest.py``): projects written like a user's, the ``bucle`` command run as a user runs it,
+the one-line-error check, and simulated annotators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from loop.pool import Pool
+from loop.project import owner_client
+from loop.simulate import annotator_clients, answer
+
+BUCLE = [sys.executable, "-m", "loop.cli"]
+
+EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
+SMALL_MODEL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
+
+
+def with_example_data(folder: Path) -> dict:
+    """Copy the example corpus into ``folder``; the ``data`` section that reads it."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for name in ("train.jsonl", "dev.jsonl"):
+        (folder / "data" / name).write_bytes((EXAMPLE_DATA / name).read_bytes())
+    return {
+        "sources": [{"path": "data/train.jsonl"}, {"path": "data/dev.jsonl", "role": "test"}],
+        "text": ["text"], "id": "id", "label": "label", "metadata": ["topic"], "seed_size": 16,
+    }  # fmt: skip
+
+
+def write_project(folder: Path, port: int, **overrides) -> Path:
+    """A minimal project like the example's, in ``folder``; returns its bucle.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "name": "pruebas",
+        "ods": [16],
+        "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
+        "guidelines": "# Guía\n\nElige la etiqueta correcta.",
+        "annotation": {"annotators": ["anotadora-1", "anotador-2"]},
+        "server": {"port": port},
+        **overrides,
+    }
+    path = folder / "bucle.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def bucle(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """The ``bucle`` command as a user runs it, in a process of its own."""
+    return subprocess.run(
+        [*BUCLE, "--project", str(project), *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit code 1, one line on stderr holding every fragment, never a traceback."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def wait_for(predicate, timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def gold_labels(config) -> dict[str, str]:
+    with Pool(config.state.pool) as pool:
+        return {r.id: r.gold for r in pool.records(split="pool")}
+
+
+def dataset_of(config):
+    return owner_client(config).datasets(name=config.name, workspace=config.workspace)
+
+
+def answer_all(config, ids) -> None:
+    gold = gold_labels(config)
+    answer(annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
+
+
+DEMO_TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "
+             "escuelas públicas y transporte, según informó la alcaldesa en rueda de prensa.")  # fmt: skip
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]

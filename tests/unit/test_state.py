@@ -1,0 +1,27 @@
+"""The state folder's paths are named once (loop/state.py, and the server's in its layout)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from loop.state import StateLayout
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMING_MODULES = {ROOT / "loop" / "state.py", ROOT / "annotation" / "embedded" / "layout.py"}
+
+
+def test_no_module_builds_a_state_path_of_its_own():
+    builders = re.compile(r"state_dir\s*/")
+    offenders = [str(path.relative_to(ROOT)) for package in ("annotation", "loop", "training", "demo", "bench")
+                 for path in (ROOT / package).rglob("*.py")
+                 if path not in NAMING_MODULES and builders.search(path.read_text(encoding="utf-8"))]  # fmt: skip
+    assert offenders == [], f"name the path in loop/state.py instead: {offenders}"
+
+
+def test_every_path_is_inside_the_state_folder_and_distinct(tmp_path):
+    state = StateLayout(tmp_path / ".bucle")
+    paths = [getattr(state, name) for name, value in vars(StateLayout).items() if isinstance(value, property)]
+    paths += [state.ingest_report("x"), state.pool_backup(1), state.onnx_export(1)]
+    assert all(path.is_relative_to(state.root) for path in paths)
+    assert len(set(paths)) == len(paths)
