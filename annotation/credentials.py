@@ -8,13 +8,13 @@ terminal: commands print its path instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from annotation.errors import StateError
+from common.files import write_json_atomically
 
 MODE = 0o600
 ROLES = ("annotator", "admin", "owner")  # Argilla's roles
@@ -106,11 +106,4 @@ class CredentialsFile:
 
     def _write(self, data: dict) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, MODE)
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, data, MODE)

@@ -1,4 +1,4 @@
-"""Errors a user can act on.
+"""Errors a user can act on, on top of the base they share with training (``common.errors``).
 
 The CLI prints them as one line (and the log to read, where there is one), never as a traceback.
 """
@@ -11,17 +11,9 @@ from pathlib import Path
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
+from common.errors import BucleError
 
-class BucleError(Exception):
-    """Base of every error that carries a message meant for the person at the keyboard."""
-
-    def __init__(self, message: str, log: Path | None = None) -> None:
-        super().__init__(message)
-        self.log = log
-
-    def __str__(self) -> str:
-        message = super().__str__()
-        return f"{message} (log: {self.log})" if self.log else message
+__all__ = ["BucleError", "ServerError", "StateError", "ArgillaError", "disk_full"]
 
 
 class ServerError(BucleError):

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -23,6 +22,8 @@ import httpx
 from annotation.datasets import DatasetSpec, ensure_dataset
 from annotation.errors import BucleError
 from annotation.records import OutgoingRecord, push
+from common.clock import utc_now
+from common.files import write_atomically
 from loop.config import ProjectConfig
 from loop.project import owner_client
 
@@ -69,7 +70,7 @@ class FeedbackQueue:
         if label not in self.config.labels:
             raise BucleError(f"«{label}» no es una etiqueta del proyecto ({', '.join(self.config.labels)})")
         item = FeedbackItem(f"feedback-{uuid.uuid4().hex}", text, label, predicted, version,
-                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))  # fmt: skip
+                            utc_now())  # fmt: skip
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -104,11 +105,7 @@ class FeedbackQueue:
             delivered = {i.id for i in items}
             rest = [line for line in self.path.read_text(encoding="utf-8").splitlines()
                     if line.strip() and json.loads(line)["id"] not in delivered]  # fmt: skip
-            tmp = self.path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("".join(line + "\n" for line in rest))
-            os.replace(tmp, self.path)
+            write_atomically(self.path, "".join(line + "\n" for line in rest), 0o600)
             return len(items)
 
     def start(self) -> "FeedbackQueue":

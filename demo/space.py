@@ -24,7 +24,7 @@ from loop.train import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
-VENDORED = ("annotation/__init__.py", "annotation/errors.py", "training/__init__.py", "training/errors.py",
+VENDORED = ("common/__init__.py", "common/errors.py", "training/__init__.py", "training/errors.py",
             "training/calibration.py", "training/embedding_cache.py", "training/onnx_body.py",
             "training/models/__init__.py", "training/models/base.py", "training/models/families.py",
             "training/models/tfidf.py", "training/models/setfit_model.py")  # fmt: skip

@@ -10,19 +10,17 @@ its manifest. Writes are atomic (temporary file, fsync, rename).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
+
+from common.clock import utc_now
+from common.files import write_json_atomically
 
 # pull answers · export the labelled dataset and its card · train, evaluate and register the
 # candidates in the local registry · gate (promote or refuse) · score the stop set · select ·
 # push the selection · refresh the suggestions of records still waiting when the champion changed
 STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh")
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class RoundManifest:
@@ -45,7 +43,7 @@ class RoundManifest:
         path = rounds_dir / f"{number:04d}" / "manifest.json"
         if path.exists():
             return cls.load(path)
-        manifest = cls(path, {"round": number, **header, "started_at": _now(), "steps": {}, "finished_at": None})
+        manifest = cls(path, {"round": number, **header, "started_at": utc_now(), "steps": {}, "finished_at": None})
         manifest._save()
         return manifest
 
@@ -77,7 +75,7 @@ class RoundManifest:
             return self.result(step)
         started = time.perf_counter()
         result = action()
-        self.data["steps"][step] = {"result": result, "seconds": round(time.perf_counter() - started, 3), "at": _now()}
+        self.data["steps"][step] = {"result": result, "seconds": round(time.perf_counter() - started, 3), "at": utc_now()}
         self._save()
         return result
 
@@ -90,14 +88,9 @@ class RoundManifest:
         return self.data[key]
 
     def finish(self) -> None:
-        self.data["finished_at"] = _now()
+        self.data["finished_at"] = utc_now()
         self._save()
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.data, handle, indent=2, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, self.data)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 from annotation.errors import StateError
+from common.clock import file_stamp
 from loop.config import ProjectConfig
 from loop.pool import Pool
 
@@ -50,7 +50,7 @@ def restore_pool(config: ProjectConfig) -> tuple[Path, Path | None]:
     pool = config.state.pool
     aside = None
     if pool.exists():
-        aside = pool.with_name(f"{pool.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        aside = pool.with_name(f"{pool.name}.damaged-{file_stamp()}")
         for suffix in ("", "-wal", "-shm"):
             if Path(f"{pool}{suffix}").exists():
                 Path(f"{pool}{suffix}").rename(f"{aside}{suffix}")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from common.clock import utc_now
+from common.files import write_json_atomically
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
 from loop.lock import RoundLock
@@ -157,7 +159,7 @@ def fine_tune_body(config: ProjectConfig, notice: Callable[[str], None] = print)
     finally:
         cache.close()
     entry = {"path": str(folder), "body_id": tuned.body_id, "round": next_round(reg), "labels": len(train),
-             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+             "at": utc_now()}  # fmt: skip
     _write_bodies(reg, entry)
     notice(f"the next rounds use {folder.name}")
     return entry
@@ -284,7 +286,7 @@ def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
             reg.set_champion(trained.best, "promote", trained.reason)
     elif not any(d.get("kind") == "refused" and d.get("version") == trained.best for d in reg.decisions()):
         reg.record({"version": trained.best, "kind": "refused", "reason": trained.reason, "champion": reg.champion(),
-                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})  # fmt: skip
+                    "at": utc_now()})  # fmt: skip
     return reg.champion()
 
 
@@ -314,9 +316,7 @@ def _try_int8(config: ProjectConfig, candidate: Candidate, setfit: SetFitClassif
 
 
 def _write_bodies(reg: Registry, entry: dict[str, Any]) -> None:
-    tmp = reg.root / f".{BODIES}.tmp"
-    tmp.write_text(json.dumps(entry), encoding="utf-8")
-    tmp.replace(reg.root / BODIES)
+    write_json_atomically(reg.root / BODIES, entry)
 
 
 def _curve(reg: Registry, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Training errors a project owner can act on."""
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 
 
 class TrainingError(BucleError):

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from common.clock import utc_now
+from common.files import write_json_atomically
 from training.errors import TrainingError
 
 CHECKSUMS = "checksums.json"
@@ -58,15 +58,6 @@ def _checksums(folder: Path) -> dict[str, str]:
     }
 
 
-def _write_json_atomically(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 class Registry:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -94,7 +85,7 @@ class Registry:
                 staging = staged[name] = self.versions_dir / f".staging-{name}-{uuid.uuid4().hex[:8]}"
                 staging.mkdir()
                 write(staging)
-                _write_json_atomically(staging / CHECKSUMS, _checksums(staging))
+                write_json_atomically(staging / CHECKSUMS, _checksums(staging))
             for name, staging in staged.items():
                 staging.rename(self.versions_dir / name)
                 placed.append(self.versions_dir / name)
@@ -152,8 +143,8 @@ class Registry:
         if not self.intact(name):
             raise RegistryError(f"version {name} is damaged; it cannot become the champion")
         entry = {"version": name, "kind": kind, "reason": reason, "previous": self.champion(),
-                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
-        _write_json_atomically(self.root / "champion.json", entry)
+                 "at": utc_now()}  # fmt: skip
+        write_json_atomically(self.root / "champion.json", entry)
         self.record(entry)
 
     def record(self, decision: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ supervisor needs nothing from the server venv.
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Callable
+
+from common.clock import file_stamp
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -37,7 +38,7 @@ def needs_rebuild(index: Path, say: Callable[[str], None]) -> bool:
         return True
     if _is_healthy(index):
         return False
-    aside = index.with_name(f"{index.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    aside = index.with_name(f"{index.name}.damaged-{file_stamp()}")
     for suffix in ("", "-wal", "-shm"):
         part = Path(f"{index}{suffix}")
         if part.exists():

@@ -9,13 +9,13 @@ import signal
 from pathlib import Path
 from typing import Callable
 
+from common.files import write_atomically
+
 PR_SET_PDEATHSIG = 1
 
 
 def write(path: Path, pid: int) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"{pid}\n", encoding="ascii")
-    os.replace(tmp, path)
+    write_atomically(path, f"{pid}\n")
 
 
 def read(path: Path) -> int | None:

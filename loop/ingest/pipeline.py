@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from common.clock import file_stamp
 from loop.config import ConfigError, ProjectConfig, SourceConfig
 from loop.ingest import pii
 from loop.ingest.language import LanguageCheck
@@ -281,7 +282,7 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
 
 def _write_report(config: ProjectConfig, pool: Pool, report: IngestReport) -> None:
     config.state.reports.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = file_stamp()
     text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
     config.state.ingest_report(stamp).write_text(text, encoding="utf-8")
     config.state.latest_ingest_report.write_text(text, encoding="utf-8")

@@ -13,7 +13,7 @@ NAMING_MODULES = {ROOT / "loop" / "state.py", ROOT / "annotation" / "embedded" /
 
 def test_no_module_builds_a_state_path_of_its_own():
     builders = re.compile(r"state_dir\s*/")
-    offenders = [str(path.relative_to(ROOT)) for package in ("annotation", "loop", "training", "demo", "bench")
+    offenders = [str(path.relative_to(ROOT)) for package in ("common", "annotation", "loop", "training", "demo", "bench")
                  for path in (ROOT / package).rglob("*.py")
                  if path not in NAMING_MODULES and builders.search(path.read_text(encoding="utf-8"))]  # fmt: skip
     assert offenders == [], f"name the path in loop/state.py instead: {offenders}"
@@ -25,3 +25,19 @@ def test_every_path_is_inside_the_state_folder_and_distinct(tmp_path):
     paths += [state.ingest_report("x"), state.pool_backup(1), state.onnx_export(1)]
     assert all(path.is_relative_to(state.root) for path in paths)
     assert len(set(paths)) == len(paths)
+
+
+def test_training_imports_nothing_of_annotation_or_loop():
+    imports = re.compile(r"^\s*(from|import) (annotation|loop)\b", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "training").rglob("*.py") if imports.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_atomic_writes_replace_whole_files_with_the_mode_asked(tmp_path):
+    from common.files import write_atomically, write_json_atomically
+
+    target = tmp_path / "secreto.json"
+    write_json_atomically(target, {"a": 1}, 0o600)
+    write_atomically(target, '{"a": 2}', 0o600)
+    assert target.read_text() == '{"a": 2}' and target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secreto.json"], "no temporary file is left"
