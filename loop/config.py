@@ -115,6 +115,14 @@ class ScheduleConfig(Strict):
     debounce_seconds: float = Field(5, ge=0)  # a burst of submissions starts one round
 
 
+class StoppingConfig(Strict):
+    """When ``bucle status`` advises stopping (loop/stopping.py)."""
+
+    kappa: float = Field(0.99, gt=0, le=1)  # stabilising predictions: kappa between successive champions
+    window: int = Field(3, ge=1)  # rounds the kappa (or the plateau) must hold
+    min_gain: float = Field(0.005, ge=0)  # macro-F1 a window of rounds must gain, else a plateau
+
+
 class LoopConfig(Strict):
     strategy: str = "margin"  # loop/strategies/__init__.py says why
 
@@ -133,6 +141,7 @@ class LoopConfig(Strict):
     # so that a round's cost does not grow with the pool
     candidates: int = Field(4096, ge=1)
     stop_when_signalled: bool = False  # the scheduler stops starting rounds when the stopping signals say so
+    stopping: StoppingConfig = StoppingConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 
 

@@ -68,5 +68,7 @@ def status(config: ProjectConfig) -> Status:
             if metrics.get("family") == "tfidf":
                 baseline = metrics["evaluation"]["macro_f1"]
     champion_f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
-    advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)])
+    stopping = config.loop.stopping
+    advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],
+                     stopping.kappa, stopping.window, stopping.min_gain)  # fmt: skip
     return Status(rows, labels, champion, champion_f1, baseline, advice)

@@ -13,10 +13,12 @@ The loop only advises: it stops by itself only when the project says so.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from sklearn.metrics import cohen_kappa_score
 
 KAPPA_THRESHOLD = 0.99  # Bloodgood & Vijay-Shanker's recommended default
 WINDOW = 3
@@ -24,14 +26,66 @@ MIN_GAIN = 0.005
 
 
 def cohen_kappa(a: Sequence, b: Sequence) -> float:
-    """Agreement of two label sequences beyond chance (1.0 when identical)."""
+    """Agreement of two label sequences beyond chance (scikit-learn's), 1.0 when identical
+    (where scikit-learn's is undefined: a single class on both sides)."""
     a, b = np.asarray(a), np.asarray(b)
-    if len(a) == 0:
+    if len(a) == 0 or np.array_equal(a, b):
         return 1.0
-    labels = np.union1d(a, b)
-    observed = float(np.mean(a == b))
-    expected = float(sum(np.mean(a == label) * np.mean(b == label) for label in labels))
-    return 1.0 if expected == 1.0 else (observed - expected) / (1.0 - expected)
+    return float(cohen_kappa_score(a, b))
+
+
+@dataclass(frozen=True)
+class History:
+    """What the criteria read: each round's predictions on the same stop set (oldest first), the
+    labels used, and the champion family's test macro-F1 per round."""
+
+    stop_set_predictions: Sequence[Sequence]
+    labels_used: int
+    macro_f1_by_round: Sequence[float]
+
+
+class StoppingCriterion(ABC):
+    @abstractmethod
+    def reason(self, history: History) -> str | None:
+        """Why annotating can stop now, or None."""
+
+
+@dataclass(frozen=True)
+class StabilisingPredictions(StoppingCriterion):
+    threshold: float = KAPPA_THRESHOLD
+    window: int = WINDOW
+
+    def kappas(self, history: History) -> list[float]:
+        runs = history.stop_set_predictions
+        return [cohen_kappa(previous, current) for previous, current in zip(runs, runs[1:])]
+
+    def reason(self, history: History) -> str | None:
+        kappas = self.kappas(history)
+        if len(kappas) >= self.window and all(k >= self.threshold for k in kappas[-self.window:]):
+            return f"predictions are stable (kappa ≥ {self.threshold} for {self.window} rounds)"
+        return None
+
+
+@dataclass(frozen=True)
+class LabelBudget(StoppingCriterion):
+    budget: int
+
+    def reason(self, history: History) -> str | None:
+        if history.labels_used >= self.budget:
+            return f"the label budget is spent ({history.labels_used}/{self.budget})"
+        return None
+
+
+@dataclass(frozen=True)
+class Plateau(StoppingCriterion):
+    window: int = WINDOW
+    min_gain: float = MIN_GAIN
+
+    def reason(self, history: History) -> str | None:
+        f1 = history.macro_f1_by_round
+        if len(f1) > self.window and max(f1[-self.window:]) <= max(f1[:-self.window]) + self.min_gain:
+            return f"test macro-F1 has not gained {self.min_gain} in {self.window} rounds"
+        return None
 
 
 @dataclass(frozen=True)
@@ -56,19 +110,11 @@ def signals(
     window: int = WINDOW,
     min_gain: float = MIN_GAIN,
 ) -> StoppingSignals:
-    """``stop_set_predictions``: each round's predictions on the same stop set, oldest first."""
-    kappas = [cohen_kappa(previous, current) for previous, current in zip(stop_set_predictions, stop_set_predictions[1:])]
-    stabilised = len(kappas) >= window and all(k >= threshold for k in kappas[-window:])
-    budget_spent = labels_used >= label_budget
-    plateau = len(macro_f1_by_round) > window and max(macro_f1_by_round[-window:]) <= max(
-        macro_f1_by_round[:-window]
-    ) + min_gain
-    reasons = []
-    if stabilised:
-        reasons.append(f"predictions are stable (kappa ≥ {threshold} for {window} rounds)")
-    if budget_spent:
-        reasons.append(f"the label budget is spent ({labels_used}/{label_budget})")
-    if plateau:
-        reasons.append(f"test macro-F1 has not gained {min_gain} in {window} rounds")
-    advice = "it is time to stop: " + "; ".join(reasons) if reasons else "keep annotating"
-    return StoppingSignals(stabilised, kappas, budget_spent, plateau, advice)
+    """The three criteria on one history, and the advice they give together."""
+    history = History(stop_set_predictions, labels_used, macro_f1_by_round)
+    stable = StabilisingPredictions(threshold, window)
+    reasons = [criterion.reason(history) for criterion in (stable, LabelBudget(label_budget), Plateau(window, min_gain))]
+    given = [reason for reason in reasons if reason]
+    advice = "it is time to stop: " + "; ".join(given) if given else "keep annotating"
+    return StoppingSignals(reasons[0] is not None, stable.kappas(history), reasons[1] is not None,
+                           reasons[2] is not None, advice)  # fmt: skip

@@ -46,3 +46,22 @@ def test_the_lock_refuses_a_second_round_and_takes_over_a_dead_holders_lock(tmp_
         assert lock.taken_over == holder.pid
         assert lock.holder() == os.getpid()
     assert not path.exists()
+
+
+def test_criteria_are_small_classes_with_their_own_thresholds():
+    from loop.stopping import History, LabelBudget, Plateau, StabilisingPredictions
+
+    history = History([list("aabb"), list("abab"), list("abab")], labels_used=40, macro_f1_by_round=[0.6, 0.61, 0.612])
+    assert StabilisingPredictions(threshold=0.99, window=1).reason(history)
+    assert StabilisingPredictions(threshold=0.99, window=2).reason(history) is None
+    assert LabelBudget(40).reason(history) and LabelBudget(41).reason(history) is None
+    assert Plateau(window=2, min_gain=0.02).reason(history) and Plateau(window=2, min_gain=0.01).reason(history) is None
+
+
+def test_stopping_thresholds_come_from_the_config(tmp_path):
+    from loop.config import load_config
+
+    path = tmp_path / "bucle.yaml"
+    path.write_text("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {stopping: {kappa: 0.95, window: 5}}\n")
+    stopping = load_config(path).loop.stopping
+    assert (stopping.kappa, stopping.window, stopping.min_gain) == (0.95, 5, 0.005)
