@@ -17,6 +17,7 @@ from argilla._exceptions import ArgillaAPIError, ArgillaCredentialsError
 from annotation.errors import ArgillaError
 
 T = TypeVar("T")
+Client = rg.Argilla  # what the rest of bucle names, without importing argilla
 TIMEOUT_S = 60
 RETRYABLE_STATUS = {502, 503, 504}
 

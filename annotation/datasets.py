@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import argilla as rg
 
-from annotation.client import retrying
 from annotation.users import ensure_workspace, quietly
+
+Dataset = rg.Dataset  # what the rest of bucle names, without importing argilla
 
 TEXT_FIELD = "text"
 LABEL_QUESTION = "label"
@@ -63,13 +64,7 @@ def ensure_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, dime
     if any(vector.name == name for vector in dataset.settings.vectors):
         return dataset
 
-    def add() -> None:
-        response = client.http_client.post(
-            f"/api/v1/datasets/{dataset.id}/vectors-settings",
-            json={"name": name, "title": "Similares", "dimensions": dimensions},
-        )
-        if response.status_code != 409:  # created meanwhile by another process
-            response.raise_for_status()
+    from annotation.http_api import add_vector_field  # http_api needs nothing of this module
 
-    retrying(add, client.api_url)
+    add_vector_field(client, dataset, name, "Similares", dimensions)
     return client.datasets(name=dataset.name, workspace=dataset.workspace)

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import argilla as rg
 
 from annotation.agreement import Answer
+from annotation import http_api
 from annotation.client import retrying
 from annotation.datasets import LABEL_QUESTION, TEXT_FIELD
 
@@ -62,24 +63,6 @@ def push(
     return len(records)
 
 
-PAGE = 1000
-
-
-def _search_page(client: rg.Argilla, dataset: rg.Dataset, offset: int) -> dict:
-    body = {
-        "query": {},
-        "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
-                             "values": ["submitted", "discarded"]}]},
-    }  # fmt: skip
-    response = client.http_client.post(
-        f"/api/v1/datasets/{dataset.id}/records/search",
-        params={"include": "responses", "offset": offset, "limit": PAGE},
-        json=body,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 def pull(client: rg.Argilla, dataset: rg.Dataset) -> Pulled:
     """Every submitted answer and every discard in ``dataset``. Uses the records search over
     HTTP with the owner's client: the SDK's record objects drop a discard that carries no value,
@@ -87,23 +70,16 @@ def pull(client: rg.Argilla, dataset: rg.Dataset) -> Pulled:
     usernames = {str(user.id): user.username for user in client.users}
     answers: list[Answer] = []
     discarded: list[tuple[str, str]] = []
-    offset = 0
-    while True:
-        page = retrying(lambda: _search_page(client, dataset, offset), client.api_url)
-        for item in page["items"]:
-            record = item["record"]
-            for response in record.get("responses") or []:
-                annotator = usernames.get(str(response["user_id"]), str(response["user_id"]))
-                if response["status"] == "submitted":
-                    value = (response.get("values") or {}).get(LABEL_QUESTION, {}).get("value")
-                    if value is not None:
-                        answers.append(Answer(record["external_id"], annotator,
-                                              tuple(sorted(value)) if isinstance(value, list) else value))  # fmt: skip
-                elif response["status"] == "discarded":
-                    discarded.append((record["external_id"], annotator))
-        offset += len(page["items"])
-        if not page["items"] or offset >= page["total"]:
-            break
+    for record in http_api.answered_records(client, dataset):
+        for response in record.get("responses") or []:
+            annotator = usernames.get(str(response["user_id"]), str(response["user_id"]))
+            if response["status"] == "submitted":
+                value = (response.get("values") or {}).get(LABEL_QUESTION, {}).get("value")
+                if value is not None:
+                    answers.append(Answer(record["external_id"], annotator,
+                                          tuple(sorted(value)) if isinstance(value, list) else value))  # fmt: skip
+            elif response["status"] == "discarded":
+                discarded.append((record["external_id"], annotator))
     return Pulled(answers=answers, discarded=sorted(discarded))
 
 
@@ -118,12 +94,6 @@ class Progress:
 def progress(client: rg.Argilla, dataset: rg.Dataset) -> Progress:
     """The dataset's progress in two cheap requests: what the scheduler watches between rounds."""
 
-    def fetch(path: str) -> dict:
-        response = client.http_client.get(f"/api/v1/datasets/{dataset.id}/{path}")
-        response.raise_for_status()
-        return response.json()
-
-    data = retrying(lambda: fetch("progress"), client.api_url)
-    users = retrying(lambda: fetch("users/progress"), client.api_url)["users"]
+    data, users = http_api.dataset_progress(client, dataset)
     discarded = sum((user.get("pending") or {}).get("discarded", 0) for user in users)
     return Progress(data.get("total", 0), data.get("completed", 0), data.get("pending", 0), discarded)

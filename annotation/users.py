@@ -12,6 +12,7 @@ import argilla as rg
 from annotation.client import login
 from annotation.credentials import ROLES, CredentialsFile, UserCredentials, check_username, generate_password
 from annotation.errors import ArgillaError
+from annotation.http_api import user_api_key
 
 T = TypeVar("T")
 
@@ -52,7 +53,7 @@ def add_user(
     if user is None:
         password = generate_password()
         user = rg.User(username=username, password=password, role=role, client=client).create()
-        api_key = client.http_client.get(f"/api/v1/users/{user.id}").json()["api_key"]
+        api_key = user_api_key(client, user.id)
         stored = UserCredentials(username, role, password, api_key)
         credentials.put(stored)
     elif stored is None:

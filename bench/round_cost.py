@@ -44,7 +44,8 @@ from bench.ingest import make_rows  # noqa: E402
 from loop.config import ProjectConfig, load_config  # noqa: E402
 from loop.ingest.pipeline import ingest  # noqa: E402
 from loop.manifest import STEPS, RoundManifest  # noqa: E402
-from loop.project import bring_up, owner_client  # noqa: E402
+from loop.adapters import owner_client  # noqa: E402
+from loop.project import bring_up  # noqa: E402
 from loop.rounds import run_round  # noqa: E402
 from loop.simulate import annotator_clients, answer  # noqa: E402
 from loop.train import registry  # noqa: E402
@@ -170,10 +171,11 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
         bring_up(config, notice=meter.notice)
         first = RoundManifest.all(config.state.rounds)[-1]
         results = [costs(config, first, meter.peaks, pool, "first")]
-        dataset = owner_client(config).datasets(name=config.name, workspace=config.workspace)
+        owner = owner_client(config)
+        dataset = owner.datasets(name=config.name, workspace=config.workspace)
         clients = annotator_clients(config, config.annotation.annotators[:1])
         gold = {row["id"]: row["label"] for row in map(json.loads, (folder / "data" / "pool.jsonl").open(encoding="utf-8"))}
-        answer(clients, dataset, {i: gold[i] for i in first.result("select")["ids"]})
+        answer(owner, clients, dataset, {i: gold[i] for i in first.result("select")["ids"]})
         meter.start()
         run_round(config, notice=meter.notice)
         steady = RoundManifest.all(config.state.rounds)[-1]

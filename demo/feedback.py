@@ -25,7 +25,7 @@ from annotation.records import OutgoingRecord, push
 from common.clock import utc_now
 from common.files import write_atomically
 from loop.config import ProjectConfig
-from loop.project import owner_client
+from loop.adapters import owner_client
 
 log = logging.getLogger("bucle.demo")
 AGENT = "demo:persona-usuaria"  # untrusted: a suggestion for review, never a response

@@ -371,7 +371,7 @@ def users_add(
 ) -> None:
     """Create a user with a generated password, stored in the credentials file."""
     from annotation.users import add_user
-    from loop.project import owner_client
+    from loop.adapters import owner_client
 
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
@@ -388,7 +388,7 @@ def users_add(
 def users_list(ctx: typer.Context) -> None:
     """List the server's users, their workspaces, and whether bucle holds their password."""
     from annotation.users import list_users
-    from loop.project import owner_client
+    from loop.adapters import owner_client
 
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import argilla as rg
-
-from annotation.client import connect
 from annotation.credentials import CredentialsFile
-from annotation.datasets import DatasetSpec, ensure_dataset
+from annotation.datasets import ensure_dataset
 from annotation.embedded import control
 from annotation.users import add_user
+from loop.adapters import dataset_spec, owner_client
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import IngestReport, ingest
 
@@ -31,24 +29,6 @@ class ProjectUp:
     dataset: str
     workspace: str
     annotators: tuple[str, ...]
-
-
-def dataset_spec(config: ProjectConfig) -> DatasetSpec:
-    return DatasetSpec(
-        name=config.name,
-        workspace=config.workspace,
-        labels=config.labels,
-        guidelines=config.guidelines_text(),
-        multi_label=config.task == "multi-label",
-        metadata_terms=tuple(config.data.metadata),
-        min_submitted=config.annotation.overlap,
-    )
-
-
-def owner_client(config: ProjectConfig) -> rg.Argilla:
-    layout = config.server_layout
-    owner = CredentialsFile(layout.credentials).owner()
-    return connect(layout.url, owner.api_key)
 
 
 def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:

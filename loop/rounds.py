@@ -28,7 +28,7 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
-from loop.project import dataset_spec, owner_client
+from loop.adapters import dataset_spec, owner_client
 from loop.labelled import export_labelled
 from loop.train import (Trained, apply_gate, champion_model, embedding_cache, next_round, registry, served_model,
                         train_candidates)  # fmt: skip

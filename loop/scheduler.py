@@ -61,7 +61,7 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     from annotation.datasets import ensure_dataset
     from annotation.records import progress
     from loop.manifest import RoundManifest
-    from loop.project import dataset_spec, owner_client
+    from loop.adapters import dataset_spec, owner_client
     manifests = RoundManifest.all(config.state.rounds)
     if not manifests:
         return "no round has run yet"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from annotation.webhooks import WebhookReceiver, disable_webhook, ensure_webhook
 from loop.config import ProjectConfig
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.scheduler import LoopScheduler
 
 log = logging.getLogger("bucle.service")

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import argilla as rg
-
-from annotation.client import connect
+from annotation.client import Client, connect
 from annotation.credentials import CredentialsFile
+from annotation.datasets import LABEL_QUESTION, Dataset
 from annotation.errors import BucleError
+from annotation.http_api import record_server_ids, submit_response
 from annotation.users import add_user
 from loop.config import ProjectConfig
 from loop.pool import Pool
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.rounds import run_round
 from loop.train import fine_tune_body, fine_tune_due, registry
 
@@ -33,7 +33,7 @@ class SimulatedRound:
     answered: int
 
 
-def annotator_clients(config: ProjectConfig, names: list[str]) -> list[rg.Argilla]:
+def annotator_clients(config: ProjectConfig, names: list[str]) -> list[Client]:
     """SDK clients logged in as the project's annotators (created if needed)."""
     owner = owner_client(config)
     credentials = CredentialsFile(config.server_layout.credentials)
@@ -41,16 +41,14 @@ def annotator_clients(config: ProjectConfig, names: list[str]) -> list[rg.Argill
     return [connect(config.server_layout.url, user.api_key, who=user.username) for user in users]
 
 
-def answer(clients: list[rg.Argilla], dataset: rg.Dataset, labels: dict[str, str]) -> int:
+def answer(owner: Client, clients: list[Client], dataset: Dataset, labels: dict[str, str]) -> int:
     """Submit ``labels`` (record id -> label) as each of ``clients``, as the UI would; answering a
-    record twice is harmless. Returns how many records were answered."""
-    server_ids = {record.id: record._server_id for record in dataset.records()}
+    record twice is harmless (``owner`` finds Argilla's ids: annotators may not list records).
+    Returns how many records were answered."""
+    server_ids = record_server_ids(owner, dataset) if labels else {}
     for record_id, label in labels.items():
         for client in clients:
-            reply = client.http_client.post(f"/api/v1/records/{server_ids[record_id]}/responses",
-                                            json={"status": "submitted", "values": {"label": {"value": label}}})  # fmt: skip
-            if reply.status_code not in (201, 422):  # 422: this annotator already answered it
-                reply.raise_for_status()
+            submit_response(client, server_ids[record_id], LABEL_QUESTION, label)
     return len(labels)
 
 
@@ -67,7 +65,7 @@ def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] =
         if fine_tune_due(config):  # what `bucle up` runs beside the rounds; simulated annotators wait for it
             fine_tune_body(config, notice)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
-        answered = answer(clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
+        answered = answer(owner, clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
         with Pool(config.state.pool) as pool:
             labels = len(pool.records(split="pool", labelled=True))
         reg = registry(config)

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from loop.pool import Pool
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.simulate import annotator_clients, answer
 
 BUCLE = [sys.executable, "-m", "loop.cli"]
@@ -86,7 +86,7 @@ def dataset_of(config):
 
 def answer_all(config, ids) -> None:
     gold = gold_labels(config)
-    answer(annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
+    answer(owner_client(config), annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
 
 
 DEMO_TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "

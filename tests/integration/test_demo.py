@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 
 from demo.app import build_app, parts
 from demo.feedback import AGENT, FeedbackQueue, feedback_spec
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.train import registry
 from annotation.embedded.ports import free_port
 from tests.helpers import DEMO_TEXT as TEXT

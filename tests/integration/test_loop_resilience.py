@@ -17,7 +17,7 @@ from annotation.records import pull
 from loop.ingest.pipeline import ingest
 from loop.manifest import STEPS, RoundManifest
 from loop.pool import Pool
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.rounds import VECTOR, run_round, suggested_by
 from loop.simulate import annotator_clients
 from loop.train import registry

@@ -9,7 +9,7 @@ from annotation.records import pull
 from annotation.users import add_user
 from loop.ingest.pipeline import ingest
 from loop.pool import Pool
-from loop.project import dataset_spec
+from loop.adapters import dataset_spec
 from loop.rounds import run_round
 from loop.train import registry
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from loop.manifest import RoundManifest
-from loop.project import owner_client
+from loop.adapters import owner_client
 from loop.service import webhook_name
 from tests.helpers import answer_all
 

@@ -1,4 +1,6 @@
-"""The state folder's paths are named once (loop/state.py, and the server's in its layout)."""
+"""The rules the layout keeps: the state folder's paths named once (loop/state.py, and the
+server's in its layout), Argilla only behind annotation/, training free of annotation/ and loop/,
+one atomic write."""
 
 from __future__ import annotations
 
@@ -41,3 +43,12 @@ def test_atomic_writes_replace_whole_files_with_the_mode_asked(tmp_path):
     write_atomically(target, '{"a": 2}', 0o600)
     assert target.read_text() == '{"a": 2}' and target.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["secreto.json"], "no temporary file is left"
+
+
+def test_only_annotation_imports_argilla():
+    imports = re.compile(r"^\s*(from|import) argilla\b", re.M)
+    benchmark_of_the_sdk = ROOT / "bench" / "argilla_server.py"  # measures the SDK itself
+    offenders = [str(p.relative_to(ROOT)) for package in ("common", "loop", "training", "demo", "bench")
+                 for p in (ROOT / package).rglob("*.py")
+                 if p != benchmark_of_the_sdk and imports.search(p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert offenders == []

@@ -1,0 +1,83 @@
+"""The calls the argilla SDK 2.8 does not offer, one typed function each.
+
+They go through the SDK client's own authenticated HTTP client and the one retry policy of
+``annotation.client.retrying`` (backoff while Argilla is unreachable or answers 502/503/504), so
+that nothing else in bucle builds an Argilla URL or reads a private SDK attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import argilla as rg
+import httpx
+
+from annotation.client import retrying
+
+PAGE = 1000  # argilla-server's largest page for record listings and searches
+
+
+def _call(client: rg.Argilla, method: str, path: str, tolerated: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+    """One request, retried as ``retrying`` does; an error status raises unless ``tolerated``."""
+
+    def send() -> httpx.Response:
+        response = client.http_client.request(method, path, **kwargs)
+        if response.status_code not in tolerated:
+            response.raise_for_status()
+        return response
+
+    return retrying(send, client.api_url)
+
+
+def _pages(client: rg.Argilla, method: str, path: str, **kwargs: Any) -> Iterator[dict]:
+    """Every item of a paged listing (``offset``/``limit``, answered with ``items`` and ``total``)."""
+    offset = 0
+    while True:
+        params = {**kwargs.pop("params", {}), "offset": offset, "limit": PAGE}
+        page = _call(client, method, path, params=params, **kwargs).json()
+        kwargs["params"] = {k: v for k, v in params.items() if k not in ("offset", "limit")}
+        yield from page["items"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= page.get("total", offset):
+            return
+
+
+def answered_records(client: rg.Argilla, dataset: rg.Dataset) -> Iterator[dict]:
+    """Records with a submitted or discarded response, responses included (the SDK's record
+    objects drop a discard that carries no value)."""
+    body = {"query": {}, "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
+                                              "values": ["submitted", "discarded"]}]}}  # fmt: skip
+    for item in _pages(client, "POST", f"/api/v1/datasets/{dataset.id}/records/search",
+                       params={"include": "responses"}, json=body):  # fmt: skip
+        yield item["record"]
+
+
+def record_server_ids(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
+    """Argilla's own id of every record, by bucle's id (the record's external id)."""
+    return {item["external_id"]: item["id"] for item in _pages(client, "GET", f"/api/v1/datasets/{dataset.id}/records")}
+
+
+def submit_response(client: rg.Argilla, record_server_id: str, question: str, value: Any) -> bool:
+    """Submit an answer as ``client``'s user, as the UI does; False if that user had answered."""
+    reply = _call(client, "POST", f"/api/v1/records/{record_server_id}/responses", tolerated=(422,),
+                  json={"status": "submitted", "values": {question: {"value": value}}})  # fmt: skip
+    return reply.status_code != 422
+
+
+def dataset_progress(client: rg.Argilla, dataset: rg.Dataset) -> tuple[dict, list[dict]]:
+    """The dataset's progress and each annotator's, in two requests."""
+    total = _call(client, "GET", f"/api/v1/datasets/{dataset.id}/progress").json()
+    users = _call(client, "GET", f"/api/v1/datasets/{dataset.id}/users/progress").json()["users"]
+    return total, users
+
+
+def add_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, title: str, dimensions: int) -> bool:
+    """Add a vector field to an existing dataset; False if it was created meanwhile."""
+    reply = _call(client, "POST", f"/api/v1/datasets/{dataset.id}/vectors-settings", tolerated=(409,),
+                  json={"name": name, "title": title, "dimensions": dimensions})  # fmt: skip
+    return reply.status_code != 409
+
+
+def user_api_key(client: rg.Argilla, user_id: Any) -> str:
+    """A user's API key (the owner may read it; the SDK's user objects do not carry it)."""
+    return _call(client, "GET", f"/api/v1/users/{user_id}").json()["api_key"]
