@@ -31,15 +31,8 @@ def _section(card: str, title: str) -> str:
 def model_facts(registry: Registry, version: str) -> ModelFacts:
     metrics = registry.metrics(version)
     evaluation = metrics["evaluation"]
-    baseline = None
-    curve = []
-    for name in registry.names():
-        other = registry.metrics(name)
-        if "evaluation" not in other:
-            continue
-        curve.append((other.get("labels", 0), other["evaluation"]["macro_f1"], name))
-        if other.get("family") == "tfidf" and other.get("round") == metrics.get("round"):
-            baseline = other["evaluation"]["macro_f1"]
+    curve = [(row.labels, row.macro_f1, row.name) for row in registry.history()]
+    baseline = registry.baseline(version)
     card = (registry.path(version) / "README.md").read_text(encoding="utf-8")
     limitations = _section(card, "Limitaciones") + "\n\n" + _section(card, "Sesgos")
     return ModelFacts(

@@ -248,7 +248,7 @@ def status_command(ctx: typer.Context) -> None:
     console.print(table)
     f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
-    console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; latest TF-IDF baseline {base})")
+    console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
     console.print(f"Stopping: {state.signals.advice}")
 
 

@@ -58,15 +58,10 @@ def status(config: ProjectConfig) -> Status:
         labels = len(pool.records(split="pool", labelled=True))
     reg = registry(config)
     champion = reg.champion()
-    f1_by_round: dict[int, float] = {}
-    baseline = None
-    for name in reg.names():
-        metrics = reg.metrics(name)
-        if "evaluation" in metrics:
-            number = metrics.get("round", 0)
-            f1_by_round[number] = max(f1_by_round.get(number, 0.0), metrics["evaluation"]["macro_f1"])
-            if metrics.get("family") == "tfidf":
-                baseline = metrics["evaluation"]["macro_f1"]
+    f1_by_round: dict[int, float] = {}  # the best version of each training
+    for row in reg.history():
+        f1_by_round[row.training] = max(f1_by_round.get(row.training, 0.0), row.macro_f1)
+    baseline = reg.baseline(champion) if champion else None
     champion_f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
     stopping = config.loop.stopping
     advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],

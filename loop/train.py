@@ -320,12 +320,7 @@ def _write_bodies(reg: Registry, entry: dict[str, Any]) -> None:
 
 
 def _curve(reg: Registry, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:
-    points = []
-    for version in reg.names():
-        metrics = reg.metrics(version)
-        if metrics.get("family") == family and "evaluation" in metrics:
-            points.append({"version": version, "labels": metrics.get("labels", 0),
-                           "macro_f1": metrics["evaluation"]["macro_f1"]})  # fmt: skip
+    points = [{"version": row.name, "labels": row.labels, "macro_f1": row.macro_f1} for row in reg.history() if row.family == family]
     return points + [{"version": name, "labels": labels, "macro_f1": macro_f1}]
 
 

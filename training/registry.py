@@ -35,6 +35,17 @@ class RegistryError(TrainingError):
 
 
 @dataclass(frozen=True)
+class Evaluated:
+    """One evaluated version, as learning curves and baselines read it."""
+
+    name: str
+    family: str
+    training: int  # the training that produced it (its NNNN prefix)
+    labels: int
+    macro_f1: float
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     name: str
     path: Path
@@ -123,6 +134,23 @@ class Registry:
 
     def info(self, name: str) -> VersionInfo:
         return VersionInfo(name, self.path(name), self.intact(name), self.metrics(name))
+
+    def history(self) -> list[Evaluated]:
+        """Every evaluated version, oldest first: the one scan behind learning curves, status and
+        the demo."""
+        rows = []
+        for name in self.names():
+            metrics = self.metrics(name)
+            if "evaluation" in metrics:
+                rows.append(Evaluated(name, metrics.get("family", "?"), metrics.get("round", 0), metrics.get("labels", 0),
+                                      metrics["evaluation"]["macro_f1"]))  # fmt: skip
+        return rows
+
+    def baseline(self, name: str) -> float | None:
+        """The baseline of version ``name``: the macro-F1 of the TF-IDF trained in the same
+        training, on the same labels (None if there is none)."""
+        training = self.metrics(name).get("round")
+        return next((row.macro_f1 for row in self.history() if row.family == "tfidf" and row.training == training), None)
 
     def model_folder(self, name: str) -> Path:
         """The model files of an intact version; a damaged one is refused."""
