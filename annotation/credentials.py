@@ -64,19 +64,17 @@ class CredentialsFile:
                 raise TypeError("unexpected layout")
             return data
         except (ValueError, TypeError, AttributeError) as error:
-            raise StateError(
-                f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
-                "restore it, or delete the project's state folder to start over"
-            ) from None
+            raise self._unreadable(error) from None
+
+    def _unreadable(self, error: Exception) -> StateError:
+        return StateError(f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
+                          "restore it, or delete the project's state folder to start over")  # fmt: skip
 
     def load(self) -> dict[str, UserCredentials]:
         try:
             return {name: UserCredentials(**fields) for name, fields in self._read()["users"].items()}
         except TypeError as error:
-            raise StateError(
-                f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
-                "restore it, or delete the project's state folder to start over"
-            ) from None
+            raise self._unreadable(error) from None
 
     def auth_secret(self) -> str:
         """The key that signs the Argilla UI's session tokens, drawn once per project: a server

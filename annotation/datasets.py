@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import argilla as rg
 
+from annotation.http_api import add_vector_field
 from annotation.users import ensure_workspace, quietly
 
 Dataset = rg.Dataset  # what the rest of bucle names, without importing argilla
@@ -63,8 +64,6 @@ def ensure_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, dime
     annotators can look for similar records in the UI); returned fresh when it changed."""
     if any(vector.name == name for vector in dataset.settings.vectors):
         return dataset
-
-    from annotation.http_api import add_vector_field  # http_api needs nothing of this module
 
     add_vector_field(client, dataset, name, "Similares", dimensions)
     return client.datasets(name=dataset.name, workspace=dataset.workspace)

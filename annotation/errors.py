@@ -9,10 +9,9 @@ import errno
 import sqlite3
 from pathlib import Path
 
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-
 from common.errors import BucleError
 
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 __all__ = ["BucleError", "ServerError", "StateError", "ArgillaError", "disk_full"]
 
 

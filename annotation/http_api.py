@@ -31,11 +31,9 @@ def _call(client: rg.Argilla, method: str, path: str, tolerated: tuple[int, ...]
 
 def _pages(client: rg.Argilla, method: str, path: str, **kwargs: Any) -> Iterator[dict]:
     """Every item of a paged listing (``offset``/``limit``, answered with ``items`` and ``total``)."""
-    offset = 0
+    params, offset = kwargs.pop("params", {}), 0
     while True:
-        params = {**kwargs.pop("params", {}), "offset": offset, "limit": PAGE}
-        page = _call(client, method, path, params=params, **kwargs).json()
-        kwargs["params"] = {k: v for k, v in params.items() if k not in ("offset", "limit")}
+        page = _call(client, method, path, params={**params, "offset": offset, "limit": PAGE}, **kwargs).json()
         yield from page["items"]
         offset += len(page["items"])
         if not page["items"] or offset >= page.get("total", offset):

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from annotation.errors import BucleError
-from loop.ingest.readers import BadRow, csv_records
-from loop.ingest.text_cleaning import decode, utf16_without_bom
+from loop.ingest.readers import BadRow, binary_offset, csv_records
+from loop.ingest.text_cleaning import decode
 
 TEXT_COLUMNS = ("text", "texto")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -28,8 +28,7 @@ def read_csv_texts(path: str, max_rows: int) -> list[tuple[str, str | None]]:
     """``(text, message)`` for every row of an uploaded CSV: the ``text``/``texto`` column, else
     the first; ``message`` says why an unreadable row has no text (Spanish)."""
     raw = Path(path).read_bytes()
-    head = raw[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) and utf16_without_bom(head) is None:
+    if binary_offset(raw) is not None:
         raise BucleError("El archivo no parece un CSV de texto (contiene datos binarios). Sube un CSV en UTF-8.")
     records = list(csv_records(decode(raw)[0]))
     if not records:

@@ -8,11 +8,10 @@ back and the next round's pull brings every answer given since.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 from annotation.errors import StateError
-from common.clock import file_stamp
+from common.sqlite_files import is_sound, move_aside
 from loop.config import ProjectConfig
 from loop.pool import Pool
 
@@ -32,28 +31,15 @@ def backup_pool(config: ProjectConfig, round_number: int) -> Path:
     return target
 
 
-def _sound(path: Path) -> bool:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-    except sqlite3.DatabaseError:
-        return False
-
-
 def restore_pool(config: ProjectConfig) -> tuple[Path, Path | None]:
     """Put back the newest sound copy; the current pool (and its WAL files) is moved aside, never
     deleted. Returns the copy used and where the old pool went (None if there was none)."""
-    copies = [path for path in sorted(config.state.backups.glob("pool-*.sqlite"), reverse=True) if _sound(path)]
+    copies = [path for path in sorted(config.state.backups.glob("pool-*.sqlite"), reverse=True) if is_sound(path)]
     if not copies:
         raise StateError(f"There is no sound copy of the pool in {config.state.backups} (one is kept after every "
                          "round); delete the pool and run `bucle ingest`, then `bucle round` to pull the answers")  # fmt: skip
     pool = config.state.pool
-    aside = None
-    if pool.exists():
-        aside = pool.with_name(f"{pool.name}.damaged-{file_stamp()}")
-        for suffix in ("", "-wal", "-shm"):
-            if Path(f"{pool}{suffix}").exists():
-                Path(f"{pool}{suffix}").rename(f"{aside}{suffix}")
+    aside = move_aside(pool) if pool.exists() else None
     tmp = pool.with_name(f".{pool.name}.restoring")
     shutil.copyfile(copies[0], tmp)
     tmp.replace(pool)

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Callable
 
 from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from annotation.embedded import index_health, pidfiles, strays
+from annotation.embedded import pidfiles, strays
 from annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
 from annotation.embedded.supervisor import SUPERVISOR
 from annotation.errors import ServerError, StateError
+from common.sqlite_files import is_sqlite_file
 
 OWNER_USERNAME = "propietario"
 SERVICES = ("redis", "worker", "server")
@@ -116,7 +117,7 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _check_state(layout: ServerLayout) -> None:
-    if layout.database.exists() and not index_health.is_sqlite_file(layout.database):
+    if layout.database.exists() and not is_sqlite_file(layout.database):
         raise StateError(
             f"The Argilla database {layout.database} is damaged (not a SQLite file): restore it from a "
             f"backup, or delete {layout.state_dir} to start the project over"

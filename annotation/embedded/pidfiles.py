@@ -56,12 +56,10 @@ def session_leader(pid: int) -> bool:
     return len(fields) > 3 and int(fields[3]) == pid
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] in {"Z", "X"}
+def is_running(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] not in {"Z", "X"}
 
 
 def is_alive(pid: int, marker: str) -> bool:
@@ -73,7 +71,7 @@ def is_alive(pid: int, marker: str) -> bool:
         return False
     except PermissionError:
         pass
-    return not _is_zombie(pid) and marker in command_line(pid)
+    return is_running(pid) and marker in command_line(pid)
 
 
 @functools.cache

@@ -13,6 +13,8 @@ import signal
 import time
 from pathlib import Path
 
+from annotation.embedded.pidfiles import is_running, process_parent
+
 VARIABLE = b"ARGILLA_HOME_PATH="
 
 
@@ -25,13 +27,6 @@ def _environment_home(pid: int) -> str | None:
         if entry.startswith(VARIABLE):
             return os.path.realpath(entry[len(VARIABLE):].decode(errors="replace"))
     return None
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def project_processes(home: Path) -> list[int]:
@@ -48,7 +43,7 @@ def _descends_from(pid: int, ancestors: set[int]) -> bool:
             return True
         if pid <= 1:
             return False
-        pid = _parent(pid)
+        pid = process_parent(pid) or 0
     return False
 
 
@@ -63,10 +58,10 @@ def stop_strays(home: Path, keep: set[int] = frozenset(), grace_s: float = 5.0) 
     for pid in found:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and any(_running(pid) for pid in found):
+    while time.monotonic() < deadline and any(is_running(pid) for pid in found):
         time.sleep(0.1)
     for pid in found:
-        if _running(pid):
+        if is_running(pid):
             _signal(pid, signal.SIGKILL)
     return found
 
@@ -76,11 +71,3 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in {"Z", "X"}

@@ -68,11 +68,19 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
+def binary_offset(data: bytes) -> int | None:
+    """Where the first NUL byte of ``data``'s head is, when it marks a binary file rather than
+    UTF-16 text (with a byte-order mark or its NUL pattern); None for text."""
+    head = data[:8192]
+    if b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head) is not None:
+        return None
+    return head.index(b"\x00")
+
+
 def _read_text(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
-    head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) and utf16_without_bom(head) is None:
-        offset = head.index(b"\x00")
+    offset = binary_offset(data)
+    if offset is not None:
         raise FileFormatError(f"{path}: looks like a binary file (NUL byte at offset {offset}), not text")
     return decode(data)
 

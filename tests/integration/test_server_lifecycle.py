@@ -140,7 +140,7 @@ def test_a_killed_worker_leaves_no_orphans_behind(own_server):
     from annotation.embedded import strays
 
     pool = control.status(own_server).pids["worker"]
-    forked = lambda: [p for p in strays.project_processes(own_server.home) if strays._parent(p) == pool]  # noqa: E731
+    forked = lambda: [p for p in strays.project_processes(own_server.home) if pidfiles.process_parent(p) == pool]  # noqa: E731
     assert wait_for(lambda: forked(), 60), "rq's pool forks its workers"
     children = forked()
     os.kill(pool, signal.SIGKILL)
