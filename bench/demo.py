@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     config = load_config(folder / "bucle.yaml")
     ingest(config)
-    train_round(config, fine_tune=False, notice=lambda _m: None)
+    train_round(config, fine_tune=False)
     version, model = champion_model(config)
     print(f"{len(TEXT.split())}-word text, champion {version}", file=sys.stderr)
 

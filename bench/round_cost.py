@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 import tempfile
@@ -48,6 +49,7 @@ from loop.adapters import owner_client  # noqa: E402
 from loop.project import bring_up  # noqa: E402
 from loop.rounds import run_round  # noqa: E402
 from loop.simulate import annotator_clients, answer  # noqa: E402
+from loop.step_results import result  # noqa: E402
 from loop.train import registry  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
@@ -99,19 +101,23 @@ class RoundCost:
 STEP_DONE = re.compile(r"^round \d+ · (\w+) \(")
 
 
-class StepMeter:
-    """The round's notices mark the end of each step: the memory peak is cut there."""
+class StepMeter(logging.Handler):
+    """The round's log lines mark the end of each step: the memory peak is cut there."""
 
     def __init__(self, memory: PeakMemory) -> None:
+        super().__init__(logging.INFO)
         self.memory = memory
         self.peaks: dict[str, float] = {}
+        logger = logging.getLogger("bucle.loop")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self)
 
     def start(self) -> None:
         self.memory.cut()
         self.peaks = {}
 
-    def notice(self, message: str) -> None:
-        done = STEP_DONE.match(message)
+    def emit(self, record: logging.LogRecord) -> None:
+        done = STEP_DONE.match(record.getMessage())
         if done and done.group(1) in STEPS:
             self.peaks[done.group(1)] = self.memory.cut()
 
@@ -144,9 +150,9 @@ def costs(config: ProjectConfig, manifest: RoundManifest, peaks: dict[str, float
     cost = RoundCost(pool, kind)
     for step in STEPS:
         seconds = manifest.data["steps"][step]["seconds"]
-        if step == "train" and manifest.result("train")["trained"]:
+        if step == "train" and result(manifest, "train").trained:
             reg = registry(config)
-            parts = [reg.metrics(version)["seconds"] for version in manifest.result("train")["versions"]]
+            parts = [reg.metrics(version)["seconds"] for version in result(manifest, "train").versions]
             cost.seconds["fit"] = sum(p["train"] for p in parts)
             cost.seconds["evaluate"] = sum(p["evaluate"] for p in parts)
             cost.seconds["register"] = max(0.0, seconds - cost.seconds["fit"] - cost.seconds["evaluate"])
@@ -168,16 +174,16 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
     pool = report.pool_size
     try:
         meter.start()
-        bring_up(config, notice=meter.notice)
+        bring_up(config)
         first = RoundManifest.all(config.state.rounds)[-1]
         results = [costs(config, first, meter.peaks, pool, "first")]
         owner = owner_client(config)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         clients = annotator_clients(config, config.annotation.annotators[:1])
         gold = {row["id"]: row["label"] for row in map(json.loads, (folder / "data" / "pool.jsonl").open(encoding="utf-8"))}
-        answer(owner, clients, dataset, {i: gold[i] for i in first.result("select")["ids"]})
+        answer(owner, clients, dataset, {i: gold[i] for i in result(first, "select").ids})
         meter.start()
-        run_round(config, notice=meter.notice)
+        run_round(config)
         steady = RoundManifest.all(config.state.rounds)[-1]
         results.append(costs(config, steady, meter.peaks, pool, "steady"))
     finally:

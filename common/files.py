@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -34,3 +35,19 @@ def write_atomically(path: Path, content: str | bytes, mode: int = 0o644) -> Non
 
 def write_json_atomically(path: Path, data: Any, mode: int = 0o644) -> None:
     write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False), mode)
+
+
+def link_tree(source: Path, target: Path, skip: frozenset[str] = frozenset()) -> None:
+    """Fill ``target`` with the files of ``source`` as hard links (the same bytes on disk, so a
+    body shared by many versions is stored once), copying where linking is impossible (another
+    file system). Top-level names in ``skip`` are left out."""
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if relative.parts[0] in skip or not path.is_file():
+            continue
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)

@@ -11,7 +11,7 @@ from training.registry import Registry
 
 
 @dataclass(frozen=True)
-class ModelFacts:
+class ChampionFacts:
     version: str
     family: str
     labels: int  # training labels
@@ -28,14 +28,14 @@ def _section(card: str, title: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def model_facts(registry: Registry, version: str) -> ModelFacts:
+def model_facts(registry: Registry, version: str) -> ChampionFacts:
     metrics = registry.metrics(version)
     evaluation = metrics["evaluation"]
     curve = [(row.labels, row.macro_f1, row.name) for row in registry.history()]
     baseline = registry.baseline(version)
     card = (registry.path(version) / "README.md").read_text(encoding="utf-8")
     limitations = _section(card, "Limitaciones") + "\n\n" + _section(card, "Sesgos")
-    return ModelFacts(
+    return ChampionFacts(
         version=version, family=metrics.get("family", "?"), labels=metrics.get("labels", 0),
         macro_f1=evaluation["macro_f1"], interval=(evaluation["macro_f1_low"], evaluation["macro_f1_high"]),
         accuracy=evaluation["accuracy"], baseline_macro_f1=baseline, curve=sorted(curve), limitations=limitations.strip(),

@@ -19,6 +19,7 @@ from typing import Sequence, TypeVar
 
 from loop.config import ProjectConfig
 from loop.pool import Pool
+from common.files import write_json_atomically
 
 STOP_SET_SIZE = 500
 Record = TypeVar("Record")
@@ -36,14 +37,14 @@ def window(candidates: Sequence[Record], size: int, seed: int) -> list[Record]:
     return [c for c in candidates if c.id in kept]
 
 
-def stop_set(config: ProjectConfig) -> list[str]:
+def stop_set(config: ProjectConfig, pool: Pool | None = None) -> list[str]:
     """The stop set's ids: drawn once from the pool and stored beside the rounds."""
     path = config.state.stop_set
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    with Pool(config.state.pool) as pool:
+    with Pool.shared(config.state.pool, pool) as pool:
         ids = sorted(r.id for r in pool.records(split="pool"))
     chosen = sorted(random.Random(config.data.split_seed).sample(ids, min(STOP_SET_SIZE, len(ids))))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(chosen), encoding="utf-8")
+    write_json_atomically(path, chosen)
     return chosen

@@ -71,7 +71,12 @@ def main(
 
 
 def _config(ctx: typer.Context) -> ProjectConfig:
-    return load_config(ctx.obj)
+    """The project's config; its progress lines (``bucle.*`` loggers) go to the console and the log file."""
+    from loop.logs import send_logs
+
+    config = load_config(ctx.obj)
+    send_logs(console, config.state.log)
+    return config
 
 
 @app.command()
@@ -85,7 +90,7 @@ def up(
     from loop.project import bring_up
 
     config = _config(ctx)
-    result = bring_up(config, notice=lambda message: console.print(message, highlight=False))
+    result = bring_up(config)
     if result.ingest is not None:
         report = result.ingest
         console.print(
@@ -102,10 +107,9 @@ def up(
     if once:
         console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
         return
-    from loop.logs import send_logs
     from loop.service import serve
 
-    console.print(f"Log (tracebacks, warnings): {send_logs(console, config.state.log)}")
+    console.print(f"Log (tracebacks, warnings): {config.state.log}")
     serve(config, ctx.obj)
     console.print(f"The Argilla server keeps running; stop it with: bucle --project {ctx.obj} server stop")
 
@@ -166,7 +170,7 @@ def train(
     """Train SetFit and the TF-IDF baseline on the labels so far; promote the better if it wins."""
     from loop.train import train_round
 
-    result = train_round(_config(ctx), fine_tune=fine_tune, notice=lambda m: console.print(m))
+    result = train_round(_config(ctx), fine_tune=fine_tune)
     for version, f1 in result.versions.items():
         console.print(f"{version}: macro-F1 {f1:.3f}")
     console.print(f"Champion: {result.champion} ({'promoted' if result.promoted else 'kept'})")
@@ -181,8 +185,8 @@ def fine_tune_command(ctx: typer.Context) -> None:
 
     config = _config(ctx)
     with fine_tune_lock(config):
-        entry = fine_tune_body(config, notice=lambda m: console.print(m))
-    console.print(f"Body {Path(entry['path']).name}: fine-tuned on {entry['labels']} labels")
+        body = fine_tune_body(config)
+    console.print(f"Body {body.folder.name}: fine-tuned on {body.labels} labels")
 
 
 @app.command("round")
@@ -194,7 +198,7 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
     from loop.train import fine_tune_due
 
     config = _config(ctx)
-    report = run_round(config, seed=seed, notice=lambda m: console.print(m))
+    report = run_round(config, seed=seed)
     console.print(f"Round {report.round}: {report.new_labels} new labels, "
                   f"{'retrained' if report.trained else 'no retraining'}, champion {report.champion}, "
                   f"{len(report.sent)} records sent to annotators")  # fmt: skip
@@ -225,7 +229,7 @@ def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How 
     """Run rounds with annotators simulated from the corpus's gold labels."""
     from loop.simulate import simulate as run_simulation
 
-    run_simulation(_config(ctx), rounds, notice=lambda m: console.print(m))
+    run_simulation(_config(ctx), rounds)
 
 
 @app.command("status")
@@ -321,9 +325,7 @@ def _previous_champion(reg) -> str:
 def server_start(ctx: typer.Context) -> None:
     """Start the embedded Argilla server (Redis, worker, API and UI)."""
     config = _config(ctx)
-    state = control.start(
-        config.server_layout, timeout_s=config.server.startup_timeout_s, notice=lambda m: console.print(m)
-    )
+    state = control.start(config.server_layout, timeout_s=config.server.startup_timeout_s)
     console.print(f"Argilla {state.version or ''} is running at {state.url}")
     console.print(f"Credentials: {config.server_layout.credentials}")
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from annotation.credentials import check_username
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import BucleError
 from loop.state import StateLayout
+from training.settings import ModelSettings, Strict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STATE_FOLDER = ".bucle"
@@ -26,10 +27,6 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")  # 
 
 class ConfigError(BucleError):
     """``bucle.yaml`` is missing, unreadable or wrong."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _an_ip(host: str) -> str:
@@ -145,24 +142,6 @@ class LoopConfig(Strict):
     schedule: ScheduleConfig = ScheduleConfig()
 
 
-class ModelConfig(Strict):
-    body: str | None = None  # a Hub name or local path; None: the offline all-MiniLM-L6-v2
-    max_seq_length: int = Field(256, ge=16, le=8192)
-    # Fine-tune the body contrastively every N trainings, or when the labelled set grew by this
-    # fraction since the last fine-tune; the other trainings refit only the head (seconds).
-    fine_tune_min_labels: int = Field(64, ge=2)  # contrastive pairs from fewer labels rarely help
-    fine_tune_every: int = Field(5, ge=1)
-    fine_tune_growth: float = Field(0.5, gt=0)
-    fine_tune_pairs_per_label: int = Field(10, ge=1)  # SetFit's num_iterations
-    fine_tune_batch_size: int = Field(16, ge=2)
-    fine_tune_max_steps: int = Field(200, ge=1)  # a cap, so that a fine-tune stays in minutes on 2 cores
-    promotion_margin: float = Field(0.005, ge=0)  # macro-F1 a challenger must gain over the champion
-    bootstrap_samples: int = Field(1000, ge=100)
-    country: str = "ESP"  # ISO 3166 alpha-3, for the carbon intensity of electricity
-    onnx_int8: bool = False  # score with an int8 ONNX body when it keeps macro-F1 within 0.5 points
-    seed: int = 42
-
-
 class PublishConfig(Strict):
     target: Literal["local", "hub"] = "local"
     model_repo: str = ""
@@ -195,7 +174,7 @@ class ProjectConfig(Strict):
     data: DataConfig = DataConfig()
     annotation: AnnotationConfig = AnnotationConfig()
     loop: LoopConfig = LoopConfig()
-    model: ModelConfig = ModelConfig()
+    model: ModelSettings = ModelSettings()
     publish: PublishConfig = PublishConfig()
     server: ServerConfig = ServerConfig()
     demo: DemoConfig = DemoConfig()

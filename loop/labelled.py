@@ -31,13 +31,13 @@ def _row(record: PoolRecord, label) -> LabelledRow:
     return LabelledRow(record.id, record.text, label, record.metadata)
 
 
-def export_labelled(config: ProjectConfig, agreement: dict | None = None) -> ExportResult:
-    with Pool(config.state.pool) as pool:
+def export_labelled(config: ProjectConfig, agreement: dict | None = None, pool: Pool | None = None) -> ExportResult:
+    with Pool.shared(config.state.pool, pool) as pool:
         train = [_row(r, r.label) for r in pool.records(split="pool", labelled=True)]
         test_records = pool.records(split="test")
         test = [_row(r, r.label if r.label is not None else r.gold) for r in test_records]
         test = [row for row in test if row.label is not None]
-        unlabelled = len(pool.records(split="pool", labelled=False))
+        unlabelled = pool.count(split="pool", labelled=False)
         quarantined = pool.quarantine_counts()
     report_file = config.state.latest_ingest_report
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}

@@ -140,6 +140,17 @@ class Pool:
     def close(self) -> None:
         self.conn.close()
 
+    @staticmethod
+    @contextmanager
+    def shared(path: Path, pool: "Pool | None") -> Iterator["Pool"]:
+        """``pool`` when the caller holds one open (a round opens the pool once for all its
+        steps), else the pool at ``path``, opened for the block."""
+        if pool is not None:
+            yield pool
+            return
+        with Pool(path) as opened:
+            yield opened
+
     def __enter__(self) -> "Pool":
         return self
 
@@ -217,10 +228,13 @@ class Pool:
             PoolRecord(r[0], r[1], json.loads(r[2]), _loads(r[3]), r[4], _loads(r[5]), r[6], r[7], r[8]) for r in rows
         ]
 
-    def count(self, split: str | None = None) -> int:
-        if split is None:
-            return self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-        return self.conn.execute("SELECT COUNT(*) FROM records WHERE split = ?", (split,)).fetchone()[0]
+    def count(self, split: str | None = None, labelled: bool | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM records WHERE 1", []
+        if split is not None:
+            sql, params = sql + " AND split = ?", [split]
+        if labelled is not None:
+            sql += " AND label IS NOT NULL" if labelled else " AND label IS NULL"
+        return self.conn.execute(sql, params).fetchone()[0]
 
     def has_labels_from(self, source: str) -> bool:
         return self.conn.execute("SELECT 1 FROM records WHERE label_source = ? LIMIT 1", (source,)).fetchone() is not None

@@ -18,13 +18,12 @@ from loop.pool import Pool
 KEPT = 3
 
 
-
-def backup_pool(config: ProjectConfig, round_number: int) -> Path:
+def backup_pool(config: ProjectConfig, round_number: int, pool: Pool | None = None) -> Path:
     """Copy the pool as round ``round_number`` left it; only the newest ``KEPT`` stay."""
     folder = config.state.backups
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = config.state.pool_backup(round_number)
-    with Pool(config.state.pool) as pool:
+    with Pool.shared(config.state.pool, pool) as pool:
         pool.backup(target)
     for old in sorted(folder.glob("pool-*.sqlite"))[:-KEPT]:
         old.unlink(missing_ok=True)

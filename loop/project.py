@@ -31,10 +31,10 @@ class ProjectUp:
     annotators: tuple[str, ...]
 
 
-def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
+def bring_up(config: ProjectConfig) -> ProjectUp:
     report = ingest(config) if config.data.sources else None
     layout = config.server_layout
-    control.start(layout, timeout_s=config.server.startup_timeout_s, notice=notice)
+    control.start(layout, timeout_s=config.server.startup_timeout_s)
     client = owner_client(config)
     credentials = CredentialsFile(layout.credentials)
     owner = credentials.owner()
@@ -49,7 +49,7 @@ def bring_up(config: ProjectConfig, notice=print) -> ProjectUp:
 
         manifests = RoundManifest.all(config.state.rounds)
         if not manifests or not manifests[-1].finished:  # no round yet, or one to resume
-            first_round = run_round(config, notice=notice)
+            first_round = run_round(config)
     return ProjectUp(
         ingest=report,
         first_round=first_round,

@@ -61,6 +61,7 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     from annotation.datasets import ensure_dataset
     from annotation.records import progress
     from loop.manifest import RoundManifest
+    from loop.step_results import result
     from loop.adapters import dataset_spec, owner_client
     manifests = RoundManifest.all(config.state.rounds)
     if not manifests:
@@ -70,9 +71,9 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
         return f"round {last.number} was interrupted and resumes"
     client = owner_client(config)
     now = progress(client, ensure_dataset(client, dataset_spec(config)))
-    pulled = last.result("pull")
-    new = now.completed - pulled.get("completed", now.completed)
-    news = new + now.discarded - pulled.get("discards", now.discarded)  # labels and discards
+    pulled = result(last, "pull")
+    new = now.completed - (now.completed if pulled.completed is None else pulled.completed)
+    news = new + now.discarded - (now.discarded if pulled.discards is None else pulled.discards)  # labels and discards
     if new >= config.loop.schedule.min_new_labels:
         return f"{new} records labelled since round {last.number}"
     if news > 0 and now.pending - now.discarded // config.annotation.overlap <= 0:
@@ -98,7 +99,7 @@ def scheduled_round(config_path: str, trigger: str) -> None:
             log.info("%s: no round: %s (loop.stop_when_signalled)", trigger, signals.advice)
             return
     log.info("%s: %s; starting a round", trigger, reason)
-    report = run_round(config, notice=log.info)
+    report = run_round(config)
     log.info(f"round {report.round}: {report.new_labels} new labels, {'retrained' if report.trained else 'no retraining'}, "
             f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
 

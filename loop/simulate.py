@@ -8,8 +8,8 @@ the UI would submit it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Callable
 
 from annotation.client import Client, connect
 from annotation.credentials import CredentialsFile
@@ -22,6 +22,8 @@ from loop.pool import Pool
 from loop.adapters import owner_client
 from loop.rounds import run_round
 from loop.train import fine_tune_body, fine_tune_due, registry
+
+log = logging.getLogger("bucle.simulate")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def answer(owner: Client, clients: list[Client], dataset: Dataset, labels: dict[
     return len(labels)
 
 
-def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] = print) -> list[SimulatedRound]:
+def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
     owner = owner_client(config)
     clients = annotator_clients(config, config.annotation.annotators[: config.annotation.overlap])
     with Pool(config.state.pool) as pool:
@@ -61,17 +63,18 @@ def simulate(config: ProjectConfig, rounds: int, notice: Callable[[str], None] =
         raise BucleError("the pool has no gold labels to answer with: simulate needs a labelled corpus")
     results = []
     for _ in range(rounds):
-        report = run_round(config, notice=notice)
+        report = run_round(config)
         if fine_tune_due(config):  # what `bucle up` runs beside the rounds; simulated annotators wait for it
-            fine_tune_body(config, notice)
+            fine_tune_body(config)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         answered = answer(owner, clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
         with Pool(config.state.pool) as pool:
-            labels = len(pool.records(split="pool", labelled=True))
+            labels = pool.count(split="pool", labelled=True)
         reg = registry(config)
         champion = reg.champion()
-        f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
+        held = reg.evaluated(champion) if champion else None
+        f1 = held.macro_f1 if held else None
         results.append(SimulatedRound(report.round, labels, champion, f1, answered))
-        notice(f"round {report.round}: {labels} labels, champion {champion} (macro-F1 {f1 or 0:.3f}), "
-               f"{answered} records answered")  # fmt: skip
+        log.info("round %d: %d labels, champion %s (macro-F1 %.3f), %d records answered", report.round, labels, champion,
+                 f1 or 0, answered)  # fmt: skip
     return results

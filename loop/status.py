@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from loop.config import ProjectConfig
 from loop.manifest import RoundManifest
 from loop.pool import Pool
+from loop.step_results import result
 from loop.stopping import StoppingSignals, signals
 from loop.train import registry
 
@@ -35,34 +36,31 @@ class Status:
     signals: StoppingSignals
 
 
-def _get(manifest: RoundManifest, step: str, key: str):
-    return manifest.result(step).get(key) if manifest.done(step) else None
-
-
 def status(config: ProjectConfig) -> Status:
     rows = []
     stop_set_predictions = []
     for manifest in RoundManifest.all(config.state.rounds):
+        pulled, exported, trained = result(manifest, "pull"), result(manifest, "export"), result(manifest, "train")
+        gated, scored, selection = result(manifest, "gate"), result(manifest, "score"), result(manifest, "select")
         rows.append(RoundRow(
-            round=manifest.number, finished=manifest.finished, labels=_get(manifest, "export", "train"),
-            new_labels=_get(manifest, "pull", "new_labels"), alpha=(_get(manifest, "pull", "agreement") or {}).get("alpha"),
-            trained=_get(manifest, "train", "trained"), macro_f1=_get(manifest, "train", "versions") or {},
-            champion=_get(manifest, "gate", "champion"),
-            sent=len(_get(manifest, "select", "ids") or []) if manifest.done("select") else None,
+            round=manifest.number, finished=manifest.finished, labels=exported and exported.train,
+            new_labels=pulled and pulled.new_labels, alpha=pulled.agreement.get("alpha") if pulled else None,
+            trained=trained and trained.trained, macro_f1=trained.versions if trained else {},
+            champion=gated and gated.champion, sent=len(selection.ids) if selection else None,
             seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
         ))  # fmt: skip
-        predictions = _get(manifest, "score", "predictions")
-        if predictions:
-            stop_set_predictions.append(predictions)
+        if scored and scored.predictions:
+            stop_set_predictions.append(scored.predictions)
     with Pool(config.state.pool) as pool:
-        labels = len(pool.records(split="pool", labelled=True))
+        labels = pool.count(split="pool", labelled=True)
     reg = registry(config)
     champion = reg.champion()
     f1_by_round: dict[int, float] = {}  # the best version of each training
     for row in reg.history():
         f1_by_round[row.training] = max(f1_by_round.get(row.training, 0.0), row.macro_f1)
     baseline = reg.baseline(champion) if champion else None
-    champion_f1 = reg.metrics(champion).get("evaluation", {}).get("macro_f1") if champion else None
+    held = reg.evaluated(champion) if champion else None
+    champion_f1 = held.macro_f1 if held else None
     stopping = config.loop.stopping
     advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],
                      stopping.kappa, stopping.window, stopping.min_gain)  # fmt: skip

@@ -86,7 +86,7 @@ def demo_project(sibling_project):
     config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
                              demo={"rate_limit_per_minute": 1000})  # fmt: skip
     ingest(config)
-    train_round(config, fine_tune=False, notice=lambda _m: None)
+    train_round(config, fine_tune=False)
     return config
 
 

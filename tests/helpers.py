@@ -4,10 +4,13 @@ the one-line-error check, and simulated annotators."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -102,3 +105,20 @@ FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+@contextmanager
+def captured_logs(name: str) -> Iterator[list[str]]:
+    """The messages logger ``name`` emits inside the block (at INFO and above)."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

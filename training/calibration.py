@@ -64,3 +64,16 @@ def _take(features, rows: np.ndarray):
 def calibrate(estimator, features, targets: np.ndarray, n_classes: int, seed: int) -> Calibrator:
     probs = out_of_fold_proba(estimator, features, targets, n_classes, seed)
     return Calibrator() if probs is None else Calibrator.fit(probs, targets)
+
+
+def fold_temperature(head, temperature: float):
+    """A copy of a fitted logistic regression whose probabilities are already calibrated:
+    ``softmax(z / T)`` is ``softmax(log p / T)`` (and the sigmoid the two-class case of it), so
+    dividing the weights by T puts the calibration inside the saved head, where the library's own
+    ``predict_proba`` (SetFit's, scikit-learn's) applies it without bucle."""
+    from copy import deepcopy
+
+    folded = deepcopy(head)
+    folded.coef_ = head.coef_ / temperature
+    folded.intercept_ = head.intercept_ / temperature
+    return folded

@@ -4,6 +4,12 @@
       versions/0003-setfit/   model/, metrics.json, README.md (card), plots, manifest.json, checksums.json
       champion.json           which version is served, since when, why
       decisions.jsonl         every promotion, refusal and rollback
+      bodies/body-0002/       sentence-transformer bodies fine-tuned beside the rounds
+      bodies/base-…/          the configured body as rounds use it (its sequence length saved)
+      bodies.json             the latest fine-tuned body: the one later trainings build on
+
+A version is self-contained (its model folder loads with its library's own call); the bodies
+its files share with other versions are hard links to the same bytes, never paths elsewhere.
 
 A version is written in a hidden staging folder and renamed into place when complete; the
 champion pointer is written to a temporary file and renamed over the old one. A crash at any
@@ -28,6 +34,7 @@ from training.errors import TrainingError
 CHECKSUMS = "checksums.json"
 METRICS = "metrics.json"
 MODEL = "model"
+LATEST_BODY = "bodies.json"
 
 
 class RegistryError(TrainingError):
@@ -43,6 +50,17 @@ class Evaluated:
     training: int  # the training that produced it (its NNNN prefix)
     labels: int
     macro_f1: float
+
+
+@dataclass(frozen=True)
+class Body:
+    """A fine-tuned body: its folder, the id its embeddings are cached under, and the training
+    and label count it was tuned at (what decides when to tune again)."""
+
+    folder: Path
+    body_id: str
+    training: int
+    labels: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ class Registry:
         self.root = root
         self.versions_dir = root / "versions"
         self.versions_dir.mkdir(parents=True, exist_ok=True)
+        self.bodies_dir = root / "bodies"
 
     # -- versions -------------------------------------------------------------------------
 
@@ -157,6 +176,61 @@ class Registry:
         if not self.intact(name):
             raise RegistryError(f"version {name} is damaged (its files do not match their checksums); it is not served")
         return self.path(name) / MODEL
+
+    def evaluated(self, name: str) -> Evaluated | None:
+        """Version ``name`` as the history lists it; None if it has no evaluation."""
+        return next((row for row in self.history() if row.name == name), None)
+
+    def next_training(self) -> int:
+        """The number of the next training: one more than the newest version's."""
+        numbers = [int(name.split("-")[0]) for name in self.names() if name.split("-")[0].isdigit()]
+        return max(numbers, default=0) + 1
+
+    # -- bodies -----------------------------------------------------------------------------
+
+    def latest_body(self) -> Body | None:
+        """The latest fine-tuned body, or None before the first fine-tune."""
+        try:
+            entry = json.loads((self.root / LATEST_BODY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        name = entry.get("name") or Path(entry["path"]).name  # older entries held an absolute path
+        return Body(self.bodies_dir / name, entry["body_id"], entry["round"], entry["labels"])
+
+    def add_body(self, save: Callable[[Path], None], body_id: Callable[[str], str], training: int, labels: int) -> Body:
+        """Store a fine-tuned body as ``bodies/body-NNNN`` (``save`` fills a staging folder that is
+        renamed when complete); ``body_id(name)`` gives its id. It becomes the latest body only
+        through ``make_latest``, once what rounds read has been embedded with it."""
+        self.bodies_dir.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name.split("-")[1]) for p in self.bodies_dir.glob("body-*") if p.name.split("-")[1].isdigit()]
+        name = f"body-{max(numbers, default=0) + 1:04d}"
+        self._stage(self.bodies_dir / name, save)
+        return Body(self.bodies_dir / name, body_id(name), training, labels)
+
+    def make_latest(self, body: Body) -> None:
+        write_json_atomically(self.root / LATEST_BODY, {"name": body.folder.name, "body_id": body.body_id,
+                                                         "round": body.training, "labels": body.labels, "at": utc_now()})  # fmt: skip
+
+    def stored_body(self, body_id: str, save: Callable[[Path], None]) -> Path:
+        """The configured body as rounds use it, saved once under ``bodies/`` so that versions
+        link its files instead of naming a folder outside the registry."""
+        folder = self.bodies_dir / f"base-{hashlib.sha256(body_id.encode()).hexdigest()[:16]}"
+        if not folder.is_dir():
+            self.bodies_dir.mkdir(parents=True, exist_ok=True)
+            self._stage(folder, save)
+        return folder
+
+    @staticmethod
+    def _stage(folder: Path, save: Callable[[Path], None]) -> None:
+        staging = folder.with_name(f".staging-{folder.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            save(staging)
+            staging.rename(folder)
+        except OSError:
+            if not folder.is_dir():  # else another process stored the same body first
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     # -- the champion -----------------------------------------------------------------------
 

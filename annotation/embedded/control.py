@@ -8,7 +8,9 @@ does not come up) raises a ``ServerError`` whose message says what happened and 
 from __future__ import annotations
 
 import errno
+import functools
 import json
+import logging
 import os
 import signal
 import socket
@@ -32,6 +34,7 @@ from common.sqlite_files import is_sqlite_file
 OWNER_USERNAME = "propietario"
 SERVICES = ("redis", "worker", "server")
 SUPERVISOR_MARKER = "annotation.embedded.supervisor"
+logger = logging.getLogger("bucle.server")
 MARKERS = {"redis": "redis-server", "worker": "annotation.embedded.launch", "server": "annotation.embedded.launch"}
 
 
@@ -82,9 +85,10 @@ def status(layout: ServerLayout) -> ServerStatus:
     )
 
 
-def _clear_stale(layout: ServerLayout, notice) -> None:
+def _clear_stale(layout: ServerLayout, loud: bool = True) -> None:
     """Remove pid files left by a crash; stop processes a killed supervisor left behind, and
     any other process of this project's server (found by its environment) that outlived it."""
+    notice = functools.partial(logger.log, logging.INFO if loud else logging.DEBUG)
     for name, marker in [(SUPERVISOR, SUPERVISOR_MARKER), *MARKERS.items()]:
         path = layout.pid_file(name)
         pid = pidfiles.read(path)
@@ -188,7 +192,7 @@ def _ensure_owner(layout: ServerLayout) -> UserCredentials:
     return owner
 
 
-def start(layout: ServerLayout, timeout_s: float = 180.0, notice=print) -> ServerStatus:
+def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
     """Start the server if it is not running, wait until it answers, make sure the owner exists."""
     layout.make_dirs()
     if _supervisor_pid(layout) is not None:
@@ -196,7 +200,7 @@ def start(layout: ServerLayout, timeout_s: float = 180.0, notice=print) -> Serve
         _wait_until_healthy(layout, timeout_s, alive=lambda: _supervisor_pid(layout) is not None)
         _ensure_owner(layout)
         return status(layout)
-    _clear_stale(layout, notice)
+    _clear_stale(layout)
     _check_state(layout)
     _check_port(layout.host, layout.port)
     with open(layout.log(SUPERVISOR), "ab") as log:
@@ -219,7 +223,7 @@ def stop(layout: ServerLayout, timeout_s: float = 60.0) -> bool:
     """Stop the supervisor and with it every process; False if nothing was running."""
     pid = _supervisor_pid(layout)
     if pid is None:
-        _clear_stale(layout, notice=lambda _message: None)
+        _clear_stale(layout, loud=False)
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
@@ -228,7 +232,7 @@ def stop(layout: ServerLayout, timeout_s: float = 60.0) -> bool:
     if pidfiles.is_alive(pid, SUPERVISOR_MARKER):
         os.killpg(pid, signal.SIGKILL)
         pidfiles.remove(layout.pid_file(SUPERVISOR))
-    _clear_stale(layout, notice=lambda _message: None)
+    _clear_stale(layout, loud=False)
     return True
 
 

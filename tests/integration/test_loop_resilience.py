@@ -24,7 +24,6 @@ from loop.train import registry
 from tests.helpers import answer_all, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
-QUIET = {"notice": lambda _m: None}
 
 KILL_AFTER_STEP = """
 import os, signal, sys
@@ -42,7 +41,7 @@ def run(self, step, action):
     return original(self, step, action)
 
 RoundManifest.run = run
-run_round(load_config(Path(sys.argv[1])), notice=lambda _m: None)
+run_round(load_config(Path(sys.argv[1])))
 """
 
 
@@ -55,7 +54,7 @@ def resilient(sibling_project):
 
 def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(resilient):
     config = resilient
-    first = run_round(config, **QUIET)
+    first = run_round(config)
     answer_all(config, first.sent)
     for step in STEPS:
         killed = subprocess.run([sys.executable, "-c", KILL_AFTER_STEP, str(config.root / "bucle.yaml"), step],
@@ -64,7 +63,7 @@ def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(
         interrupted = RoundManifest.unfinished(config.state.rounds)
         assert interrupted is not None and interrupted.number == 2
         assert step not in interrupted.data["steps"], f"{step} was killed before it was recorded"
-    second = run_round(config, **QUIET)
+    second = run_round(config)
     assert second.round == 2
 
     manifests = RoundManifest.all(config.state.rounds)
@@ -119,14 +118,14 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     monkeypatch.setattr(loop.rounds, "push", push_after_the_server_died)
     started = time.monotonic()
     with pytest.raises(ArgillaError, match="Cannot reach Argilla"):
-        run_round(config, **QUIET)
+        run_round(config)
     assert time.monotonic() - started > 3, "the push was retried with backoff before giving up"
     interrupted = RoundManifest.unfinished(config.state.rounds)
     assert interrupted is not None and interrupted.done("select") and not interrupted.done("push")
 
     monkeypatch.setattr(loop.rounds, "push", real_push)
     control.start(server, timeout_s=config.server.startup_timeout_s)
-    resumed = run_round(config, **QUIET)
+    resumed = run_round(config)
     assert resumed.round == interrupted.number
     present = {r.id for r in dataset_of(config).records()}
     assert set(interrupted.result("select")["ids"]) <= present
@@ -145,7 +144,7 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
     answer_all(config, waiting[2:])
     assert "8 records labelled" in due(config, "watch")
 
-    nxt = run_round(config, **QUIET)
+    nxt = run_round(config)
     assert due(config, "watch") is None
     annotator = annotator_clients(config, ["anotadora-1"])[0]
     server_ids = {r.id: r._server_id for r in dataset_of(config).records()}
@@ -157,19 +156,19 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
                                            json={"status": "discarded", "values": None})  # fmt: skip
         assert reply.status_code == 201, reply.text
     assert "queue is empty" in due(config, "watch"), "a queue emptied by discards gets the next batch"
-    after = run_round(config, **QUIET)
+    after = run_round(config)
     assert len(after.sent) == 8 and not set(after.sent) & waiting, "discarded records are not sent again"
 
 
 def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_project):
     config = sibling_project("refresco")
     ingest(config)
-    first = run_round(config, **QUIET)
+    first = run_round(config)
     reg = registry(config)
     other = next(name for name in reg.names() if name != first.champion)
     reg.set_champion(other, "manual", "a test swaps the champion")
 
-    second = run_round(config, **QUIET)
+    second = run_round(config)
     assert not second.trained
     manifest = RoundManifest.all(config.state.rounds)[-1]
     assert sorted(manifest.result("refresh")["ids"]) == sorted(first.sent)
@@ -187,7 +186,7 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     data = config.data.model_copy(update={"seed_size": 0})
     config = config.model_copy(update={"data": data})
     ingest(config)
-    first = run_round(config, **QUIET)
+    first = run_round(config)
     assert not first.trained and first.champion is None
     manifest = RoundManifest.all(config.state.rounds)[-1]
     assert manifest.result("select")["strategy"] == "cold-start" and len(first.sent) == 8
@@ -195,7 +194,7 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
 
     answer_all(config, first.sent)
-    second = run_round(config, **QUIET)
+    second = run_round(config)
     assert second.trained and second.champion is not None
     assert RoundManifest.all(config.state.rounds)[-1].result("select")["strategy"] == config.loop.strategy
 

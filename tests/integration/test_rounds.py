@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner, credentials, project):
     ingest(project)
-    first = run_round(project, notice=lambda _m: None)
+    first = run_round(project)
     assert first.trained and first.champion is not None, "the seed labels train the first model"
     assert len(first.sent) == 8
     dataset = owner.datasets(name=project.name, workspace=project.workspace)
@@ -36,7 +36,7 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
                                         json={"status": "submitted", "values": {"label": {"value": gold[record_id]}}})  # fmt: skip
         assert reply.status_code == 201, reply.text
 
-    second = run_round(project, notice=lambda _m: None)
+    second = run_round(project)
     assert second.new_labels == 8 and second.trained
     assert not set(second.sent) & set(first.sent), "nothing is sent twice"
     with Pool(project.state.pool) as pool:
@@ -54,7 +54,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     from loop.status import status
 
     before = status(project)
-    results = simulate(project, rounds=1, notice=lambda _m: None)
+    results = simulate(project, rounds=1)
     assert len(results) == 1 and results[0].answered == 8
     after = status(project)
     assert len(after.rounds) == len(before.rounds) + 1 and all(row.finished for row in after.rounds)
@@ -67,7 +67,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     # the answers of the simulated round are pulled by the next one
     from loop.rounds import run_round
 
-    nxt = run_round(project, notice=lambda _m: None)
+    nxt = run_round(project)
     assert nxt.new_labels == 8
 
     import subprocess

@@ -17,7 +17,7 @@ from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import ServerError, StateError
 from loop.config import load_config
 from annotation.embedded.ports import free_port
-from tests.helpers import assert_one_line_error, bucle, wait_for, write_project
+from tests.helpers import assert_one_line_error, bucle, captured_logs, wait_for, write_project
 
 pytestmark = pytest.mark.integration
 
@@ -155,8 +155,8 @@ def test_a_killed_supervisor_takes_its_children_along_and_start_recovers(own_ser
     assert wait_for(lambda: not any(pidfiles.is_alive(pid, "") for pid in pids.values()), 60), pids
     assert own_server.pid_file("supervisor").exists(), "a SIGKILL leaves the pid file behind"
 
-    notices: list[str] = []
-    state = control.start(own_server, notice=notices.append)
+    with captured_logs("bucle.server") as notices:
+        state = control.start(own_server)
     assert state.healthy
     assert any("removed stale pid file" in notice for notice in notices), notices
 

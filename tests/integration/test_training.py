@@ -63,7 +63,7 @@ def test_tfidf_fits_saves_and_reloads_identically(tmp_path, data):
     model.save(tmp_path / "m")
     again = TextClassifier.load(tmp_path / "m")
     assert np.allclose(model.predict_proba(test_texts), again.predict_proba(test_texts))
-    assert again.calibrator.temperature == pytest.approx(model.calibrator.temperature)
+    assert again.temperature == pytest.approx(model.temperature)
     assert np.allclose(model.predict_proba(test_texts).sum(axis=1), 1.0)
 
 
@@ -82,7 +82,7 @@ def test_setfit_head_only_refit_reads_the_cache_and_a_fine_tune_round_trips(tmp_
     assert model.fine_tuned and model.body_id.startswith("fine-tuned:")
     model.fit(texts, labels)
     model.save(tmp_path / "ft")
-    assert (tmp_path / "ft" / "body").is_dir()
+    assert {"model_head.pkl", "config_setfit.json", "modules.json"} <= {p.name for p in (tmp_path / "ft").iterdir()}
     again = TextClassifier.load(tmp_path / "ft")
     assert np.allclose(model.predict_proba(test_texts[:10]), again.predict_proba(test_texts[:10]), atol=1e-5)
 
@@ -142,7 +142,7 @@ def test_counterfactual_measures_flips_on_a_biased_model():
 
 
 def test_rounds_register_versions_gate_and_cards(project):
-    first = train_round(project, notice=lambda _m: None)
+    first = train_round(project)
     reg = registry(project)
     assert first.promoted and first.champion in first.versions
     assert set(first.versions) == {"0001-setfit", "0001-tfidf"}
@@ -170,7 +170,7 @@ def test_rounds_register_versions_gate_and_cards(project):
         seed = {r.id: r.label for r in pool.records(split="pool", labelled=True)}
         pool.set_labels({rid: "falsa" if label == "verdadera" else "verdadera" for rid, label in seed.items()}, "seed")
     try:
-        second = train_round(project, fine_tune=False, notice=lambda _m: None)
+        second = train_round(project, fine_tune=False)
     finally:
         with Pool(project.state.pool) as pool:
             pool.set_labels(seed, "seed")
@@ -189,15 +189,15 @@ def test_rounds_register_versions_gate_and_cards(project):
 def test_a_crash_while_saving_leaves_the_champion_and_no_half_version(project, monkeypatch):
     reg = registry(project)
     if reg.champion() is None:
-        train_round(project, fine_tune=False, notice=lambda _m: None)
+        train_round(project, fine_tune=False)
     before, names = reg.champion(), reg.names()
 
     def crash(*_args, **_kwargs):
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr("loop.train.reliability_diagram", crash)
+    monkeypatch.setattr("training.run.reliability_diagram", crash)
     with pytest.raises(OSError, match="injected"):
-        train_round(project, fine_tune=False, notice=lambda _m: None)
+        train_round(project, fine_tune=False)
     assert reg.champion() == before
     assert reg.names() == names
     assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".")]
@@ -233,13 +233,13 @@ def test_a_training_by_hand_waits_for_the_rounds_lock(project):
 
     with RoundLock(project.state_dir / "round.lock"):
         with pytest.raises(RoundLocked, match="another round or training is running"):
-            train_round(project, fine_tune=False, notice=lambda _m: None)
+            train_round(project, fine_tune=False)
 
 
 def test_a_damaged_version_is_detected_and_never_served(project):
     reg = registry(project)
     if not reg.names():
-        train_round(project, fine_tune=False, notice=lambda _m: None)
+        train_round(project, fine_tune=False)
     victim = reg.names()[0]
     head = next((reg.path(victim) / "model").iterdir())
     head.write_bytes(head.read_bytes() + b"tampered")
@@ -256,11 +256,13 @@ def test_a_damaged_version_is_detected_and_never_served(project):
 def test_fine_tune_schedule(project):
     from loop.train import should_fine_tune
 
+    from training.registry import Body
+
     reg = registry(project)
     assert not should_fine_tune(project, reg, 1, labels=10), "too few labels"
     (reg.root / "bodies.json").unlink(missing_ok=True)
     assert should_fine_tune(project, reg, 1, labels=100), "first fine-tune once there are enough labels"
-    (reg.root / "bodies.json").write_text(json.dumps({"version": "x", "round": 3, "labels": 100}))
+    reg.make_latest(Body(reg.bodies_dir / "body-0009", "fine-tuned:body-0009@64", training=3, labels=100))
     assert not should_fine_tune(project, reg, 4, labels=120)
     assert should_fine_tune(project, reg, 8, labels=120), "every N rounds"
     assert should_fine_tune(project, reg, 4, labels=150), "after the labelled set grew by half"
@@ -268,13 +270,14 @@ def test_fine_tune_schedule(project):
 
 
 def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(project):
-    from loop.train import embedding_cache, latest_body
+    from loop.train import embedding_cache
 
     done = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    body = latest_body(registry(project))
-    assert Path(body["path"]).is_dir() and body["body_id"].startswith("fine-tuned:body-")
+    body = registry(project).latest_body()
+    assert body.folder.is_dir() and body.body_id.startswith("fine-tuned:body-")
+    assert "/" not in (registry(project).root / "bodies.json").read_text(), "named, never by absolute path"
 
     def must_not_encode(texts):
         raise AssertionError(f"{len(texts)} texts were not embedded ahead by the fine-tune")
@@ -283,14 +286,14 @@ def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(proje
         texts = [r.text for r in pool.records()]
     cache = embedding_cache(project)
     try:
-        cache.embed(body["body_id"], texts, must_not_encode)
+        cache.embed(body.body_id, texts, must_not_encode)
     finally:
         cache.close()
 
-    result = train_round(project, fine_tune=False, notice=lambda _m: None)
+    result = train_round(project, fine_tune=False)
     setfit = next(name for name in result.versions if name.endswith("setfit"))
     reg = registry(project)
-    assert reg.metrics(setfit)["body_id"] == body["body_id"]
+    assert reg.metrics(setfit)["body_id"] == body.body_id
     served = TextClassifier.load(reg.model_folder(setfit))
     assert served.predict_proba(texts[:3]).shape == (3, 2)
 
@@ -315,7 +318,7 @@ def test_int8_onnx_body_scores_like_the_fp32_body_and_round_trips(tmp_path, data
 
 def test_a_round_with_int8_scoring_records_the_comparison(project):
     config = project.model_copy(update={"model": project.model.model_copy(update={"onnx_int8": True})})
-    result = train_round(config, fine_tune=False, notice=lambda _m: None)
+    result = train_round(config, fine_tune=False)
     reg = registry(config)
     setfit = next(name for name in result.versions if name.endswith("setfit"))
     metrics = reg.metrics(setfit)
@@ -325,3 +328,92 @@ def test_a_round_with_int8_scoring_records_the_comparison(project):
     assert scoring == ("onnx-int8" if comparison["used"] else "fp32")
     assert (reg.path(setfit) / "model" / "onnx-int8").is_dir() == comparison["used"]
     assert not list((config.state_dir / "cache").glob("onnx-*")), "the export's scratch folder is removed"
+
+
+FRESH_SETFIT = """
+import json, sys
+from setfit import SetFitModel
+model = SetFitModel.from_pretrained(sys.argv[1])
+texts = json.loads(sys.argv[2])
+print(json.dumps({"probs": model.predict_proba(texts).tolist(), "labels": list(model.predict(texts))}))
+"""
+FRESH_SKOPS = """
+import json, sys
+import skops.io
+pipeline = skops.io.load(sys.argv[1])
+print(json.dumps({"probs": pipeline.predict_proba(json.loads(sys.argv[2])).tolist()}))
+"""
+
+
+def _fresh(script: str, path: Path, texts: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(texts)], capture_output=True, text=True,
+                          cwd=path.anchor)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_versions_load_with_their_own_libraries_in_a_fresh_process(project, data):
+    """A version needs nothing of bucle: SetFit's own call and skops reproduce the registry's
+    calibrated probabilities; the body is inside the version (hard links), under its checksums."""
+    reg = registry(project)
+    training = train_round(project, fine_tune=False).round  # fp32 (an int8 version serves int8 probabilities)
+    _, _, test_texts, _ = data
+    texts = test_texts[:12]
+
+    setfit = reg.path(f"{training:04d}-setfit")
+    served = TextClassifier.load(reg.model_folder(setfit.name))
+    fresh = _fresh(FRESH_SETFIT, setfit / "model", texts)
+    assert np.allclose(fresh["probs"], served.predict_proba(texts), atol=1e-5)
+    assert fresh["labels"] == served.predict(texts)
+    checksums = json.loads((setfit / "checksums.json").read_text())
+    assert "model/model.safetensors" in checksums and "model/model_head.pkl" in checksums
+    weights = (setfit / "model" / "model.safetensors").stat()
+    stored = [p.stat() for p in reg.bodies_dir.glob("*/model.safetensors")]
+    assert any(s.st_ino == weights.st_ino for s in stored), "the body is a hard link to the stored body, not a copy"
+
+    tfidf = reg.path(f"{training:04d}-tfidf")
+    served = TextClassifier.load(reg.model_folder(tfidf.name))
+    fresh = _fresh(FRESH_SKOPS, tfidf / "model" / "pipeline.skops", texts)
+    assert np.array_equal(np.array(fresh["probs"]), served.predict_proba(texts))
+
+
+def test_a_skops_file_with_foreign_types_is_refused(tmp_path, data):
+    import skops.io
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    texts, labels, _, _ = data
+    model = TfidfClassifier(CLASSES).fit(texts, labels)
+    model.save(tmp_path / "m")
+    hostile = Pipeline([("run", FunctionTransformer(subprocess.getoutput)), *model.pipeline.steps])
+    skops.io.dump(hostile, tmp_path / "m" / "pipeline.skops")
+    with pytest.raises(TrainingError, match="types a TF-IDF pipeline never has"):
+        TextClassifier.load(tmp_path / "m")
+
+
+def test_versions_written_before_the_library_layouts_still_load(tmp_path, data):
+    """Format 1 (a joblib head or pipeline, the temperature applied on loading): what older
+    registries hold, and what replays of their rounds load."""
+    import joblib
+
+    from training.calibration import Calibrator
+
+    texts, labels, test_texts, _ = data
+    tfidf = TfidfClassifier(CLASSES).fit(texts, labels)
+    raw = tfidf.pipeline.predict_proba(test_texts[:5])  # the folded pipeline, as a format-1 one with T=1.7
+    folder = tmp_path / "tfidf"
+    folder.mkdir()
+    joblib.dump(tfidf.pipeline, folder / "pipeline.joblib")
+    meta = {"family": "tfidf", "classes": CLASSES, "temperature": 1.7, "hyperparameters": tfidf.hyperparameters()}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    old = TextClassifier.load(folder)
+    assert np.allclose(old.predict_proba(test_texts[:5]), Calibrator(1.7).apply(raw))
+
+    setfit = SetFitClassifier(CLASSES, max_seq_length=64).fit(texts, labels)
+    folder = tmp_path / "setfit"
+    folder.mkdir()
+    joblib.dump(setfit.head, folder / "head.joblib")
+    hyper = {**setfit.hyperparameters(), "base_body": setfit.body, "body": setfit.body}
+    (folder / "meta.json").write_text(json.dumps({"family": "setfit", "classes": CLASSES, "temperature": 1.0,
+                                                  "hyperparameters": hyper}))  # fmt: skip
+    assert np.allclose(TextClassifier.load(folder).predict_proba(test_texts[:5]), setfit.predict_proba(test_texts[:5]), atol=1e-5)

@@ -51,3 +51,17 @@ def test_bootstrap_interval_brackets_the_estimate():
     predictions = np.where(rng.random(300) < 0.8, references, 1 - references)
     low, high = bootstrap_macro_f1(predictions, references, 2, 500, seed=0)
     assert low < 0.8 < high and high - low < 0.15
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_a_folded_temperature_is_the_temperature_applied_to_the_probabilities(classes):
+    from sklearn.linear_model import LogisticRegression
+
+    from training.calibration import fold_temperature
+
+    rng = np.random.default_rng(classes)
+    features, targets = rng.normal(size=(80, 5)), np.arange(80) % classes
+    head = LogisticRegression().fit(features, targets)
+    for temperature in (0.3, 1.0, 2.5):
+        folded = fold_temperature(head, temperature).predict_proba(features)
+        assert np.allclose(folded, Calibrator(temperature).apply(head.predict_proba(features)), atol=1e-9)

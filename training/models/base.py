@@ -15,6 +15,9 @@ from training.calibration import Calibrator
 from training.errors import TrainingError
 
 META = "meta.json"
+# 2: each family in its library's own layout, the calibration folded into the saved head;
+# 1: the versions of bucle before that (a joblib head, the temperature applied on loading)
+FORMAT = 2
 
 
 def check_training_data(texts: Sequence[str], labels: Sequence[str], classes: Sequence[str]) -> None:
@@ -40,7 +43,8 @@ class TextClassifier(ABC):
 
     def __init__(self, classes: Sequence[str]) -> None:
         self.classes = list(classes)
-        self.calibrator = Calibrator()
+        self.temperature = 1.0  # fitted on out-of-fold predictions; folded into the head by fit
+        self.calibrator = Calibrator()  # the identity, but for versions of format 1
 
     @abstractmethod
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier": ...
@@ -69,7 +73,7 @@ class TextClassifier(ABC):
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.save_model(folder)
-        meta = {"family": self.family, "classes": self.classes, "temperature": self.calibrator.temperature,
+        meta = {"family": self.family, "format": FORMAT, "classes": self.classes, "temperature": self.temperature,
                 "hyperparameters": self.hyperparameters()}  # fmt: skip
         (folder / META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -79,5 +83,7 @@ class TextClassifier(ABC):
 
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         model = families.family(meta["family"]).load_model(folder, meta)
-        model.calibrator = Calibrator(meta["temperature"])
+        model.temperature = meta["temperature"]
+        if meta.get("format", 1) == 1:
+            model.calibrator = Calibrator(meta["temperature"])
         return model

@@ -3,11 +3,17 @@ logistic-regression head refitted every round on cached embeddings.
 
 Head-only rounds take seconds: the body does not change, so the texts' embeddings come from the
 cache and only new texts pass through the network. A fine-tune (SetFit's contrastive
-``train_embeddings``) produces a new body with its own id, saved with the model version.
+``train_embeddings``) produces a new body with its own id.
+
+A saved model is in SetFit's own layout (the body's files, ``model_head.pkl``,
+``config_setfit.json``), so ``SetFitModel.from_pretrained(folder)`` loads it without bucle and
+its ``predict_proba`` gives the calibrated probabilities bucle serves. When the body is a saved
+folder already (the registry's stored bodies), its files are hard-linked, not written again.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -18,13 +24,16 @@ import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from training.calibration import calibrate
+from common.files import link_tree
+from training.calibration import calibrate, fold_temperature
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.models.base import TextClassifier, check_training_data
 
-HEAD = "head.joblib"
-BODY = "body"
+HEAD = "model_head.pkl"  # SetFit's names
+SETFIT_CONFIG = "config_setfit.json"
+LEGACY_HEAD, LEGACY_BODY = "head.joblib", "body"  # format 1
+BODY_CARD = frozenset({"README.md"})  # sentence-transformers' generated card: the version has its own
 ONNX = "onnx-int8"
 ENCODE_BATCH = 32
 
@@ -60,9 +69,14 @@ class SetFitClassifier(TextClassifier):
         seed: int = 42,
         cache: EmbeddingCache | None = None,
         body_id: str | None = None,
+        base_model: str | None = None,
+        saved_body: bool = False,
     ) -> None:
         super().__init__(classes)
         self.body = body or default_body()
+        self.base_model = base_model or self.body  # what the body was tuned from, for the card
+        # the body folder was written by ``save_body`` at this length: saving links its files
+        self.saved_body = saved_body
         self.max_seq_length = max_seq_length
         self.seed = seed
         self.cache = cache
@@ -114,10 +128,19 @@ class SetFitClassifier(TextClassifier):
 
     def with_int8_body(self, folder: Path) -> "SetFitClassifier":
         """A copy that scores with the int8 ONNX body exported to ``folder``, same head."""
-        twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id)
-        twin.head, twin.calibrator, twin.fine_tuned, twin._encoder = self.head, self.calibrator, self.fine_tuned, self._encoder
+        twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id,
+                                self.base_model, self.saved_body)  # fmt: skip
+        twin.head, twin.temperature, twin.fine_tuned, twin._encoder = self.head, self.temperature, self.fine_tuned, self._encoder
         twin.onnx_folder = folder
         return twin
+
+    def save_body(self, folder: Path) -> None:
+        """The body alone, as a sentence-transformer folder (its capped sequence length saved)."""
+        self.encoder.save(str(folder), create_model_card=False)
+
+    def body_saved_as(self, folder: Path, body_id: str) -> None:
+        """Name the body after the folder ``save_body`` wrote it to; the encoder stays loaded."""
+        self.body, self.body_id, self.saved_body = str(folder), body_id, True
 
     def fine_tune(self, texts: Sequence[str], labels: Sequence[str], settings: FineTuneSettings) -> None:
         """Contrastive fine-tuning of the body on pairs of the labelled texts."""
@@ -147,8 +170,8 @@ class SetFitClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         features = self.embed(texts)
         targets = np.array([self.classes.index(label) for label in labels])
-        self.head = _head(self.seed).fit(features, targets)
-        self.calibrator = calibrate(_head(self.seed), features, targets, len(self.classes), self.seed)
+        self.temperature = calibrate(_head(self.seed), features, targets, len(self.classes), self.seed).temperature
+        self.head = fold_temperature(_head(self.seed).fit(features, targets), self.temperature)
         return self
 
     def raw_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -158,25 +181,33 @@ class SetFitClassifier(TextClassifier):
         return probs
 
     def hyperparameters(self) -> dict:
-        return {"body": self.body if not self.fine_tuned else BODY, "base_body": self.body,
-                "body_id": self.body_id, "fine_tuned": self.fine_tuned, "max_seq_length": self.max_seq_length,
-                "head": "LogisticRegression(class_weight=balanced)",
+        return {"base_body": self.base_model, "body_id": self.body_id, "fine_tuned": self.fine_tuned,
+                "max_seq_length": self.max_seq_length, "head": "LogisticRegression(class_weight=balanced)",
                 "scoring": "onnx-int8" if self.onnx_folder is not None else "fp32"}  # fmt: skip
 
     def save_model(self, folder: Path) -> None:
-        if self.fine_tuned:
-            self.encoder.save(str(folder / BODY))
+        if self.saved_body:
+            link_tree(Path(self.body), folder, skip=BODY_CARD)
+        else:
+            self.save_body(folder)
+        joblib.dump(self.head, folder / HEAD)
+        setfit_config = {"normalize_embeddings": False, "labels": self.classes}
+        (folder / SETFIT_CONFIG).write_text(json.dumps(setfit_config, indent=2, ensure_ascii=False), encoding="utf-8")
         if self.onnx_folder is not None and self.onnx_folder != folder / ONNX:
             shutil.copytree(self.onnx_folder, folder / ONNX)
-        joblib.dump(self.head, folder / HEAD)
 
     @classmethod
     def load_model(cls, folder: Path, meta: dict) -> "SetFitClassifier":
         params = meta["hyperparameters"]
-        body = str(folder / BODY) if params["fine_tuned"] else params["base_body"]
-        model = cls(meta["classes"], body=body, max_seq_length=params["max_seq_length"], body_id=params["body_id"])
+        if meta.get("format", 1) == 1:  # the body named by path, or in body/; the head in head.joblib
+            body = str(folder / LEGACY_BODY) if params["fine_tuned"] else params["base_body"]
+            head = folder / LEGACY_HEAD
+        else:
+            body, head = str(folder), folder / HEAD
+        model = cls(meta["classes"], body=body, max_seq_length=params["max_seq_length"], body_id=params["body_id"],
+                    base_model=params["base_body"], saved_body=meta.get("format", 1) > 1)  # fmt: skip
         model.fine_tuned = params["fine_tuned"]
-        model.head = joblib.load(folder / HEAD)
+        model.head = joblib.load(head)
         if params.get("scoring") == "onnx-int8":
             model.onnx_folder = folder / ONNX
         return model

@@ -11,14 +11,17 @@ from typing import Sequence
 
 import joblib
 import numpy as np
+import skops.io
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from training.calibration import calibrate
+from training.calibration import calibrate, fold_temperature
+from training.errors import TrainingError
 from training.models.base import TextClassifier, check_training_data
 
-PIPELINE = "pipeline.joblib"
+PIPELINE = "pipeline.skops"  # scikit-learn's pipeline, loadable with skops.io.load and nothing of bucle
+LEGACY_PIPELINE = "pipeline.joblib"  # format 1
 
 
 def build_pipeline(seed: int) -> Pipeline:
@@ -51,7 +54,8 @@ class TfidfClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         targets = np.array([self.classes.index(label) for label in labels])
         self.pipeline.fit(list(texts), targets)
-        self.calibrator = calibrate(build_pipeline(self.seed), list(texts), targets, len(self.classes), self.seed)
+        self.temperature = calibrate(build_pipeline(self.seed), list(texts), targets, len(self.classes), self.seed).temperature
+        self.pipeline.steps[-1] = ("classifier", fold_temperature(self.pipeline.steps[-1][1], self.temperature))
         return self
 
     def raw_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -64,10 +68,16 @@ class TfidfClassifier(TextClassifier):
                 "class_weight": "balanced"}  # fmt: skip
 
     def save_model(self, folder: Path) -> None:
-        joblib.dump(self.pipeline, folder / PIPELINE)
+        skops.io.dump(self.pipeline, folder / PIPELINE)
 
     @classmethod
     def load_model(cls, folder: Path, meta: dict) -> "TfidfClassifier":
         model = cls(meta["classes"])
-        model.pipeline = joblib.load(folder / PIPELINE)
+        if meta.get("format", 1) == 1:  # written by bucle itself before skops
+            model.pipeline = joblib.load(folder / LEGACY_PIPELINE)
+            return model
+        untrusted = skops.io.get_untrusted_types(file=folder / PIPELINE)
+        if untrusted:  # never unpickle what a TF-IDF pipeline does not hold
+            raise TrainingError(f"{folder / PIPELINE} holds types a TF-IDF pipeline never has: {', '.join(untrusted)}")
+        model.pipeline = skops.io.load(folder / PIPELINE)
         return model

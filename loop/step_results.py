@@ -1,0 +1,104 @@
+"""What each step of a round returns, typed; the round manifest stores them as JSON under the
+same keys (so manifests written by earlier versions of bucle still read, and replay)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+from loop.manifest import RoundManifest
+from training.run import Trained
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pulled:
+    answers: int
+    new_labels: int
+    ties: int = 0
+    discarded: list[str] = field(default_factory=list)  # records every annotator discarded
+    agreement: dict[str, Any] = field(default_factory=dict)
+    # Argilla's counts before the pull (answers after them start the next round); None in older manifests
+    completed: int | None = None
+    discards: int | None = None
+    received: list[str] | None = None  # None in manifests older than replay
+
+
+@dataclass(frozen=True)
+class Exported:
+    folder: str
+    train: int
+    test: int
+
+
+@dataclass(frozen=True)
+class Training:
+    trained: bool
+    reason: str = ""  # why not, when not trained; the gate's verdict when trained
+    round: int | None = None  # the registry's training number
+    versions: dict[str, float] = field(default_factory=dict)
+    best: str | None = None
+    promote: bool = False
+    fine_tuned: bool = False
+    grams_co2eq: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, trained: Trained, grams: dict[str, float]) -> "Training":
+        return cls(True, trained.reason, trained.round, trained.versions, trained.best, trained.promote,
+                   trained.fine_tuned, grams)  # fmt: skip
+
+    def outcome(self) -> Trained:
+        return Trained(self.round, self.versions, self.best, self.promote, self.reason, self.fine_tuned)
+
+
+@dataclass(frozen=True)
+class Gated:
+    champion: str | None
+    promoted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Scored:
+    model: str | None
+    predictions: list[str]  # the champion's labels for the stop set
+
+
+@dataclass(frozen=True)
+class Selection:
+    ids: list[str]
+    labels: list[str | None]
+    scores: list[float | None]
+    model: str | None
+    strategy: str
+
+
+@dataclass(frozen=True)
+class Pushed:
+    pushed: int
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    ids: list[str]
+    model: str | None
+
+
+KINDS: dict[str, type] = {"pull": Pulled, "export": Exported, "train": Training, "gate": Gated, "score": Scored,
+                          "select": Selection, "push": Pushed, "refresh": Refreshed}  # fmt: skip
+
+
+def from_json(kind: type[T], data: dict[str, Any]) -> T:
+    """``kind`` from a manifest's JSON; keys a later bucle added are left to their defaults."""
+    names = {f.name for f in fields(kind)}
+    return kind(**{key: value for key, value in data.items() if key in names})
+
+
+def to_json(result: Any) -> dict[str, Any]:
+    return asdict(result)
+
+
+def result(manifest: RoundManifest, step: str) -> Any:
+    """Step ``step``'s recorded result, typed; None if the round did not finish that step."""
+    return from_json(KINDS[step], manifest.result(step)) if manifest.done(step) else None

@@ -1,0 +1,261 @@
+"""One training run: the labels so far in, one version per model family out (SetFit and the
+TF-IDF baseline), each evaluated on the frozen test set (intervals, calibration, bias slices, the
+gender counterfactual, carbon), SetFit tried with an int8 body, and both registered all or none
+with their cards, which carry the gate's verdict against the champion.
+
+The loop decides when to train and applies the verdict (``loop/train.py``); nothing here knows of
+rounds, pools or Argilla.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from training import bias
+from training.carbon import track
+from training.embedding_cache import EmbeddingCache
+from training.errors import TrainingError
+from training.evaluation import Evaluation, evaluate_model, reliability_diagram
+from training.model_card import ModelFacts, build_card, validate_offline
+from training.models.base import TextClassifier
+from training.models.setfit_model import SetFitClassifier, default_body
+from training.models.tfidf import TfidfClassifier
+from training.onnx_body import export_int8
+from training.promotion import GateDecision, decide
+from training.registry import METRICS, MODEL, Registry
+from training.settings import ModelSettings
+
+log = logging.getLogger("bucle.training")
+FAMILIES = ("setfit", "tfidf")
+INT8_TOLERANCE = 0.005  # half a point of macro-F1
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the model cards say of the project."""
+
+    name: str
+    title: str
+    ods: list[int]
+    license: str
+    labels: list[str]
+    dataset_repo: str = ""
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A training's data: the labels so far and the frozen test set with its metadata."""
+
+    texts: list[str]
+    labels: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+    test_metadata: list[dict[str, Any]]
+    slices: list[str] = field(default_factory=list)  # metadata columns that bias metrics slice by
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a training reads and writes besides its versions."""
+
+    registry: Registry
+    cache: EmbeddingCache
+    evaluate_cache: Path
+    int8_export: Callable[[int], Path]  # a scratch folder per training, removed after it
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What a training registered and the gate's verdict on its best version; JSON-able, for the
+    round manifests."""
+
+    round: int
+    versions: dict[str, float]  # version -> test macro-F1
+    best: str
+    promote: bool
+    reason: str
+    fine_tuned: bool
+
+
+@dataclass
+class _Fitted:
+    family: str
+    model: TextClassifier
+    metrics: dict[str, Any]
+
+    @property
+    def macro_f1(self) -> float:
+        return self.metrics["evaluation"]["macro_f1"]
+
+
+def base_body_id(settings: ModelSettings) -> str:
+    """The embedding-cache id of the configured body at the configured length."""
+    return f"{settings.body or default_body()}@{settings.max_seq_length}"
+
+
+def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry,
+                 cache: EmbeddingCache | None) -> SetFitClassifier:  # fmt: skip
+    """A SetFit model on the latest fine-tuned body if there is one, else on the configured
+    body as the registry stores it (so that versions link its files, never name its path)."""
+    configured = settings.body or default_body()
+    latest = registry.latest_body()
+    if latest is not None:
+        model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
+                                 seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=configured,
+                                 saved_body=True)  # fmt: skip
+        model.fine_tuned = True
+        return model
+    body_id = base_body_id(settings)
+
+    def save(folder: Path) -> None:
+        SetFitClassifier(classes, body=configured, max_seq_length=settings.max_seq_length).save_body(folder)
+
+    body = registry.stored_body(body_id, save)
+    return SetFitClassifier(classes, body=str(body), max_seq_length=settings.max_seq_length, seed=settings.seed,
+                            cache=cache, body_id=body_id, base_model=configured, saved_body=True)  # fmt: skip
+
+
+class TrainingRun:
+    """Trains, evaluates and registers the versions of one training number."""
+
+    def __init__(self, settings: ModelSettings, project: ProjectFacts, workspace: Workspace) -> None:
+        self.settings = settings
+        self.project = project
+        self.workspace = workspace
+        self.registry = workspace.registry
+
+    def train(self, data: Labelled, number: int, fine_tuned: bool = False) -> Trained:
+        """Train every family on ``data`` as training ``number`` (``fine_tuned``: the body was
+        tuned for it just before); a number whose versions are registered already (a resumed
+        round) is not trained again."""
+        done = self.registered(number)
+        if done is not None:
+            return done
+        if not data.test_texts:
+            raise TrainingError("there is no labelled frozen test set yet: ingest data with a test source or gold labels")
+        classes, settings = self.project.labels, self.settings
+        scratch = self.workspace.int8_export(number)
+        try:
+            log.info("training %d: %d labels, %d test texts; TF-IDF baseline…", number, len(data.texts), len(data.test_texts))
+            tfidf = TfidfClassifier(classes, seed=settings.seed)
+            baseline = self._fit_and_evaluate("tfidf", tfidf, data)
+            setfit = setfit_model(settings, classes, self.registry, self.workspace.cache)
+            log.info("training %d: SetFit (head only on %s body, cached embeddings)…", number,
+                     "a fine-tuned" if setfit.fine_tuned else "the configured")  # fmt: skip
+            main = self._fit_and_evaluate("setfit", setfit, data)
+            main.metrics["fine_tuned"] = fine_tuned
+            main.metrics["body_id"] = setfit.body_id
+            if settings.onnx_int8:
+                log.info("training %d: exporting an int8 ONNX body and checking it on the test set…", number)
+                self._try_int8(main, setfit, scratch, data)
+            candidates = {f"{number:04d}-{c.family}": c for c in (main, baseline)}
+            best, verdict = self.verdict({name: c.macro_f1 for name, c in candidates.items()})
+            champion = self.registry.champion()
+            previous = (champion, self.registry.metrics(champion)["evaluation"]) if champion else None
+            # all or none: never a setfit version without its tfidf
+            self.registry.add_all({
+                name: self._writer(name, number, candidate, data, baseline.metrics["evaluation"] if candidate is main else None,
+                                   previous, verdict.reason if name == best else f"not the round's best ({best} is)")
+                for name, candidate in candidates.items()
+            })  # fmt: skip
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        log.info(verdict.reason)
+        return Trained(number, {name: c.macro_f1 for name, c in candidates.items()}, best, verdict.promote,
+                       verdict.reason, fine_tuned)  # fmt: skip
+
+    def registered(self, number: int) -> Trained | None:
+        """The outcome of training ``number`` if all its versions are registered."""
+        rows = {row.family: row for row in self.registry.history() if row.training == number}
+        if set(FAMILIES) - set(rows):
+            return None
+        versions = {row.name: row.macro_f1 for row in rows.values()}
+        best, verdict = self.verdict(versions)
+        return Trained(number, versions, best, verdict.promote, verdict.reason,
+                       bool(self.registry.metrics(rows["setfit"].name).get("fine_tuned")))  # fmt: skip
+
+    def verdict(self, macro_f1: dict[str, float]) -> tuple[str, GateDecision]:
+        """The best of ``macro_f1``'s versions and the gate's verdict on it against the champion."""
+        best = max(macro_f1, key=macro_f1.get)
+        champion = self.registry.champion()
+        held = self.registry.evaluated(champion) if champion else None
+        return best, decide(best, macro_f1[best], champion, held.macro_f1 if held else None, self.settings.promotion_margin)
+
+    def _fit_and_evaluate(self, family: str, model: TextClassifier, data: Labelled) -> _Fitted:
+        settings = self.settings
+        started = time.perf_counter()
+        with track(settings.country) as footprint:
+            model.fit(data.texts, data.labels)
+            trained = time.perf_counter()
+            evaluation, probs = evaluate_model(model, data.test_texts, data.test_labels, settings.bootstrap_samples,
+                                               settings.seed, self.workspace.evaluate_cache)  # fmt: skip
+            slices = bias.slice_metrics(probs, data.test_labels, model.classes, data.test_metadata, data.slices)
+            counterfactual = bias.counterfactual(model, data.test_texts, probs)
+        return _Fitted(family, model, {
+            "family": family,
+            "evaluation": evaluation.to_json(),
+            "slices": slices,
+            "counterfactual": bias.to_json(counterfactual),
+            "carbon": footprint.to_json(),
+            "temperature": model.temperature,
+            "seconds": {"train": round(trained - started, 2), "evaluate": round(time.perf_counter() - trained, 2)},
+        })  # fmt: skip
+
+    def _try_int8(self, candidate: _Fitted, setfit: SetFitClassifier, folder: Path, data: Labelled) -> None:
+        """Serve the SetFit candidate with an int8 ONNX body if it loses at most half a point of
+        macro-F1 on the test set; record the comparison either way."""
+        export_int8(setfit.encoder, folder)
+        int8 = setfit.with_int8_body(folder)
+        evaluation, _ = evaluate_model(int8, data.test_texts, data.test_labels, self.settings.bootstrap_samples,
+                                       self.settings.seed, self.workspace.evaluate_cache)  # fmt: skip
+        used = evaluation.macro_f1 >= candidate.macro_f1 - INT8_TOLERANCE
+        candidate.metrics["onnx_int8"] = {"macro_f1": evaluation.macro_f1, "delta": evaluation.macro_f1 - candidate.macro_f1,
+                                          "used": used}  # fmt: skip
+        if used:
+            candidate.model = int8
+
+    def _curve(self, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:
+        points = [{"version": row.name, "labels": row.labels, "macro_f1": row.macro_f1}
+                  for row in self.registry.history() if row.family == family]  # fmt: skip
+        return points + [{"version": name, "labels": labels, "macro_f1": macro_f1}]
+
+    def _writer(self, name: str, number: int, candidate: _Fitted, data: Labelled, baseline: dict | None,
+                champion: tuple[str, dict] | None, decision: str) -> Callable[[Path], None]:  # fmt: skip
+        """What fills version ``name``'s folder: the model, metrics, reliability diagram, card and
+        manifest (the card is built and checked now, before anything is written)."""
+        settings, project = self.settings, self.project
+        evaluation = candidate.metrics["evaluation"]
+        n_train, n_test = len(data.texts), len(data.test_texts)
+        gain = evaluation["macro_f1"] - champion[1]["macro_f1"] if champion else None
+        grams = candidate.metrics["carbon"]["grams_co2eq"]
+        metrics = {**candidate.metrics, "version": name, "round": number, "labels": n_train, "test_size": n_test,
+                   "decision": decision, "grams_per_point": grams / (100 * gain) if gain and gain > 0 else None}  # fmt: skip
+        hyper = candidate.model.hyperparameters()
+        card = build_card(ModelFacts(
+            version=name, project=project.name, title=project.title, ods=project.ods, license=project.license,
+            family=candidate.family, base_model=hyper.get("base_body"), hyperparameters=hyper,
+            temperature=candidate.model.temperature, labels=list(project.labels), train_size=n_train,
+            test_size=n_test, evaluation=evaluation, baseline=baseline, champion=champion, decision=decision,
+            slices=candidate.metrics["slices"], counterfactual=candidate.metrics["counterfactual"],
+            carbon=candidate.metrics["carbon"], curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
+            grams_per_point=metrics["grams_per_point"], dataset_repo=project.dataset_repo,
+            bootstrap=settings.bootstrap_samples, fine_tuned=bool(candidate.metrics.get("fine_tuned")),
+        ))  # fmt: skip
+        validate_offline(card)
+
+        def write(folder: Path) -> None:
+            candidate.model.save(folder / MODEL)
+            (folder / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+            reliability_diagram(Evaluation(**evaluation), folder / "reliability.png", name)
+            card.save(str(folder / "README.md"))
+            manifest = {"version": name, "round": number, "labels": n_train, "test_size": n_test,
+                        "seed": settings.seed, "family": candidate.family}  # fmt: skip
+            (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+        return write
