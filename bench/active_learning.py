@@ -31,6 +31,7 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from annotation.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
+from common.progress import progress  # noqa: E402
 from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
 from bench.learning_curves import Curve, Summary, fmt, label_ratio, mean_curve, summarise  # noqa: E402
 from loop import strategies  # noqa: E402
@@ -154,22 +155,25 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     groups += [("small-text", learner, small_text_runs.STRATEGIES) for learner in args.small_text]
     jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in range(args.seeds) for name in names]
     try:
-        for family, learner, name, seed in jobs:
-            method = f"{family} · {name} · {learner}"
-            if results.has(method, seed):
-                continue
-            full = results.full.setdefault(f"{family} · {learner}", {})
-            if str(seed) not in full:
-                full[str(seed)] = (bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed) if family == "bucle"
-                                   else small_text.full_data_f1(learner, seed))  # fmt: skip
-            start = time.perf_counter()
-            curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings, seed, seed_sets[seed],
-                                    args.batch, args.budget) if family == "bucle"
-                     else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
-            results.curves.setdefault(method, []).append(curve)
-            results.save()
-            say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
-                f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s)")
+        with progress("active-learning runs", len(jobs)) as advance:
+            for family, learner, name, seed in jobs:
+                method = f"{family} · {name} · {learner}"
+                if results.has(method, seed):
+                    advance(1)
+                    continue
+                full = results.full.setdefault(f"{family} · {learner}", {})
+                if str(seed) not in full:
+                    full[str(seed)] = (bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed) if family == "bucle"
+                                       else small_text.full_data_f1(learner, seed))  # fmt: skip
+                start = time.perf_counter()
+                curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings, seed, seed_sets[seed],
+                                        args.batch, args.budget) if family == "bucle"
+                         else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
+                results.curves.setdefault(method, []).append(curve)
+                results.save()
+                say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
+                    f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s)")
+                advance(1)
     finally:
         cache.close()
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     refit_1k = time.perf_counter() - start
 
     fresh = SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length, cache=EmbeddingCache(folder / "fresh.sqlite"))
-    fresh.head, fresh.calibrator = model.head, model.calibrator
+    fresh.head = model.head  # calibrated: the temperature is folded into it
     start = time.perf_counter()
     fresh.predict_proba(pool)
     fresh_s = time.perf_counter() - start

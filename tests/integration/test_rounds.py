@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.client import connect
 from annotation.records import pull
-from annotation.users import add_user
 from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from loop.adapters import dataset_spec
 from loop.rounds import run_round
 from loop.train import registry
+from tests.helpers import answer_all
 
 pytestmark = pytest.mark.integration
 
 
-def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner, credentials, project):
+def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner, project):
     ingest(project)
     first = run_round(project)
     assert first.trained and first.champion is not None, "the seed labels train the first model"
@@ -26,15 +25,8 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     assert set(records) == set(first.sent)
     assert all(r.suggestions["label"].agent == first.champion for r in records.values())
 
-    # annotators answer from the gold labels, as `bucle simulate` will
-    annotator = add_user(owner, credentials, "anotadora-1", workspace=project.workspace)
-    client = connect(server.url, annotator.api_key, who="anotadora-1")
-    with Pool(project.state.pool) as pool:
-        gold = {r.id: r.gold for r in pool.records(split="pool")}
-    for record_id, record in records.items():
-        reply = client.http_client.post(f"/api/v1/records/{record._server_id}/responses",
-                                        json={"status": "submitted", "values": {"label": {"value": gold[record_id]}}})  # fmt: skip
-        assert reply.status_code == 201, reply.text
+    # annotators answer from the gold labels, as `bucle simulate` does
+    answer_all(project, list(records))
 
     second = run_round(project)
     assert second.new_labels == 8 and second.trained
@@ -77,3 +69,24 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
                            capture_output=True, text=True)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "Stopping:" in shown.stdout and "champion" in shown.stdout
+
+
+def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, monkeypatch):
+    """A round's steps share one pool, one registry, one cache and one Argilla client."""
+    from loop.manifest import RoundManifest
+    from loop.step_results import result
+    from training.embedding_cache import EmbeddingCache
+
+    answer_all(project, result(RoundManifest.all(project.state.rounds)[-1], "select").ids)  # so that it trains
+    opened: list[str] = []
+    for kind in (Pool, EmbeddingCache):
+        real = kind.__init__
+
+        def counting(self, *args, _real=real, _name=kind.__name__, **kwargs):
+            opened.append(_name)
+            _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(kind, "__init__", counting)
+    report = run_round(project)
+    assert report.trained and report.sent
+    assert sorted(opened) == ["EmbeddingCache", "Pool"]

@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from common.files import link_tree
+from common.progress import progress
 from training.calibration import calibrate, fold_temperature
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
@@ -36,6 +37,7 @@ LEGACY_HEAD, LEGACY_BODY = "head.joblib", "body"  # format 1
 BODY_CARD = frozenset({"README.md"})  # sentence-transformers' generated card: the version has its own
 ONNX = "onnx-int8"
 ENCODE_BATCH = 32
+BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
 
 
 def default_body() -> str:
@@ -56,6 +58,18 @@ class FineTuneSettings:
 
 def _head(seed: int) -> LogisticRegression:
     return LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
+
+
+def _step_callback(advance):
+    """A trainer callback that moves the progress bar one step per optimisation step (defined
+    on first use: transformers is slow to import)."""
+    from transformers import TrainerCallback
+
+    class Steps(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            advance(1)
+
+    return Steps()
 
 
 class SetFitClassifier(TextClassifier):
@@ -112,9 +126,17 @@ class SetFitClassifier(TextClassifier):
 
                 self._onnx = OnnxEncoder(self.onnx_folder)
             return self._onnx.encode(texts)
-        return self.encoder.encode(
-            texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=len(texts) > 1000
-        )
+        if len(texts) <= BAR_CHUNK:
+            return self._encode_fp32(texts)
+        parts = []
+        with progress(f"embedding {len(texts):,} texts", len(texts)) as advance:
+            for start in range(0, len(texts), BAR_CHUNK):
+                parts.append(self._encode_fp32(texts[start : start + BAR_CHUNK]))
+                advance(len(parts[-1]))
+        return np.vstack(parts)
+
+    def _encode_fp32(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode(texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False)
 
     @property
     def cache_key(self) -> str:
@@ -160,8 +182,10 @@ class SetFitClassifier(TextClassifier):
             save_strategy="no",
             logging_strategy="no",
         )
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}))
-        trainer.train_embeddings(list(texts), list(labels), args=args)
+        with progress("fine-tuning the body", settings.max_steps) as advance:
+            trainer = Trainer(model=model, args=args, callbacks=[_step_callback(advance)],
+                              train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}))  # fmt: skip
+            trainer.train_embeddings(list(texts), list(labels), args=args)
         self._encoder = model.model_body
         self.fine_tuned = True
         self.body_id = f"fine-tuned:{uuid.uuid4().hex}"
