@@ -2,6 +2,11 @@
 
 Character n-grams (2–5, within word boundaries) make it robust to Spanish inflection and
 spelling; class weights are balanced because active learning picks skewed batches.
+
+Saved with skops (``skops.io.load`` gives back scikit-learn's pipeline and never unpickles
+arbitrary objects). Each vectorizer is saved with its terms as a fixed ``vocabulary`` array
+rather than its fitted ``vocabulary_`` dict, which scikit-learn rebuilds on first use: skops
+writes a dict entry by entry, minutes and tens of MB for a large vocabulary, an array in one go.
 """
 
 from __future__ import annotations
@@ -9,9 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import zipfile
+
 import joblib
 import numpy as np
 import skops.io
+from skops.io.exceptions import UntrustedTypesFoundException
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -31,7 +39,9 @@ def build_pipeline(seed: int) -> Pipeline:
                 "features",
                 FeatureUnion(
                     [
-                        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000)),
+                        # words of 2–40 letters: longer ones are noise (hashes, glued URLs) and bloat the vocabulary
+                        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000,
+                                                  token_pattern=r"(?u)\b\w{2,40}\b")),
                         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                   min_df=1, max_features=300_000)),
                     ]  # fmt: skip
@@ -68,7 +78,17 @@ class TfidfClassifier(TextClassifier):
                 "class_weight": "balanced"}  # fmt: skip
 
     def save_model(self, folder: Path) -> None:
-        skops.io.dump(self.pipeline, folder / PIPELINE)
+        vectorizers = [vectorizer for _, vectorizer in self.pipeline.named_steps["features"].transformer_list]
+        fitted = [vectorizer.vocabulary_ for vectorizer in vectorizers]
+        try:
+            for vectorizer, vocabulary in zip(vectorizers, fitted):
+                terms = sorted(vocabulary, key=vocabulary.__getitem__)
+                vectorizer.vocabulary, vectorizer.fixed_vocabulary_ = np.array(terms), True
+                del vectorizer.vocabulary_
+            skops.io.dump(self.pipeline, folder / PIPELINE, compression=zipfile.ZIP_DEFLATED)
+        finally:
+            for vectorizer, vocabulary in zip(vectorizers, fitted):
+                vectorizer.vocabulary, vectorizer.vocabulary_, vectorizer.fixed_vocabulary_ = None, vocabulary, False
 
     @classmethod
     def load_model(cls, folder: Path, meta: dict) -> "TfidfClassifier":
@@ -76,8 +96,8 @@ class TfidfClassifier(TextClassifier):
         if meta.get("format", 1) == 1:  # written by bucle itself before skops
             model.pipeline = joblib.load(folder / LEGACY_PIPELINE)
             return model
-        untrusted = skops.io.get_untrusted_types(file=folder / PIPELINE)
-        if untrusted:  # never unpickle what a TF-IDF pipeline does not hold
-            raise TrainingError(f"{folder / PIPELINE} holds types a TF-IDF pipeline never has: {', '.join(untrusted)}")
-        model.pipeline = skops.io.load(folder / PIPELINE)
+        try:
+            model.pipeline = skops.io.load(folder / PIPELINE)  # scikit-learn's and NumPy's own types only
+        except UntrustedTypesFoundException as error:
+            raise TrainingError(f"{folder / PIPELINE} holds types a TF-IDF pipeline never has ({error})") from None
         return model
