@@ -36,7 +36,7 @@ stop: setup
 	$(VENV)/bin/bucle --project $(PROJECT) server stop
 
 lint: setup
-	$(VENV)/bin/ruff check common annotation loop training demo bench tests
+	$(VENV)/bin/ruff check common annotation loop training demo publishing bench tests
 
 test: setup lint /usr/bin/chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \

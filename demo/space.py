@@ -41,22 +41,24 @@ def _check_target(folder: Path, force: bool) -> None:
                          "the ones there")  # fmt: skip
 
 
-def export_space(config: ProjectConfig, folder: Path, force: bool = False) -> Path:
-    """Write the Space into ``folder`` (new or empty unless ``force``); a path that cannot be
-    written is one clear error."""
+def export_space(config: ProjectConfig, folder: Path, force: bool = False, model_repo: str = "",
+                 model_revision: str | None = None) -> Path:  # fmt: skip
+    """Write the Space into ``folder`` (new or empty unless ``force``), serving ``model_repo``
+    (default ``publish.model_repo``) at ``model_revision`` (a commit; None: the latest); a path
+    that cannot be written is one clear error."""
     _check_target(folder, force)
     try:
-        return _write_space(config, folder)
+        return _write_space(config, folder, model_repo or config.publish.model_repo, model_revision)
     except OSError as error:
         raise BucleError(f"cannot write the Space to {folder}: {error.strerror or error}") from None
 
 
-def _write_space(config: ProjectConfig, folder: Path) -> Path:
+def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_revision: str | None) -> Path:
     reg = registry(config)
     champion = reg.champion()
     if champion is None:
         raise BucleError("there is no champion to publish yet: run a round first")
-    if not config.publish.model_repo:
+    if not model_repo:
         raise BucleError("set publish.model_repo in bucle.yaml: the Space loads the model published there")
     facts = model_facts(reg, champion)
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,8 @@ def _write_space(config: ProjectConfig, folder: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, target)
     settings = {
-        "title": config.title or config.name, "model_repo": config.publish.model_repo, "labels": config.labels,
+        "title": config.title or config.name, "model_repo": model_repo, "model_revision": model_revision,
+        "labels": config.labels,
         "max_chars": config.demo.max_chars, "examples": default_examples(config), "limitations": facts.limitations,
         "intro": f"Modelo {champion} ({facts.family}): macro-F1 {facts.macro_f1:.3f} en el conjunto de prueba "
                  f"congelado, con {facts.labels} etiquetas. Entrenado con bucle.",
@@ -77,12 +80,12 @@ def _write_space(config: ProjectConfig, folder: Path) -> Path:
     header = {
         "title": (config.title or config.name)[:60], "emoji": "🔁", "colorFrom": "green", "colorTo": "blue",
         "sdk": "gradio", "sdk_version": version("gradio"), "app_file": "app.py", "pinned": False,
-        "license": config.license, "models": [config.publish.model_repo],
+        "license": config.license, "models": [model_repo],
         **({"datasets": [config.publish.dataset_repo]} if config.publish.dataset_repo else {}),
         "tags": ["bucle", "spanish", "text-classification", *(f"ods-{g}" for g in config.ods)],
     }  # fmt: skip
     readme = (f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
-              f"# {config.title or config.name}\n\nDemo del modelo [{config.publish.model_repo}]"
-              f"(https://huggingface.co/{config.publish.model_repo}), exportada por `bucle demo export`.\n")  # fmt: skip
+              f"# {config.title or config.name}\n\nDemo del modelo [{model_repo}](https://huggingface.co/{model_repo})"
+              f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle.\n")  # fmt: skip
     (folder / "README.md").write_text(readme, encoding="utf-8")
     return folder

@@ -304,6 +304,39 @@ def models_rollback(ctx: typer.Context, version: str = typer.Argument(None, help
     target = version or _previous_champion(reg)
     reg.set_champion(target, "rollback", f"rolled back from {reg.champion()}")
     console.print(f"Champion: {target}")
+    if _config(ctx).publish.when != "manual":  # republished as a new commit: history is never rewritten
+        _print_publication(_publish(ctx))
+
+
+@app.command("publish")
+@user_errors
+def publish_command(ctx: typer.Context, dry_run: bool = typer.Option(False, "--dry-run", help="List what would be "
+                    "committed to each repository, commit nothing.")) -> None:  # fmt: skip
+    """Publish the champion, the labelled dataset and the demo Space (publish.target: local git
+    repositories or the Hub), one commit and one round-N tag per repository."""
+    from loop.publish import dry_run as listing
+    from loop.publish import repo_ids
+
+    if not dry_run:
+        _print_publication(_publish(ctx))
+        return
+    config = _config(ctx)
+    for kind, files in listing(config).items():
+        console.print(f"{kind} ({repo_ids(config)[kind]}): {len(files)} files, {sum(files.values()) / 2**20:.1f} MiB")
+        for path, size in files.items():
+            console.print(f"  {path} ({size:,} bytes)")
+
+
+def _publish(ctx: typer.Context):
+    from loop.publish import publish
+
+    return publish(_config(ctx))
+
+
+def _print_publication(publication) -> None:
+    for kind, published in publication.repositories.items():
+        what = f"commit {published.commit[:12]}, tag {published.tag}" if published.changed else "unchanged"
+        console.print(f"{kind} {published.repository}: {what}")
 
 
 def _registry(ctx: typer.Context):

@@ -143,10 +143,23 @@ class LoopConfig(Strict):
 
 
 class PublishConfig(Strict):
-    target: Literal["local", "hub"] = "local"
-    model_repo: str = ""
+    """Where the champion, the dataset and the Space go (``loop/publish.py``)."""
+
+    target: Literal["local", "hub"] = "local"  # local: git repositories under local_dir; hub: the Hugging Face Hub
+    when: Literal["champion", "every-round", "manual"] = "champion"  # champion: when the champion changed
+    model_repo: str = ""  # Hub ids (org/name); on the local target only the names matter
     dataset_repo: str = ""
+    space_repo: str = ""
     private: bool = True
+    local_dir: Path | None = None  # None: .bucle/publish/
+    code_url: str = ""  # where this repository's scripts are published, linked from every card
+
+    @field_validator("model_repo", "dataset_repo", "space_repo")
+    @classmethod
+    def _hub_id(cls, value: str) -> str:
+        if value and not HUB_ID.match(value):
+            raise ValueError(f"{value!r} is not a Hub repository id such as somosnlp/noticias-falsas")
+        return value
 
 
 class DemoConfig(Strict):

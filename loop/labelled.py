@@ -12,6 +12,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard
 
+from common.files import write_json_atomically
 from loop.config import ProjectConfig
 from loop.pool import Pool, PoolRecord
 from training.dataset_card import DatasetFacts, build_card, validate_offline
@@ -63,11 +64,14 @@ def export_labelled(config: ProjectConfig, agreement: dict | None = None, pool: 
         attribution=config.markdown("data.attribution", config.data.attribution),
         citation=config.citation,
         repo_id=config.publish.dataset_repo,
+        code_url=config.publish.code_url,
     )
     card = build_card(facts)
     validate_offline(card)
     folder = config.state.export
     dataset = to_dataset_dict(train, test, list(config.labels), config.data.metadata, config.task == "multi-label")
     export(dataset, folder)
+    if agreement is not None:
+        write_json_atomically(folder / "agreement.json", agreement)
     card.save(str(folder / "README.md"))
     return ExportResult(folder=folder, train=len(train), test=len(test), card=card)

@@ -19,8 +19,9 @@ from common.files import write_json_atomically
 
 # pull answers · export the labelled dataset and its card · train, evaluate and register the
 # candidates in the local registry · gate (promote or refuse) · score the stop set · select ·
-# push the selection · refresh the suggestions of records still waiting when the champion changed
-STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh")
+# push the selection · refresh the suggestions of records still waiting when the champion changed ·
+# publish the champion, the dataset and the Space when the champion changed (publish.when)
+STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh", "publish")
 
 
 class RoundManifest:

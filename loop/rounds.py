@@ -32,9 +32,10 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
-from loop.step_results import (Exported, Gated, Pulled, Pushed, Refreshed, Scored, Selection, Training, from_json,
-                               result, to_json)  # fmt: skip
+from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
+                               from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
+from publishing.local_git import PublishError
 from training.embedding_cache import EmbeddingCache
 from training.models.base import TextClassifier
 from training.models.setfit_model import SetFitClassifier
@@ -272,6 +273,22 @@ def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
     return Refreshed(stale, name)
 
 
+def _publish(ctx: RoundContext) -> PublishStep:
+    """Publish when ``publish.when`` says so; a target that fails (the Hub down) is recorded and
+    retried by the next round, never a round that cannot finish."""
+    from loop import publish
+
+    reason = publish.due(ctx.config)
+    if reason is None:
+        return PublishStep()
+    try:
+        done = publish.publish(ctx.config)
+    except PublishError as error:
+        log.warning("publishing failed (the next round tries again): %s", error)
+        return PublishStep(reason, error=str(error))
+    return PublishStep(reason, done.version, {kind: p.commit for kind, p in done.repositories.items()})
+
+
 @contextmanager
 def round_context(config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None) -> Iterator[RoundContext]:
     with Pool(config.state.pool) as pool:
@@ -312,6 +329,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number))
             step("push", lambda: _push(ctx, selection))
             step("refresh", lambda: _refresh(ctx, pulled.discarded))
+            step("publish", lambda: _publish(ctx))
             backup_pool(config, manifest.number, ctx.pool)  # what restores the labels should the pool be damaged
             manifest.finish()
             champion = ctx.registry.champion()

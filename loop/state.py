@@ -14,6 +14,8 @@ The embedded server's own files (``server/``, ``credentials.json``) are named by
       round.lock, fine-tune.lock
       registry/              model versions, champion pointer, decisions, bodies
       cache/                 embeddings, evaluate's scratch, int8 ONNX exports
+      publish/               the local target's git repositories (model.git, dataset.git, space.git),
+                             published.json: what was published last
       scheduler.sqlite       APScheduler's job store
       logs/                  bucle.log, fine-tune.log, fine-tune.failed
       feedback/queue.jsonl   the demo's feedback waiting for Argilla
@@ -93,6 +95,14 @@ class StateLayout:
 
     def onnx_export(self, training: int) -> Path:
         return self.cache / f"onnx-{training:04d}"
+
+    @property
+    def publish(self) -> Path:
+        return self.root / "publish"
+
+    @property
+    def published(self) -> Path:
+        return self.publish / "published.json"
 
     @property
     def scheduler_store(self) -> Path:

@@ -85,8 +85,16 @@ class Refreshed:
     model: str | None
 
 
+@dataclass(frozen=True)
+class PublishStep:
+    reason: str | None = None  # why it published; None: not due
+    version: str | None = None
+    commits: dict[str, str] = field(default_factory=dict)  # repository kind -> commit
+    error: str | None = None  # the target failed: the next round tries again
+
+
 KINDS: dict[str, type] = {"pull": Pulled, "export": Exported, "train": Training, "gate": Gated, "score": Scored,
-                          "select": Selection, "push": Pushed, "refresh": Refreshed}  # fmt: skip
+                          "select": Selection, "push": Pushed, "refresh": Refreshed, "publish": PublishStep}  # fmt: skip
 
 
 def from_json(kind: type[T], data: dict[str, Any]) -> T:

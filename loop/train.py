@@ -89,8 +89,9 @@ def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
 
 
 def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) -> TrainingRun:
+    publish = config.publish
     project = ProjectFacts(config.name, config.title, list(config.ods), config.license, list(config.labels),
-                           config.publish.dataset_repo)  # fmt: skip
+                           publish.dataset_repo, publish.model_repo, publish.code_url)  # fmt: skip
     workspace = Workspace(reg, cache, config.state.evaluate_cache, config.state.onnx_export)
     return TrainingRun(config.model, project, workspace)
 

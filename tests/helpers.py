@@ -122,3 +122,33 @@ def captured_logs(name: str) -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@contextmanager
+def serving_space(folder: Path, model_dir: Path) -> Iterator:
+    """The Space in ``folder`` run as the Hub runs it (``python app.py``, nothing of bucle on the
+    path) against the model in ``model_dir``: a gradio_client for it."""
+    import os
+
+    from gradio_client import Client
+
+    from annotation.embedded.ports import free_port
+
+    port = free_port()
+    env = {**os.environ, "BUCLE_MODEL_DIR": str(model_dir), "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": ""}
+    space = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                if space.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(space.stdout.read() if space.poll() is not None else "the Space did not start")
+                time.sleep(1)
+        yield client
+    finally:
+        space.terminate()
+        space.wait(timeout=30)

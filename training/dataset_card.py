@@ -16,6 +16,7 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from training.dataset_export import DATA
 from training.dataset_facts import (
     LabelledRow,
     gender_table,
@@ -65,6 +66,7 @@ class DatasetFacts:
     attribution: str = ""
     citation: str = ""
     repo_id: str = ""
+    code_url: str = ""  # where bucle's code is published: the card links the scripts that made the data
 
 
 def size_category(n: int) -> str:
@@ -91,6 +93,11 @@ def _agreement_text(agreement: dict[str, Any] | None) -> str:
     )
 
 
+SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
+           ("anotación y acuerdo / annotation and agreement", "annotation/agreement.py"),
+           ("exportación / export", "loop/labelled.py"))
+
+
 def build_card(facts: DatasetFacts) -> DatasetCard:
     labels = list(facts.labels)
     everything = facts.train + facts.test
@@ -107,6 +114,9 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         multilinguality=["monolingual"],
         source_datasets=facts.source_datasets or ["original"],
         tags=["bucle", "argilla", "active-learning", *(f"ods-{goal}" for goal in facts.ods)],
+        # the export's layout, which is the dataset repository's: load_dataset(<repo>) reads these
+        configs=[{"config_name": "default", "data_files": [{"split": split, "path": f"{DATA}/{split}.parquet"}
+                                                             for split in ("train", "test")]}],
     )
     goals = ", ".join(f"ODS {g} ({ODS_NAMES.get(g, '?')})" for g in facts.ods) or "sin ODS declarado"
     return DatasetCard.from_template(
@@ -146,6 +156,7 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         gaps=known_gaps(everything, labels, facts.metadata_columns),
         pii=sorted(facts.pii_masked.items()),
         repo_id=facts.repo_id or f"<organización>/{facts.name}",
+        scripts=[(name, f"{facts.code_url.rstrip('/')}/{path}") for name, path in SCRIPTS] if facts.code_url else [],
         citation=facts.citation or "Cite las fuentes de arriba. / Cite the sources above.",
     )
 

@@ -1,4 +1,8 @@
-"""Writing the labelled dataset as a ``datasets.DatasetDict`` (train/test), to disk and Parquet."""
+"""Writing the labelled dataset as a ``datasets.DatasetDict`` (train/test), to disk and Parquet.
+
+The export folder is laid out as a Hugging Face dataset repository: ``README.md`` (the card, whose
+``configs`` name the splits), ``data/{train,test}.parquet``; ``dataset/`` is for
+``datasets.load_from_disk`` and is not published."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from pathlib import Path
 import datasets
 
 from training.dataset_facts import LabelledRow
+
+DATA = "data"  # the Parquet splits' folder, as the Hub expects it
 
 
 def to_dataset_dict(
@@ -38,7 +44,7 @@ def to_dataset_dict(
 
 
 def export(dataset: datasets.DatasetDict, folder: Path) -> dict[str, Path]:
-    """Write ``folder/dataset`` (``load_from_disk``) and ``folder/parquet/{split}.parquet``,
+    """Write ``folder/dataset`` (``load_from_disk``) and ``folder/data/{split}.parquet``,
     replacing an earlier export only once the new one is complete."""
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / ".staging"
@@ -47,13 +53,14 @@ def export(dataset: datasets.DatasetDict, folder: Path) -> dict[str, Path]:
     datasets.disable_progress_bars()  # a few hundred rows: the bars are noise
     try:
         dataset.save_to_disk(str(staging / "dataset"))
-        (staging / "parquet").mkdir()
+        (staging / DATA).mkdir()
         for split, part in dataset.items():
-            part.to_parquet(str(staging / "parquet" / f"{split}.parquet"))
+            part.to_parquet(str(staging / DATA / f"{split}.parquet"))
     finally:
         if bars:
             datasets.enable_progress_bars()
-    for name in ("dataset", "parquet"):
+    shutil.rmtree(folder / "parquet", ignore_errors=True)  # where older bucle wrote the splits
+    for name in ("dataset", DATA):
         target = folder / name
         old = folder / f".old-{name}"
         shutil.rmtree(old, ignore_errors=True)
@@ -62,4 +69,4 @@ def export(dataset: datasets.DatasetDict, folder: Path) -> dict[str, Path]:
         (staging / name).rename(target)
         shutil.rmtree(old, ignore_errors=True)
     staging.rmdir()
-    return {"dataset": folder / "dataset", "parquet": folder / "parquet"}
+    return {"dataset": folder / "dataset", DATA: folder / DATA}

@@ -42,7 +42,8 @@ class ModelFacts:
     curve: list[dict[str, Any]] = field(default_factory=list)
     grams_per_point: float | None = None
     dataset_repo: str = ""
-    model_path: str = ""
+    model_repo: str = ""  # the published repository, for the usage snippet; "" gives a local path
+    code_url: str = ""  # where bucle's code is published: the card links the scripts that made the model
     bootstrap: int = 1000
     fine_tuned: bool = False
 
@@ -51,6 +52,21 @@ def _row(name: str, evaluation: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "macro_f1": evaluation["macro_f1"], "low": evaluation["macro_f1_low"],
             "high": evaluation["macro_f1_high"], "accuracy": evaluation["accuracy"], "brier": evaluation["brier"],
             "ece": evaluation["ece"]}  # fmt: skip
+
+
+SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
+           ("entrenamiento / training", "training/run.py"), ("evaluación / evaluation", "training/evaluation.py"),
+           ("sesgo / bias", "training/bias.py"), ("bucle activo / active-learning loop", "loop/rounds.py"))
+
+
+def _usage(facts: ModelFacts) -> str:
+    where = facts.model_repo or f".bucle/registry/versions/{facts.version}/model"
+    if facts.family == "setfit":
+        return (f'from setfit import SetFitModel\n\nmodel = SetFitModel.from_pretrained("{where}")\n'
+                'model.predict_proba(["Texto en español que clasificar."])')
+    load = (f'hf_hub_download("{where}", "pipeline.skops")' if facts.model_repo else f'"{where}/pipeline.skops"')
+    return ("import skops.io\n" + ("from huggingface_hub import hf_hub_download\n" if facts.model_repo else "")
+            + f"\npipeline = skops.io.load({load})\npipeline.predict_proba([\"Texto en español que clasificar.\"])")
 
 
 def build_card(facts: ModelFacts) -> ModelCard:
@@ -130,7 +146,8 @@ def build_card(facts: ModelFacts) -> ModelCard:
         carbon=facts.carbon,
         per_point=per_point,
         limitations=limitations,
-        model_path=facts.model_path or f".bucle/registry/versions/{facts.version}/model",
+        usage=_usage(facts),
+        scripts=[(name, f"{facts.code_url.rstrip('/')}/{path}") for name, path in SCRIPTS] if facts.code_url else [],
         reproduce="bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
     )
 

@@ -46,6 +46,8 @@ class ProjectFacts:
     license: str
     labels: list[str]
     dataset_repo: str = ""
+    model_repo: str = ""
+    code_url: str = ""  # where this code is published, for the cards' links to the scripts
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ class TrainingRun:
             slices=candidate.metrics["slices"], counterfactual=candidate.metrics["counterfactual"],
             carbon=candidate.metrics["carbon"], curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
             grams_per_point=metrics["grams_per_point"], dataset_repo=project.dataset_repo,
+            model_repo=project.model_repo, code_url=project.code_url,
             bootstrap=settings.bootstrap_samples, fine_tuned=bool(candidate.metrics.get("fine_tuned")),
         ))  # fmt: skip
         validate_offline(card)

@@ -1,7 +1,7 @@
 """Hugging Face Space of a bucle project: loads the published model and classifies Spanish text.
 
-Written by `bucle demo export`. The model is the published version folder (its `model/`
-subfolder); set BUCLE_MODEL_DIR to a local folder to run it without the Hub.
+Written by `bucle demo export` (and `bucle publish`). The model is the published model repository
+at the revision in space.json; set BUCLE_MODEL_DIR to a local folder to run it without the Hub.
 """
 
 import json
@@ -25,7 +25,7 @@ def model_folder() -> Path:
         return Path(local)
     from huggingface_hub import snapshot_download
 
-    return Path(snapshot_download(SETTINGS["model_repo"])) / "model"
+    return Path(snapshot_download(SETTINGS["model_repo"], revision=SETTINGS.get("model_revision")))
 
 
 MODEL = TextClassifier.load(model_folder())

@@ -5,7 +5,6 @@ is unreachable), and the exported Space running offline."""
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from loop.adapters import owner_client
 from loop.train import registry
 from annotation.embedded.ports import free_port
 from tests.helpers import DEMO_TEXT as TEXT
-from tests.helpers import assert_one_line_error, bucle
+from tests.helpers import assert_one_line_error, bucle, serving_space
 
 pytestmark = pytest.mark.integration
 def test_a_prediction_gives_every_label_a_calibrated_probability_and_the_version(running, demo_project):
@@ -143,26 +142,9 @@ def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
     assert readme.startswith("---\n") and "sdk: gradio" in readme and "somosnlp/prueba-bucle" in readme
     assert "gradio==" in (folder / "requirements.txt").read_text()
     reg = registry(demo_project)
-    port = free_port()
-    env = {**os.environ, "BUCLE_MODEL_DIR": str(reg.model_folder(reg.champion())), "GRADIO_SERVER_PORT": str(port),
-           "PYTHONPATH": ""}  # fmt: skip
-    space = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                break
-            except Exception:
-                if space.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(space.stdout.read() if space.poll() is not None else "the Space did not start")
-                time.sleep(1)
+    with serving_space(folder, reg.model_folder(reg.champion())) as client:
         label = client.predict(TEXT, api_name="/predict")
-        assert {c["label"] for c in label["confidences"]} == set(demo_project.labels.values())
-    finally:
-        space.terminate()
-        space.wait(timeout=30)
+    assert {c["label"] for c in label["confidences"]} == set(demo_project.labels.values())
 
 
 def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_line(demo_project, tmp_path):

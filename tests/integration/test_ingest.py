@@ -276,7 +276,7 @@ def test_export_writes_a_loadable_dataset_parquet_and_a_valid_card(example):
     loaded = datasets.load_from_disk(str(result.folder / "dataset"))
     assert loaded["train"].num_rows == 16 and loaded["test"].num_rows == result.test
     assert loaded["train"].features["label"].names == ["falsa", "verdadera"]
-    assert pq.read_table(result.folder / "parquet" / "test.parquet").num_rows == result.test
+    assert pq.read_table(result.folder / "data" / "test.parquet").num_rows == result.test
 
     card_text = (result.folder / "README.md").read_text(encoding="utf-8")
     data = validate_offline(result.card)

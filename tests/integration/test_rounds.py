@@ -10,6 +10,9 @@ from loop.pool import Pool
 from loop.adapters import dataset_spec
 from loop.rounds import run_round
 from loop.train import registry
+from loop.manifest import RoundManifest
+from loop.step_results import result
+from publishing.local_git import LocalRepository
 from tests.helpers import answer_all
 
 pytestmark = pytest.mark.integration
@@ -24,6 +27,9 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     records = {r.id: r for r in dataset.records(with_suggestions=True)}
     assert set(records) == set(first.sent)
     assert all(r.suggestions["label"].agent == first.champion for r in records.values())
+    published = result(RoundManifest.all(project.state.rounds)[-1], "publish")
+    assert published.version == first.champion and set(published.commits) == {"model", "dataset", "space"}
+    assert LocalRepository(project.state.publish / "model.git").head() == published.commits["model"]
 
     # annotators answer from the gold labels, as `bucle simulate` does
     answer_all(project, list(records))
@@ -73,8 +79,6 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
 
 def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, monkeypatch):
     """A round's steps share one pool, one registry, one cache and one Argilla client."""
-    from loop.manifest import RoundManifest
-    from loop.step_results import result
     from training.embedding_cache import EmbeddingCache
 
     answer_all(project, result(RoundManifest.all(project.state.rounds)[-1], "select").ids)  # so that it trains
