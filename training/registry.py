@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from common.clock import utc_now
 from common.files import write_json_atomically
 from training.errors import TrainingError
 
+log = logging.getLogger("bucle.training")
 CHECKSUMS = "checksums.json"
 METRICS = "metrics.json"
 MODEL = "model"
@@ -195,7 +197,12 @@ class Registry:
         except (OSError, ValueError):
             return None
         name = entry.get("name") or Path(entry["path"]).name  # older entries held an absolute path
-        return Body(self.bodies_dir / name, entry["body_id"], entry["round"], entry["labels"])
+        body = Body(self.bodies_dir / name, entry["body_id"], entry["round"], entry["labels"])
+        if not self._body_intact(body.folder):
+            log.warning("the fine-tuned body %s is damaged (its files do not match their checksums): trainings use "
+                        "the configured body until the next fine-tune", name)  # fmt: skip
+            return None
+        return body
 
     def add_body(self, save: Callable[[Path], None], body_id: Callable[[str], str], training: int, labels: int) -> Body:
         """Store a fine-tuned body as ``bodies/body-NNNN`` (``save`` fills a staging folder that is
@@ -215,16 +222,35 @@ class Registry:
         """The configured body as rounds use it, saved once under ``bodies/`` so that versions
         link its files instead of naming a folder outside the registry."""
         folder = self.bodies_dir / f"base-{hashlib.sha256(body_id.encode()).hexdigest()[:16]}"
+        if folder.is_dir() and not self._body_intact(folder):
+            log.warning("the stored body %s is damaged; saving it again from the configured body", folder.name)
+            folder.rename(folder.with_name(f".damaged-{folder.name}-{uuid.uuid4().hex[:8]}"))
         if not folder.is_dir():
             self.bodies_dir.mkdir(parents=True, exist_ok=True)
             self._stage(folder, save)
         return folder
 
     @staticmethod
+    def _body_intact(folder: Path) -> bool:
+        """A body's files against the checksums written when it was stored (versions link the
+        same bytes, so a damaged body would damage every version trained on it). Bodies stored by
+        an older bucle have no checksums and are taken as they are."""
+        if folder.is_dir() and not (folder / CHECKSUMS).exists():
+            return True
+        try:
+            return json.loads((folder / CHECKSUMS).read_text(encoding="utf-8")) == _checksums(folder)
+        except (OSError, ValueError):
+            return False
+
+    @staticmethod
     def _stage(folder: Path, save: Callable[[Path], None]) -> None:
         staging = folder.with_name(f".staging-{folder.name}-{uuid.uuid4().hex[:8]}")
         try:
             save(staging)
+            for path in staging.rglob("*"):
+                if path.is_file():
+                    path.chmod(0o444)  # shared by hard links: never written in place
+            write_json_atomically(staging / CHECKSUMS, _checksums(staging))
             staging.rename(folder)
         except OSError:
             if not folder.is_dir():  # else another process stored the same body first

@@ -251,18 +251,27 @@ def test_a_damaged_version_is_detected_and_never_served(project):
     listing = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
                              capture_output=True, text=True)  # fmt: skip
     assert listing.returncode == 0 and "DAMAGED" in listing.stdout
+    # versions share their body's files (hard links): a damaged stored body is set aside and saved again
+    for stored in reg.bodies_dir.glob("base-*"):
+        weights = stored / "model.safetensors"
+        weights.chmod(0o644)
+        weights.write_bytes(weights.read_bytes()[:-8] + b"tampered")
+    after = train_round(project, fine_tune=False)
+    assert all(reg.intact(name) for name in after.versions)
 
 
 def test_fine_tune_schedule(project):
     from loop.train import should_fine_tune
 
-    from training.registry import Body
-
     reg = registry(project)
     assert not should_fine_tune(project, reg, 1, labels=10), "too few labels"
     (reg.root / "bodies.json").unlink(missing_ok=True)
     assert should_fine_tune(project, reg, 1, labels=100), "first fine-tune once there are enough labels"
-    reg.make_latest(Body(reg.bodies_dir / "body-0009", "fine-tuned:body-0009@64", training=3, labels=100))
+    def save(folder: Path) -> None:
+        folder.mkdir()
+        (folder / "weights").write_text("a stand-in for a body")
+
+    reg.make_latest(reg.add_body(save, lambda name: f"fine-tuned:{name}@64", training=3, labels=100))
     assert not should_fine_tune(project, reg, 4, labels=120)
     assert should_fine_tune(project, reg, 8, labels=120), "every N rounds"
     assert should_fine_tune(project, reg, 4, labels=150), "after the labelled set grew by half"

@@ -34,7 +34,8 @@ from training.models.base import TextClassifier, check_training_data
 HEAD = "model_head.pkl"  # SetFit's names
 SETFIT_CONFIG = "config_setfit.json"
 LEGACY_HEAD, LEGACY_BODY = "head.joblib", "body"  # format 1
-BODY_CARD = frozenset({"README.md"})  # sentence-transformers' generated card: the version has its own
+# sentence-transformers' generated card (the version has its own) and a stored body's checksums
+NOT_LINKED = frozenset({"README.md", "checksums.json"})
 ONNX = "onnx-int8"
 ENCODE_BATCH = 32
 BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
@@ -211,7 +212,7 @@ class SetFitClassifier(TextClassifier):
 
     def save_model(self, folder: Path) -> None:
         if self.saved_body:
-            link_tree(Path(self.body), folder, skip=BODY_CARD)
+            link_tree(Path(self.body), folder, skip=NOT_LINKED)
         else:
             self.save_body(folder)
         joblib.dump(self.head, folder / HEAD)
