@@ -62,12 +62,17 @@ class HubRepository:
         self.repo_id, self.repo_type, self.private = repo_id, repo_type, private
 
     def publish(self, files: Path, tag: str, message: str) -> Published:
-        from huggingface_hub import HfApi
+        from huggingface_hub import HfApi, RepoCard
 
         # the token: HF_TOKEN or the saved login, read by the client itself
         api, what = HfApi(endpoint=os.environ.get("HF_ENDPOINT")), f"{self.repo_type} {self.repo_id}"
         _retrying(what, lambda: api.create_repo(self.repo_id, repo_type=self.repo_type, private=self.private,
                                                 exist_ok=True, space_sdk="gradio" if self.repo_type == "space" else None))  # fmt: skip
+        card = RepoCard.load(files / "README.md", repo_type=self.repo_type)
+        try:
+            _retrying(what, lambda: card.validate(repo_type=self.repo_type))
+        except ValueError as error:
+            raise PublishError(f"the Hub finds the card of {what} invalid: {str(error)[:300]}") from None
         existing = _retrying(what, lambda: api.list_repo_files(self.repo_id, repo_type=self.repo_type))
         before = _retrying(what, lambda: api.repo_info(self.repo_id, repo_type=self.repo_type).sha)
         info = _retrying(what, lambda: api.create_commit(self.repo_id, operations(files, existing), commit_message=message,

@@ -176,3 +176,18 @@ def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret
         publish(config)
     assert "cannot reach the Hub" in str(error.value)
     assert secret not in str(error.value) and not any(secret in line for line in lines)
+
+
+def test_publish_when_decides_the_round_step(owner_project):
+    from loop.publish import due
+
+    def when(value: str):
+        return owner_project.model_copy(update={"publish": owner_project.publish.model_copy(update={"when": value})})
+
+    publish(owner_project)
+    assert due(when("champion")) is None, "the champion is published already"
+    assert due(when("every-round")) == "every round"
+    assert due(when("manual")) is None
+    reg = registry(owner_project)
+    reg.set_champion(next(name for name in reg.names() if name != reg.champion()), "manual", "test")
+    assert due(when("champion")).startswith("the champion is ")

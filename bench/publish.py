@@ -1,0 +1,86 @@
+"""Benchmark of publishing: seconds per publish and each repository's size, for a TF-IDF and a
+SetFit champion of the example project, on the local target.
+
+A copy of the example project is ingested and trained once (both families registered); each
+family is made champion in turn and published three ways: the first publish of that champion,
+the same publish again (nothing changed: no commit), and after a rollback to the other family
+and back (a new commit of files git already holds). Baseline in the same run: copying the model
+repository's files (``shutil.copytree``), what any publish must at least do, so the ratio
+column shows what git (hashing, compressing, committing) adds.
+
+    python bench/publish.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
+from loop.config import load_config  # noqa: E402
+from loop.ingest.pipeline import ingest  # noqa: E402
+from loop.publish import publish  # noqa: E402
+from loop.train import registry, train_round  # noqa: E402
+from publishing.content import listing, model_files  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "noticias-falsas"
+
+
+def size_mib(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bucle-bench-publish-") as scratch:
+        folder = Path(scratch) / "proyecto"
+        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
+        settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
+        settings["model"] = {"bootstrap_samples": 100}
+        (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        config = load_config(folder / "bucle.yaml")
+        ingest(config)
+        trained = train_round(config, fine_tune=False)
+        reg = registry(config)
+        versions = {name.split("-")[1]: name for name in trained.versions}
+        rows = []
+        for family, version in versions.items():
+            other = next(v for f, v in versions.items() if f != family)
+            reg.set_champion(version, "manual", "benchmark")
+            copy = timed(lambda: shutil.copytree(reg.path(version) / "model", Path(scratch) / f"copy-{family}"))
+            first = timed(lambda: publish(config))
+            again = timed(lambda: publish(config))
+            reg.set_champion(other, "manual", "benchmark")
+            publish(config)
+            reg.set_champion(version, "manual", "benchmark")
+            back = timed(lambda: publish(config))
+            files = listing(model_files(reg.path(version), Path(scratch) / f"listing-{family}"))
+            rows.append((family, sum(files.values()) / 2**20, size_mib(config.state.publish / "model.git"),
+                         size_mib(config.state.publish / "dataset.git"), size_mib(config.state.publish / "space.git"),
+                         copy, first, again, back))  # fmt: skip
+    lines = ["| champion | model files MiB | model.git MiB so far | dataset.git MiB | space.git MiB | copy s (baseline) | "
+             "first publish s | again (no change) s | back after a rollback s | first ÷ copy |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for family, files, model, dataset, space, copy, first, again, back in rows:
+        lines.append(f"| {family} | {files:.1f} | {model:.1f} | {dataset:.1f} | {space:.1f} | {copy:.2f} | {first:.2f} | "
+                     f"{again:.2f} | {back:.2f} | {first / copy:.0f}× |")  # fmt: skip
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
