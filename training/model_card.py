@@ -92,6 +92,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
             "hardware_used": facts.carbon.get("hardware", ""),
         },
         pipeline_tag="text-classification",
+        datasets=[facts.dataset_repo] if facts.dataset_repo else None,
         tags=["bucle", "text-classification", facts.family, *(f"ods-{goal}" for goal in facts.ods)],
     )
     comparison = [_row(f"**{facts.version}** ({facts.family})", evaluation)]

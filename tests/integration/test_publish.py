@@ -157,10 +157,14 @@ def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret
     from publishing.content import listing, model_files
 
     reg = registry(owner_project)
+    publish(owner_project)
     folder = model_files(reg.path(reg.champion()), tmp_path / "model")
     ops = hub.operations(folder, existing=["README.md", "obsolete.bin"])
     added = sorted(op.path_in_repo for op in ops if type(op).__name__ == "CommitOperationAdd")
-    assert added == sorted(listing(folder)) and ".gitattributes" in added
+    tracked = subprocess.run(["git", f"--git-dir={owner_project.state.publish / 'model.git'}", "ls-tree", "-r",
+                              "--name-only", "main"], capture_output=True, text=True).stdout.split()  # fmt: skip
+    assert added == sorted(listing(folder)) == sorted(tracked), "the Hub commit holds exactly the local repository's files"
+    assert ".gitattributes" in added
     assert [op.path_in_repo for op in ops if type(op).__name__ == "CommitOperationDelete"] == ["obsolete.bin"]
 
     secret = "hf_" + "s3cr3t" * 6
