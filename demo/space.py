@@ -84,8 +84,10 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
         **({"datasets": [config.publish.dataset_repo]} if config.publish.dataset_repo else {}),
         "tags": ["bucle", "spanish", "text-classification", *(f"ods-{g}" for g in config.ods)],
     }  # fmt: skip
+    code_url = config.publish.code_url.rstrip("/")
+    code = f" ([código]({code_url}/demo/space.py))" if code_url else ""
     readme = (f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
               f"# {config.title or config.name}\n\nDemo del modelo [{model_repo}](https://huggingface.co/{model_repo})"
-              f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle.\n")  # fmt: skip
+              f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle{code}.\n")  # fmt: skip
     (folder / "README.md").write_text(readme, encoding="utf-8")
     return folder

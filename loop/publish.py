@@ -31,6 +31,8 @@ from training.models.base import FORMAT, META
 
 log = logging.getLogger("bucle.publish")
 KINDS = ("model", "dataset", "space")
+TRAINING_STEPS = ("pull", "export", "train", "gate")
+ROUND_HEADER = ("round", "strategy", "seed", "batch_size", "registry_round", "started_at")
 HUB_TYPES = {"model": "model", "dataset": "dataset", "space": "space"}
 
 
@@ -79,8 +81,19 @@ def _folders(config: ProjectConfig, version: str, scratch: Path) -> dict[str, Pa
     export = config.state.export
     if not (export / "README.md").exists() or not (export / DATA).is_dir():  # none yet, or an older layout
         export = export_labelled(config).folder
-    return {"model": model_files(registry(config).path(version), scratch / "model"),
+    reg = registry(config)
+    return {"model": model_files(reg.path(version), scratch / "model", _trained_in(config, reg.evaluated(version).training)),
             "dataset": dataset_files(export, scratch / "dataset")}  # fmt: skip
+
+
+def _trained_in(config: ProjectConfig, training: int) -> dict | None:
+    """The record of the round that ran training ``training``, up to its gate (what follows
+    changes after the publish, which would make every publish a new commit)."""
+    manifest = next((m for m in RoundManifest.all(config.state.rounds) if m.data.get("registry_round") == training), None)
+    if manifest is None:
+        return None
+    steps = {step: entry for step, entry in manifest.data["steps"].items() if step in TRAINING_STEPS}
+    return {key: value for key, value in manifest.data.items() if key in ROUND_HEADER} | {"steps": steps}
 
 
 def dry_run(config: ProjectConfig) -> dict[str, dict[str, int]]:

@@ -3,7 +3,7 @@ target then commits as a whole.
 
 - model: the champion's ``model/`` folder at the root (SetFit's layout or the skops pipeline,
   plus bucle's ``meta.json``), its card as ``README.md``, ``metrics.json``, the reliability
-  diagram and the version's manifest;
+  diagram, the version's manifest and the manifest of the round that trained it;
 - dataset: the export's card and ``data/{train,test}.parquet``, and the agreement report;
 - space: what ``bucle demo export`` writes.
 
@@ -12,6 +12,7 @@ Each gets the Hub's ``.gitattributes``, so that large files go to LFS once pushe
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -30,12 +31,15 @@ def _finish(folder: Path) -> Path:
     return folder
 
 
-def model_files(version: Path, folder: Path) -> Path:
-    """The model repository of registry version folder ``version``, in ``folder``."""
+def model_files(version: Path, folder: Path, round_manifest: dict | None = None) -> Path:
+    """The model repository of registry version folder ``version``, in ``folder``, with the
+    record of the round that trained it as ``round.json`` (None: trained by hand)."""
     folder.mkdir(parents=True, exist_ok=True)
     link_tree(version / "model", folder)
     for name in VERSION_FILES:
         shutil.copy2(version / name, folder / name)
+    if round_manifest is not None:
+        (folder / "round.json").write_text(json.dumps(round_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return _finish(folder)
 
 
