@@ -61,6 +61,7 @@ bench-smoke: setup
 	$(VENV)/bin/python bench/ingest.py --rows 2000
 	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2
 	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
+	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
 
 clean:

@@ -9,6 +9,7 @@ repository's files (``shutil.copytree``), what any publish must at least do, so 
 column shows what git (hashing, compressing, committing) adds.
 
     python bench/publish.py
+    python bench/publish.py --smoke   # what CI runs: sequences of 64 tokens
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ def timed(action) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bucle-bench-publish-") as scratch:
         folder = Path(scratch) / "proyecto"
         shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
         settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
-        settings["model"] = {"bootstrap_samples": 100}
+        settings["model"] = {"bootstrap_samples": 100, **({"max_seq_length": 64} if args.smoke else {})}
         (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
         config = load_config(folder / "bucle.yaml")
         ingest(config)

@@ -43,9 +43,11 @@ def test_make_bench_smoke_prints_every_table():
     assert [r["kind"] for r in rounds] == ["first", "steady"]
     for r in rounds:
         assert set(r["seconds"]) == {"pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push",
-                                     "refresh"}  # fmt: skip
+                                     "refresh", "publish"}  # fmt: skip
         assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
     assert "| first |" in out and "| steady |" in out
+    # publishing: both champion families, against copying the files
+    assert "| setfit |" in out and "| tfidf |" in out and "copy s (baseline)" in out
 
     # label efficiency: bucle's default and random, small-text's two learners and strategies
     report = json.loads((OUT / "active_learning.json").read_text())
