@@ -140,7 +140,8 @@ def publish(config: ProjectConfig) -> Publication:
         done["space"] = _repository(config, "space").publish(space_files(space), tag, message)
     publication = Publication(version, tag, done)
     config.state.publish.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(config.state.published, {**asdict(publication), "at": utc_now()})
+    write_json_atomically(config.state.published, {**asdict(publication), "target": config.publish.target,
+                                                   "at": utc_now()})  # fmt: skip
     changed = [kind for kind, published in done.items() if published.changed]
     log.info("published %s: %s", version, ", ".join(f"{kind} {done[kind].commit[:12]}" for kind in changed) or "nothing had changed")
     return publication
@@ -154,5 +155,7 @@ def due(config: ProjectConfig) -> str | None:
         return None
     if when == "every-round":
         return "every round"
-    last = last_published(config)
-    return None if last and last["version"] == champion else f"the champion is {champion}"
+    last = last_published(config) or {}
+    if last.get("target", config.publish.target) != config.publish.target:
+        return f"publish.target is now {config.publish.target}"
+    return None if last.get("version") == champion else f"the champion is {champion}"

@@ -192,6 +192,8 @@ def test_publish_when_decides_the_round_step(owner_project):
     assert due(when("champion")) is None, "the champion is published already"
     assert due(when("every-round")) == "every round"
     assert due(when("manual")) is None
+    to_hub = owner_project.model_copy(update={"publish": owner_project.publish.model_copy(update={"target": "hub"})})
+    assert due(to_hub) == "publish.target is now hub"
     reg = registry(owner_project)
     reg.set_champion(next(name for name in reg.names() if name != reg.champion()), "manual", "test")
     assert due(when("champion")).startswith("the champion is ")
