@@ -33,7 +33,6 @@ log = logging.getLogger("bucle.publish")
 KINDS = ("model", "dataset", "space")
 TRAINING_STEPS = ("pull", "export", "train", "gate")
 ROUND_HEADER = ("round", "strategy", "seed", "batch_size", "registry_round", "started_at")
-HUB_TYPES = {"model": "model", "dataset": "dataset", "space": "space"}
 
 
 @dataclass(frozen=True)
@@ -51,13 +50,14 @@ def repo_ids(config: ProjectConfig) -> dict[str, str]:
     return {kind: repo or f"{config.name}-{kind}" for kind, repo in configured.items()}
 
 
-def _repository(config: ProjectConfig, kind: str):
+def _repository(config: ProjectConfig, kind: str) -> HubRepository | LocalRepository:
+    """Where repository ``kind`` (model, dataset or space: the Hub's repository types too) goes."""
     publish = config.publish
     if publish.target == "hub":
-        missing = [f"publish.{kind}_repo" for kind in KINDS if not getattr(publish, f"{kind}_repo")]
+        missing = [f"publish.{name}_repo" for name in KINDS if not getattr(publish, f"{name}_repo")]
         if missing:
             raise BucleError(f"publishing to the Hub needs {', '.join(missing)} in bucle.yaml (e.g. mi-organizacion/mi-modelo)")
-        return HubRepository(repo_ids(config)[kind], HUB_TYPES[kind], publish.private)
+        return HubRepository(repo_ids(config)[kind], kind, publish.private)
     folder = publish.local_dir if publish.local_dir is not None else config.state.publish
     folder = folder if folder.is_absolute() else config.root / folder
     return LocalRepository(folder / f"{kind}.git")
