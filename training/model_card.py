@@ -6,6 +6,7 @@ it with ``huggingface_hub.ModelCard``; ``validate_offline`` parses the YAML back
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class ModelFacts:
     fine_tuned: bool = False
 
 
+HUB_MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # org/name: a local folder is no base_model
+
+
 def _row(name: str, evaluation: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "macro_f1": evaluation["macro_f1"], "low": evaluation["macro_f1_low"],
             "high": evaluation["macro_f1_high"], "accuracy": evaluation["accuracy"], "brier": evaluation["brier"],
@@ -81,7 +85,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         language=["es"],
         license=facts.license,
         library_name="setfit" if facts.family == "setfit" else "sklearn",
-        base_model=facts.base_model if facts.base_model and "/" in facts.base_model and not facts.base_model.startswith("/") else None,
+        base_model=facts.base_model if facts.base_model and HUB_MODEL_ID.match(facts.base_model) else None,
         model_name=f"{facts.project}-{facts.version}",
         eval_results=eval_results,
         co2_eq_emissions={

@@ -24,7 +24,7 @@ from training.errors import TrainingError
 from training.evaluation import Evaluation, evaluate_model, reliability_diagram
 from training.model_card import ModelFacts, build_card, validate_offline
 from training.models.base import TextClassifier
-from training.models.setfit_model import SetFitClassifier, default_body
+from training.models.setfit_model import DEFAULT_BODY_HUB_ID, SetFitClassifier, default_body
 from training.models.tfidf import TfidfClassifier
 from training.onnx_body import export_int8
 from training.promotion import GateDecision, decide
@@ -106,10 +106,11 @@ def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry
     """A SetFit model on the latest fine-tuned body if there is one, else on the configured
     body as the registry stores it (so that versions link its files, never name its path)."""
     configured = settings.body or default_body()
+    base_model = settings.body or DEFAULT_BODY_HUB_ID  # what the cards name (base_model)
     latest = registry.latest_body()
     if latest is not None:
         model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
-                                 seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=configured,
+                                 seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=base_model,
                                  saved_body=True)  # fmt: skip
         model.fine_tuned = True
         return model
@@ -120,7 +121,7 @@ def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry
 
     body = registry.stored_body(body_id, save)
     return SetFitClassifier(classes, body=str(body), max_seq_length=settings.max_seq_length, seed=settings.seed,
-                            cache=cache, body_id=body_id, base_model=configured, saved_body=True)  # fmt: skip
+                            cache=cache, body_id=body_id, base_model=base_model, saved_body=True)  # fmt: skip
 
 
 class TrainingRun:

