@@ -254,6 +254,7 @@ def status_command(ctx: typer.Context) -> None:
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
     console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
     console.print(f"Stopping: {state.signals.advice}")
+    console.print(f"Published: {state.published}")
 
 
 @models_app.command("list")

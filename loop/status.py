@@ -34,12 +34,14 @@ class Status:
     champion_macro_f1: float | None
     baseline_macro_f1: float | None
     signals: StoppingSignals
+    published: str  # the last publish, and a failure of the latest round's publish step if any
 
 
 def status(config: ProjectConfig) -> Status:
     rows = []
     stop_set_predictions = []
-    for manifest in RoundManifest.all(config.state.rounds):
+    manifests = RoundManifest.all(config.state.rounds)
+    for manifest in manifests:
         pulled, exported, trained = result(manifest, "pull"), result(manifest, "export"), result(manifest, "train")
         gated, scored, selection = result(manifest, "gate"), result(manifest, "score"), result(manifest, "select")
         rows.append(RoundRow(
@@ -64,4 +66,16 @@ def status(config: ProjectConfig) -> Status:
     stopping = config.loop.stopping
     advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],
                      stopping.kappa, stopping.window, stopping.min_gain)  # fmt: skip
-    return Status(rows, labels, champion, champion_f1, baseline, advice)
+    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests))
+
+
+def _published(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
+    from loop.publish import last_published
+
+    last = last_published(config)
+    said = "nothing yet" if last is None else (
+        f"{last['version']} as {last['tag']} to the {last.get('target', 'local')} target at {last['at']} ("
+        + ", ".join(f"{kind} {done['commit'][:12]}" for kind, done in last["repositories"].items()) + ")")  # fmt: skip
+    failed = result(manifests[-1], "publish") if manifests else None
+    return said + (f"; the last round's publish failed (the next round tries again): {failed.error}"
+                   if failed and failed.error else "")  # fmt: skip

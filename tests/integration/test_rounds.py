@@ -75,6 +75,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
                            capture_output=True, text=True)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "Stopping:" in shown.stdout and "champion" in shown.stdout
+    assert "Published: " in shown.stdout and " to the local target at " in shown.stdout
 
 
 def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, monkeypatch):
