@@ -66,6 +66,7 @@ class RoundContext:
     client: Client | None = None
     dataset: Dataset | None = None
     _models: dict[str, TextClassifier] = field(default_factory=dict)
+    _base_body: SetFitClassifier | None = None
 
     def model(self, version: str) -> TextClassifier:
         if version not in self._models:
@@ -79,9 +80,11 @@ class RoundContext:
     def base_body(self) -> SetFitClassifier:
         """The configured (not fine-tuned) body: one embedding space for the strategies and the
         dataset's vectors, whatever model is champion."""
-        config = self.config
-        return SetFitClassifier(list(config.labels), body=config.model.body, max_seq_length=config.model.max_seq_length,
-                                cache=self.cache)  # fmt: skip
+        if self._base_body is None:  # one per round: its encoder is loaded at most once
+            config = self.config
+            self._base_body = SetFitClassifier(list(config.labels), body=config.model.body,
+                                               max_seq_length=config.model.max_seq_length, cache=self.cache)  # fmt: skip
+        return self._base_body
 
 
 def sent_ids(config: ProjectConfig) -> set[str]:

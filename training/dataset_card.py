@@ -98,6 +98,11 @@ SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py
            ("exportación / export", "loop/labelled.py"))
 
 
+def script_links(code_url: str, scripts: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """(name, URL) of each script under ``code_url``; none when the code's address is not set."""
+    return [(name, f"{code_url.rstrip('/')}/{path}") for name, path in scripts] if code_url else []
+
+
 def build_card(facts: DatasetFacts) -> DatasetCard:
     labels = list(facts.labels)
     everything = facts.train + facts.test
@@ -156,7 +161,7 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         gaps=known_gaps(everything, labels, facts.metadata_columns),
         pii=sorted(facts.pii_masked.items()),
         repo_id=facts.repo_id or f"<organización>/{facts.name}",
-        scripts=[(name, f"{facts.code_url.rstrip('/')}/{path}") for name, path in SCRIPTS] if facts.code_url else [],
+        scripts=script_links(facts.code_url, SCRIPTS),
         citation=facts.citation or "Cite las fuentes de arriba. / Cite the sources above.",
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from training.dataset_card import CardError, ODS_NAMES
+from training.dataset_card import CardError, ODS_NAMES, script_links
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "model_card.md"
 
@@ -152,7 +152,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         per_point=per_point,
         limitations=limitations,
         usage=_usage(facts),
-        scripts=[(name, f"{facts.code_url.rstrip('/')}/{path}") for name, path in SCRIPTS] if facts.code_url else [],
+        scripts=script_links(facts.code_url, SCRIPTS),
         reproduce="bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
     )
 
