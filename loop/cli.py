@@ -180,13 +180,34 @@ def train(
 @user_errors
 def fine_tune_command(ctx: typer.Context) -> None:
     """Fine-tune the body on the labels so far (what `bucle up` runs beside the rounds when due)."""
-    from loop.scheduler import fine_tune_lock
+    from loop.scheduler import beside_lock
     from loop.train import fine_tune_body
 
     config = _config(ctx)
-    with fine_tune_lock(config):
+    with beside_lock(config, "fine-tune"):
         body = fine_tune_body(config)
     console.print(f"Body {body.folder.name}: fine-tuned on {body.labels} labels")
+
+
+@app.command("train-llm")
+@user_errors
+def train_llm_command(ctx: typer.Context) -> None:
+    """Train a LoRA LLM challenger (model.llm) and the TF-IDF baseline on the labels so far, then
+    gate it against the champion (what `bucle up` runs beside the rounds on a GPU when due).
+    Several GPUs: `accelerate launch -m loop.cli -p bucle.yaml train-llm`."""
+    from contextlib import nullcontext
+
+    from loop.scheduler import beside_lock
+    from loop.train import main_process, train_llm
+
+    config = _config(ctx)
+    with beside_lock(config, "train-llm") if main_process() else nullcontext():
+        result = train_llm(config)
+    if result is None:
+        return
+    for version, f1 in result.versions.items():
+        console.print(f"{version}: macro-F1 {f1:.3f}")
+    console.print(f"Champion: {result.champion} ({'promoted' if result.promoted else 'kept'}): {result.reason}")
 
 
 @app.command("round")

@@ -221,19 +221,21 @@ class ProjectConfig(Strict):
         return self
 
     @model_validator(mode="after")
-    def _body_form(self) -> "ProjectConfig":
-        """``model.body`` names an existing local folder or has the form of a Hub id, so that a
-        typo fails here rather than minutes later, when the first training loads it."""
-        body = self.model.body
-        if body is None:
-            return self
-        path = Path(body).expanduser()
-        local = path if path.is_absolute() else self.root / path
-        if local.exists() or Path(body).exists():
-            return self
-        if path.is_absolute() or body.startswith((".", "~")) or not HUB_ID.match(body):
-            raise ValueError(f"model.body: {body!r} is neither an existing folder (relative to bucle.yaml) nor "
-                             "a Hub model id such as sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")  # fmt: skip
+    def _model_forms(self) -> "ProjectConfig":
+        """``model.body`` and ``model.llm.base_model`` name an existing local folder or have the
+        form of a Hub id, so that a typo fails here rather than minutes later, when a training
+        loads it."""
+        for key, name, example in (("model.body", self.model.body, "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"),
+                                   ("model.llm.base_model", self.model.llm.base_model, "BSC-LT/salamandra-2b")):  # fmt: skip
+            if name is None:
+                continue
+            path = Path(name).expanduser()
+            local = path if path.is_absolute() else self.root / path
+            if local.exists() or Path(name).exists():
+                continue
+            if path.is_absolute() or name.startswith((".", "~")) or not HUB_ID.match(name):
+                raise ValueError(f"{key}: {name!r} is neither an existing folder (relative to bucle.yaml) nor "
+                                 f"a Hub model id such as {example}")  # fmt: skip
         return self
 
     @property

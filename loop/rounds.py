@@ -162,10 +162,26 @@ def _score_stop_set(ctx: RoundContext) -> Scored:
     return Scored(served[0], served[1].predict([texts[i] for i in present]))
 
 
+def committee_versions(registry: Registry) -> list[str]:
+    """The committee strategy's members: the champion and the latest intact version of each other
+    family, oldest family first."""
+    champion = registry.champion()
+    if champion is None:
+        return []
+    own = registry.evaluated(champion)
+    members = {own.family if own else "?": champion}
+    for row in reversed(registry.history()):  # newest first; checksums read only until one per family is found
+        if row.family not in members and registry.intact(row.name):
+            members[row.family] = row.name
+    return sorted(members.values(), key=lambda name: (name != champion, name))
+
+
 def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[PoolRecord],
-            served: tuple[str, TextClassifier] | None, strategy_name: str, batch_size: int, seed: int) -> Selection:  # fmt: skip
+            served: tuple[str, TextClassifier] | None, strategy_name: str, batch_size: int, seed: int,
+            committee: list[str] | None = None) -> Selection:  # fmt: skip
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
-    which is what makes a recorded round replayable."""
+    which is what makes a recorded round replayable. ``committee``: the versions a committee
+    strategy asks (default: ``committee_versions`` now)."""
     config = ctx.config
     candidates = window(candidates, config.loop.candidates, config.data.split_seed)
     if not candidates:
@@ -173,20 +189,26 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     strategy = strategies.get(strategy_name)
     texts = [r.text for r in candidates]
     probs = served[1].predict_proba(texts) if served is not None else None
-    embeddings = labelled_embeddings = None
+    embeddings = labelled_embeddings = members = None
     if strategy.needs_embeddings:
         body = ctx.base_body()
         embeddings = body.embed(texts)
         labelled_embeddings = body.embed([r.text for r in labelled]) if labelled else None
+    if strategy.needs_committee:
+        committee = committee_versions(ctx.registry) if committee is None else committee
+        members = tuple(probs if served is not None and name == served[0] else ctx.model(name).predict_proba(texts)
+                        for name in committee)  # fmt: skip
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
-    chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts), batch_size, seed)
+    chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members), batch_size,
+                             seed)  # fmt: skip
     return Selection(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
         scores=[float(np.max(probs[i])) for i in chosen] if probs is not None else [None] * len(chosen),
         model=served[0] if served is not None else None,
         strategy=strategy_name,
+        committee=committee if strategy.needs_committee else None,
     )
 
 
@@ -231,7 +253,7 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         known = {r.id for r in labelled} | excluded
         served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
         again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, recorded.strategy,
-                        target.data["batch_size"], target.data["seed"] + number)  # fmt: skip
+                        target.data["batch_size"], target.data["seed"] + number, recorded.committee)  # fmt: skip
     return Replay(number, recorded.ids, again.ids)
 
 

@@ -6,10 +6,11 @@ so they survive a restart (a pending webhook round still fires; a missed interva
 coalesced into one). All jobs share one worker thread and ``max_instances=1``, and every round
 takes the round lock, so a scheduled round never overlaps another, even one started by hand.
 
-Fine-tuning the body takes minutes on 2 cores, so it never runs inside a round: a job on its own
-thread checks whether one is due and runs it in a niced subprocess; rounds keep refitting the
-head on the current body in seconds, and use the new body once it is saved and its embeddings
-cached.
+Fine-tuning the body takes minutes on 2 cores, and training a LoRA LLM challenger minutes on a
+GPU, so neither runs inside a round: jobs on their own thread check whether one is due and run it
+in a niced subprocess (``bucle fine-tune``, ``bucle train-llm``); rounds keep refitting the head
+on the current body in seconds, use the new body once it is saved and its embeddings cached, and
+serve the LLM once the gate promotes it.
 
 Every round trigger asks ``due`` first, which reads Argilla's progress in one request:
 - ``min_new_labels`` records completed since the last round's pull: a round now;
@@ -45,9 +46,11 @@ INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
 WEBHOOK_JOB = "ronda-por-webhook"
 FINE_TUNE_JOB = "afinar-cuerpo"
+LLM_JOB = "entrenar-llm"
 ROUND_FUNC = "loop.scheduler:scheduled_round"
-FINE_TUNE_FUNC = "loop.scheduler:scheduled_fine_tune"
-FINE_TUNE_RETRY = dt.timedelta(hours=1)  # after a failed fine-tune
+BESIDE_FUNC = "loop.scheduler:scheduled_beside"
+BESIDE_JOBS = {FINE_TUNE_JOB: "fine-tune", LLM_JOB: "train-llm"}  # job id -> the bucle command it runs
+BESIDE_RETRY = dt.timedelta(hours=1)  # after a failed job
 BURST_FACTOR = 4  # a burst of events delays its round by at most this many debounce periods
 log = logging.getLogger("bucle.scheduler")
 
@@ -104,30 +107,31 @@ def scheduled_round(config_path: str, trigger: str) -> None:
             f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
 
 
-_children: set[subprocess.Popen] = set()  # fine-tunes running beside the rounds
+_children: set[subprocess.Popen] = set()  # fine-tunes and LLM trainings running beside the rounds
 _stopping = threading.Event()
 
 
 def spawn_beside(command: list[str], output) -> subprocess.Popen:
     """Start ``command`` niced, in its own session (a Ctrl-C at the terminal is the scheduler's
     to handle), and dying with this process: a ``bucle up`` killed with SIGKILL takes it along
-    instead of leaving it to hold the fine-tune lock for an hour."""
+    instead of leaving it to hold its lock for an hour."""
     process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                                preexec_fn=dies_with_this_process())  # fmt: skip
     os.setpriority(os.PRIO_PROCESS, process.pid, 10)
     return process
 
 
-def fine_tune_lock(config: ProjectConfig) -> RoundLock:
-    return RoundLock(config.state.fine_tune_lock, what="fine-tune")
+def beside_lock(config: ProjectConfig, command: str) -> RoundLock:
+    """The lock of ``bucle <command>`` (``fine-tune``, ``train-llm``): one of each at a time."""
+    return RoundLock(config.state.job_lock(command), what=command)
 
 
-def stop_orphaned_fine_tune(config: ProjectConfig) -> int | None:
-    """A fine-tune that a crashed ``bucle up`` left running (one from before fine-tunes died with
-    their parent) holds the lock for up to an hour: stop it, and return its pid. One started by
-    hand (``bucle fine-tune`` in a terminal) is left alone."""
-    pid = fine_tune_lock(config).holder()
-    if pid is None or not is_alive(pid, "fine-tune"):
+def stop_orphaned(config: ProjectConfig, command: str) -> int | None:
+    """A ``bucle <command>`` that a crashed ``bucle up`` left running (one from before they died
+    with their parent) holds its lock for up to an hour: stop it, and return its pid. One started
+    by hand (in a terminal) is left alone."""
+    pid = beside_lock(config, command).holder()
+    if pid is None or not is_alive(pid, command):
         return None
     parent = process_parent(pid)
     if session_leader(pid) and parent is not None and not any(
@@ -138,38 +142,42 @@ def stop_orphaned_fine_tune(config: ProjectConfig) -> int | None:
     return None
 
 
-def scheduled_fine_tune(config_path: str) -> None:
-    """Fine-tune the body when it is due, in a niced subprocess beside the rounds (minutes of
-    torch on the same cores; the rounds keep refitting heads in seconds meanwhile)."""
-    from loop.train import fine_tune_due
+def _due(config: ProjectConfig, command: str) -> bool:
+    from loop.train import fine_tune_due, llm_due
 
+    return fine_tune_due(config) if command == "fine-tune" else llm_due(config)
+
+
+def scheduled_beside(config_path: str, command: str) -> None:
+    """Run ``bucle <command>`` when it is due, in a niced subprocess beside the rounds (minutes of
+    torch; the rounds keep refitting heads in seconds meanwhile)."""
     config = load_config(Path(config_path))
-    failed = config.state.fine_tune_failed
-    if failed.exists() and _now().timestamp() - failed.stat().st_mtime < FINE_TUNE_RETRY.total_seconds():
+    failed = config.state.job_failed(command)
+    if failed.exists() and _now().timestamp() - failed.stat().st_mtime < BESIDE_RETRY.total_seconds():
         return
-    holder = fine_tune_lock(config).holder()
-    if holder is not None and is_alive(holder, "fine-tune"):
-        return  # one started by hand (`bucle fine-tune`) is running: not a failure
-    if not fine_tune_due(config):
+    holder = beside_lock(config, command).holder()
+    if holder is not None and is_alive(holder, command):
+        return  # one started by hand is running: not a failure
+    if not _due(config, command):
         return
-    log_file = config.state.fine_tune_log
+    log_file = config.state.job_log(command)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    log.info("fine-tuning the body beside the rounds (log: %s)", log_file)
+    log.info("running %s beside the rounds (log: %s)", command, log_file)
     with open(log_file, "a", encoding="utf-8") as output:
-        process = spawn_beside([sys.executable, "-m", "loop.cli", "-p", config_path, "fine-tune"], output)
+        process = spawn_beside([sys.executable, "-m", "loop.cli", "-p", config_path, command], output)
         _children.add(process)
         try:
             code = process.wait()
         finally:
             _children.discard(process)
     if code < 0 and _stopping.is_set():
-        log.info("the fine-tune was stopped with the scheduler; it starts again next time")
+        log.info("%s was stopped with the scheduler; it starts again next time", command)
     elif code == 0:
         failed.unlink(missing_ok=True)
-        log.info("the fine-tuned body is ready: the next round trains on it")
+        log.info("%s finished: the next round uses what it made", command)
     else:
         failed.touch()
-        log.error("the fine-tune failed (exit %d, log: %s); retrying in an hour", code, log_file)
+        log.error("%s failed (exit %d, log: %s); retrying in an hour", command, code, log_file)
 
 
 class LoopScheduler:
@@ -194,16 +202,19 @@ class LoopScheduler:
         the config changed them, so that a restart keeps their next run times."""
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         _stopping.clear()
-        orphan = stop_orphaned_fine_tune(self.config)
-        if orphan is not None:
-            log.info("stopped a fine-tune (pid %d) left running by an earlier bucle up; it starts again when due", orphan)
+        for command in BESIDE_JOBS.values():
+            orphan = stop_orphaned(self.config, command)
+            if orphan is not None:
+                log.info("stopped %s (pid %d) left running by an earlier bucle up; it starts again when due", command, orphan)
         self.scheduler.start(paused=True)
         schedule = self.config.loop.schedule
         self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")
         self._ensure_interval(WATCH_JOB, dt.timedelta(seconds=schedule.watch_seconds), "watch")
-        if self.scheduler.get_job(FINE_TUNE_JOB) is None:
-            self.scheduler.add_job(FINE_TUNE_FUNC, "interval", seconds=schedule.watch_seconds, id=FINE_TUNE_JOB,
-                                   executor="beside", args=[self.config_path])  # fmt: skip
+        for job_id, command in BESIDE_JOBS.items():
+            job = self.scheduler.get_job(job_id)
+            if job is None or job.func_ref != BESIDE_FUNC:  # new, or stored by a bucle before train-llm
+                self.scheduler.add_job(BESIDE_FUNC, "interval", seconds=schedule.watch_seconds, id=job_id,
+                                       executor="beside", args=[self.config_path, command], replace_existing=True)  # fmt: skip
         self.scheduler.resume()
         return self
 
@@ -232,15 +243,15 @@ class LoopScheduler:
     def _failed(self, event: JobExecutionEvent) -> None:
         """One line on the console; the traceback to the log file only."""
         error = event.exception
-        what = "the fine-tune check" if event.job_id == FINE_TUNE_JOB else "the round"
+        what = f"the {BESIDE_JOBS[event.job_id]} check" if event.job_id in BESIDE_JOBS else "the round"
         why = (str(error) if isinstance(error, BucleError)
                else disk_full(error, self.config.state_dir) or f"{type(error).__name__}: {error}")  # fmt: skip
         log.error(f"{event.job_id}: {what} failed: {why}; it resumes at the next trigger")
         logging.getLogger(TRACE).error("%s failed:\n%s", event.job_id, event.traceback or "")
 
     def stop(self, wait: bool = True) -> None:
-        """Stop starting jobs, stop a fine-tune (it would hold the exit for minutes; it starts
-        again next time), and wait for a running round unless ``wait`` is False."""
+        """Stop starting jobs, stop a fine-tune or LLM training (it would hold the exit for
+        minutes; it starts again next time), and wait for a running round unless ``wait`` is False."""
         if self.scheduler.running:
             _stopping.set()
             for process in list(_children):

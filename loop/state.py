@@ -73,9 +73,9 @@ class StateLayout:
     def round_lock(self) -> Path:
         return self.root / "round.lock"
 
-    @property
-    def fine_tune_lock(self) -> Path:
-        return self.root / "fine-tune.lock"
+    def job_lock(self, job: str) -> Path:
+        """The lock of a job that runs beside the rounds (``fine-tune``, ``train-llm``)."""
+        return self.root / f"{job}.lock"
 
     @property
     def registry(self) -> Path:
@@ -116,13 +116,12 @@ class StateLayout:
     def log(self) -> Path:
         return self.logs / "bucle.log"
 
-    @property
-    def fine_tune_log(self) -> Path:
-        return self.logs / "fine-tune.log"
+    def job_log(self, job: str) -> Path:
+        return self.logs / f"{job}.log"
 
-    @property
-    def fine_tune_failed(self) -> Path:
-        return self.logs / "fine-tune.failed"
+    def job_failed(self, job: str) -> Path:
+        """Present for an hour after the job failed: it is not retried before."""
+        return self.logs / f"{job}.failed"
 
     @property
     def feedback_queue(self) -> Path:

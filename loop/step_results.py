@@ -72,6 +72,7 @@ class Selection:
     scores: list[float | None]
     model: str | None
     strategy: str
+    committee: list[str] | None = None  # the versions a committee strategy asked
 
 
 @dataclass(frozen=True)

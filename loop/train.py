@@ -1,6 +1,6 @@
-"""The loop's decisions about training: when to train, when to fine-tune the body, which
-labels a training gets, and applying the gate's verdict to the champion. The training itself
-(fit, evaluate, register) is ``training.run``.
+"""The loop's decisions about training: when to train, when to fine-tune the body, when to
+train a LoRA LLM challenger, which labels a training gets, and applying the gate's verdict to
+the champion. The training itself (fit, evaluate, register) is ``training.run``.
 
 ``bucle train`` calls ``train_round``; the loop's rounds call its two halves as separate steps
 (``train_versions``, then ``apply_gate``) so that a killed round resumes between them.
@@ -8,20 +8,27 @@ labels a training gets, and applying the gate's verdict to the champion. The tra
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from common.clock import utc_now
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
 from loop.lock import RoundLock
+from loop.manifest import RoundManifest
 from loop.pool import Pool
 from training.body_tuning import fine_tune_body as tune_body
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.models.base import TextClassifier
+from training.models.lora import LoraParams, cuda_available
 from training.models.setfit_model import SetFitClassifier
 from training.registry import Body, Registry
 from training.run import Labelled, ProjectFacts, Trained, TrainingRun, Workspace
+
+
+LLM_REGISTER_WAIT_S = 900.0  # an LLM training waits this long for a running round before registering
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,74 @@ def fine_tune_body(config: ProjectConfig, pool: Pool | None = None) -> Body:
                          [r.label for r in train], [r.text for r in records if r.id in ahead])  # fmt: skip
     finally:
         cache.close()
+
+
+def llm_params(config: ProjectConfig) -> LoraParams:
+    """``model.llm`` as one LoRA training reads it, the base model resolved against bucle.yaml's
+    folder; a clear error when no LLM is configured or no GPU can train it."""
+    llm = config.model.llm
+    if llm.base_model is None:
+        raise TrainingError("no LLM is configured: set model.llm.base_model (a Hub name or local folder) in bucle.yaml")
+    if llm.device == "auto" and not cuda_available():
+        raise TrainingError("no CUDA device is visible: an LLM trains on a GPU (set model.llm.device: cpu to train a "
+                            "small one on the CPU anyway)")  # fmt: skip
+    local = config.root / Path(llm.base_model).expanduser()
+    base = str(local) if local.exists() else llm.base_model
+    fields = llm.model_dump(exclude={"base_model", "min_labels", "retrain_growth"})
+    return LoraParams(base_model=base, seed=config.model.seed, **fields)
+
+
+def llm_due(config: ProjectConfig) -> bool:
+    """An LLM challenger is due when one is configured and can train here (a CUDA device, or
+    ``device: cpu``), there are ``min_labels`` labels, and they grew by ``retrain_growth`` since
+    the last LLM training."""
+    llm = config.model.llm
+    if llm.base_model is None or (llm.device == "auto" and not cuda_available()):
+        return False
+    with Pool(config.state.pool) as pool:
+        labels = pool.count(split="pool", labelled=True)
+    if labels < llm.min_labels:
+        return False
+    last = [row.labels for row in registry(config).history() if row.family == "lora"]
+    return not last or labels >= (1 + llm.retrain_growth) * last[-1]
+
+
+def free_training_number(config: ProjectConfig, reg: Registry) -> int:
+    """The next training number, past the one an interrupted round has reserved (it resumes
+    under that number)."""
+    unfinished = RoundManifest.unfinished(config.state.rounds)
+    reserved = unfinished.data.get("registry_round") if unfinished is not None else None
+    return max(reg.next_training(), (reserved or 0) + 1)
+
+
+def main_process() -> bool:
+    """False in the other processes of ``accelerate launch`` (data parallel): they train, and
+    only the main one registers."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def train_llm(config: ProjectConfig) -> RoundResult | None:
+    """Train a LoRA challenger and its TF-IDF baseline on the labels so far (minutes, without
+    holding the rounds' lock), then register both under the next free number and apply the gate
+    under the lock, across families. None in the non-main processes of a multi-GPU run."""
+    params = llm_params(config)
+    with Pool(config.state.pool) as pool:
+        data = labelled_data(config, pool)
+    if len(data.texts) < config.model.llm.min_labels:
+        raise TrainingError(f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})")
+    reg = registry(config)
+    cache = embedding_cache(config)
+    try:
+        run = training_run(config, reg, cache)
+        main, baseline = run.fit_llm(data, params)
+    finally:
+        cache.close()
+    if not main_process():
+        return None
+    with RoundLock(config.state.round_lock, timeout_s=LLM_REGISTER_WAIT_S, what="round or training"):
+        trained = run.register(free_training_number(config, reg), main, baseline, data)
+        champion = apply_gate(config, trained)
+    return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, False)
 
 
 def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:

@@ -63,14 +63,37 @@ SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py
            ("sesgo / bias", "training/bias.py"), ("bucle activo / active-learning loop", "loop/rounds.py"))
 
 
+LIBRARY = {"setfit": "setfit", "tfidf": "sklearn", "lora": "peft"}  # each family's library, as the Hub names it
+
+
 def _usage(facts: ModelFacts) -> str:
     where = facts.model_repo or f".bucle/registry/versions/{facts.version}/model"
     if facts.family == "setfit":
         return (f'from setfit import SetFitModel\n\nmodel = SetFitModel.from_pretrained("{where}")\n'
                 'model.predict_proba(["Texto en español que clasificar."])')
+    if facts.family == "lora":
+        pad = facts.hyperparameters.get("pad_token_id")
+        return ("from peft import AutoPeftModelForSequenceClassification\nfrom transformers import AutoTokenizer\n\n"
+                f'model = AutoPeftModelForSequenceClassification.from_pretrained("{where}", num_labels={len(facts.labels)}, '
+                f"pad_token_id={pad})\ntokenizer = AutoTokenizer.from_pretrained(\"{where}\")\n"
+                'inputs = tokenizer(["Texto en español que clasificar."], return_tensors="pt", padding=True)\n'
+                "model(**inputs).logits.softmax(-1)  # columns: " + ", ".join(facts.labels))  # fmt: skip
     load = (f'hf_hub_download("{where}", "pipeline.skops")' if facts.model_repo else f'"{where}/pipeline.skops"')
     return ("import skops.io\n" + ("from huggingface_hub import hf_hub_download\n" if facts.model_repo else "")
             + f"\npipeline = skops.io.load({load})\npipeline.predict_proba([\"Texto en español que clasificar.\"])")
+
+
+def _procedure(facts: ModelFacts) -> str:
+    if facts.family == "lora":
+        return ("Adaptadores LoRA (peft) en todas las capas lineales del modelo base y cabeza de clasificación, con "
+                "parada temprana en una partición de validación / LoRA adapters on every linear layer of the base "
+                "model and a classification head, early-stopped on a validation split")  # fmt: skip
+    if facts.fine_tuned:
+        return ("Ajuste contrastivo del cuerpo (SetFit) y cabeza de regresión logística / contrastive body fine-tuning "
+                "and a logistic-regression head")  # fmt: skip
+    if facts.family == "setfit":
+        return "Cabeza de regresión logística reentrenada sobre embeddings en caché / head refitted on cached embeddings"
+    return "TF-IDF de palabras y caracteres con regresión logística / word and character TF-IDF with logistic regression"
 
 
 def build_card(facts: ModelFacts) -> ModelCard:
@@ -84,14 +107,14 @@ def build_card(facts: ModelFacts) -> ModelCard:
     card_data = ModelCardData(
         language=["es"],
         license=facts.license,
-        library_name="setfit" if facts.family == "setfit" else "sklearn",
+        library_name=LIBRARY[facts.family],
         base_model=facts.base_model if facts.base_model and HUB_MODEL_ID.match(facts.base_model) else None,
         model_name=f"{facts.project}-{facts.version}",
         eval_results=eval_results,
         co2_eq_emissions={
             "emissions": round(facts.carbon["grams_co2eq"], 4),
             "source": "codecarbon",
-            "training_type": "fine-tuning" if facts.fine_tuned else "head-only refit" if facts.family == "setfit" else "training",
+            "training_type": "fine-tuning" if facts.fine_tuned or facts.family == "lora" else "head-only refit" if facts.family == "setfit" else "training",
             "geographical_location": facts.carbon.get("country", ""),
             "hardware_used": facts.carbon.get("hardware", ""),
         },
@@ -130,13 +153,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         test_size=facts.test_size,
         family=facts.family,
         base_model=facts.base_model,
-        procedure=(
-            "Ajuste contrastivo del cuerpo (SetFit) y cabeza de regresión logística / contrastive body fine-tuning and a logistic-regression head"
-            if facts.fine_tuned else
-            "Cabeza de regresión logística reentrenada sobre embeddings en caché / head refitted on cached embeddings"
-            if facts.family == "setfit" else
-            "TF-IDF de palabras y caracteres con regresión logística / word and character TF-IDF with logistic regression"
-        ),  # fmt: skip
+        procedure=_procedure(facts),
         temperature=facts.temperature,
         hyperparameters=sorted(facts.hyperparameters.items()),
         bootstrap=facts.bootstrap,

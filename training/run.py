@@ -1,5 +1,5 @@
 """One training run: the labels so far in, one version per model family out (SetFit and the
-TF-IDF baseline), each evaluated on the frozen test set (intervals, calibration, bias slices, the
+TF-IDF baseline; or a LoRA-tuned LLM and the baseline, beside the rounds on a GPU), each evaluated on the frozen test set (intervals, calibration, bias slices, the
 gender counterfactual, carbon), SetFit tried with an int8 body, and both registered all or none
 with their cards, which carry the gate's verdict against the champion.
 
@@ -24,6 +24,7 @@ from training.errors import TrainingError
 from training.evaluation import Evaluation, evaluate_model, reliability_diagram
 from training.model_card import ModelFacts, build_card, validate_offline
 from training.models.base import TextClassifier
+from training.models.lora import LoraClassifier, LoraParams
 from training.models.setfit_model import DEFAULT_BODY_HUB_ID, SetFitClassifier, default_body
 from training.models.tfidf import TfidfClassifier
 from training.onnx_body import export_int8
@@ -32,7 +33,7 @@ from training.registry import METRICS, MODEL, Registry
 from training.settings import ModelSettings
 
 log = logging.getLogger("bucle.training")
-FAMILIES = ("setfit", "tfidf")
+MAIN_FAMILIES = ("setfit", "lora")  # a round trains SetFit, an LLM training LoRA; each with the TF-IDF baseline
 INT8_TOLERANCE = 0.005  # half a point of macro-F1
 
 
@@ -140,14 +141,12 @@ class TrainingRun:
         done = self.registered(number)
         if done is not None:
             return done
-        if not data.test_texts:
-            raise TrainingError("there is no labelled frozen test set yet: ingest data with a test source or gold labels")
+        self._check(data)
         classes, settings = self.project.labels, self.settings
         scratch = self.workspace.int8_export(number)
         try:
             log.info("training %d: %d labels, %d test texts; TF-IDF baseline…", number, len(data.texts), len(data.test_texts))
-            tfidf = TfidfClassifier(classes, seed=settings.seed)
-            baseline = self._fit_and_evaluate("tfidf", tfidf, data)
+            baseline = self._baseline(data)
             setfit = setfit_model(settings, classes, self.registry, self.workspace.cache)
             log.info("training %d: SetFit (head only on %s body, cached embeddings)…", number,
                      "a fine-tuned" if setfit.fine_tuned else "the configured")  # fmt: skip
@@ -157,31 +156,57 @@ class TrainingRun:
             if settings.onnx_int8:
                 log.info("training %d: exporting an int8 ONNX body and checking it on the test set…", number)
                 self._try_int8(main, setfit, scratch, data)
-            candidates = {f"{number:04d}-{c.family}": c for c in (main, baseline)}
-            best, verdict = self.verdict({name: c.macro_f1 for name, c in candidates.items()})
-            champion = self.registry.champion()
-            previous = (champion, self.registry.metrics(champion)["evaluation"]) if champion else None
-            # all or none: never a setfit version without its tfidf
-            self.registry.add_all({
-                name: self._writer(name, number, candidate, data, baseline.metrics["evaluation"] if candidate is main else None,
-                                   previous, verdict.reason if name == best else f"not the round's best ({best} is)")
-                for name, candidate in candidates.items()
-            })  # fmt: skip
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        return self.register(number, main, baseline, data)
+
+    def fit_llm(self, data: Labelled, params: LoraParams) -> tuple[_Fitted, _Fitted]:
+        """A LoRA-tuned LLM and the TF-IDF baseline on the same labels, evaluated but not yet
+        registered: the loop fits for minutes without holding the registry, then registers them
+        (``register``) under the number that is free then."""
+        self._check(data)
+        log.info("LLM training: %d labels, %d test texts; TF-IDF baseline…", len(data.texts), len(data.test_texts))
+        baseline = self._baseline(data)
+        log.info("LLM training: LoRA on %s…", params.base_model)
+        lora = LoraClassifier(self.project.labels, params)
+        main = self._fit_and_evaluate("lora", lora, data)
+        main.metrics["losses"] = lora.losses
+        return main, baseline
+
+    def register(self, number: int, main: _Fitted, baseline: _Fitted, data: Labelled) -> Trained:
+        """Register ``main`` and its baseline as training ``number``, all or none, their cards
+        carrying the gate's verdict on the better of the two against the champion."""
+        candidates = {f"{number:04d}-{c.family}": c for c in (main, baseline)}
+        best, verdict = self.verdict({name: c.macro_f1 for name, c in candidates.items()})
+        champion = self.registry.champion()
+        previous = (champion, self.registry.metrics(champion)["evaluation"]) if champion else None
+        self.registry.add_all({
+            name: self._writer(name, number, candidate, data, baseline.metrics["evaluation"] if candidate is main else None,
+                               previous, verdict.reason if name == best else f"not the round's best ({best} is)")
+            for name, candidate in candidates.items()
+        })  # fmt: skip
         log.info(verdict.reason)
         return Trained(number, {name: c.macro_f1 for name, c in candidates.items()}, best, verdict.promote,
-                       verdict.reason, fine_tuned)  # fmt: skip
+                       verdict.reason, bool(main.metrics.get("fine_tuned")))  # fmt: skip
+
+    def _check(self, data: Labelled) -> None:
+        if not data.test_texts:
+            raise TrainingError("there is no labelled frozen test set yet: ingest data with a test source or gold labels")
+
+    def _baseline(self, data: Labelled) -> _Fitted:
+        return self._fit_and_evaluate("tfidf", TfidfClassifier(self.project.labels, seed=self.settings.seed), data)
 
     def registered(self, number: int) -> Trained | None:
-        """The outcome of training ``number`` if all its versions are registered."""
+        """The outcome of training ``number`` if all its versions are registered (a round's or an
+        LLM's: a main family and its baseline)."""
         rows = {row.family: row for row in self.registry.history() if row.training == number}
-        if set(FAMILIES) - set(rows):
+        main = next((family for family in MAIN_FAMILIES if family in rows), None)
+        if main is None or "tfidf" not in rows:
             return None
         versions = {row.name: row.macro_f1 for row in rows.values()}
         best, verdict = self.verdict(versions)
         return Trained(number, versions, best, verdict.promote, verdict.reason,
-                       bool(self.registry.metrics(rows["setfit"].name).get("fine_tuned")))  # fmt: skip
+                       bool(self.registry.metrics(rows[main].name).get("fine_tuned")))  # fmt: skip
 
     def verdict(self, macro_f1: dict[str, float]) -> tuple[str, GateDecision]:
         """The best of ``macro_f1``'s versions and the gate's verdict on it against the champion."""

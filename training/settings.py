@@ -3,6 +3,8 @@ and strict, so that training is configured without the loop or its project file.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from training.models.setfit_model import FineTuneSettings
@@ -12,6 +14,28 @@ class Strict(BaseModel):
     """Settings that refuse unknown keys (a typo is an error, not a silent default) and never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LlmSettings(Strict):
+    """``model.llm``: a LoRA-tuned LLM (or encoder) challenger, trained beside the rounds on a GPU
+    once enough labels exist. Off until ``base_model`` names one."""
+
+    base_model: str | None = None  # a Hub name or local folder, e.g. BSC-LT/salamandra-2b, Qwen/Qwen2.5-1.5B
+    min_labels: int = Field(200, ge=8)  # fewer labels rarely let an LLM beat SetFit and TF-IDF
+    retrain_growth: float = Field(0.25, gt=0)  # train again once the labels grew by this fraction
+    rank: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    epochs: float = Field(4, gt=0)  # at most: early stopping on the validation split ends sooner
+    patience: int = Field(2, ge=1)  # evaluations without a better validation loss before stopping
+    learning_rate: float = Field(2e-4, gt=0)
+    batch_size: int = Field(16, ge=1)
+    max_length: int = Field(256, ge=16, le=8192)
+    validation_share: float = Field(0.15, gt=0, lt=0.5)  # carved from the labels, never the test set
+    gradient_checkpointing: bool = False  # trades speed for memory, for a 7B model on one GPU
+    # auto: CUDA when present, else no LLM training; cpu: train there anyway (tests, tiny models)
+    device: Literal["auto", "cuda", "cpu"] = "auto"
 
 
 class ModelSettings(Strict):
@@ -30,6 +54,7 @@ class ModelSettings(Strict):
     country: str = "ESP"  # ISO 3166 alpha-3, for the carbon intensity of electricity
     onnx_int8: bool = False  # score with an int8 ONNX body when it keeps macro-F1 within 0.5 points
     seed: int = 42
+    llm: LlmSettings = LlmSettings()
 
     @property
     def fine_tuning(self) -> FineTuneSettings:

@@ -5,7 +5,8 @@
 at least as good as the others on Spanish news and topics, it needs no embeddings (so it does not
 depend on how well the body represents Spanish: the offline default body is English), and ingest
 already removes the near-duplicates a pure uncertainty batch would otherwise repeat. ``hybrid``
-suits a good Spanish or multilingual body on a large pool.
+suits a good Spanish or multilingual body on a large pool; ``committee`` sends what the model
+families (TF-IDF, SetFit, a LoRA LLM) disagree on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from loop.strategies.base import Candidates, QueryStrategy
 from loop.strategies.class_balanced import ClassBalanced
 from loop.strategies.cold_start import ColdStart
+from loop.strategies.committee import Committee
 from loop.strategies.diversity import Diversity
 from loop.strategies.hybrid import Hybrid
 from loop.strategies.random_sampling import RandomSampling
@@ -20,7 +22,8 @@ from loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
 
 STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy
-    for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart)
+    for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
+                     Committee)
 }
 DEFAULT = "margin"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name

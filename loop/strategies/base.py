@@ -1,8 +1,8 @@
 """What every query strategy sees and returns.
 
 A strategy gets the unlabelled candidates' calibrated class probabilities (rows in candidate
-order; None before any model exists) and their cached embeddings (None where a strategy does
-not need them), and returns the positions of the ``batch_size`` candidates to send to
+order; None before any model exists), their cached embeddings and a committee's probabilities
+(None where a strategy does not need them), and returns the positions of the ``batch_size`` candidates to send to
 annotators, most useful first.
 """
 
@@ -21,6 +21,7 @@ class Candidates:
     embeddings: np.ndarray | None = None  # (n, dims), unit length
     labelled_embeddings: np.ndarray | None = None  # what is already labelled, for coverage
     labelled_counts: dict[int, int] | None = None  # labels so far per class index
+    committee: tuple[np.ndarray, ...] | None = None  # each member's probabilities, rows as ``probs``
 
     def __len__(self) -> int:
         reference = self.probs if self.probs is not None else self.embeddings
@@ -32,6 +33,7 @@ class QueryStrategy(ABC):
     paper: ClassVar[str]  # where the idea comes from
     needs_model: ClassVar[bool] = True
     needs_embeddings: ClassVar[bool] = False
+    needs_committee: ClassVar[bool] = False
 
     @abstractmethod
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -44,6 +46,8 @@ class QueryStrategy(ABC):
             raise ValueError(f"the {self.name} strategy needs a model's probabilities; use cold-start first")
         if self.needs_embeddings and candidates.embeddings is None:
             raise ValueError(f"the {self.name} strategy needs the candidates' embeddings")
+        if self.needs_committee and (candidates.committee is None or len(candidates.committee) < 2):
+            raise ValueError(f"the {self.name} strategy needs versions of at least two model families")
         chosen = self.rank(candidates, min(batch_size, len(candidates)), np.random.default_rng(seed))
         return [int(i) for i in chosen]
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from loop.config import load_config
-from loop.scheduler import BURST_FACTOR, FINE_TUNE_JOB, INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, LoopScheduler
+from loop.scheduler import BURST_FACTOR, FINE_TUNE_JOB, INTERVAL_JOB, LLM_JOB, WATCH_JOB, WEBHOOK_JOB, LoopScheduler
 from tests.helpers import write_project
 
 
@@ -24,7 +24,7 @@ def test_jobs_and_their_next_runs_survive_a_restart(config):
     first.on_webhook("response.created")
     before = first.jobs()
     first.stop()
-    assert set(before) == {INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, FINE_TUNE_JOB}
+    assert set(before) == {INTERVAL_JOB, WATCH_JOB, WEBHOOK_JOB, FINE_TUNE_JOB, LLM_JOB}
     assert (config.state_dir / "scheduler.sqlite").exists()
 
     again = LoopScheduler(config, config.root / "bucle.yaml").start()
@@ -133,7 +133,7 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     import time
 
     from annotation.embedded.pidfiles import is_alive
-    from loop.scheduler import stop_orphaned_fine_tune
+    from loop.scheduler import stop_orphaned
 
     # as a SIGKILLed bucle up leaves it: its own session, its parent gone, holding the lock
     launcher = ("import subprocess, sys\n"
@@ -144,7 +144,7 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     (config.state_dir / "fine-tune.lock").write_text(f"{orphan}\n")
     try:
         assert is_alive(orphan, "fine-tune")
-        assert stop_orphaned_fine_tune(config) == orphan
+        assert stop_orphaned(config, "fine-tune") == orphan
         deadline = time.monotonic() + 10
         while is_alive(orphan, "fine-tune") and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -152,4 +152,4 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     finally:
         subprocess.run(["kill", "-9", str(orphan)], capture_output=True)
     (config.state_dir / "fine-tune.lock").write_text(f"{os.getpid()}\n")
-    assert stop_orphaned_fine_tune(config) is None, "not a fine-tune: left alone"
+    assert stop_orphaned(config, "fine-tune") is None, "not a fine-tune: left alone"

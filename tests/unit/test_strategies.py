@@ -68,12 +68,23 @@ def test_cold_start_picks_one_representative_per_cluster():
     assert sorted(i // 10 for i in chosen) == [0, 1, 2]
 
 
+def test_committee_sends_what_the_families_disagree_on_first():
+    tfidf = np.array([[0.9, 0.1], [0.8, 0.2], [0.45, 0.55], [0.6, 0.4], [0.3, 0.7]])
+    llm = np.array([[0.95, 0.05], [0.3, 0.7], [0.55, 0.45], [0.52, 0.48], [0.2, 0.8]])
+    chosen = get("committee").select(Candidates(tfidf, committee=(tfidf, llm)), 3)
+    assert chosen[:2] == [2, 1], "split votes first; of those, the less sure consensus (record 2) leads"
+    assert chosen[2] == 3, "then the unanimous record whose consensus is least sure"
+    with pytest.raises(ValueError, match="at least two model families"):
+        get("committee").select(Candidates(tfidf, committee=(tfidf,)), 2)
+
+
 def test_every_strategy_returns_distinct_positions_within_the_batch():
     rng = np.random.default_rng(3)
     probs = rng.dirichlet(np.ones(3), size=40)
     embeddings = unit(rng.normal(size=(40, 8)))
+    committee = (probs, rng.dirichlet(np.ones(3), size=40))
     for name in STRATEGIES:
-        chosen = get(name).select(Candidates(probs, embeddings, labelled_counts={0: 1}), 7, seed=2)
+        chosen = get(name).select(Candidates(probs, embeddings, labelled_counts={0: 1}, committee=committee), 7, seed=2)
         assert len(chosen) == 7 and len(set(chosen)) == 7 and all(0 <= i < 40 for i in chosen), name
         assert get(name).paper
 

@@ -14,4 +14,8 @@ def family(name: str):
         from training.models.setfit_model import SetFitClassifier
 
         return SetFitClassifier
+    if name == "lora":
+        from training.models.lora import LoraClassifier
+
+        return LoraClassifier
     raise TrainingError(f"unknown model family {name!r}")
