@@ -188,7 +188,7 @@ class LoraClassifier(TextClassifier):
                 warmup_steps=0.06, weight_decay=0.01, lr_scheduler_type="linear", eval_strategy="epoch",
                 save_strategy="epoch", save_total_limit=1, load_best_model_at_end=True,
                 metric_for_best_model="eval_loss", greater_is_better=False, train_sampling_strategy="group_by_length",
-                bf16=self.device == "cuda", use_cpu=self.device == "cpu", gradient_checkpointing=params.gradient_checkpointing,
+                bf16=self.device == "cuda", use_cpu=self.device == "cpu", activation_checkpointing=params.gradient_checkpointing,
                 logging_steps=1, report_to=[], seed=params.seed, data_seed=params.seed, disable_tqdm=True,
                 dataloader_num_workers=0, remove_unused_columns=False,
             )  # fmt: skip

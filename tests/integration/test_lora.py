@@ -1,0 +1,141 @@
+"""The LoRA family on CPU: a tiny decoder with random weights built from its config (tokenizer
+trained here), and the shipped MiniLM encoder with its real weights. Trained, evaluated,
+registered, gated and carded like the other families; loaded in a fresh process with peft's own
+call; and the committee strategy that asks every family, replayed from its manifest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from huggingface_hub import ModelCard
+
+from loop.ingest.pipeline import ingest
+from loop.manifest import RoundManifest
+from loop.rounds import replay_selection, run_round
+from loop.train import llm_due, registry, train_llm
+from training.errors import TrainingError
+from training.evaluation import evaluate_model
+from training.model_card import validate_offline
+from training.models.base import TextClassifier
+from training.models.lora import LoraClassifier, LoraParams
+from training.models.random_llm import build
+from training.models.setfit_model import default_body
+from tests.helpers import EXAMPLE_DATA, SMALL_MODEL, answer_all
+
+pytestmark = pytest.mark.integration
+CLASSES = ["falsa", "verdadera"]
+
+
+def example(name: str) -> tuple[list[str], list[str]]:
+    rows = [json.loads(line) for line in (EXAMPLE_DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [row["text"] for row in rows], [row["label"] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def tiny_decoder(tmp_path_factory) -> Path:
+    """A Qwen2-shaped decoder (2 layers, 64 wide) with random weights, as a local model folder."""
+    texts, _ = example("train.jsonl")
+    return build("tiny-qwen2", texts, tmp_path_factory.mktemp("llm") / "tiny-qwen2")
+
+
+@pytest.fixture(scope="module")
+def llm_project(sibling_project, tiny_decoder):
+    llm = {"base_model": str(tiny_decoder), "device": "cpu", "min_labels": 16, "epochs": 3, "max_length": 96,
+           "batch_size": 8, "learning_rate": 1e-3}  # fmt: skip
+    config = sibling_project("llm", model={**SMALL_MODEL, "llm": llm},
+                             loop={"batch_size": 8, "strategy": "committee", "schedule": {"min_new_labels": 4}})  # fmt: skip
+    ingest(config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def llm_trained(llm_project):
+    """Round 1 (SetFit and TF-IDF on the seed labels; the committee asks both), then the LLM's
+    training beside it."""
+    first = run_round(llm_project)
+    due = llm_due(llm_project)
+    return first, due, train_llm(llm_project)
+
+
+def test_a_lora_challenger_beside_the_rounds_is_registered_gated_carded_and_asked_by_the_committee(llm_project,
+                                                                                                   llm_trained):  # fmt: skip
+    config = llm_project
+    first, due, result = llm_trained
+    assert first.trained and len(first.sent) == 8
+    assert due, "16 labels, a configured LLM and device: cpu"
+    reg = registry(config)
+    lora, baseline = f"{result.round:04d}-lora", f"{result.round:04d}-tfidf"
+    assert set(result.versions) == {lora, baseline} and result.round == 2
+    metrics = reg.metrics(lora)
+    losses = metrics["losses"]
+    assert np.mean(losses[-len(losses) // 3 :]) < np.mean(losses[: len(losses) // 3]), "training moves the loss down"
+    assert {"slices", "counterfactual", "carbon"} <= set(metrics) and 0 <= metrics["evaluation"]["macro_f1"] <= 1
+    assert reg.intact(lora) and not llm_due(config), "trained again only once the labels grew"
+    card = (reg.path(lora) / "README.md").read_text(encoding="utf-8")
+    data = validate_offline(ModelCard(card))
+    assert data.library_name == "peft" and "AutoPeftModelForSequenceClassification" in card
+    decisions = [d for d in reg.decisions() if d["version"] in result.versions]
+    assert decisions or reg.champion() in result.versions, "the gate decided on the LLM's training"
+
+    answer_all(config, first.sent)
+    second = run_round(config)
+    selection = RoundManifest.all(config.state.rounds)[-1].result("select")
+    assert selection["strategy"] == "committee" and lora in selection["committee"]
+    assert len(selection["committee"]) == 3, "one version per family: SetFit, TF-IDF and the LLM"
+    replay = replay_selection(config, second.round)
+    assert replay.identical and len(replay.recorded) == 8
+
+
+def test_a_lora_version_loads_with_peft_alone_in_a_fresh_process(llm_project, llm_trained):
+    reg = registry(llm_project)
+    name = f"{llm_trained[2].round:04d}-lora"
+    folder = reg.model_folder(name)
+    texts, _ = example("dev.jsonl")
+    texts = texts[:6]
+    expected = TextClassifier.load(folder).predict_proba(texts)
+    pad = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]["pad_token_id"]
+    script = (
+        "import json, sys\nfrom peft import AutoPeftModelForSequenceClassification\n"
+        "from transformers import AutoTokenizer\n"
+        f"model = AutoPeftModelForSequenceClassification.from_pretrained(sys.argv[1], num_labels=2, pad_token_id={pad})\n"
+        "tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])\n"
+        "inputs = tokenizer(json.loads(sys.argv[2]), return_tensors='pt', padding=True, truncation=True, max_length=96)\n"
+        "print(json.dumps(model.eval()(**inputs).logits.softmax(-1).tolist()))\n"
+    )  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", script, str(folder), json.dumps(texts)], capture_output=True, text=True,
+                         cwd="/", check=True)  # fmt: skip
+    assert np.allclose(json.loads(out.stdout.splitlines()[-1]), expected, atol=1e-5), "the calibration is in the head"
+
+
+def test_lora_on_the_shipped_minilm_encoder_is_evaluated_on_the_test_set(tmp_path):
+    texts, labels = example("train.jsonl")
+    test_texts, test_labels = example("dev.jsonl")
+    params = LoraParams(default_body(), epochs=2, max_length=64, batch_size=16, learning_rate=2e-3, device="cpu")
+    model = LoraClassifier(CLASSES, params).fit(texts[:96], labels[:96])
+    assert model.losses and model.temperature > 0
+    evaluation, probs = evaluate_model(model, test_texts, test_labels, 200, 0, tmp_path / "evaluate")
+    assert len(probs) == len(test_texts) == 295 and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert 0.0 <= evaluation.macro_f1 <= 1.0
+    model.save(tmp_path / "model")
+    again = TextClassifier.load(tmp_path / "model")
+    assert np.allclose(again.predict_proba(test_texts[:8]), probs[:8], atol=1e-5)
+
+
+def test_an_llm_without_a_gpu_or_a_loadable_base_is_a_clear_error(llm_project, tmp_path):
+    import torch
+
+    llm = llm_project.model.llm
+    if not torch.cuda.is_available():
+        auto = llm_project.model_copy(update={"model": llm_project.model.model_copy(
+            update={"llm": llm.model_copy(update={"device": "auto"})})})  # fmt: skip
+        assert not llm_due(auto)
+        with pytest.raises(TrainingError, match="no CUDA device is visible"):
+            train_llm(auto)
+    with pytest.raises(TrainingError, match="cannot load the LLM"):
+        LoraClassifier(CLASSES, LoraParams(str(tmp_path / "no-such-model"), device="cpu")).fit(
+            ["uno dos tres", "cuatro cinco seis"] * 4, ["falsa", "verdadera"] * 4)  # fmt: skip
