@@ -63,6 +63,7 @@ bench-smoke: setup
 	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
 	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
+	$(VENV)/bin/python bench/lora_gpu.py --smoke
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)

@@ -260,7 +260,7 @@ def status_command(ctx: typer.Context) -> None:
     from loop.status import status
 
     state = status(_config(ctx))
-    table = Table("round", "done", "labels (new)", "α", "macro-F1 SetFit / TF-IDF", "champion", "sent",
+    table = Table("round", "done", "labels (new)", "α", "macro-F1 of its versions", "champion", "sent",
                   "seconds (slowest step)")  # fmt: skip
     for row in state.rounds:
         slowest = max(row.seconds, key=row.seconds.get) if row.seconds else None
@@ -276,6 +276,7 @@ def status_command(ctx: typer.Context) -> None:
     console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
     console.print(f"Stopping: {state.signals.advice}")
     console.print(f"Published: {state.published}")
+    console.print(f"LLM: {state.llm}")
 
 
 @models_app.command("list")

@@ -9,7 +9,7 @@ from loop.manifest import RoundManifest
 from loop.pool import Pool
 from loop.step_results import result
 from loop.stopping import StoppingSignals, signals
-from loop.train import registry
+from loop.train import llm_plan, registry
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Status:
     baseline_macro_f1: float | None
     signals: StoppingSignals
     published: str  # the last publish, and a failure of the latest round's publish step if any
+    llm: str  # the LoRA challenger: off, waiting, its last version, when it trains next
 
 
 def status(config: ProjectConfig) -> Status:
@@ -66,7 +67,10 @@ def status(config: ProjectConfig) -> Status:
     stopping = config.loop.stopping
     advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],
                      stopping.kappa, stopping.window, stopping.min_gain)  # fmt: skip
-    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests))
+    llm = llm_plan(config)[1]
+    if config.state.job_failed("train-llm").exists():
+        llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
+    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm)
 
 
 def _published(config: ProjectConfig, manifests: list[RoundManifest]) -> str:

@@ -49,6 +49,9 @@ def test_make_bench_smoke_prints_every_table():
     # publishing: both champion families, against copying the files
     assert "| setfit |" in out and "| tfidf |" in out and "copy s (baseline)" in out
 
+    # LoRA throughput: the tiny shape on the CPU, each configuration against the baseline
+    assert "| tiny-qwen2 | baseline |" in out and "| tiny-qwen2 | large-batch |" in out and "MFU" in out
+
     # label efficiency: bucle's default and random, small-text's two learners and strategies
     report = json.loads((OUT / "active_learning.json").read_text())
     methods = set(report["summaries"])

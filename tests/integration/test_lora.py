@@ -17,6 +17,7 @@ from huggingface_hub import ModelCard
 from loop.ingest.pipeline import ingest
 from loop.manifest import RoundManifest
 from loop.rounds import replay_selection, run_round
+from loop.status import status
 from loop.train import llm_due, registry, train_llm
 from training.errors import TrainingError
 from training.evaluation import evaluate_model
@@ -76,6 +77,8 @@ def test_a_lora_challenger_beside_the_rounds_is_registered_gated_carded_and_aske
     assert np.mean(losses[-len(losses) // 3 :]) < np.mean(losses[: len(losses) // 3]), "training moves the loss down"
     assert {"slices", "counterfactual", "carbon"} <= set(metrics) and 0 <= metrics["evaluation"]["macro_f1"] <= 1
     assert reg.intact(lora) and not llm_due(config), "trained again only once the labels grew"
+    said = status(config).llm
+    assert said.startswith(f"{lora} macro-F1") and "the next from 20 labels" in said, said
     card = (reg.path(lora) / "README.md").read_text(encoding="utf-8")
     data = validate_offline(ModelCard(card))
     assert data.library_name == "peft" and "AutoPeftModelForSequenceClassification" in card

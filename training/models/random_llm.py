@@ -49,19 +49,26 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, folder: Path):
     return tokenizer
 
 
-def build(shape: str, texts: Iterable[str], folder: Path, vocab_size: int = 2000, seed: int = 0) -> Path:
-    """Save a causal LM of ``shape`` with random weights and a tokenizer trained on ``texts``
-    (``vocab_size`` terms at most; the model keeps its own vocabulary size when the shape has one)."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+def shape_config(shape: str, tokenizer):
+    """The transformers config of ``shape``, its special tokens those of ``tokenizer``; the
+    vocabulary is the shape's own when it has one, else the tokenizer's."""
+    from transformers import AutoConfig
 
-    folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer(texts, vocab_size, folder)
     settings = dict(SHAPES[shape])
     model_type = settings.pop("model_type")
     settings.setdefault("vocab_size", len(tokenizer))
-    config = AutoConfig.for_model(model_type, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                                  **settings)  # fmt: skip
+    return AutoConfig.for_model(model_type, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                                **settings)  # fmt: skip
+
+
+def build(shape: str, texts: Iterable[str], folder: Path, vocab_size: int = 2000, seed: int = 0) -> Path:
+    """Save a causal LM of ``shape`` with random weights and a tokenizer trained on ``texts``
+    (``vocab_size`` terms at most) in ``folder``, as a model folder any ``from_pretrained`` reads."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = train_tokenizer(texts, vocab_size, folder)
     torch.manual_seed(seed)
-    AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+    AutoModelForCausalLM.from_config(shape_config(shape, tokenizer)).save_pretrained(folder)
     return folder
