@@ -33,7 +33,9 @@ class LlmSettings(Strict):
     batch_size: int = Field(16, ge=1)
     max_length: int = Field(256, ge=16, le=8192)
     validation_share: float = Field(0.15, gt=0, lt=0.5)  # carved from the labels, never the test set
-    gradient_checkpointing: bool = False  # trades speed for memory, for a 7B model on one GPU
+    # recompute activations in the backward pass (slower, far less memory); auto: when the
+    # weights and activations would not fit in 85% of the GPU's memory
+    gradient_checkpointing: bool | Literal["auto"] = "auto"
     # auto: CUDA when present, else no LLM training; cpu: train there anyway (tests, tiny models)
     device: Literal["auto", "cuda", "cpu"] = "auto"
 

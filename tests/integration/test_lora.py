@@ -1,7 +1,7 @@
 """The LoRA family on CPU: a tiny decoder with random weights built from its config (tokenizer
 trained here), and the shipped MiniLM encoder with its real weights. Trained, evaluated,
-registered, gated and carded like the other families; loaded in a fresh process with peft's own
-call; and the committee strategy that asks every family, replayed from its manifest."""
+registered, gated and carded like the other families; published, and loaded from a clone in a
+fresh process with peft's own call; and the committee strategy that asks every family, replayed from its manifest."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from huggingface_hub import ModelCard
 
 from loop.ingest.pipeline import ingest
 from loop.manifest import RoundManifest
+from loop.publish import publish
 from loop.rounds import replay_selection, run_round
 from loop.status import status
 from loop.train import llm_due, registry, train_llm
@@ -94,14 +95,19 @@ def test_a_lora_challenger_beside_the_rounds_is_registered_gated_carded_and_aske
     assert replay.identical and len(replay.recorded) == 8
 
 
-def test_a_lora_version_loads_with_peft_alone_in_a_fresh_process(llm_project, llm_trained):
+def test_a_published_lora_champion_loads_with_peft_alone_from_a_clone(llm_project, llm_trained, tmp_path):
     reg = registry(llm_project)
     name = f"{llm_trained[2].round:04d}-lora"
-    folder = reg.model_folder(name)
+    reg.set_champion(name, "promote", "the test publishes the LLM")
     texts, _ = example("dev.jsonl")
     texts = texts[:6]
-    expected = TextClassifier.load(folder).predict_proba(texts)
-    pad = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]["pad_token_id"]
+    expected = TextClassifier.load(reg.model_folder(name)).predict_proba(texts)
+    pad = json.loads((reg.model_folder(name) / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]["pad_token_id"]
+    assert publish(llm_project).version == name
+    clone = tmp_path / "model"
+    subprocess.run(["git", "clone", "-q", str(llm_project.state.publish / "model.git"), str(clone)], check=True)
+    card = (clone / "README.md").read_text(encoding="utf-8")
+    assert "library_name: peft" in card and "adapter_model.safetensors" in {p.name for p in clone.iterdir()}
     script = (
         "import json, sys\nfrom peft import AutoPeftModelForSequenceClassification\n"
         "from transformers import AutoTokenizer\n"
@@ -110,8 +116,8 @@ def test_a_lora_version_loads_with_peft_alone_in_a_fresh_process(llm_project, ll
         "inputs = tokenizer(json.loads(sys.argv[2]), return_tensors='pt', padding=True, truncation=True, max_length=96)\n"
         "print(json.dumps(model.eval()(**inputs).logits.softmax(-1).tolist()))\n"
     )  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", script, str(folder), json.dumps(texts)], capture_output=True, text=True,
-                         cwd="/", check=True)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", script, str(clone), json.dumps(texts)], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)  # fmt: skip
     assert np.allclose(json.loads(out.stdout.splitlines()[-1]), expected, atol=1e-5), "the calibration is in the head"
 
 

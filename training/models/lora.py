@@ -27,12 +27,16 @@ import numpy as np
 
 from training.calibration import Calibrator
 from training.errors import TrainingError
+from common.progress import progress
 from training.models.base import TextClassifier, check_training_data
+from training.trainer_report import report_callback
 
 log = logging.getLogger("bucle.training")
 ADAPTER_CONFIG = "adapter_config.json"  # peft's names
 LABELS = "labels.json"  # id2label and the pad token id, which the base model's config lacks
 SCORE_BATCH = 64
+ACTIVATION_BYTES = 34  # per token, layer and hidden unit in 16-bit training (Korthikanti et al., 2022)
+MEMORY_SHARE = 0.85  # of the GPU's memory that weights and activations may fill before checkpointing
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class LoraParams:
     batch_size: int = 16
     max_length: int = 256
     validation_share: float = 0.15
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | str = "auto"
     device: str = "auto"  # auto: CUDA if present, else CPU
     seed: int = 42
     losses: list[float] = field(default_factory=list, compare=False)  # training loss per logging step
@@ -95,6 +99,22 @@ def _head_linear(model):
             if linears:
                 return linears[-1]
     raise TrainingError("the LoRA model has no trained classification head")
+
+
+def needs_checkpointing(model, params: LoraParams, device: str) -> bool:
+    """``gradient_checkpointing: auto``: on a GPU, when the 16-bit weights plus one batch's
+    activations (34 bytes per token, layer and hidden unit) exceed 85% of its memory."""
+    if params.gradient_checkpointing != "auto":
+        return bool(params.gradient_checkpointing)
+    if device != "cuda":
+        return False
+    import torch
+
+    config = model.config
+    weights = 2 * sum(p.numel() for p in model.parameters())
+    activations = (ACTIVATION_BYTES * params.batch_size * params.max_length * config.num_hidden_layers
+                   * config.hidden_size)  # fmt: skip
+    return weights + activations > MEMORY_SHARE * torch.cuda.get_device_properties(0).total_memory
 
 
 class _Texts:
@@ -162,7 +182,7 @@ class LoraClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         import torch
         from peft import LoraConfig, TaskType, get_peft_model
-        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer, TrainingArguments
 
         params = self.params
         torch.manual_seed(params.seed)
@@ -188,15 +208,18 @@ class LoraClassifier(TextClassifier):
                 warmup_steps=0.06, weight_decay=0.01, lr_scheduler_type="linear", eval_strategy="epoch",
                 save_strategy="epoch", save_total_limit=1, load_best_model_at_end=True,
                 metric_for_best_model="eval_loss", greater_is_better=False, train_sampling_strategy="group_by_length",
-                bf16=self.device == "cuda", use_cpu=self.device == "cpu", activation_checkpointing=params.gradient_checkpointing,
+                bf16=self.device == "cuda", use_cpu=self.device == "cpu", activation_checkpointing=needs_checkpointing(base, params, self.device),
                 logging_steps=1, report_to=[], seed=params.seed, data_seed=params.seed, disable_tqdm=True,
                 dataloader_num_workers=0, remove_unused_columns=False,
             )  # fmt: skip
-            trainer = Trainer(model=self.model, args=args, train_dataset=_Texts(subset(train), targets[train]),
-                              eval_dataset=_Texts(subset(validation), targets[validation]),
-                              data_collator=DataCollatorWithPadding(self.tokenizer), compute_loss_func=weighted_loss,
-                              callbacks=[EarlyStoppingCallback(params.patience)])  # fmt: skip
-            trainer.train()
+            steps = int(np.ceil(len(train) / params.batch_size) * np.ceil(params.epochs))
+            with progress(f"LoRA on {Path(params.base_model).name}", steps) as advance:
+                trainer = Trainer(model=self.model, args=args, train_dataset=_Texts(subset(train), targets[train]),
+                                  eval_dataset=_Texts(subset(validation), targets[validation]),
+                                  data_collator=DataCollatorWithPadding(self.tokenizer), compute_loss_func=weighted_loss,
+                                  callbacks=[EarlyStoppingCallback(params.patience), report_callback(advance)])  # fmt: skip
+                trainer.remove_callback(PrinterCallback)  # its raw dicts on stdout; the log says what matters
+                trainer.train()
         history = trainer.state.log_history
         self.losses = [row["loss"] for row in history if "loss" in row]
         self.stopped_at = trainer.state.epoch

@@ -30,6 +30,7 @@ from training.calibration import calibrate, fold_temperature
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.models.base import TextClassifier, check_training_data
+from training.trainer_report import report_callback
 
 HEAD = "model_head.pkl"  # SetFit's names
 SETFIT_CONFIG = "config_setfit.json"
@@ -62,18 +63,6 @@ class FineTuneSettings:
 
 def _head(seed: int) -> LogisticRegression:
     return LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
-
-
-def _step_callback(advance):
-    """A trainer callback that moves the progress bar one step per optimisation step (defined
-    on first use: transformers is slow to import)."""
-    from transformers import TrainerCallback
-
-    class Steps(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            advance(1)
-
-    return Steps()
 
 
 class SetFitClassifier(TextClassifier):
@@ -187,7 +176,7 @@ class SetFitClassifier(TextClassifier):
             logging_strategy="no",
         )
         with progress("fine-tuning the body", settings.max_steps) as advance:
-            trainer = Trainer(model=model, args=args, callbacks=[_step_callback(advance)],
+            trainer = Trainer(model=model, args=args, callbacks=[report_callback(advance)],
                               train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}))  # fmt: skip
             trainer.train_embeddings(list(texts), list(labels), args=args)
         self._encoder = model.model_body
