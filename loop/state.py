@@ -93,6 +93,10 @@ class StateLayout:
     def evaluate_cache(self) -> Path:
         return self.cache / "evaluate"
 
+    @property
+    def llm_checkpoints(self) -> Path:
+        return self.cache / "llm-checkpoints"
+
     def onnx_export(self, training: int) -> Path:
         return self.cache / f"onnx-{training:04d}"
 

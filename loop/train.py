@@ -177,7 +177,7 @@ def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) ->
     publish = config.publish
     project = ProjectFacts(config.name, config.title, list(config.ods), config.license, list(config.labels),
                            publish.dataset_repo, publish.model_repo, publish.code_url)  # fmt: skip
-    workspace = Workspace(reg, cache, config.state.evaluate_cache, config.state.onnx_export)
+    workspace = Workspace(reg, cache, config.state.evaluate_cache, config.state.onnx_export, config.state.llm_checkpoints)
     return TrainingRun(config.model, project, workspace)
 
 

@@ -71,6 +71,7 @@ class Workspace:
     cache: EmbeddingCache
     evaluate_cache: Path
     int8_export: Callable[[int], Path]  # a scratch folder per training, removed after it
+    llm_checkpoints: Path | None = None  # the LoRA trainer's checkpoints: one path for every process of a multi-GPU run
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ class TrainingRun:
         log.info("LLM training: %d labels, %d test texts; TF-IDF baseline…", len(data.texts), len(data.test_texts))
         baseline = self._baseline(data)
         log.info("LLM training: LoRA on %s…", params.base_model)
-        lora = LoraClassifier(self.project.labels, params)
+        lora = LoraClassifier(self.project.labels, params, checkpoints=self.workspace.llm_checkpoints)
         main = self._fit_and_evaluate("lora", lora, data)
         main.metrics["losses"] = lora.losses
         return main, baseline

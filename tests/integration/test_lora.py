@@ -148,3 +148,18 @@ def test_an_llm_without_a_gpu_or_a_loadable_base_is_a_clear_error(llm_project, t
     with pytest.raises(TrainingError, match="cannot load the LLM"):
         LoraClassifier(CLASSES, LoraParams(str(tmp_path / "no-such-model"), device="cpu")).fit(
             ["uno dos tres", "cuatro cinco seis"] * 4, ["falsa", "verdadera"] * 4)  # fmt: skip
+
+
+def test_train_llm_runs_unchanged_on_two_data_parallel_processes(llm_project):
+    """What ``accelerate launch`` starts on several GPUs (torchrun's processes, gloo on the CPU):
+    both train, only the main process registers."""
+    before = set(registry(llm_project).names())
+    torchrun = Path(sys.executable).parent / "torchrun"
+    result = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "loop.cli", "-p",
+                             str(llm_project.root / "bucle.yaml"), "train-llm"], capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    added = set(registry(llm_project).names()) - before
+    assert len(added) == 2 and {name.split("-")[1] for name in added} == {"lora", "tfidf"}, added
+    assert result.stdout.count("Champion:") == 1, "one process registers and reports"
+    assert "Could not locate the best model" not in result.stderr, "every process reads the same checkpoints"

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -133,6 +136,19 @@ class _Texts:
         return item
 
 
+@contextmanager
+def _checkpoint_folder(folder: Path | None) -> Iterator[Path]:
+    """``folder`` emptied first by the main process (the others only read the best checkpoint
+    from it at the end, so it is left in place), or a temporary folder."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="bucle-lora-") as scratch:
+            yield Path(scratch)
+        return
+    if int(os.environ.get("RANK", "0")) == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+    yield folder
+
+
 def _split(targets: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation positions, stratified when every class has two examples."""
     from sklearn.model_selection import train_test_split
@@ -147,9 +163,12 @@ def _split(targets: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np
 class LoraClassifier(TextClassifier):
     family = "lora"
 
-    def __init__(self, classes: Sequence[str], params: LoraParams) -> None:
+    def __init__(self, classes: Sequence[str], params: LoraParams, checkpoints: Path | None = None) -> None:
+        """``checkpoints``: where the trainer keeps its best checkpoint (default: a temporary
+        folder); every process of a multi-GPU run must get the same one."""
         super().__init__(classes)
         self.params = params
+        self.checkpoints = checkpoints
         self.model = None
         self.tokenizer = None
         self.device = _device(params.device)
@@ -201,9 +220,9 @@ class LoraClassifier(TextClassifier):
             logits = outputs.logits.float()
             return torch.nn.functional.cross_entropy(logits, labels, weight=weights.to(logits.device))
 
-        with tempfile.TemporaryDirectory(prefix="bucle-lora-") as scratch:
+        with _checkpoint_folder(self.checkpoints) as scratch:
             args = TrainingArguments(
-                output_dir=scratch, num_train_epochs=params.epochs, per_device_train_batch_size=params.batch_size,
+                output_dir=str(scratch), num_train_epochs=params.epochs, per_device_train_batch_size=params.batch_size,
                 per_device_eval_batch_size=params.batch_size * 2, learning_rate=params.learning_rate,
                 warmup_steps=0.06, weight_decay=0.01, lr_scheduler_type="linear", eval_strategy="epoch",
                 save_strategy="epoch", save_total_limit=1, load_best_model_at_end=True,
