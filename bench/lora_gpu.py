@@ -22,6 +22,7 @@ peak GPU memory; scoring texts/s (bucketed batches of 128; the baseline: 16 padd
 
     python bench/lora_gpu.py                      # every shape, on a GPU
     python bench/lora_gpu.py --shapes qwen2.5-0.5b --steps 10
+    python bench/lora_gpu.py --columns headline   # short texts
     python bench/lora_gpu.py --smoke              # a tiny shape on the CPU in seconds (what CI runs)
 """
 
@@ -59,12 +60,13 @@ class Row:
     note: str = ""
 
 
-def corpus() -> list[str]:
+def corpus(columns: list[str]) -> list[str]:
+    """The example corpus's texts, ``columns`` joined as the project config joins them."""
     texts = []
     for name in ("train.jsonl", "dev.jsonl"):
         for line in (ROOT / "examples" / "noticias-falsas" / "data" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            texts.append(f"{row.get('headline') or ''}\n{row['text']}".strip())
+            texts.append("\n\n".join(str(row[c]) for c in columns if row.get(c)))
     return texts
 
 
@@ -215,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="timed optimisation steps per configuration")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--large-batch", type=int, default=64)
+    parser.add_argument("--columns", nargs="+", default=["headline", "text"],
+                        help="text columns (headline alone: short texts, where length grouping matters)")
     parser.add_argument("--smoke", action="store_true", help="the tiny shape on the CPU, a few steps")
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -225,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     shapes = args.shapes or list(GPU_SHAPES)
     if device == "cpu" and not args.smoke:
         print("no CUDA device: these figures are for a GPU (use --smoke to check the script on the CPU)", file=sys.stderr)
-    texts = corpus()
+    texts = corpus(args.columns)
     with tempfile.TemporaryDirectory() as folder:
         tokenizer = train_tokenizer(texts, 32_000 if not args.smoke else 2_000, Path(folder))
     tokenizer.pad_token = tokenizer.eos_token
