@@ -121,6 +121,18 @@ def test_a_published_lora_champion_loads_with_peft_alone_from_a_clone(llm_projec
     assert np.allclose(json.loads(out.stdout.splitlines()[-1]), expected, atol=1e-5), "the calibration is in the head"
 
 
+def test_the_scheduler_trains_the_llm_beside_the_rounds_once_the_labels_grew(llm_project, llm_trained):
+    from loop.scheduler import scheduled_beside
+
+    assert llm_due(llm_project), "24 labels after round 2, 16 at the last LLM training: grown by more than 25%"
+    before = {name for name in registry(llm_project).names() if name.endswith("-lora")}
+    scheduled_beside(str(llm_project.root / "bucle.yaml"), "train-llm")
+    added = {name for name in registry(llm_project).names() if name.endswith("-lora")} - before
+    assert len(added) == 1 and not llm_due(llm_project)
+    assert not llm_project.state.job_failed("train-llm").exists()
+    assert "Champion:" in llm_project.state.job_log("train-llm").read_text(encoding="utf-8")
+
+
 def test_lora_on_the_shipped_minilm_encoder_is_evaluated_on_the_test_set(tmp_path):
     texts, labels = example("train.jsonl")
     test_texts, test_labels = example("dev.jsonl")
