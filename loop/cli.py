@@ -198,7 +198,8 @@ def train_llm_command(ctx: typer.Context) -> None:
     from contextlib import nullcontext
 
     from loop.scheduler import beside_lock
-    from loop.train import main_process, train_llm
+    from loop.train import train_llm
+    from training.models.lora import main_process
 
     config = _config(ctx)
     with beside_lock(config, "train-llm") if main_process() else nullcontext():

@@ -8,7 +8,6 @@ the champion. The training itself (fit, evaluate, register) is ``training.run``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from training.body_tuning import fine_tune_body as tune_body
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.models.base import TextClassifier
-from training.models.lora import LoraParams, cuda_available
+from training.models.lora import LoraParams, cuda_available, main_process
 from training.models.setfit_model import SetFitClassifier
 from training.registry import Body, Registry
 from training.run import Labelled, ProjectFacts, Trained, TrainingRun, Workspace
@@ -132,12 +131,6 @@ def free_training_number(config: ProjectConfig, reg: Registry) -> int:
     unfinished = RoundManifest.unfinished(config.state.rounds)
     reserved = unfinished.data.get("registry_round") if unfinished is not None else None
     return max(reg.next_training(), (reserved or 0) + 1)
-
-
-def main_process() -> bool:
-    """False in the other processes of ``accelerate launch`` (data parallel): they train, and
-    only the main one registers."""
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def train_llm(config: ProjectConfig) -> RoundResult | None:

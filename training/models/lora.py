@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -60,7 +60,12 @@ class LoraParams:
     gradient_checkpointing: bool | str = "auto"
     device: str = "auto"  # auto: CUDA if present, else CPU
     seed: int = 42
-    losses: list[float] = field(default_factory=list, compare=False)  # training loss per logging step
+
+
+def main_process() -> bool:
+    """False in the other processes of a data-parallel run (``accelerate launch``, torchrun):
+    they train beside the main one, which alone writes what outlives the training."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def cuda_available() -> bool:
@@ -123,17 +128,14 @@ def needs_checkpointing(model, params: LoraParams, device: str) -> bool:
 class _Texts:
     """Tokenised texts as the Trainer reads them (a map-style dataset)."""
 
-    def __init__(self, encodings: dict, labels: Sequence[int] | None = None) -> None:
+    def __init__(self, encodings: dict, labels: Sequence[int]) -> None:
         self.encodings, self.labels = encodings, labels
 
     def __len__(self) -> int:
-        return len(self.encodings["input_ids"])
+        return len(self.labels)
 
     def __getitem__(self, i: int) -> dict:
-        item = {key: values[i] for key, values in self.encodings.items()}
-        if self.labels is not None:
-            item["labels"] = int(self.labels[i])
-        return item
+        return {**{key: values[i] for key, values in self.encodings.items()}, "labels": int(self.labels[i])}
 
 
 @contextmanager
@@ -144,7 +146,7 @@ def _checkpoint_folder(folder: Path | None) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="bucle-lora-") as scratch:
             yield Path(scratch)
         return
-    if int(os.environ.get("RANK", "0")) == 0:
+    if main_process():
         shutil.rmtree(folder, ignore_errors=True)
     yield folder
 
@@ -283,7 +285,7 @@ class LoraClassifier(TextClassifier):
         return _softmax(self._logits(texts))
 
     def hyperparameters(self) -> dict:
-        params = {key: value for key, value in asdict(self.params).items() if key not in ("losses", "device")}
+        params = {key: value for key, value in asdict(self.params).items() if key != "device"}
         return {**params, "base_body": self.params.base_model, "stopped_at_epoch": self.stopped_at,
                 "pad_token_id": self.tokenizer.pad_token_id if self.tokenizer is not None else None}
 
@@ -305,7 +307,7 @@ class LoraClassifier(TextClassifier):
         from transformers import AutoModelForSequenceClassification
 
         hyper = meta["hyperparameters"]
-        known = {key: hyper[key] for key in LoraParams.__dataclass_fields__ if key in hyper and key != "losses"}
+        known = {key: hyper[key] for key in LoraParams.__dataclass_fields__ if key in hyper}
         model = cls(meta["classes"], LoraParams(**known))
         base_name = json.loads((folder / ADAPTER_CONFIG).read_text(encoding="utf-8"))["base_model_name_or_path"]
         model.tokenizer = _tokenizer(str(folder))
