@@ -23,7 +23,8 @@ RETRYABLE_STATUS = {502, 503, 504}
 
 
 def _unreachable(api_url: str) -> ArgillaError:
-    return ArgillaError(f"Cannot reach Argilla at {api_url}: is the server running? Start it with `bucle server start`")
+    return ArgillaError(f"Cannot reach Argilla at {api_url}: is the server running? (bucle's own: `bucle server start`; "
+                        "a team server: check server.url and the network)")  # fmt: skip
 
 
 def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_s: float = 0.5) -> T:
@@ -47,14 +48,13 @@ def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_
         raise _unreachable(api_url) from None
 
 
-def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4) -> rg.Argilla:
+def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4,
+            source: str = "the credentials file, which does not belong to this server's database") -> rg.Argilla:  # fmt: skip
+    """An SDK client; ``source`` says where the key came from, for the error when it is refused."""
     try:
         return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S), api_url, attempts)
     except ArgillaCredentialsError:
-        raise ArgillaError(
-            f"Argilla at {api_url} rejected the API key of {who}: the credentials file does not belong "
-            "to this server's database"
-        ) from None
+        raise ArgillaError(f"Argilla at {api_url} rejected the API key of {who} (from {source})") from None
 
 
 def login(api_url: str, username: str, password: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import argilla as rg
+from argilla._exceptions import ArgillaAPIError
 
 from annotation.client import login
 from annotation.credentials import ROLES, CredentialsFile, UserCredentials, check_username, generate_password
@@ -38,10 +39,13 @@ def ensure_workspace(client: rg.Argilla, name: str) -> rg.Workspace:
 
 
 def add_user(
-    client: rg.Argilla, credentials: CredentialsFile, username: str, role: str = "annotator", workspace: str | None = None
-) -> UserCredentials:
+    client: rg.Argilla, credentials: CredentialsFile, username: str, role: str = "annotator", workspace: str | None = None,
+    existing_ok: bool = False,
+) -> UserCredentials | None:
     """Create ``username`` (idempotent: an existing user of ours is only added to the workspace;
-    its role is never changed, and the returned credentials say which it has)."""
+    its role is never changed, and the returned credentials say which it has). ``existing_ok``
+    (a team server): a user bucle did not create is added to the workspace as it is, and None
+    returned (they log in with their own password)."""
     if role not in ROLES:
         raise ArgillaError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}")
     try:
@@ -49,23 +53,41 @@ def add_user(
     except ValueError as error:
         raise ArgillaError(f"Invalid user name {error}") from None
     stored = credentials.load().get(username)
-    user = quietly(lambda: client.users(username=username))
+    what = f"create the {role} {username!r}" + (f" in the workspace {workspace!r}" if workspace else "")
+    user = _permitted(lambda: quietly(lambda: client.users(username=username)), client, what)
     if user is None:
         password = generate_password()
-        user = rg.User(username=username, password=password, role=role, client=client).create()
+        user = _permitted(lambda: rg.User(username=username, password=password, role=role, client=client).create(),
+                          client, what)  # fmt: skip
         api_key = user_api_key(client, user.id)
         stored = UserCredentials(username, role, password, api_key)
         credentials.put(stored)
-    elif stored is None:
+    elif stored is None and not existing_ok:
         raise ArgillaError(
             f"User {username!r} already exists in Argilla but its password is not in {credentials.path}; "
             "pick another name"
         )
     if workspace is not None:
-        space = ensure_workspace(client, workspace)
-        if username not in {member.username for member in space.users}:
-            space.add_user(username)
+        join_workspace(client, workspace, username)
     return stored
+
+
+def join_workspace(client: rg.Argilla, workspace: str, username: str) -> None:
+    """Add ``username`` to ``workspace``, creating the workspace if needed."""
+    space = _permitted(lambda: ensure_workspace(client, workspace), client, f"create the workspace {workspace!r}")
+    if username not in {member.username for member in space.users}:
+        _permitted(lambda: space.add_user(username), client, f"add {username!r} to the workspace {workspace!r}")
+
+
+def _permitted(action: Callable[[], T], client: rg.Argilla, what: str) -> T:
+    """``action``, or one line saying what an owner of the server must do when the key may not."""
+    try:
+        return action()
+    except ArgillaAPIError as error:
+        if error.status_code != 403:
+            raise
+        raise ArgillaError(f"the API key's user may not {what} at {client.api_url}: an owner must do it in the "
+                           "Argilla UI, or give bucle an owner's key") from None  # fmt: skip
 
 
 def list_users(client: rg.Argilla, credentials: CredentialsFile) -> list[UserSummary]:

@@ -5,10 +5,15 @@ them; living here, none of those modules has to import another to get them.
 
 from __future__ import annotations
 
+import os
+
 from annotation.client import Client, connect
 from annotation.credentials import CredentialsFile
 from annotation.datasets import DatasetSpec
+from annotation.errors import ArgillaError
 from loop.config import ProjectConfig
+
+OWNER_KEY = "ARGILLA_API_KEY"  # an external server's owner key: from the environment, never a file or a log
 
 
 def dataset_spec(config: ProjectConfig) -> DatasetSpec:
@@ -23,7 +28,18 @@ def dataset_spec(config: ProjectConfig) -> DatasetSpec:
     )
 
 
+def owner_key(config: ProjectConfig) -> str:
+    """The owner's API key: the embedded server's from the credentials file, an external
+    server's from ``ARGILLA_API_KEY``."""
+    if not config.external:
+        return CredentialsFile(config.server_layout.credentials).owner().api_key
+    key = os.environ.get(OWNER_KEY, "").strip()
+    if not key:
+        raise ArgillaError(f"server.mode is external: set {OWNER_KEY} to the API key of an owner of {config.argilla_url} "
+                           "(Argilla UI → My settings → API key); bucle never writes it to a file or a log")  # fmt: skip
+    return key
+
+
 def owner_client(config: ProjectConfig) -> Client:
-    layout = config.server_layout
-    owner = CredentialsFile(layout.credentials).owner()
-    return connect(layout.url, owner.api_key)
+    source = f"{OWNER_KEY}" if config.external else "the credentials file, which does not belong to this server's database"
+    return connect(config.argilla_url, owner_key(config), source=source)

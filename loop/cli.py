@@ -104,14 +104,17 @@ def up(
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
+    stop_server = "" if config.external else f"bucle --project {ctx.obj} server stop"
     if once:
-        console.print(f"Stop the server with: bucle --project {ctx.obj} server stop")
+        if stop_server:
+            console.print(f"Stop the server with: {stop_server}")
         return
     from loop.service import serve
 
     console.print(f"Log (tracebacks, warnings): {config.state.log}")
     serve(config, ctx.obj)
-    console.print(f"The Argilla server keeps running; stop it with: bucle --project {ctx.obj} server stop")
+    if stop_server:
+        console.print(f"The Argilla server keeps running; stop it with: {stop_server}")
 
 
 @app.command()
@@ -377,11 +380,47 @@ def _previous_champion(reg) -> str:
     raise BucleError("there is no earlier champion to roll back to")
 
 
+@app.command()
+@user_errors
+def doctor(ctx: typer.Context) -> None:
+    """Check the configuration against the Argilla server it names: reachable, version, the key
+    and its role, the workspace, webhooks; one line per check, exit 1 if one fails."""
+    import os
+
+    from annotation.credentials import CredentialsFile
+    from annotation.doctor import check_server
+    from loop.adapters import OWNER_KEY
+
+    config = _config(ctx)
+    schedule = config.loop.schedule
+    if config.external:
+        key = os.environ.get(OWNER_KEY, "").strip() or None
+        target = schedule.webhook_url
+    else:
+        credentials = CredentialsFile(config.server_layout.credentials)
+        key = credentials.owner().api_key if credentials.path.exists() else None
+        target = schedule.webhook_url or f"a receiver on {schedule.webhook_host}"
+    checks = check_server(config.argilla_url, key, config.workspace, target, schedule.webhooks)
+    for check in checks:
+        console.print(f"{'[green]✓[/green]' if check.ok else '[red]✗[/red]'} {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+def _embedded(ctx: typer.Context) -> ProjectConfig:
+    """The config, for the commands that run bucle's own server (refused for a team's)."""
+    config = _config(ctx)
+    if config.external:
+        raise BucleError(f"server.mode is external: bucle does not run the Argilla at {config.argilla_url} "
+                         "(its owners do; `bucle doctor` checks it)")  # fmt: skip
+    return config
+
+
 @server_app.command("start")
 @user_errors
 def server_start(ctx: typer.Context) -> None:
     """Start the embedded Argilla server (Redis, worker, API and UI)."""
-    config = _config(ctx)
+    config = _embedded(ctx)
     state = control.start(config.server_layout, timeout_s=config.server.startup_timeout_s)
     console.print(f"Argilla {state.version or ''} is running at {state.url}")
     console.print(f"Credentials: {config.server_layout.credentials}")
@@ -391,7 +430,7 @@ def server_start(ctx: typer.Context) -> None:
 @user_errors
 def server_stop(ctx: typer.Context) -> None:
     """Stop the embedded server and all its processes."""
-    stopped = control.stop(_config(ctx).server_layout)
+    stopped = control.stop(_embedded(ctx).server_layout)
     console.print("Stopped." if stopped else "The server was not running.")
 
 
@@ -399,7 +438,7 @@ def server_stop(ctx: typer.Context) -> None:
 @user_errors
 def server_status(ctx: typer.Context) -> None:
     """Show whether the server runs, answers, and the pid of each process."""
-    state = control.status(_config(ctx).server_layout)
+    state = control.status(_embedded(ctx).server_layout)
     table = Table("process", "pid")
     for name, pid in state.pids.items():
         table.add_row(name, str(pid) if pid else "not running")
@@ -418,7 +457,7 @@ def server_logs(
     lines: int = typer.Option(50, "--lines", "-n"),
 ) -> None:
     """Print the end of one of the server's logs."""
-    typer.echo(control.log_tail(_config(ctx).server_layout, service, lines), nl=False)
+    typer.echo(control.log_tail(_embedded(ctx).server_layout, service, lines), nl=False)
 
 
 @users_app.command("add")
@@ -464,7 +503,7 @@ def users_check(ctx: typer.Context) -> None:
     from annotation.users import check_logins
 
     config = _config(ctx)
-    results = check_logins(config.server_layout.url, CredentialsFile(config.server_layout.credentials))
+    results = check_logins(config.argilla_url, CredentialsFile(config.server_layout.credentials))
     for username, result in results.items():
         console.print(f"{username}: {result}", highlight=False)
     if any(result != "ok" for result in results.values()):

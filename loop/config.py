@@ -36,12 +36,26 @@ def _an_ip(host: str) -> str:
 
 
 class ServerConfig(Strict):
+    """``embedded``: bucle runs its own Argilla (host, port, python, startup_timeout_s);
+    ``external``: a team's Argilla at ``url`` (a Hugging Face Space, the docker-compose stack),
+    the owner's API key from the environment (``ARGILLA_API_KEY``), never from this file."""
+
+    mode: Literal["embedded", "external"] = "embedded"
+    url: str | None = None  # external: e.g. https://somosnlp-argilla.hf.space or http://argilla:6900
     host: str = "127.0.0.1"
     port: int = Field(6900, ge=1, le=65535)
     python: Path = DEFAULT_SERVER_PYTHON
     startup_timeout_s: float = Field(180.0, gt=0)
 
     _host = field_validator("host")(lambda host: _an_ip(host))
+
+    @model_validator(mode="after")
+    def _external_url(self) -> "ServerConfig":
+        if self.mode == "external" and not (self.url and re.match(r"^https?://[^/\s]+", self.url)):
+            raise ValueError("server.mode external needs server.url, the Argilla server's address (http:// or https://)")
+        if self.url and "@" in self.url.split("//", 1)[-1].split("/", 1)[0]:
+            raise ValueError("server.url must not carry credentials: the API key comes from ARGILLA_API_KEY")
+        return self
 
 
 class SourceConfig(Strict):
@@ -108,8 +122,15 @@ class ScheduleConfig(Strict):
     min_new_labels: int = Field(16, ge=1)  # labels that start a round (and a retraining) at once
     watch_seconds: float = Field(30, gt=0)  # how often Argilla's progress is checked
     webhooks: bool = True  # Argilla tells bucle of each submitted answer (response.created/updated)
-    webhook_port: int = Field(0, ge=0, le=65535)  # 0: a free port on 127.0.0.1
+    webhook_port: int = Field(0, ge=0, le=65535)  # 0: a free port
+    webhook_host: str = "127.0.0.1"  # where the receiver listens (0.0.0.0 inside a container only)
+    # the receiver's address as Argilla reaches it, when that is not this machine's loopback (an
+    # external server): e.g. http://bucle:8765/ on the compose network. External without it: no
+    # webhooks, the progress watch and the timer start rounds
+    webhook_url: str | None = None
     debounce_seconds: float = Field(5, ge=0)  # a burst of submissions starts one round
+
+    _webhook_host = field_validator("webhook_host")(lambda host: _an_ip(host))
 
 
 class StoppingConfig(Strict):
@@ -253,6 +274,15 @@ class ProjectConfig(Strict):
     @property
     def server_layout(self) -> ServerLayout:
         return ServerLayout(self.state_dir, self.server.host, self.server.port, self.server.python)
+
+    @property
+    def external(self) -> bool:
+        return self.server.mode == "external"
+
+    @property
+    def argilla_url(self) -> str:
+        """The Argilla server bucle talks to: the team's, or the embedded one."""
+        return self.server.url.rstrip("/") if self.external else self.server_layout.url
 
     def markdown(self, key: str, value: str) -> str:
         """``value`` as inline Markdown, or the content of the .md file it names (relative to

@@ -1,5 +1,5 @@
-"""Bringing a project up: its data, its embedded server, its users, its Argilla dataset and
-its first round (the seed labels train the first model, whose most useful records are sent to
+"""Bringing a project up: its data, its embedded server (or the team's Argilla it names), its
+users, its Argilla dataset and its first round (the seed labels train the first model, whose most useful records are sent to
 annotators with suggestions; a project without labels starts cold).
 
 ``bucle up`` calls ``bring_up``, then runs the scheduler (``loop.service``) until stopped.
@@ -14,7 +14,7 @@ from typing import Any
 from annotation.credentials import CredentialsFile
 from annotation.datasets import ensure_dataset
 from annotation.embedded import control
-from annotation.users import add_user
+from annotation.users import add_user, join_workspace
 from loop.adapters import dataset_spec, owner_client
 from loop.config import ProjectConfig
 from loop.ingest.pipeline import IngestReport, ingest
@@ -34,13 +34,16 @@ class ProjectUp:
 def bring_up(config: ProjectConfig) -> ProjectUp:
     report = ingest(config) if config.data.sources else None
     layout = config.server_layout
-    control.start(layout, timeout_s=config.server.startup_timeout_s)
+    if not config.external:
+        control.start(layout, timeout_s=config.server.startup_timeout_s)
     client = owner_client(config)
     credentials = CredentialsFile(layout.credentials)
-    owner = credentials.owner()
-    add_user(client, credentials, owner.username, "owner", workspace=config.workspace)
+    if config.external:  # the key's own user works in the project's workspace; annotators may exist already
+        join_workspace(client, config.workspace, client.me.username)
+    else:
+        add_user(client, credentials, credentials.owner().username, "owner", workspace=config.workspace)
     for annotator in config.annotation.annotators:
-        add_user(client, credentials, annotator, "annotator", workspace=config.workspace)
+        add_user(client, credentials, annotator, "annotator", workspace=config.workspace, existing_ok=config.external)
     dataset = ensure_dataset(client, dataset_spec(config))
     first_round = None
     if report is not None:
@@ -53,7 +56,7 @@ def bring_up(config: ProjectConfig) -> ProjectUp:
     return ProjectUp(
         ingest=report,
         first_round=first_round,
-        url=layout.url,
+        url=config.argilla_url,
         credentials=layout.credentials,
         dataset=dataset.name,
         workspace=config.workspace,

@@ -34,13 +34,17 @@ def serve(config: ProjectConfig, config_path: Path, stop: threading.Event | None
     receiver = None
     schedule = config.loop.schedule
     try:
-        if schedule.webhooks:
+        if schedule.webhooks and config.external and not schedule.webhook_url:
+            log.info("no webhooks: Argilla at %s cannot reach this machine's receiver without "
+                     "loop.schedule.webhook_url; the progress watch and the timer start rounds", config.argilla_url)  # fmt: skip
+        elif schedule.webhooks:
             client = owner_client(config)
-            receiver = WebhookReceiver("", scheduler.on_webhook, config.server.host, schedule.webhook_port,
+            receiver = WebhookReceiver("", scheduler.on_webhook, schedule.webhook_host, schedule.webhook_port,
                                        on_rejected=lambda why: log.warning("webhook rejected (%s)", why))  # fmt: skip
-            receiver.secret = ensure_webhook(client, receiver.url, webhook_name(config))
+            address = schedule.webhook_url or receiver.url
+            receiver.secret = ensure_webhook(client, address, webhook_name(config))
             receiver.start()
-            log.info("listening for Argilla's webhooks at %s", receiver.url)
+            log.info("listening for Argilla's webhooks at %s (Argilla posts to %s)", receiver.url, address)
         log.info("scheduler running: a round when %d records are labelled (checked every %gs), "
                  "or every %g min if any are; Ctrl-C stops", schedule.min_new_labels, schedule.watch_seconds,
                  schedule.every_minutes)  # fmt: skip

@@ -40,7 +40,7 @@ def annotator_clients(config: ProjectConfig, names: list[str]) -> list[Client]:
     owner = owner_client(config)
     credentials = CredentialsFile(config.server_layout.credentials)
     users = [add_user(owner, credentials, name, workspace=config.workspace) for name in names]
-    return [connect(config.server_layout.url, user.api_key, who=user.username) for user in users]
+    return [connect(config.argilla_url, user.api_key, who=user.username) for user in users]
 
 
 def answer(owner: Client, clients: list[Client], dataset: Dataset, labels: dict[str, str]) -> int:
