@@ -27,6 +27,11 @@ $(SERVER_VENV)/.installed: requirements-server.txt
 	$(APT_GET) update -qq
 	$(APT_GET) install -y -qq chromium
 
+# Debian's docker-compose validates docker-compose.yml in the tests (no Docker engine is needed)
+/usr/bin/docker-compose:
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq --no-install-recommends docker-compose
+
 setup: $(VENV)/.installed $(SERVER_VENV)/.installed
 
 run: setup
@@ -38,13 +43,13 @@ stop: setup
 lint: setup
 	$(VENV)/bin/ruff check common annotation loop training demo publishing bench tests
 
-test: setup lint /usr/bin/chromium
+test: setup lint /usr/bin/chromium /usr/bin/docker-compose
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
 
 # The fast lane while developing: unit tests only (no server, no browser), under 2 minutes.
-test-fast: setup lint
+test-fast: setup lint /usr/bin/docker-compose
 	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # Full runs write their published tables and figures to docs/benchmarks/ (≈ 2 h on 2 cores);
