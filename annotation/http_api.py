@@ -78,4 +78,29 @@ def add_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, title: 
 
 def user_api_key(client: rg.Argilla, user_id: Any) -> str:
     """A user's API key (the owner may read it; the SDK's user objects do not carry it)."""
-    return _call(client, "GET", f"/api/v1/users/{user_id}").json()["api_key"]
+    return _user(client, user_id)["api_key"]
+
+
+def dataset_records(client: rg.Argilla, dataset: rg.Dataset) -> Iterator[dict]:
+    """Every record with its responses, suggestions and vectors, oldest first."""
+    yield from _pages(client, "GET", f"/api/v1/datasets/{dataset.id}/records",
+                      params={"include": "responses,suggestions,vectors"})  # fmt: skip
+
+
+def dataset_questions(client: rg.Argilla, dataset: rg.Dataset) -> list[dict]:
+    return _call(client, "GET", f"/api/v1/datasets/{dataset.id}/questions").json()["items"]
+
+
+def upsert_records(client: rg.Argilla, dataset: rg.Dataset, items: list[dict]) -> None:
+    """Create or update records by their external id, with responses and suggestions."""
+    _call(client, "PUT", f"/api/v1/datasets/{dataset.id}/records/bulk", json={"items": items})
+
+
+def user_name(client: rg.Argilla, user_id: Any) -> tuple[str, str]:
+    """A user's name and role."""
+    user = _user(client, user_id)
+    return user["username"], user["role"]
+
+
+def _user(client: rg.Argilla, user_id: Any) -> dict:
+    return _call(client, "GET", f"/api/v1/users/{user_id}").json()

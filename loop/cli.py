@@ -407,6 +407,32 @@ def doctor(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors
+def migrate(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", help="The team server's URL."),
+    workspace: str = typer.Option(None, help="The workspace there (default: the project's)."),
+) -> None:
+    """Copy the project's Argilla datasets (records, suggestions, vectors, every answer with its
+    annotator) to the team server at URL, its owner's key in ARGILLA_TARGET_API_KEY; counts are
+    checked on both sides, and running it again completes an interrupted copy."""
+    from loop.migrate import migrate as run_migration, target_credentials
+
+    config = _config(ctx)
+    copied = run_migration(config, to, workspace)
+    table = Table("dataset", "records", "responses", "suggestions", "vectors", "complete")
+    for one in copied:
+        cells = [f"{getattr(one.source, kind):,} → {getattr(one.target, kind):,}"
+                 for kind in ("records", "responses", "suggestions", "vectors")]  # fmt: skip
+        table.add_row(one.dataset, *cells, "yes" if one.complete else "NO: run it again")
+    console.print(table)
+    console.print(f"Annotators created there: {target_credentials(config, to)} (mode 0600). Next: server.mode: "
+                  f"external and server.url: {to.rstrip('/')} in bucle.yaml, the owner's key in ARGILLA_API_KEY")  # fmt: skip
+    if not all(one.complete for one in copied):
+        raise typer.Exit(1)
+
+
 def _embedded(ctx: typer.Context) -> ProjectConfig:
     """The config, for the commands that run bucle's own server (refused for a team's)."""
     config = _config(ctx)

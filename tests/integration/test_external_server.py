@@ -1,6 +1,8 @@
 """External mode against a real Argilla: the session's embedded server used as a plain one (its
 URL and an owner's key in ARGILLA_API_KEY), with bucle's supervisor made to fail if called, so
-that nothing of the embedded mode is used: bring-up, users, rounds, answers, `bucle doctor`."""
+that nothing of the embedded mode is used: bring-up, users, rounds, answers, `bucle doctor`; and
+`bucle migrate`, an embedded project's work copied to a team server (the same Argilla under
+another address, another workspace)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from annotation.embedded import control
 from annotation.errors import ArgillaError
 from loop.adapters import OWNER_KEY, owner_client
 from loop.config import load_config
+from loop.ingest.pipeline import ingest
 from loop.project import bring_up
 from loop.rounds import run_round
 from loop.simulate import annotator_clients, answer
-from tests.helpers import (BUCLE, SMALL_MODEL, bucle, captured_logs, dataset_of, gold_labels, wait_for, with_example_data,
+from tests.helpers import (BUCLE, SMALL_MODEL, answer_all, bucle, captured_logs, dataset_of, gold_labels, wait_for, with_example_data,
                            write_project)
 
 pytestmark = pytest.mark.integration
@@ -126,3 +129,44 @@ def test_without_a_webhook_url_the_service_says_so_once_and_relies_on_the_watch(
 def _wait_for(lines: list[str], text: str, timeout_s: float = 30.0) -> list[str]:
     assert wait_for(lambda: any(text in line for line in lines), timeout_s), lines
     return lines
+
+
+def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupted_copy(sibling_project, owner_key,
+                                                                                         monkeypatch):  # fmt: skip
+    from annotation import migrate as copying
+    from loop.migrate import TARGET_KEY, migrate
+
+    config = sibling_project("origen")
+    ingest(config)
+    first = run_round(config)
+    answer_all(config, first.sent)
+    run_round(config)  # pulls the 8 answers, sends 8 more records
+    # the team server: the same Argilla under another address, another workspace
+    team_url = config.argilla_url.replace("127.0.0.1", "localhost")
+    monkeypatch.setenv(TARGET_KEY, owner_key)
+
+    calls = {"n": 0}
+    real = copying.upsert_records
+
+    def dies_on_the_second_batch(*args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("the network went away")
+        return real(*args)
+
+    monkeypatch.setattr(copying, "BATCH", 5)
+    monkeypatch.setattr(copying, "upsert_records", dies_on_the_second_batch)
+    with pytest.raises(ConnectionError):
+        migrate(config, team_url, workspace="equipo")
+    monkeypatch.setattr(copying, "upsert_records", real)
+    copied = migrate(config, team_url, workspace="equipo")
+    assert [c.dataset for c in copied] == ["origen"] and copied[0].complete
+    assert copied[0].source == copying.Counts(records=16, responses=8, suggestions=16, vectors=16)
+    again = migrate(config, team_url, workspace="equipo")
+    assert again == copied, "a second run changes nothing"
+    team = connect(team_url, owner_key).datasets(name="origen", workspace="equipo")
+    answered = [r for r in team.records(with_responses=True) if r.responses]
+    assert len(answered) == 8 and {resp.user_id for r in answered for resp in r.responses}
+    monkeypatch.delenv(TARGET_KEY)
+    with pytest.raises(ArgillaError, match=f"set {TARGET_KEY}"):
+        migrate(config, team_url, workspace="equipo")
