@@ -49,10 +49,14 @@ def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_
 
 
 def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4,
-            source: str = "the credentials file, which does not belong to this server's database") -> rg.Argilla:  # fmt: skip
-    """An SDK client; ``source`` says where the key came from, for the error when it is refused."""
+            source: str = "the credentials file, which does not belong to this server's database",
+            headers: dict[str, str] | None = None) -> rg.Argilla:  # fmt: skip
+    """An SDK client; ``source`` says where the key came from, for the error when it is refused;
+    ``headers``: sent with every request (a private Space's Hugging Face token)."""
+    extra = {"headers": dict(headers)} if headers else {}
     try:
-        return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S), api_url, attempts)
+        return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S, **extra), api_url,
+                        attempts)  # fmt: skip
     except ArgillaCredentialsError:
         raise ArgillaError(f"Argilla at {api_url} rejected the API key of {who} (from {source})") from None
 

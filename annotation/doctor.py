@@ -30,11 +30,13 @@ def _version(text: str) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
-def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str | None, webhooks: bool) -> list[Check]:
+def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str | None, webhooks: bool,
+                 headers: dict[str, str] | None = None) -> list[Check]:
     """The checks, in order; a failed check that later ones depend on ends the list.
-    ``webhook_url``: where the server would post events (None: nowhere it can reach)."""
+    ``webhook_url``: where the server would post events (None: nowhere it can reach);
+    ``headers``: sent with every request (a private Space's Hugging Face token)."""
     checks: list[Check] = []
-    with httpx.Client(base_url=url, timeout=TIMEOUT_S) as http:
+    with httpx.Client(base_url=url, timeout=TIMEOUT_S, headers=headers or {}) as http:
         try:
             reply = http.get("/api/v1/version")
             reply.raise_for_status()

@@ -14,6 +14,7 @@ from annotation.errors import ArgillaError
 from loop.config import ProjectConfig
 
 OWNER_KEY = "ARGILLA_API_KEY"  # an external server's owner key: from the environment, never a file or a log
+HF_TOKEN = "HF_TOKEN"  # a private Space lets in only requests that carry a Hugging Face token
 
 
 def dataset_spec(config: ProjectConfig) -> DatasetSpec:
@@ -40,6 +41,12 @@ def owner_key(config: ProjectConfig) -> str:
     return key
 
 
+def space_headers(config: ProjectConfig) -> dict[str, str]:
+    """An external server's extra headers: the Hugging Face token a private Space asks for."""
+    token = os.environ.get(HF_TOKEN, "").strip() if config.external else ""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def owner_client(config: ProjectConfig) -> Client:
     source = f"{OWNER_KEY}" if config.external else "the credentials file, which does not belong to this server's database"
-    return connect(config.argilla_url, owner_key(config), source=source)
+    return connect(config.argilla_url, owner_key(config), source=source, headers=space_headers(config))

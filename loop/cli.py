@@ -389,7 +389,7 @@ def doctor(ctx: typer.Context) -> None:
 
     from annotation.credentials import CredentialsFile
     from annotation.doctor import check_server
-    from loop.adapters import OWNER_KEY
+    from loop.adapters import OWNER_KEY, space_headers
 
     config = _config(ctx)
     schedule = config.loop.schedule
@@ -400,7 +400,7 @@ def doctor(ctx: typer.Context) -> None:
         credentials = CredentialsFile(config.server_layout.credentials)
         key = credentials.owner().api_key if credentials.path.exists() else None
         target = schedule.webhook_url or f"a receiver on {schedule.webhook_host}"
-    checks = check_server(config.argilla_url, key, config.workspace, target, schedule.webhooks)
+    checks = check_server(config.argilla_url, key, config.workspace, target, schedule.webhooks, space_headers(config))
     for check in checks:
         console.print(f"{'[green]✓[/green]' if check.ok else '[red]✗[/red]'} {check.name}: {check.detail}")
     if not all(check.ok for check in checks):

@@ -19,7 +19,7 @@ from annotation.http_api import record_server_ids, submit_response
 from annotation.users import add_user
 from loop.config import ProjectConfig
 from loop.pool import Pool
-from loop.adapters import owner_client
+from loop.adapters import owner_client, space_headers
 from loop.rounds import run_round
 from loop.train import fine_tune_body, fine_tune_due, registry
 
@@ -40,7 +40,7 @@ def annotator_clients(config: ProjectConfig, names: list[str]) -> list[Client]:
     owner = owner_client(config)
     credentials = CredentialsFile(config.server_layout.credentials)
     users = [add_user(owner, credentials, name, workspace=config.workspace) for name in names]
-    return [connect(config.argilla_url, user.api_key, who=user.username) for user in users]
+    return [connect(config.argilla_url, user.api_key, who=user.username, headers=space_headers(config)) for user in users]
 
 
 def answer(owner: Client, clients: list[Client], dataset: Dataset, labels: dict[str, str]) -> int:

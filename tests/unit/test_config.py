@@ -48,6 +48,12 @@ def test_the_example_project_loads():
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: 'mi modelo/v 2'}\n", ["model.body", "Hub model id"]),
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {annotators: ['../x']}\n",
          ["annotation.annotators", "lowercase"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {mode: external}\n", ["server", "needs server.url"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {mode: external, url: 'https://duena:clave@x.hf.space'}\n",
+         ["server", "must not carry credentials"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {llm: {base_model: ./no-existe}}\n",
+         ["model.llm.base_model", "existing folder"]),
+        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {llm: {device: tpu}}\n", ["model.llm.device"]),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(tmp_path, text, fragments):
@@ -74,3 +80,17 @@ def test_a_body_may_be_a_hub_id_or_an_existing_folder(tmp_path):
     assert hub.model.body.startswith("sentence-transformers/")
     (tmp_path / "cuerpo").mkdir()
     assert load_config(write(tmp_path, base + "model: {body: ./cuerpo}\n")).model.body == "./cuerpo"
+
+
+def test_an_external_server_sends_a_private_spaces_token_and_the_embedded_one_nothing(tmp_path, monkeypatch):
+    from loop.adapters import space_headers
+
+    base = "name: x\nlabels: {a: A, b: B}\nguidelines: g\n"
+    external = load_config(write(tmp_path, base + "server: {mode: external, url: 'https://somosnlp-argilla.hf.space/'}\n"))
+    assert external.argilla_url == "https://somosnlp-argilla.hf.space"
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    assert space_headers(external) == {}
+    monkeypatch.setenv("HF_TOKEN", "hf_prueba")
+    assert space_headers(external) == {"Authorization": "Bearer hf_prueba"}
+    embedded = load_config(write(tmp_path, base))
+    assert space_headers(embedded) == {} and not embedded.external
