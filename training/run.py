@@ -157,9 +157,9 @@ class TrainingRun:
             if settings.onnx_int8:
                 log.info("training %d: exporting an int8 ONNX body and checking it on the test set…", number)
                 self._try_int8(main, setfit, scratch, data)
+            return self.register(number, main, baseline, data)  # an int8 body is saved from the scratch folder
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        return self.register(number, main, baseline, data)
 
     def fit_llm(self, data: Labelled, params: LoraParams) -> tuple[_Fitted, _Fitted]:
         """A LoRA-tuned LLM and the TF-IDF baseline on the same labels, evaluated but not yet
