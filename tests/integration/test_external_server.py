@@ -170,3 +170,9 @@ def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupt
     monkeypatch.delenv(TARGET_KEY)
     with pytest.raises(ArgillaError, match=f"set {TARGET_KEY}"):
         migrate(config, team_url, workspace="equipo")
+
+
+def test_bucle_doctor_on_the_embedded_server(project, server):
+    checked = bucle(project.root / "bucle.yaml", "doctor")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "✓ role: owner" in checked.stdout and "webhooks: the server will post to a receiver on 127.0.0.1" in checked.stdout
