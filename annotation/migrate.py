@@ -86,12 +86,12 @@ def _items(records: list[dict], questions: dict[str, str], users: dict[str, str]
 
 def copy_workspace(source: rg.Argilla, target: rg.Argilla, workspace: str, credentials: CredentialsFile,
                    into: str | None = None) -> list[Copied]:  # fmt: skip
-    """Copy every dataset of ``workspace`` (the project's work and its demo's feedback) from
-    ``source`` to ``target``'s workspace ``into`` (default: the same name); both clients need an
+    """Copy every dataset of ``workspace`` from ``source`` to ``target``'s workspace ``into``
+    (default: the same name); nothing if ``source`` has no such workspace. Both clients need an
     owner's key."""
     space = quietly(lambda: source.workspaces(workspace))
     if space is None:
-        raise ArgillaError(f"{source.api_url} has no workspace {workspace!r}: nothing to copy")
+        return []
     loaded = [source.datasets(name=listed.name, workspace=space) for listed in space.datasets]  # settings included
     return [copy_dataset(source, target, dataset, into or workspace, credentials) for dataset in loaded]
 

@@ -43,8 +43,8 @@ class FeedbackItem:
 
 def feedback_spec(config: ProjectConfig) -> DatasetSpec:
     return DatasetSpec(
-        name=f"{config.name}-feedback",
-        workspace=config.workspace,
+        name=f"{config.name}-correcciones",
+        workspace=config.review_workspace,
         labels=config.labels,
         guidelines=(
             "Correcciones enviadas desde la demo pública. La sugerencia es la etiqueta que propuso "

@@ -264,20 +264,22 @@ def status_command(ctx: typer.Context) -> None:
     from loop.status import status
 
     state = status(_config(ctx))
-    table = Table("round", "done", "labels (new)", "α", "macro-F1 of its versions", "champion", "sent",
-                  "seconds (slowest step)")  # fmt: skip
+    table = Table("round", "labels", "α", "best F1", "champion", "sent", "s")  # fits 80 columns
     for row in state.rounds:
-        slowest = max(row.seconds, key=row.seconds.get) if row.seconds else None
-        steps = f"{sum(row.seconds.values()):.1f} ({slowest} {row.seconds[slowest]:.1f})" if slowest else "-"
-        f1 = " / ".join(f"{row.macro_f1[v]:.3f}" for v in sorted(row.macro_f1)) if row.macro_f1 else "not retrained"
-        table.add_row(str(row.round), "yes" if row.finished else "NO (resumes next run)",
+        best = f"{max(row.macro_f1.values()):.3f}" if row.macro_f1 else "-"
+        table.add_row(f"{row.round}" + ("" if row.finished else " (resumes)"),
                       f"{row.labels if row.labels is not None else '-'} (+{row.new_labels or 0})",
-                      f"{row.alpha:.2f}" if row.alpha is not None else "-", f1, row.champion or "-",
-                      str(row.sent or 0), steps)  # fmt: skip
+                      f"{row.alpha:.2f}" if row.alpha is not None else "-", best, row.champion or "-",
+                      str(row.sent or 0), f"{sum(row.seconds.values()):.0f}")  # fmt: skip
     console.print(table)
     f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
     console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
+    console.print(f"Argilla: {state.argilla}")
+    if state.gate:
+        console.print("Gate, latest first:")
+        for line in state.gate:
+            console.print(f"  {line}")
     console.print(f"Stopping: {state.signals.advice}")
     console.print(f"Published: {state.published}")
     console.print(f"LLM: {state.llm}")

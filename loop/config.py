@@ -129,6 +129,9 @@ class ScheduleConfig(Strict):
     # webhooks, the progress watch and the timer start rounds
     webhook_url: str | None = None
     debounce_seconds: float = Field(5, ge=0)  # a burst of submissions starts one round
+    # a round as soon as the records waiting in Argilla fall to this many (None: half a batch),
+    # so that the next batch arrives before annotators finish the current one
+    low_water: int | None = Field(None, ge=0)
 
     _webhook_host = field_validator("webhook_host")(lambda host: _an_ip(host))
 
@@ -161,6 +164,11 @@ class LoopConfig(Strict):
     stop_when_signalled: bool = False  # the scheduler stops starting rounds when the stopping signals say so
     stopping: StoppingConfig = StoppingConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+
+    @property
+    def low_water(self) -> int:
+        """Records still waiting in Argilla at which the next round starts: half a batch unless set."""
+        return self.schedule.low_water if self.schedule.low_water is not None else self.batch_size // 2
 
 
 class PublishConfig(Strict):
@@ -274,6 +282,12 @@ class ProjectConfig(Strict):
     @property
     def server_layout(self) -> ServerLayout:
         return ServerLayout(self.state_dir, self.server.host, self.server.port, self.server.python)
+
+    @property
+    def review_workspace(self) -> str:
+        """Where the demo's corrections wait for reviewers: a workspace of their own, so that
+        annotators (members of ``workspace`` only) never see them beside their work."""
+        return f"{self.workspace}-revision"
 
     @property
     def external(self) -> bool:

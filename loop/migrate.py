@@ -24,13 +24,13 @@ TARGET_KEY = "ARGILLA_TARGET_API_KEY"
 
 def target_credentials(config: ProjectConfig, url: str) -> Path:
     host = re.sub(r"[^A-Za-z0-9.-]+", "-", url.split("//", 1)[-1]).strip("-")
-    return config.state_dir / "migrate" / f"credentials-{host}.json"
+    return config.state.migrate_credentials(host)
 
 
 def migrate(config: ProjectConfig, url: str, workspace: str | None = None) -> list[Copied]:
     """Copy every dataset of the project's workspace to the Argilla at ``url`` (into
-    ``workspace``, default the same name); running it again completes an interrupted copy and
-    changes nothing after a finished one."""
+    ``workspace``, default the same name), and the demo's corrections in its review workspace;
+    running it again completes an interrupted copy and changes nothing after a finished one."""
     url = url.rstrip("/")
     if not re.match(r"^https?://[^/\s]+", url):
         raise ArgillaError(f"--to {url!r}: give the target server's address, http:// or https://")
@@ -43,4 +43,8 @@ def migrate(config: ProjectConfig, url: str, workspace: str | None = None) -> li
     target = connect(url, key, source=TARGET_KEY)
     credentials = target_credentials(config, url)
     credentials.parent.mkdir(parents=True, exist_ok=True)
-    return copy_workspace(owner_client(config), target, config.workspace, CredentialsFile(credentials), workspace)
+    source, stored = owner_client(config), CredentialsFile(credentials)
+    copied = copy_workspace(source, target, config.workspace, stored, workspace)
+    if not copied:
+        raise ArgillaError(f"{config.argilla_url} has no workspace {config.workspace!r}: nothing to copy")
+    return copied + copy_workspace(source, target, config.review_workspace, stored, f"{workspace}-revision")

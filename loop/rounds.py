@@ -32,6 +32,7 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
+from loop.queue_rules import batch_to_push, waiting
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
                                from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
@@ -213,11 +214,17 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
 
 
 def _select(ctx: RoundContext, excluded: set[str], seed: int) -> Selection:
+    """The next batch, unless a full one is still waiting in Argilla (``queue_rules``)."""
     config = ctx.config
-    candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
-    labelled = ctx.pool.records(split="pool", labelled=True)
     served = ctx.champion()
     name = config.loop.strategy if served is not None else "cold-start"
+    now = progress(ctx.client, ctx.dataset)
+    queued = waiting(now.pending, now.discarded, config.annotation.overlap)
+    if not batch_to_push(queued, config.loop.batch_size):
+        return Selection([], [], [], served[0] if served else None, name,
+                         held=f"{queued} records still waiting in Argilla, a full batch or more")  # fmt: skip
+    candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
+    labelled = ctx.pool.records(split="pool", labelled=True)
     return _choose(ctx, candidates, labelled, served, name, config.loop.batch_size, seed)
 
 
@@ -247,6 +254,8 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     excluded = {i for m in manifests if m.number < number and m.done("push") for i in result(m, "select").ids}
     excluded |= set(result(target, "pull").discarded)
     recorded = from_json(Selection, {"strategy": target.data["strategy"], **target.result("select")})
+    if recorded.held:  # nothing was chosen: a full batch was waiting, as Argilla said then
+        return Replay(number, [], [])
     with round_context(config) as ctx:
         records = ctx.pool.records(split="pool")
         labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]

@@ -12,12 +12,14 @@ in a niced subprocess (``bucle fine-tune``, ``bucle train-llm``); rounds keep re
 on the current body in seconds, use the new body once it is saved and its embeddings cached, and
 serve the LLM once the gate promotes it.
 
-Every round trigger asks ``due`` first, which reads Argilla's progress in one request:
+Every round trigger asks ``due`` first, which reads Argilla's progress in one request and applies
+``loop.queue_rules``:
 - ``min_new_labels`` records completed since the last round's pull: a round now;
-- the annotators' queue is empty (records still pending were discarded) and some answers are
-  new: a round now, so nobody waits;
+- the records still waiting fell to the low-water mark (half a batch by default) and some
+  answers are new: a round now, so the next batch arrives before the queue runs dry;
 - the interval job: a round if any record was labelled or discarded since the last round.
-Otherwise nothing happens, so an idle project does not pile up records in the annotators' queue.
+Otherwise nothing happens, so an idle project does not pile up records in the annotators' queue
+(and a round never pushes while a full batch is still waiting).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from annotation.errors import BucleError, disk_full
 from loop.config import ProjectConfig, load_config
 from loop.lock import RoundLock
 from loop.logs import TRACE
+from loop.queue_rules import Queue, round_reason, waiting
 
 INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
@@ -77,13 +80,10 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     pulled = result(last, "pull")
     new = now.completed - (now.completed if pulled.completed is None else pulled.completed)
     news = new + now.discarded - (now.discarded if pulled.discards is None else pulled.discards)  # labels and discards
-    if new >= config.loop.schedule.min_new_labels:
-        return f"{new} records labelled since round {last.number}"
-    if news > 0 and now.pending - now.discarded // config.annotation.overlap <= 0:
-        return f"the annotators' queue is empty ({new} new labels)"
-    if news > 0 and trigger == "interval":
-        return f"{new} records labelled since round {last.number} ({config.loop.schedule.every_minutes:g} min)"
-    return None
+    queue = Queue(waiting(now.pending, now.discarded, config.annotation.overlap), new, news)
+    schedule = config.loop.schedule
+    return round_reason(queue, trigger, config.loop.low_water, schedule.min_new_labels, schedule.every_minutes,
+                        last.number)  # fmt: skip
 
 
 def scheduled_round(config_path: str, trigger: str) -> None:

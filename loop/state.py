@@ -127,6 +127,10 @@ class StateLayout:
         """Present for an hour after the job failed: it is not retried before."""
         return self.logs / f"{job}.failed"
 
+    def migrate_credentials(self, host: str) -> Path:
+        """The annotators ``bucle migrate`` created on the server at ``host`` (mode 0600)."""
+        return self.root / "migrate" / f"credentials-{host}.json"
+
     @property
     def feedback_queue(self) -> Path:
         return self.root / "feedback" / "queue.jsonl"

@@ -36,6 +36,8 @@ class Status:
     signals: StoppingSignals
     published: str  # the last publish, and a failure of the latest round's publish step if any
     llm: str  # the LoRA challenger: off, waiting, its last version, when it trains next
+    gate: list[str]  # the gate's latest decisions with their reasons, newest first
+    argilla: str  # answers waiting in Argilla since the last round's pull, and the annotators' queue
 
 
 def status(config: ProjectConfig) -> Status:
@@ -70,7 +72,40 @@ def status(config: ProjectConfig) -> Status:
     llm = llm_plan(config)[1]
     if config.state.job_failed("train-llm").exists():
         llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
-    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm)
+    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm,
+                  _gate(reg.decisions()), _argilla(config, manifests))
+
+
+GATE_LINES = 5
+
+
+def _gate(decisions: list[dict]) -> list[str]:
+    """What the gate decided lately and why: a refusal (a new model worse than the champion)
+    must be visible where the owner looks, not only in a log."""
+    said = {"promote": "promoted", "refused": "refused", "manual": "made champion by hand", "rollback": "rolled back to"}
+    return [f"{d['version']} {said.get(d.get('kind', ''), d.get('kind', '?'))}: {d.get('reason', '')}"
+            for d in reversed(decisions[-GATE_LINES:])]  # fmt: skip
+
+
+def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
+    """Answers that arrived since the last round's pull and what waits in the queue; the server
+    may be down, which status says instead of failing."""
+    from annotation.datasets import ensure_dataset
+    from annotation.errors import BucleError
+    from annotation.records import progress
+    from loop.adapters import dataset_spec, owner_client
+    from loop.queue_rules import waiting
+
+    try:
+        client = owner_client(config)
+        now = progress(client, ensure_dataset(client, dataset_spec(config)))
+    except BucleError as error:
+        return f"not reachable ({error})"
+    pulled = result(manifests[-1], "pull") if manifests else None
+    since = now.completed - (pulled.completed or 0) if pulled else now.completed
+    queued = waiting(now.pending, now.discarded, config.annotation.overlap)
+    return (f"{since} answers waiting since the last round; {queued} records in the annotators' queue "
+            f"(the next round starts at {config.loop.low_water})")
 
 
 def _published(config: ProjectConfig, manifests: list[RoundManifest]) -> str:

@@ -73,6 +73,7 @@ class Selection:
     model: str | None
     strategy: str
     committee: list[str] | None = None  # the versions a committee strategy asked
+    held: str | None = None  # why nothing was selected: a full batch still waiting in Argilla
 
 
 @dataclass(frozen=True)

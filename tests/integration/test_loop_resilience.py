@@ -155,7 +155,7 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
         reply = annotator.http_client.post(f"/api/v1/records/{server_ids[record_id]}/responses",
                                            json={"status": "discarded", "values": None})  # fmt: skip
         assert reply.status_code == 201, reply.text
-    assert "queue is empty" in due(config, "watch"), "a queue emptied by discards gets the next batch"
+    assert "queue is down to 0 records" in due(config, "watch"), "a queue emptied by discards gets the next batch"
     after = run_round(config)
     assert len(after.sent) == 8 and not set(after.sent) & waiting, "discarded records are not sent again"
 
@@ -216,6 +216,11 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), "agreement over every answer so far"
     status = bucle(config.root / "bucle.yaml", "status")
     assert status.returncode == 0 and "Stopping:" in status.stdout
+    lines = status.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), "bucle status fits an 80-column terminal"
+    assert any(all(name in line for name in ("round", "labels", "best F1", "champion", "sent")) for line in lines)
+    assert "Gate, latest first:" in status.stdout and ("promoted:" in status.stdout or "refused:" in status.stdout)
+    assert "answers waiting since the last round" in status.stdout and "annotators' queue" in status.stdout
     for number in (1, 3):
         replayed = bucle(config.root / "bucle.yaml", "replay", str(number))
         assert replayed.returncode == 0 and "reproduced exactly" in replayed.stdout, replayed.stdout + replayed.stderr
