@@ -272,17 +272,18 @@ def status_command(ctx: typer.Context) -> None:
                       f"{row.alpha:.2f}" if row.alpha is not None else "-", best, row.champion or "-",
                       str(row.sent or 0), f"{sum(row.seconds.values()):.0f}")  # fmt: skip
     console.print(table)
+    wrapped = functools.partial(console.print, soft_wrap=False)  # status fits the terminal (80 columns when piped)
     f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
-    console.print(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
-    console.print(f"Argilla: {state.argilla}")
+    wrapped(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
+    wrapped(f"Argilla: {state.argilla}")
     if state.gate:
-        console.print("Gate, latest first:")
+        wrapped("Gate, latest first:")
         for line in state.gate:
-            console.print(f"  {line}")
-    console.print(f"Stopping: {state.signals.advice}")
-    console.print(f"Published: {state.published}")
-    console.print(f"LLM: {state.llm}")
+            wrapped(f"  {line}")
+    wrapped(f"Stopping: {state.signals.advice}")
+    wrapped(f"Published: {state.published}")
+    wrapped(f"LLM: {state.llm}")
 
 
 @models_app.command("list")

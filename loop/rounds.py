@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
-from loop.queue_rules import batch_to_push, waiting
+from loop.queue_rules import batch_to_push
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
                                from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
@@ -213,16 +213,21 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     )
 
 
-def _select(ctx: RoundContext, excluded: set[str], seed: int) -> Selection:
-    """The next batch, unless a full one is still waiting in Argilla (``queue_rules``)."""
+def waiting_ids(config: ProjectConfig, pool: Pool, discarded: Iterable[str]) -> set[str]:
+    """The annotators' queue as bucle knows it: records sent that are neither labelled (by as
+    many annotators as ``overlap`` asks) nor discarded."""
+    return sent_ids(config) - {r.id for r in pool.records(split="pool", labelled=True)} - set(discarded)
+
+
+def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[str]) -> Selection:
+    """The next batch, unless a full one is still waiting (``queue_rules``)."""
     config = ctx.config
     served = ctx.champion()
     name = config.loop.strategy if served is not None else "cold-start"
-    now = progress(ctx.client, ctx.dataset)
-    queued = waiting(now.pending, now.discarded, config.annotation.overlap)
+    queued = len(waiting_ids(config, ctx.pool, discarded))
     if not batch_to_push(queued, config.loop.batch_size):
         return Selection([], [], [], served[0] if served else None, name,
-                         held=f"{queued} records still waiting in Argilla, a full batch or more")  # fmt: skip
+                         held=f"{queued} records still waiting for annotators, a full batch or more")  # fmt: skip
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
     return _choose(ctx, candidates, labelled, served, name, config.loop.batch_size, seed)
@@ -360,7 +365,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             step("gate", lambda: _gate(ctx, trained))
             step("score", lambda: _score_stop_set(ctx))
             excluded = sent_ids(config) | set(pulled.discarded)
-            selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number))
+            selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded))
             step("push", lambda: _push(ctx, selection))
             step("refresh", lambda: _refresh(ctx, pulled.discarded))
             step("publish", lambda: _publish(ctx))

@@ -1,7 +1,8 @@
 """``bucle simulate``: annotators answered from the gold labels of a corpus, so that a whole loop
 can be watched and measured without people.
 
-Each round runs as usual; then every record it sent is answered in Argilla, through each
+Each round runs as usual; then every record waiting for annotators (the round's batch, and any
+sent before and not answered yet) is answered in Argilla, through each
 simulated annotator's own account (``loop.annotation.overlap`` of them per record), exactly as
 the UI would submit it.
 """
@@ -20,7 +21,9 @@ from annotation.users import add_user
 from loop.config import ProjectConfig
 from loop.pool import Pool
 from loop.adapters import owner_client, space_headers
-from loop.rounds import run_round
+from loop.manifest import RoundManifest
+from loop.rounds import run_round, waiting_ids
+from loop.step_results import result
 from loop.train import fine_tune_body, fine_tune_due, registry
 
 log = logging.getLogger("bucle.simulate")
@@ -67,7 +70,9 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
         if fine_tune_due(config):  # what `bucle up` runs beside the rounds; simulated annotators wait for it
             fine_tune_body(config)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
-        answered = answer(owner, clients, dataset, {i: gold[i] for i in report.sent if gold.get(i) is not None})
+        with Pool(config.state.pool) as pool:  # diligent annotators answer everything waiting, not only the new batch
+            queue = waiting_ids(config, pool, result(RoundManifest.all(config.state.rounds)[-1], "pull").discarded)
+        answered = answer(owner, clients, dataset, {i: gold[i] for i in sorted(queue) if gold.get(i) is not None})
         with Pool(config.state.pool) as pool:
             labels = pool.count(split="pool", labelled=True)
         reg = registry(config)

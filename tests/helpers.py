@@ -87,6 +87,20 @@ def dataset_of(config):
     return owner_client(config).datasets(name=config.name, workspace=config.workspace)
 
 
+def answer_waiting(config) -> int:
+    """Answer, from the gold labels, every record waiting for annotators (the queue as bucle
+    knows it); how many."""
+    from loop.manifest import RoundManifest
+    from loop.rounds import waiting_ids
+    from loop.step_results import result
+
+    manifests = RoundManifest.all(config.state.rounds)
+    with Pool(config.state.pool) as pool:
+        ids = sorted(waiting_ids(config, pool, result(manifests[-1], "pull").discarded if manifests else []))
+    answer_all(config, ids)
+    return len(ids)
+
+
 def answer_all(config, ids) -> None:
     gold = gold_labels(config)
     answer(owner_client(config), annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})

@@ -13,7 +13,7 @@ from loop.train import registry
 from loop.manifest import RoundManifest
 from loop.step_results import result
 from publishing.local_git import LocalRepository
-from tests.helpers import answer_all
+from tests.helpers import answer_all, answer_waiting
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
 
     before = status(project)
     results = simulate(project, rounds=1)
-    assert len(results) == 1 and results[0].answered == 8
+    assert len(results) == 1 and results[0].answered >= 8, "the round's batch and anything still waiting"
     after = status(project)
     assert len(after.rounds) == len(before.rounds) + 1 and all(row.finished for row in after.rounds)
     assert after.champion is not None and after.baseline_macro_f1 is not None
@@ -66,7 +66,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     from loop.rounds import run_round
 
     nxt = run_round(project)
-    assert nxt.new_labels == 8
+    assert nxt.new_labels == results[0].answered
 
     import subprocess
     import sys
@@ -82,7 +82,7 @@ def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, mo
     """A round's steps share one pool, one registry, one cache and one Argilla client."""
     from training.embedding_cache import EmbeddingCache
 
-    answer_all(project, result(RoundManifest.all(project.state.rounds)[-1], "select").ids)  # so that it trains
+    assert answer_waiting(project) >= 4, "enough new answers that it trains"
     opened: list[str] = []
     for kind in (Pool, EmbeddingCache):
         real = kind.__init__
