@@ -90,7 +90,9 @@ def counterfactual(model: TextClassifier, texts: Sequence[str], probs: np.ndarra
 def slice_metrics(
     probs: np.ndarray, labels: Sequence[str], classes: Sequence[str], metadata: Sequence[dict], columns: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per metadata column, per value with at least ``MIN_SLICE`` test records: n, accuracy, macro-F1."""
+    """Per metadata column, per value with at least ``MIN_SLICE`` test records: n, accuracy, and
+    macro-F1 where it is defined (None for a slice whose records are all of one class: its
+    "macro-F1" would average a perfect class with empty ones)."""
     references = np.array([list(classes).index(label) for label in labels])
     predictions = probs.argmax(axis=1)
     k = len(classes)
@@ -103,9 +105,10 @@ def slice_metrics(
             if mask.sum() < MIN_SLICE:
                 continue
             confusion = np.bincount(references[mask] * k + predictions[mask], minlength=k * k).reshape(1, k, k)
+            defined = len(set(references[mask].tolist())) > 1
             rows.append({"value": value, "n": int(mask.sum()),
                          "accuracy": float((references[mask] == predictions[mask]).mean()),
-                         "macro_f1": float(_macro_f1_rows(confusion)[0])})  # fmt: skip
+                         "macro_f1": float(_macro_f1_rows(confusion)[0]) if defined else None})  # fmt: skip
         result[column] = rows
     return result
 

@@ -65,3 +65,18 @@ def test_a_folded_temperature_is_the_temperature_applied_to_the_probabilities(cl
     for temperature in (0.3, 1.0, 2.5):
         folded = fold_temperature(head, temperature).predict_proba(features)
         assert np.allclose(folded, Calibrator(temperature).apply(head.predict_proba(features)), atol=1e-9)
+
+
+def test_a_slice_of_one_class_reports_accuracy_but_no_macro_f1():
+    import numpy as np
+
+    from training.bias import MIN_SLICE, slice_metrics
+
+    n = MIN_SLICE
+    probs = np.array([[0.9, 0.1]] * n + [[0.2, 0.8]] * n + [[0.7, 0.3]] * n)
+    labels = ["a"] * n + ["b"] * n + ["a"] * (n - 1) + ["b"]
+    metadata = [{"fuente": "solo-a"}] * n + [{"fuente": "solo-b"}] * n + [{"fuente": "mixta"}] * n
+    rows = {row["value"]: row for row in slice_metrics(probs, labels, ["a", "b"], metadata, ["fuente"])["fuente"]}
+    assert rows["solo-a"]["accuracy"] == 1.0 and rows["solo-a"]["macro_f1"] is None
+    assert rows["solo-b"]["macro_f1"] is None
+    assert rows["mixta"]["macro_f1"] is not None and 0 <= rows["mixta"]["macro_f1"] <= 1
