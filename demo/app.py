@@ -96,6 +96,10 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             cleaned = check_text(text, config.demo.max_chars)
             if not last:
                 raise BucleError("Primero pide una predicción para este texto.")
+            if not label:
+                raise BucleError("Elige la etiqueta correcta en la lista.")
+            if label == last["label"]:
+                raise BucleError("Esa es la etiqueta que predijo el modelo: si es incorrecta, elige la que corresponde.")
             p.feedback.submit(cleaned, label, last["label"], last["version"])
         except BucleError as error:
             raise _user_error(error) from None
@@ -132,11 +136,15 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
         except BucleError as error:
             return str(error), pd.DataFrame(columns=["etiquetas", "macro-F1", "familia"]), ""
         facts = model_facts(p.predictor.registry, version)
-        base = f"{facts.baseline_macro_f1:.3f}" if facts.baseline_macro_f1 is not None else "—"
+        if facts.family == "tfidf":
+            reference = "es la propia referencia TF-IDF (palabras y caracteres con regresión logística)"
+        else:
+            base = f"{facts.baseline_macro_f1:.3f}" if facts.baseline_macro_f1 is not None else "—"
+            reference = f"referencia TF-IDF de la misma ronda: {base}"
         text = (f"**{facts.version}** ({facts.family}), entrenado con {facts.labels} etiquetas.\n\n"
                 f"Macro-F1 en el conjunto de prueba congelado: **{facts.macro_f1:.3f}** "
                 f"(IC 95 %: {facts.interval[0]:.3f}–{facts.interval[1]:.3f}); exactitud {facts.accuracy:.3f}; "
-                f"referencia TF-IDF de la misma ronda: {base}.")  # fmt: skip
+                f"{reference}.")  # fmt: skip
         curve = pd.DataFrame([{"etiquetas": n, "macro-F1": f1, "familia": v.split("-", 1)[1]} for n, f1, v in facts.curve])
         return text, curve, facts.limitations
 
@@ -155,7 +163,7 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             if examples:
                 gr.Examples(examples=[[e] for e in examples], inputs=[text], label="Ejemplos")
             with gr.Accordion("¿La predicción es incorrecta?", open=False):
-                correct = gr.Dropdown(choices=[(config.labels[k], k) for k in labels], value=labels[0],
+                correct = gr.Dropdown(choices=[(config.labels[k], k) for k in labels], value=None,
                                       label="Etiqueta correcta", elem_id="correcta")  # fmt: skip
                 send = gr.Button("Enviar corrección", elem_id="enviar")
                 thanks = gr.Markdown(elem_id="gracias")

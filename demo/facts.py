@@ -1,5 +1,6 @@
 """What the demo tells end users about the model they are trying: version, test metrics beside
-the TF-IDF baseline, the learning curve over rounds, and the limitations and bias notes of its
+the TF-IDF baseline, the learning curve of the models that were served (a refused challenger
+never reached users), and the limitations and bias notes of its
 model card (read from the card, so the demo never contradicts it)."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class ChampionFacts:
     interval: tuple[float, float]
     accuracy: float
     baseline_macro_f1: float | None
-    curve: list[tuple[int, float, str]]  # (labels, macro-F1, version) of every evaluated version
+    curve: list[tuple[int, float, str]]  # (labels, macro-F1, version) of every version that was champion
     limitations: str  # Markdown from the card
 
 
@@ -31,7 +32,8 @@ def _section(card: str, title: str) -> str:
 def model_facts(registry: Registry, version: str) -> ChampionFacts:
     metrics = registry.metrics(version)
     evaluation = metrics["evaluation"]
-    curve = [(row.labels, row.macro_f1, row.name) for row in registry.history()]
+    served = {d["version"] for d in registry.decisions() if d.get("kind") in ("promote", "manual", "rollback")} | {version}
+    curve = [(row.labels, row.macro_f1, row.name) for row in registry.history() if row.name in served]
     baseline = registry.baseline(version)
     card = (registry.path(version) / "README.md").read_text(encoding="utf-8")
     limitations = _section(card, "Limitaciones") + "\n\n" + _section(card, "Sesgos")

@@ -116,8 +116,12 @@ def test_feedback_waits_on_disk_while_argilla_is_unreachable_then_arrives_for_re
     assert oct(offline.path.stat().st_mode & 0o777) == "0o600"
 
     client = Client(url, verbose=False)
-    client.predict(TEXT, api_name="/predict")
-    thanks = client.predict(TEXT, "verdadera", api_name="/feedback")
+    predicted = client.predict(TEXT, api_name="/predict")[0]["label"]
+    for refused, why in ((None, "Elige la etiqueta correcta"), (predicted, "Esa es la etiqueta que predijo el modelo")):
+        with pytest.raises(Exception, match=why):  # a "correction" must correct something
+            client.predict(TEXT, refused, api_name="/feedback")
+    correction = next(label for label in demo_project.labels if label != predicted)
+    thanks = client.predict(TEXT, correction, api_name="/feedback")
     assert "revisión" in thanks
     assert len(pieces.feedback.pending()) == 2, "the click queued its item on disk"
     assert FeedbackQueue(demo_project).flush() == 2, "both items delivered once Argilla is reachable"
