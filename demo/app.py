@@ -8,6 +8,7 @@ Each event is exposed to ``gradio_client`` under a stable ``api_name``.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from training.models.setfit_model import SetFitClassifier
 
 EXAMPLES = 3
 EXAMPLE_CHARS = 400
+COMPLETE = re.compile(r"[.!?»\"”)]\s*$")  # ends a sentence: not cut mid-way
+NOISE = re.compile(r"@\w|https?://|www\.|…\s*$|\.\.\.\s*$")  # handles, links, a trailing ellipsis
 
 
 @dataclass
@@ -54,15 +57,21 @@ def parts(config: ProjectConfig) -> DemoParts:
 
 
 def default_examples(config: ProjectConfig) -> list[str]:
-    """The configured examples, else the three shortest pool texts of a readable length."""
+    """The configured examples, else three complete pool texts of typical length: no @handles or
+    links, ending a sentence, closest to the pool's median length (at most ``EXAMPLE_CHARS``,
+    so that the example reads at a glance)."""
     if config.demo.examples:
         return config.demo.examples
     try:
         with Pool(config.state.pool) as pool:
-            texts = [r.text for r in pool.records(split="pool") if 80 <= len(r.text) <= EXAMPLE_CHARS]
+            texts = [r.text.strip() for r in pool.records(split="pool")]
     except (OSError, BucleError):
         return []
-    return sorted(texts, key=len)[:EXAMPLES]
+    if not texts:
+        return []
+    typical = min(sorted(len(t) for t in texts)[len(texts) // 2], EXAMPLE_CHARS)
+    complete = [t for t in texts if 80 <= len(t) <= EXAMPLE_CHARS and COMPLETE.search(t) and not NOISE.search(t)]
+    return sorted(complete, key=lambda t: (abs(len(t) - typical), t))[:EXAMPLES]
 
 
 def _client(request: gr.Request | None) -> str:

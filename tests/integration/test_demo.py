@@ -163,3 +163,13 @@ def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_
     assert_one_line_error(bucle(path, "demo", "export", str(taken / "passwd")), "is a file, not a folder")
     export_space(demo_project, taken, force=True)
     assert (taken / "app.py").exists() and (taken / "passwd").exists()
+
+
+def test_the_default_examples_are_complete_pool_texts_of_typical_length(demo_project):
+    from demo.app import EXAMPLE_CHARS, default_examples
+
+    examples = default_examples(demo_project)
+    assert len(examples) == 3
+    for text in examples:
+        assert 80 <= len(text) <= EXAMPLE_CHARS and "@" not in text and "http" not in text
+        assert text.rstrip()[-1] in ".!?»\"”)", "a complete text, not one cut mid-sentence"
