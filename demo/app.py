@@ -30,6 +30,7 @@ from training.models.setfit_model import SetFitClassifier
 
 EXAMPLES = 3
 EXAMPLE_CHARS = 400
+MIN_WORDS = 5  # a shorter text gets a warning beside its prediction
 COMPLETE = re.compile(r"[.!?»\"”)]\s*$")  # ends a sentence: not cut mid-way
 NOISE = re.compile(r"@\w|https?://|www\.|…\s*$|\.\.\.\s*$")  # handles, links, a trailing ellipsis
 
@@ -130,14 +131,27 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
                 if unreadable:
                     raise BucleError(unreadable)
                 valid.append((len(rows), check_text(text, config.demo.max_chars)))
-                rows.append({"text": shown, "error": ""})
+                rows.append({"text": shown, "error": "", "warning": _warning(text)})
             except BucleError as error:
-                rows.append({"text": shown, "error": str(error)})
+                rows.append({"text": shown, "error": str(error), "warning": ""})
         probs = model.predict_proba([cleaned for _, cleaned in valid]) if valid else []
         for (index, _), row in zip(valid, probs):
             rows[index].update({"label": model.classes[int(row.argmax())], "model": version,
                                 **{f"p_{label}": round(float(v), 4) for label, v in zip(model.classes, row)}})  # fmt: skip
-        return str(write_predictions(rows, Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv"))
+        path = write_predictions(rows, Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv")
+        shown = pd.DataFrame(rows).rename(columns={"text": "texto", "label": "etiqueta", "error": "error",
+                                                   "warning": "aviso", "model": "modelo"})  # fmt: skip
+        return str(path), shown
+
+    def _warning(text: str) -> str:
+        """Why a prediction may not be worth much, said beside it rather than refused."""
+        notes = []
+        if len(text.split()) < MIN_WORDS:
+            notes.append(f"texto muy corto (menos de {MIN_WORDS} palabras)")
+        foreign = p.language.foreign(text)
+        if foreign is not None:
+            notes.append(f"no parece español (detectado: {foreign[0]})")
+        return "; ".join(notes)
 
     def about():
         try:
@@ -183,7 +197,9 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             upload = gr.File(label="CSV con una columna «text»", file_types=[".csv"], type="filepath")
             run = gr.Button("Clasificar el archivo")
             download = gr.File(label="Predicciones")
-            run.click(predict_file, [upload], [download], api_name="predict_csv")
+            table = gr.Dataframe(label="Resultados (avisos: textos muy cortos o en otra lengua)", elem_id="tabla",
+                                 wrap=True)  # fmt: skip
+            run.click(predict_file, [upload], [download, table], api_name="predict_csv")
         with gr.Tab("Sobre el modelo"):
             summary = gr.Markdown()
             curve = gr.LinePlot(x="etiquetas", y="macro-F1", color="familia", title="Curva de aprendizaje")

@@ -82,13 +82,17 @@ def test_a_csv_is_classified_row_by_row_with_errors_for_bad_rows(running, demo_p
     url, _ = running
     upload = tmp_path / "lote.csv"
     with open(upload, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([["id", "text"], [1, TEXT], [2, "  "], [3, TEXT[:80]]])
-    result = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/predict_csv")
+        csv.writer(handle).writerows([["id", "text"], [1, TEXT], [2, "  "], [3, TEXT[:80]], [4, "Hola a todos"],
+                                      [5, "The city council approved the new budget for public schools yesterday."]])
+    result, table = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/predict_csv")
     with open(result, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [bool(r["error"]) for r in rows] == [False, True, False]
+    assert [bool(r["error"]) for r in rows] == [False, True, False, False, False]
     assert rows[0]["label"] in demo_project.labels and rows[0]["model"] == registry(demo_project).champion()
     assert "vacío" in rows[1]["error"]
+    assert [r["warning"] for r in rows][:3] == ["", "", ""] and "muy corto" in rows[3]["warning"]
+    assert "no parece español" in rows[4]["warning"] and rows[4]["label"], "warned, still classified"
+    assert table["headers"][:3] == ["texto", "error", "aviso"] and len(table["data"]) == 5, "the table shows the rows too"
 
 
 def test_a_new_champion_is_served_without_a_restart(running, demo_project):
