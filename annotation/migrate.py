@@ -11,7 +11,7 @@ the credentials file the caller names), one that exists is only added to the wor
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -44,14 +44,14 @@ class Copied:
         return self.source == self.target
 
 
+def counted(records: list[dict]) -> Counts:
+    return Counts(len(records), sum(len(r.get("responses") or []) for r in records),
+                  sum(len(r.get("suggestions") or []) for r in records),
+                  sum(len(r.get("vectors") or {}) for r in records))  # fmt: skip
+
+
 def counts(client: rg.Argilla, dataset: rg.Dataset) -> Counts:
-    records = responses = suggestions = vectors = 0
-    for record in dataset_records(client, dataset):
-        records += 1
-        responses += len(record.get("responses") or [])
-        suggestions += len(record.get("suggestions") or [])
-        vectors += len(record.get("vectors") or {})
-    return Counts(records, responses, suggestions, vectors)
+    return counted(list(dataset_records(client, dataset)))
 
 
 def _target_dataset(source: rg.Dataset, target: rg.Argilla, workspace: str) -> rg.Dataset:
@@ -103,6 +103,7 @@ def copy_dataset(source: rg.Argilla, target: rg.Argilla, dataset: rg.Dataset, wo
     theirs = {question["name"]: question["id"] for question in dataset_questions(target, copy)}
     questions = {question["id"]: theirs[question["name"]] for question in dataset_questions(source, dataset)}
     users: dict[str, str] = {}
+    copied = Counts(0, 0, 0, 0)  # the source as read while copying: it is not read a second time
     batch: list[dict] = []
     for record in dataset_records(source, dataset):
         for response in record.get("responses") or []:
@@ -110,11 +111,18 @@ def copy_dataset(source: rg.Argilla, target: rg.Argilla, dataset: rg.Dataset, wo
                 users[response["user_id"]] = _target_user(source, target, response["user_id"], workspace, credentials)
         batch.append(record)
         if len(batch) == BATCH:
-            upsert_records(target, copy, list(_items(batch, questions, users)))
+            copied = _upsert(target, copy, batch, questions, users, copied)
             batch = []
     if batch:
-        upsert_records(target, copy, list(_items(batch, questions, users)))
-    return Copied(dataset.name, counts(source, dataset), counts(target, copy))
+        copied = _upsert(target, copy, batch, questions, users, copied)
+    return Copied(dataset.name, copied, counts(target, copy))
+
+
+def _upsert(target: rg.Argilla, copy: rg.Dataset, batch: list[dict], questions: dict[str, str], users: dict[str, str],
+            so_far: Counts) -> Counts:  # fmt: skip
+    upsert_records(target, copy, list(_items(batch, questions, users)))
+    done = counted(batch)
+    return Counts(*(a + b for a, b in zip(astuple(so_far), astuple(done))))
 
 
 def _target_user(source: rg.Argilla, target: rg.Argilla, user_id: str, workspace: str,
