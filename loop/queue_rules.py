@@ -1,8 +1,8 @@
 """The two rules that keep the annotators' queue right: a round starts while some records are
 still waiting (the low-water mark), so that the next batch is in Argilla before the last record
 of the current one is answered; and a round never pushes while a full batch is still waiting,
-so that the queue never piles up. Pure functions of Argilla's progress counts, for the scheduler
-and the rounds (and unit tests)."""
+so that the queue never piles up. Pure functions of counts: the scheduler gives Argilla's progress
+(``waiting``), the rounds bucle's own record of what was sent and answered (``loop.rounds.waiting_ids``)."""
 
 from __future__ import annotations
 
