@@ -76,6 +76,14 @@ def add_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, title: 
     return reply.status_code != 409
 
 
+def add_metadata_property(client: rg.Argilla, dataset: rg.Dataset, description: dict) -> bool:
+    """Add a metadata property (name, title, settings) to an existing dataset; False if it was
+    created meanwhile."""
+    reply = _call(client, "POST", f"/api/v1/datasets/{dataset.id}/metadata-properties", tolerated=(409,),
+                  json=description)  # fmt: skip
+    return reply.status_code != 409
+
+
 def user_api_key(client: rg.Argilla, user_id: Any) -> str:
     """A user's API key (the owner may read it; the SDK's user objects do not carry it)."""
     return _user(client, user_id)["api_key"]
@@ -91,9 +99,16 @@ def dataset_questions(client: rg.Argilla, dataset: rg.Dataset) -> list[dict]:
     return _call(client, "GET", f"/api/v1/datasets/{dataset.id}/questions").json()["items"]
 
 
-def upsert_records(client: rg.Argilla, dataset: rg.Dataset, items: list[dict]) -> None:
-    """Create or update records by their external id, with responses and suggestions."""
-    _call(client, "PUT", f"/api/v1/datasets/{dataset.id}/records/bulk", json={"items": items})
+def upsert_records(client: rg.Argilla, dataset: rg.Dataset, items: list[dict]) -> list[dict]:
+    """Create or update records by their external id, with responses and suggestions; returns
+    the records as stored (their ids and every suggestion they now carry)."""
+    return _call(client, "PUT", f"/api/v1/datasets/{dataset.id}/records/bulk", json={"items": items}).json()["items"]
+
+
+def delete_suggestions(client: rg.Argilla, record_server_id: str, suggestion_ids: list[str]) -> None:
+    """Remove suggestions from a record: an upsert only adds or replaces them."""
+    _call(client, "DELETE", f"/api/v1/records/{record_server_id}/suggestions", tolerated=(404,),
+          params={"ids": ",".join(suggestion_ids)})  # fmt: skip
 
 
 def user_name(client: rg.Argilla, user_id: Any) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """Records to and from annotators: pushing texts with the model's suggestion, pulling answers.
 
 Push upserts by the record's stable id, in batches of at most 500, each retried with backoff,
-so a retried push never duplicates a record and pushing again refreshes the suggestion (its
-agent names the model version). Pull reads every record that has a submitted or discarded
+so a retried push never duplicates a record; pushing again makes the record's suggestion the
+one sent (its agent names the model version), or removes it when none is sent: Argilla's upsert
+only adds suggestions, and a suggestion the model is no longer sure of must not stay pre-filled. Pull reads every record that has a submitted or discarded
 response and turns them into ``Answer`` tuples (drafts are ignored: an annotator has not
 decided yet) and a list of discards, which the loop keeps out of training and records.
 """
@@ -16,7 +17,6 @@ import argilla as rg
 
 from annotation.agreement import Answer
 from annotation import http_api
-from annotation.client import retrying
 from annotation.datasets import LABEL_QUESTION, TEXT_FIELD
 
 MAX_BATCH = 500
@@ -27,7 +27,7 @@ class OutgoingRecord:
     id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
-    label: str | None = None  # the model's suggestion, if there is a model
+    label: str | None = None  # the suggestion pre-filled for annotators; None: none (an old one is removed)
     score: float | None = None  # its calibrated probability
     vectors: dict[str, list[float]] = field(default_factory=dict)
 
@@ -38,28 +38,34 @@ class Pulled:
     discarded: list[tuple[str, str]]  # (record id, annotator)
 
 
-def _record(outgoing: OutgoingRecord, agent: str) -> rg.Record:
+def _item(outgoing: OutgoingRecord, agent: str, question_id: str) -> dict:
+    """The record as argilla-server's bulk upsert takes it."""
     suggestions = []
     if outgoing.label is not None:
-        suggestions.append(rg.Suggestion(LABEL_QUESTION, outgoing.label, score=outgoing.score, agent=agent))
-    metadata = {key: value for key, value in outgoing.metadata.items() if value is not None}
-    return rg.Record(
-        id=outgoing.id,
-        fields={TEXT_FIELD: outgoing.text},
-        metadata=metadata,
-        suggestions=suggestions,
-        vectors=outgoing.vectors,
-    )
+        suggestions.append({"question_id": question_id, "value": outgoing.label, "score": outgoing.score,
+                            "agent": agent, "type": "model"})  # fmt: skip
+    return {
+        "external_id": outgoing.id,
+        "fields": {TEXT_FIELD: outgoing.text},
+        "metadata": {key: value for key, value in outgoing.metadata.items() if value is not None},
+        "suggestions": suggestions,
+        "vectors": outgoing.vectors,
+    }
 
 
 def push(
     client: rg.Argilla, dataset: rg.Dataset, records: Sequence[OutgoingRecord], agent: str, batch_size: int = MAX_BATCH
 ) -> int:
     """Upsert ``records`` into ``dataset``; returns how many were sent."""
+    question_id = next(q["id"] for q in http_api.dataset_questions(client, dataset) if q["name"] == LABEL_QUESTION)
     batch_size = min(batch_size, MAX_BATCH)
     for start in range(0, len(records), batch_size):
-        batch = [_record(r, agent) for r in records[start : start + batch_size]]
-        retrying(lambda: dataset.records.log(batch, batch_size=len(batch)), client.api_url)
+        batch = records[start : start + batch_size]
+        stored = http_api.upsert_records(client, dataset, [_item(r, agent, question_id) for r in batch])
+        unsuggested = {r.id for r in batch if r.label is None}
+        for record in stored:
+            if record["external_id"] in unsuggested and record.get("suggestions"):
+                http_api.delete_suggestions(client, record["id"], [s["id"] for s in record["suggestions"]])
     return len(records)
 
 

@@ -25,6 +25,7 @@ def dataset_spec(config: ProjectConfig) -> DatasetSpec:
         guidelines=config.guidelines_text(),
         multi_label=config.task == "multi-label",
         metadata_terms=tuple(config.data.metadata),
+        model_metadata=True,
         min_submitted=config.annotation.overlap,
     )
 

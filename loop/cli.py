@@ -277,6 +277,7 @@ def status_command(ctx: typer.Context) -> None:
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
     wrapped(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
     wrapped(f"Argilla: {state.argilla}")
+    wrapped(f"Suggestions: {state.suggestions}")
     if state.gate:
         wrapped("Gate, latest first:")
         for line in state.gate:

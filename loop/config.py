@@ -15,6 +15,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from annotation.credentials import check_username
+from annotation.model_metadata import KIND, PREDICTION, PROBABILITY
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import BucleError
 from loop.state import StateLayout
@@ -92,6 +93,15 @@ class DataConfig(Strict):
             raise ValueError("name at least one text column")
         return columns
 
+    @field_validator("metadata")
+    @classmethod
+    def _not_reserved(cls, columns: list[str]) -> list[str]:
+        taken = sorted(set(columns) & {PREDICTION, PROBABILITY, KIND})
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: bucle writes the model's prediction under these metadata names; "
+                             "rename the column in the data")  # fmt: skip
+        return columns
+
     @model_validator(mode="after")
     def _lengths(self) -> "DataConfig":
         if self.max_chars <= self.min_chars:
@@ -99,9 +109,21 @@ class DataConfig(Strict):
         return self
 
 
+class SuggestionsConfig(Strict):
+    """What annotators get from the model (README: "What annotators see")."""
+
+    # a suggestion is pre-filled only from this calibrated probability; below it the record shows
+    # the model's prediction and probability as metadata and the annotator decides unprompted
+    min_probability: float = Field(0.7, ge=0, le=1)
+    # share of each batch made of confident predictions (at min_probability or more, drawn at random
+    # so their precision is the model's) for quick confirmation, marked ``tipo: confirmar``
+    confirm_share: float = Field(0.125, ge=0, lt=1)
+
+
 class AnnotationConfig(Strict):
     annotators: list[str] = Field(default_factory=lambda: ["anotador-1"])
     overlap: int = Field(1, ge=1)  # annotators per record
+    suggestions: SuggestionsConfig = SuggestionsConfig()
 
     @field_validator("annotators")
     @classmethod

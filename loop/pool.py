@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS quarantine (
     at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     PRIMARY KEY (source, line, reason)
 );
+CREATE TABLE IF NOT EXISTS metadata_originals (  -- a value as the data spelled it, where the pool shows another
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    original TEXT NOT NULL,
+    PRIMARY KEY (id, name)
+);
 """
 
 
@@ -204,7 +210,39 @@ class Pool:
                 [(_dumps(label), source, record_id) for record_id, label in labels.items()],
             )
 
+    def set_metadata_values(self, shown: dict[str, dict[str, str]], originals: dict[str, dict[str, str]]) -> None:
+        """Show ``shown[name][id]`` as record ``id``'s metadata ``name``, keeping the original
+        spelling (``originals``) where it differs; one transaction."""
+        with self.transaction():
+            rows = self.conn.execute("SELECT id, metadata FROM records").fetchall()
+            updates = []
+            for record_id, text in rows:
+                metadata = json.loads(text)
+                new = {**metadata, **{name: values[record_id] for name, values in shown.items() if record_id in values}}
+                if new != metadata:
+                    updates.append((json.dumps(new, ensure_ascii=False), record_id))
+            self.conn.executemany("UPDATE records SET metadata = ? WHERE id = ?", updates)
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO metadata_originals (id, name, original) VALUES (?, ?, ?)",
+                [(record_id, name, original) for name, values in originals.items()
+                 for record_id, original in values.items() if shown[name].get(record_id) != original],
+            )  # fmt: skip
+
     # -- reading ----------------------------------------------------------------------------
+
+    def metadata_originals(self, names: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Every record's text value of each metadata ``name`` as the data spelled it."""
+        names = list(names)
+        originals: dict[str, dict[str, str]] = {name: {} for name in names}
+        for record_id, text in self.conn.execute("SELECT id, metadata FROM records"):
+            metadata = json.loads(text)
+            for name in names:
+                if isinstance(metadata.get(name), str):
+                    originals[name][record_id] = metadata[name]
+        for record_id, name, original in self.conn.execute("SELECT id, name, original FROM metadata_originals"):
+            if name in originals and record_id in originals[name]:
+                originals[name][record_id] = original
+        return originals
 
     def known(self) -> Iterator[tuple[str, str, str, Any]]:
         """``(id, content hash, source, gold)`` of every record, for checks held in memory."""

@@ -22,6 +22,7 @@ from annotation.agreement import agreement_report, majority_vote
 from annotation.client import Client
 from annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
 from annotation.errors import BucleError
+from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
 from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies
 from loop.adapters import dataset_spec, owner_client
@@ -33,6 +34,7 @@ from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
 from loop.queue_rules import batch_to_push
+from loop.strategies.confident_share import mix
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
                                from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
@@ -95,6 +97,12 @@ def sent_ids(config: ProjectConfig) -> set[str]:
         if manifest.done("push"):
             sent.update(result(manifest, "select").ids)
     return sent
+
+
+def confirm_share_ids(config: ProjectConfig) -> set[str]:
+    """Every record a push sent as part of a confident share."""
+    return {i for manifest in RoundManifest.all(config.state.rounds) if manifest.done("push")
+            for i in result(manifest, "select").confirm}  # fmt: skip
 
 
 def suggested_by(config: ProjectConfig) -> dict[str, str | None]:
@@ -177,12 +185,28 @@ def committee_versions(registry: Registry) -> list[str]:
     return sorted(members.values(), key=lambda name: (name != champion, name))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What a round's selection asks for; recorded in the manifest so that a replay asks the same."""
+
+    strategy: str
+    size: int
+    seed: int
+    confirm_share: float = 0.0  # manifests older than the confident share had none
+    min_probability: float = 1.0
+
+    @classmethod
+    def configured(cls, config: ProjectConfig, strategy: str, seed: int) -> "Batch":
+        suggestions = config.annotation.suggestions
+        return cls(strategy, config.loop.batch_size, seed, suggestions.confirm_share, suggestions.min_probability)
+
+
 def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[PoolRecord],
-            served: tuple[str, TextClassifier] | None, strategy_name: str, batch_size: int, seed: int,
-            committee: list[str] | None = None) -> Selection:  # fmt: skip
+            served: tuple[str, TextClassifier] | None, batch: Batch, committee: list[str] | None = None) -> Selection:  # fmt: skip
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
     strategy asks (default: ``committee_versions`` now)."""
+    strategy_name, batch_size, seed = batch.strategy, batch.size, batch.seed
     config = ctx.config
     candidates = window(candidates, config.loop.candidates, config.data.split_seed)
     if not candidates:
@@ -203,6 +227,7 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members), batch_size,
                              seed)  # fmt: skip
+    chosen, confident = mix(chosen, probs, batch.confirm_share, batch.min_probability, seed)
     return Selection(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
@@ -210,6 +235,7 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
         model=served[0] if served is not None else None,
         strategy=strategy_name,
         committee=committee if strategy.needs_committee else None,
+        confirm=[candidates[i].id for i in confident],
     )
 
 
@@ -230,7 +256,7 @@ def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[st
                          held=f"{queued} records still waiting for annotators, a full batch or more")  # fmt: skip
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
-    return _choose(ctx, candidates, labelled, served, name, config.loop.batch_size, seed)
+    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed))
 
 
 @dataclass(frozen=True)
@@ -266,20 +292,30 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
         known = {r.id for r in labelled} | excluded
         served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
-        again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, recorded.strategy,
-                        target.data["batch_size"], target.data["seed"] + number, recorded.committee)  # fmt: skip
+        asked = Batch(recorded.strategy, target.data["batch_size"], target.data["seed"] + number,
+                      target.data.get("confirm_share", 0.0), target.data.get("min_probability", 1.0))  # fmt: skip
+        again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee)
     return Replay(number, recorded.ids, again.ids)
 
 
-def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list) -> list[OutgoingRecord]:
-    """Records as annotators see them: text, metadata, suggestion and the body's embedding."""
+def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str]) -> list[OutgoingRecord]:
+    """Records as annotators see them: text, metadata, the body's embedding, and the model's
+    prediction as metadata, pre-filled as a suggestion only from the configured probability
+    (an unsure suggestion accepted with Enter is a coin flip)."""
     if not ids:
         return []
+    least = ctx.config.annotation.suggestions.min_probability
     by_id = {r.id: r for r in ctx.pool.records(split="pool")}
     texts = [by_id[i].text for i in ids]
     vectors = ctx.base_body().embed(texts)
-    return [OutgoingRecord(i, text, by_id[i].metadata, label, score, {VECTOR: vector.tolist()})
-            for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors)]  # fmt: skip
+    outgoing = []
+    for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors):
+        sure = label is not None and score >= least
+        model = {} if label is None else {
+            PREDICTION: label, PROBABILITY: round(score, 4), KIND: CONFIRM if sure and i in confirm else DECIDE}  # fmt: skip
+        outgoing.append(OutgoingRecord(i, text, {**by_id[i].metadata, **model}, label if sure else None,
+                                       score if sure else None, {VECTOR: vector.tolist()}))  # fmt: skip
+    return outgoing
 
 
 def _send(ctx: RoundContext, outgoing: list[OutgoingRecord], agent: str) -> int:
@@ -290,12 +326,13 @@ def _send(ctx: RoundContext, outgoing: list[OutgoingRecord], agent: str) -> int:
 
 
 def _push(ctx: RoundContext, selection: Selection) -> Pushed:
-    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores)
+    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores, set(selection.confirm))
     return Pushed(_send(ctx, outgoing, selection.model or "sin-modelo"))
 
 
 def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
-    """Give records that still wait for annotators the current champion's suggestion."""
+    """Give records that still wait for annotators the current champion's prediction (and its
+    suggestion if it is sure enough, else none)."""
     name = ctx.registry.champion()
     if name is None:
         return Refreshed([], None)
@@ -308,8 +345,9 @@ def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
     model = ctx.model(name)  # loaded only when some suggestion is stale
     probs = model.predict_proba([texts[i] for i in stale])
     labels = [model.classes[int(np.argmax(row))] for row in probs]
-    _send(ctx, _outgoing(ctx, stale, labels, [float(np.max(row)) for row in probs]), name)
-    return Refreshed(stale, name)
+    scores = [float(np.max(row)) for row in probs]
+    _send(ctx, _outgoing(ctx, stale, labels, scores, confirm_share_ids(ctx.config)), name)
+    return Refreshed(stale, name, labels, scores)
 
 
 def _publish(ctx: RoundContext) -> PublishStep:
@@ -347,7 +385,8 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
                      ", ".join(unfinished.data["steps"]) or "its start")  # fmt: skip
         manifest = unfinished or RoundManifest.open(
             folder, len(RoundManifest.all(folder)) + 1, strategy=config.loop.strategy, seed=seed,
-            batch_size=config.loop.batch_size,
+            batch_size=config.loop.batch_size, confirm_share=config.annotation.suggestions.confirm_share,
+            min_probability=config.annotation.suggestions.min_probability,
         )  # fmt: skip
         client = owner_client(config)
         with round_context(config, client, ensure_dataset(client, dataset_spec(config))) as ctx:

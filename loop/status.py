@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loop.config import ProjectConfig
+from loop.confirmations import confirmations
 from loop.manifest import RoundManifest
 from loop.pool import Pool
 from loop.step_results import result
@@ -38,6 +39,7 @@ class Status:
     llm: str  # the LoRA challenger: off, waiting, its last version, when it trains next
     gate: list[str]  # the gate's latest decisions with their reasons, newest first
     argilla: str  # answers waiting in Argilla since the last round's pull, and the annotators' queue
+    suggestions: str  # from which probability they are pre-filled, and how often confident ones were right
 
 
 def status(config: ProjectConfig) -> Status:
@@ -58,6 +60,7 @@ def status(config: ProjectConfig) -> Status:
             stop_set_predictions.append(scored.predictions)
     with Pool(config.state.pool) as pool:
         labels = pool.count(split="pool", labelled=True)
+        suggestions = confirmations(config, pool).line()
     reg = registry(config)
     champion = reg.champion()
     f1_by_round: dict[int, float] = {}  # the best version of each training
@@ -73,7 +76,7 @@ def status(config: ProjectConfig) -> Status:
     if config.state.job_failed("train-llm").exists():
         llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
     return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm,
-                  _gate(reg.decisions()), _argilla(config, manifests))
+                  _gate(reg.decisions()), _argilla(config, manifests), suggestions)
 
 
 GATE_LINES = 5

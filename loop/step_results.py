@@ -74,6 +74,7 @@ class Selection:
     strategy: str
     committee: list[str] | None = None  # the versions a committee strategy asked
     held: str | None = None  # why nothing was selected: a full batch still waiting in Argilla
+    confirm: list[str] = field(default_factory=list)  # the confident share, marked for quick confirmation
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Pushed:
 class Refreshed:
     ids: list[str]
     model: str | None
+    labels: list[str] | None = None  # the new predictions (None in manifests older than them)
+    scores: list[float] | None = None
 
 
 @dataclass(frozen=True)

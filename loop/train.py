@@ -14,6 +14,7 @@ from pathlib import Path
 from common.clock import utc_now
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
+from loop.confirmations import confirmations
 from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool
@@ -138,14 +139,14 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
     holding the rounds' lock), then register both under the next free number and apply the gate
     under the lock, across families. None in the non-main processes of a multi-GPU run."""
     params = llm_params(config)
-    with Pool(config.state.pool) as pool:
-        data = labelled_data(config, pool)
-    if len(data.texts) < config.model.llm.min_labels:
-        raise TrainingError(f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})")
     reg = registry(config)
     cache = embedding_cache(config)
     try:
-        run = training_run(config, reg, cache)
+        with Pool(config.state.pool) as pool:
+            data = labelled_data(config, pool)
+            run = training_run(config, reg, cache, pool)
+        if len(data.texts) < config.model.llm.min_labels:
+            raise TrainingError(f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})")
         main, baseline = run.fit_llm(data, params)
     finally:
         cache.close()
@@ -166,10 +167,11 @@ def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
                     list(config.data.metadata))  # fmt: skip
 
 
-def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache) -> TrainingRun:
+def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache, pool: Pool) -> TrainingRun:
     publish = config.publish
+    confirmed = confirmations(config, pool).facts()  # for the cards: the precision annotators saw so far
     project = ProjectFacts(config.name, config.title, list(config.ods), config.license, list(config.labels),
-                           publish.dataset_repo, publish.model_repo, publish.code_url)  # fmt: skip
+                           publish.dataset_repo, publish.model_repo, publish.code_url, confirmed)  # fmt: skip
     workspace = Workspace(reg, cache, config.state.evaluate_cache, config.state.onnx_export, config.state.llm_checkpoints)
     return TrainingRun(config.model, project, workspace)
 
@@ -199,10 +201,11 @@ def train_versions(config: ProjectConfig, fine_tune: bool | None = None, trainin
         fine = should_fine_tune(config, reg, number, len(data.texts)) if fine_tune is None else fine_tune
         if fine and reg.evaluated(f"{number:04d}-setfit") is None:
             fine_tune_body(config, pool)
-    own = cache is None
-    cache = embedding_cache(config) if own else cache
+        own = cache is None
+        cache = embedding_cache(config) if own else cache
+        run = training_run(config, reg, cache, pool)
     try:
-        return training_run(config, reg, cache).train(data, number, fine_tuned=fine)
+        return run.train(data, number, fine_tuned=fine)
     finally:
         if own:
             cache.close()

@@ -47,6 +47,7 @@ class ModelFacts:
     code_url: str = ""  # where bucle's code is published: the card links the scripts that made the model
     bootstrap: int = 1000
     fine_tuned: bool = False
+    confirmations: dict[str, Any] | None = None  # confident suggestions annotators confirmed (loop.confirmations)
 
 
 HUB_MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # org/name: a local folder is no base_model
@@ -167,6 +168,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         counterfactual=facts.counterfactual,
         carbon=facts.carbon,
         per_point=per_point,
+        confirmations=facts.confirmations if facts.confirmations and facts.confirmations["answered"] else None,
         limitations=limitations,
         usage=_usage(facts),
         scripts=script_links(facts.code_url, SCRIPTS),

@@ -49,6 +49,7 @@ class ProjectFacts:
     dataset_repo: str = ""
     model_repo: str = ""
     code_url: str = ""  # where this code is published, for the cards' links to the scripts
+    confirmations: dict | None = None  # how often annotators confirmed confident suggestions (loop.confirmations)
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ class TrainingRun:
             slices=candidate.metrics["slices"], counterfactual=candidate.metrics["counterfactual"],
             carbon=candidate.metrics["carbon"], curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
             grams_per_point=metrics["grams_per_point"], dataset_repo=project.dataset_repo,
-            model_repo=project.model_repo, code_url=project.code_url,
+            model_repo=project.model_repo, code_url=project.code_url, confirmations=project.confirmations,
             bootstrap=settings.bootstrap_samples, fine_tuned=bool(candidate.metrics.get("fine_tuned")),
         ))  # fmt: skip
         validate_offline(card)

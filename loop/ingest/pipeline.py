@@ -22,6 +22,7 @@ from typing import Any, Callable
 from common.clock import file_stamp
 from loop.config import ConfigError, ProjectConfig, SourceConfig
 from loop.ingest import pii
+from loop.ingest.metadata_values import fold
 from loop.ingest.language import LanguageCheck
 from loop.ingest.near_duplicates import NearDuplicateIndex, signature
 from loop.ingest.readers import SNIPPET, BadRow, SourceRow, open_source, require_columns
@@ -267,6 +268,12 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
         reports = [_ingest_source(config, source, pool, checker, progress) for source in ordered]
         notes: list[str] = []
         _fix_splits(config, pool, any(s.role == "test" for s in ordered), notes)
+        originals = pool.metadata_originals(config.data.metadata)
+        shown, folded = fold(originals)
+        pool.set_metadata_values(shown, originals)
+        notes += [f"metadata {name}: {count} records show the most common spelling of their value ("
+                  + ", ".join(f"{original!r} → {value!r}" for original, value in folded.examples[name])
+                  + "); their own is kept in the pool" for name, count in folded.changed.items()]  # fmt: skip
         report = IngestReport(
             sources=reports,
             pii_masked=checker.pii,

@@ -107,6 +107,22 @@ def test_ingesting_twice_adds_nothing_and_a_grown_file_adds_only_new_rows(exampl
     assert grown.seed_size == 16, "the seed is picked once"
 
 
+def test_metadata_values_show_their_most_common_spelling_and_keep_the_original(example):
+    report = ingest(example)
+    with Pool(example.state.pool) as pool:
+        shown = Counter(r.metadata["source"] for r in pool.records())
+        originals = pool.metadata_originals(["source"])["source"]
+    assert "EL UNIVERSAL" not in shown and shown["El Universal"] >= 60, "'EL UNIVERSAL' and 'El Universal' are one"
+    assert "El País" not in shown and "El país" in shown
+    assert Counter(originals.values())["EL UNIVERSAL"] >= 20, "the data's own spelling is kept"
+    assert any(note.startswith("metadata source: ") and " → " in note for note in report.notes)
+    with Pool(example.state.pool) as pool:
+        before = {r.id: r.metadata for r in pool.records()}
+    ingest(example)
+    with Pool(example.state.pool) as pool:
+        assert {r.id: r.metadata for r in pool.records()} == before, "idempotent"
+
+
 def test_each_rejection_reason_lands_in_the_quarantine_with_its_line(tmp_path):
     long_text = "palabra " * 3000
     rows = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from annotation.agreement import majority_vote
@@ -33,6 +35,34 @@ def test_a_record_pushed_twice_stays_one_and_its_suggestion_is_refreshed(owner, 
     suggestion = records[0].suggestions["label"]
     assert (suggestion.value, suggestion.agent, suggestion.score) == ("verdadera", "0002-setfit", 0.8)
     assert records[0].metadata["topic"] == "agua"
+
+
+def test_a_suggestion_pushed_again_without_one_is_removed_not_left_prefilled(owner, dataset):
+    """Argilla's upsert only adds suggestions: a record the model is no longer sure of must not
+    keep the old one pre-selected."""
+    push(owner, dataset, outgoing(3, label="falsa", score=0.9), agent="0003-tfidf")
+    unsure = [OutgoingRecord(r.id, r.text, {"topic": "salud"}) for r in outgoing(2)]
+    push(owner, dataset, unsure, agent="0004-tfidf")
+    records = {r.id: r for r in dataset.records(with_suggestions=True)}
+    assert not list(records["p0"].suggestions) and not list(records["p1"].suggestions)
+    assert records["p2"].suggestions["label"].agent == "0003-tfidf", "only the records sent lose theirs"
+    assert records["p0"].metadata["topic"] == "salud", "metadata are replaced with what was sent"
+    push(owner, dataset, outgoing(30, label="verdadera", score=0.8), agent="0002-setfit")  # as the next tests expect
+
+
+def test_a_dataset_created_by_an_earlier_bucle_gets_the_model_metadata_it_lacks(owner, project):
+    from annotation.model_metadata import CONFIRM, KIND, PREDICTION, PROBABILITY
+
+    older = DatasetSpec(name="de-antes", workspace=project.workspace, labels={"a": "A", "b": "B"}, guidelines="Elige.",
+                        metadata_terms=("topic",))  # fmt: skip
+    ensure_dataset(owner, older)
+    dataset = ensure_dataset(owner, replace(older, model_metadata=True))
+    assert {p.name for p in dataset.settings.metadata} == {"topic", KIND, PREDICTION, PROBABILITY}
+    metadata = {"topic": "agua", KIND: CONFIRM, PREDICTION: "a", PROBABILITY: 0.93}
+    push(owner, dataset, [OutgoingRecord("r1", "Una noticia sobre el agua potable en la ciudad.", metadata, "a", 0.93)],
+         agent="0001-tfidf")  # fmt: skip
+    assert next(iter(dataset.records())).metadata == metadata
+    assert ensure_dataset(owner, replace(older, model_metadata=True)).id == dataset.id
 
 
 def test_pull_reads_submissions_and_discards_and_ignores_drafts(server, owner, credentials, project, dataset):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
 from annotation.records import pull
 from loop.ingest.pipeline import ingest
 from loop.pool import Pool
@@ -26,7 +27,14 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     dataset = owner.datasets(name=project.name, workspace=project.workspace)
     records = {r.id: r for r in dataset.records(with_suggestions=True)}
     assert set(records) == set(first.sent)
-    assert all(r.suggestions["label"].agent == first.champion for r in records.values())
+    selection = result(RoundManifest.all(project.state.rounds)[-1], "select")
+    scores = dict(zip(selection.ids, selection.scores))
+    for record in records.values():  # the prediction is always shown; pre-filled only when the model is sure
+        assert record.metadata[PREDICTION] in project.labels
+        assert record.metadata[PROBABILITY] == round(scores[record.id], 4)
+        sure = scores[record.id] >= project.annotation.suggestions.min_probability
+        assert [s.agent for s in record.suggestions] == ([first.champion] if sure else [])
+        assert record.metadata[KIND] == (CONFIRM if record.id in selection.confirm else DECIDE)
     published = result(RoundManifest.all(project.state.rounds)[-1], "publish")
     assert published.version == first.champion and set(published.commits) == {"model", "dataset", "space"}
     assert LocalRepository(project.state.publish / "model.git").head() == published.commits["model"]
@@ -95,3 +103,31 @@ def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, mo
     report = run_round(project)
     assert report.trained and report.sent
     assert sorted(opened) == ["EmbeddingCache", "Pool"]
+
+
+def test_a_confident_share_is_marked_and_its_precision_reaches_status_and_the_card(sibling_project):
+    """Each batch mixes in confident predictions marked ``confirmar``; how often annotators
+    confirmed them is the model's precision on what it pre-fills."""
+    from loop.confirmations import confirmations
+    from loop.simulate import simulate
+    from loop.status import status
+    from tests.helpers import dataset_of, gold_labels
+
+    config = sibling_project("confirmaciones", annotation={"suggestions": {"min_probability": 0.5, "confirm_share": 0.25}})
+    ingest(config)
+    simulate(config, rounds=3)
+    manifests = RoundManifest.all(config.state.rounds)
+    pushed = [result(m, "select") for m in manifests if m.done("push") and result(m, "select").model]
+    assert pushed and all(len(s.confirm) == 2 and set(s.confirm) <= set(s.ids) for s in pushed), "2 of each batch of 8"
+    marked = {r.id: r.metadata[KIND] for r in dataset_of(config).records()}
+    assert {i for i, kind in marked.items() if kind == CONFIRM} == {i for s in pushed for i in s.confirm}
+
+    with Pool(config.state.pool) as pool:
+        found = confirmations(config, pool)
+    gold = gold_labels(config)
+    answered = [(i, label) for s in pushed[:-1] for i, label in zip(s.ids, s.labels) if i in s.confirm]
+    assert found.answered == len(answered) >= 4, "the last batch's are not answered yet"
+    assert found.right == sum(gold[i] == label for i, label in answered)
+    assert f"{found.right} of {found.answered} confident ones confirmed" in status(config).suggestions
+    card = (config.state.registry / "versions" / registry(config).names()[-1] / "README.md").read_text()
+    assert "Sugerencias confirmadas" in card

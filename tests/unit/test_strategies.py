@@ -97,3 +97,30 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="needs the candidates' embeddings"):
         get("hybrid").select(Candidates(PROBS), 2)
     assert get("margin").select(Candidates(PROBS), 0) == []
+
+
+def test_the_confident_share_replaces_the_tail_of_the_batch_with_sure_predictions_of_every_class():
+    from loop.strategies.confident_share import mix
+
+    probs = np.array([[0.5, 0.5], [0.55, 0.45], [0.95, 0.05], [0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.52, 0.48]])
+    batch, confident = mix([0, 1, 6, 3], probs, share=0.5, min_probability=0.7, seed=1)
+    assert batch[:2] == [0, 1], "the strategy's best stay"
+    assert len(batch) == 4 and len(set(batch)) == 4 and batch[2:] == confident
+    assert {int(np.argmax(probs[i])) for i in confident} == {0, 1}, "one per predicted class"
+    assert all(probs[i].max() >= 0.7 for i in confident)
+    assert mix([0, 1, 6, 3], probs, 0.5, 0.7, seed=1) == (batch, confident), "seeded: a replay asks the same"
+    assert mix([0, 1, 6, 3], probs, share=0.5, min_probability=0.99, seed=1) == ([0, 1, 6, 3], []), (
+        "nothing sure enough: the strategy's batch unchanged")
+    assert mix([0, 1], None, 0.5, 0.7, 1) == ([0, 1], []), "no model yet: no confident share"
+    assert mix([0, 1, 6, 3], probs, share=0.0, min_probability=0.7, seed=1) == ([0, 1, 6, 3], [])
+
+
+def test_confirmations_report_precision_with_a_wilson_interval():
+    from loop.confirmations import Confirmations
+
+    assert Confirmations(0.7, 0, 0).precision is None and "no confident suggestion answered yet" in Confirmations(0.7, 0, 0).line()
+    found = Confirmations(0.7, 20, 18)
+    low, high = found.interval()
+    assert found.precision == 0.9 and 0.69 < low < 0.70 and 0.97 < high < 0.98  # Wilson, 95%
+    assert "18 of 20 confident ones confirmed (90%, 95% CI 70%–97%)" in found.line()
+    assert Confirmations(0.7, 5, 5).interval()[1] == 1.0
