@@ -168,8 +168,11 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
                 f"Macro-F1 en el conjunto de prueba congelado: **{facts.macro_f1:.3f}** "
                 f"(IC 95 %: {facts.interval[0]:.3f}–{facts.interval[1]:.3f}); exactitud {facts.accuracy:.3f}; "
                 f"{reference}.")  # fmt: skip
-        curve = pd.DataFrame([{"etiquetas": n, "macro-F1": f1, "familia": v.split("-", 1)[1]} for n, f1, v in facts.curve])
-        return text, curve, facts.limitations
+        # label counts as categories: a numeric axis ticks at half labels between two versions
+        ticks = [str(n) for n in sorted({n for n, _, _ in facts.curve})]
+        curve = pd.DataFrame([{"etiquetas": str(n), "macro-F1": f1, "familia": v.split("-", 1)[1]}
+                              for n, f1, v in facts.curve])  # fmt: skip
+        return text, gr.LinePlot(value=curve, sort=ticks), facts.limitations
 
     with gr.Blocks(title=config.title or config.name) as app:
         gr.Markdown(f"# {config.title or config.name}\n\nClasificador de textos en español entrenado con bucle "

@@ -105,8 +105,10 @@ def test_a_new_champion_is_served_without_a_restart(running, demo_project):
     try:
         _, version = client.predict(TEXT, api_name="/predict")
         assert other in version
-        summary = client.predict(api_name="/about")[0]
+        summary, curve, _ = client.predict(api_name="/about")
         assert other in summary and "Macro-F1" in summary
+        ticks = [row[0] for row in curve["value"]["data"]]
+        assert ticks and all(isinstance(t, str) and t.isdigit() for t in ticks), "whole labels, never 0.5 ticks"
     finally:
         reg.set_champion(before, "manual", "restored")
 
