@@ -59,6 +59,7 @@ bench: setup
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/demo.py
 	$(VENV)/bin/python bench/round_cost.py
+	$(VENV)/bin/python bench/annotator_queue.py
 	$(VENV)/bin/python bench/active_learning.py
 
 bench-smoke: setup
@@ -66,6 +67,7 @@ bench-smoke: setup
 	$(VENV)/bin/python bench/ingest.py --rows 2000
 	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2
 	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
+	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke
 	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
 	$(VENV)/bin/python bench/lora_gpu.py --smoke

@@ -50,6 +50,15 @@ def answered_records(client: rg.Argilla, dataset: rg.Dataset) -> Iterator[dict]:
         yield item["record"]
 
 
+def pending_for_me(client: rg.Argilla, dataset: rg.Dataset, limit: int = 1) -> list[dict]:
+    """The next records the UI shows ``client``'s user: pending ones it has not answered."""
+    body = {"query": {}, "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
+                                              "values": ["pending"]}]}}  # fmt: skip
+    found = _call(client, "POST", f"/api/v1/me/datasets/{dataset.id}/records/search",
+                  params={"include": "suggestions", "offset": 0, "limit": limit}, json=body).json()  # fmt: skip
+    return [item["record"] for item in found["items"]]
+
+
 def record_server_ids(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
     """Argilla's own id of every record, by bucle's id (the record's external id)."""
     return {item["external_id"]: item["id"] for item in _pages(client, "GET", f"/api/v1/datasets/{dataset.id}/records")}

@@ -54,7 +54,6 @@ ROUND_FUNC = "loop.scheduler:scheduled_round"
 BESIDE_FUNC = "loop.scheduler:scheduled_beside"
 BESIDE_JOBS = {FINE_TUNE_JOB: "fine-tune", LLM_JOB: "train-llm"}  # job id -> the bucle command it runs
 BESIDE_RETRY = dt.timedelta(hours=1)  # after a failed job
-BURST_FACTOR = 4  # a burst of events delays its round by at most this many debounce periods
 log = logging.getLogger("bucle.scheduler")
 
 
@@ -194,7 +193,6 @@ class LoopScheduler:
             timezone=dt.timezone.utc,
         )
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
-        self._burst_started: dt.datetime | None = None
         self._burst_lock = threading.Lock()
 
     def start(self) -> "LoopScheduler":
@@ -226,14 +224,14 @@ class LoopScheduler:
                                args=[self.config_path, trigger])  # fmt: skip
 
     def on_webhook(self, event: str) -> None:
-        """Debounce: a round ``debounce_seconds`` after the latest event of a burst, but no later
-        than ``BURST_FACTOR`` periods after its first, so that a steady stream still gets rounds."""
-        delay = dt.timedelta(seconds=self.config.loop.schedule.debounce_seconds)
+        """Debounce: one round check ``debounce_seconds`` after the first event of a burst; later
+        events of the burst join it rather than postpone it, so that an annotator confirming a
+        record every second still gets the next batch at the low-water mark (the check is two
+        cheap requests; ``due`` decides whether a round starts)."""
         with self._burst_lock:
-            now = _now()
-            if self._burst_started is None or self.scheduler.get_job(WEBHOOK_JOB) is None:
-                self._burst_started = now
-            run_at = min(now + delay, self._burst_started + BURST_FACTOR * delay)
+            if self.scheduler.get_job(WEBHOOK_JOB) is not None:
+                return
+            run_at = _now() + dt.timedelta(seconds=self.config.loop.schedule.debounce_seconds)
             self.scheduler.add_job(ROUND_FUNC, "date", run_date=run_at, id=WEBHOOK_JOB, replace_existing=True,
                                    args=[self.config_path, "webhook"])  # fmt: skip
 

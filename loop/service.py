@@ -45,9 +45,9 @@ def serve(config: ProjectConfig, config_path: Path, stop: threading.Event | None
             receiver.secret = ensure_webhook(client, address, webhook_name(config))
             receiver.start()
             log.info("listening for Argilla's webhooks at %s (Argilla posts to %s)", receiver.url, address)
-        log.info("scheduler running: a round when %d records are labelled (checked every %gs), "
-                 "or every %g min if any are; Ctrl-C stops", schedule.min_new_labels, schedule.watch_seconds,
-                 schedule.every_minutes)  # fmt: skip
+        log.info("scheduler running: a round when %d records are labelled or the annotators' queue is down to %d "
+                 "(checked every %gs), or every %g min if any are; Ctrl-C stops", schedule.min_new_labels,
+                 config.loop.low_water, schedule.watch_seconds, schedule.every_minutes)  # fmt: skip
         stop.wait()
         log.info("stopping: waiting for a running round to finish (Ctrl-C again to stop now)")
     finally:

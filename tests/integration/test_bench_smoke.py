@@ -46,6 +46,10 @@ def test_make_bench_smoke_prints_every_table():
                                      "refresh", "publish"}  # fmt: skip
         assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
     assert "| first |" in out and "| steady |" in out
+    # the annotator's queue: the default low-water mark against 0 in the same run
+    queue = json.loads((OUT / "annotator_queue.json").read_text())
+    assert [s["answers"] for s in queue] == [10, 10] and all(s["rounds"] >= 1 for s in queue)
+    assert "| low_water: default (half a batch) | 10 |" in out and "| low_water: 0 (baseline) | 10 |" in out
     # publishing: both champion families, against copying the files
     assert "| setfit |" in out and "| tfidf |" in out and "copy s (baseline)" in out
 

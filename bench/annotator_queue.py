@@ -1,0 +1,221 @@
+"""Does an annotator ever face an empty queue? One plays the example project at a human pace.
+
+``bucle up`` runs as a user starts it (embedded Argilla, webhooks, the scheduler); a simulated
+annotator works through the API exactly as the UI does: it asks for its next pending record
+(``POST /api/v1/me/datasets/{id}/records/search``), reads it for 5–10 s (seeded), submits the
+gold label, and asks for the next one at once. Measured per configuration:
+
+- seconds with an empty queue (the annotator asked and nothing was pending) and how often;
+- seconds from an answer to the next record on screen (p50/p95): what the annotator waits;
+- seconds from an answer to the end of the first round that trained on it (p50/p95): from then
+  on every record waiting in Argilla carries a suggestion of a model that learned from it.
+
+The default (``loop.schedule.low_water``: a round when half a batch is left) is compared with
+``low_water: 0`` (a round only once the queue is empty, the behaviour before) in the same run,
+on the same server, one after the other.
+
+    python bench/annotator_queue.py                              # 100 answers each, 5–10 s apart
+    python bench/annotator_queue.py --answers 12 --pace 1 2 --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
+
+from annotation import http_api  # noqa: E402
+from annotation.client import connect  # noqa: E402
+from annotation.credentials import CredentialsFile  # noqa: E402
+from annotation.datasets import LABEL_QUESTION  # noqa: E402
+from annotation.embedded import control  # noqa: E402
+from annotation.embedded.ports import free_port  # noqa: E402
+from loop.adapters import owner_client  # noqa: E402
+from loop.config import ProjectConfig, load_config  # noqa: E402
+from loop.manifest import RoundManifest  # noqa: E402
+from loop.pool import Pool  # noqa: E402
+from loop.step_results import result  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "noticias-falsas"
+RESULTS = ROOT / "docs" / "benchmarks"
+SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
+POLL_S = 0.25  # how often an annotator facing an empty queue asks again (the UI's own reload is slower)
+START_TIMEOUT_S = 600
+
+
+@dataclass
+class Session:
+    setting: str
+    answers: int = 0
+    empty_s: float = 0.0
+    empty_times: int = 0  # answers after which the queue was empty
+    waits: list[float] = field(default_factory=list)  # answer -> next record available
+    fresh: list[float] = field(default_factory=list)  # answer -> end of the first round trained on it
+    not_trained_on: int = 0  # the last answers, which no round took up before the end
+    rounds: int = 0
+    minutes: float = 0.0
+
+    def row(self) -> dict[str, float]:
+        p = lambda values, q: float(np.percentile(values, q)) if values else float("nan")  # noqa: E731
+        return {"empty_s": self.empty_s, "empty_times": self.empty_times, "wait_p50": p(self.waits, 50),
+                "wait_p95": p(self.waits, 95), "fresh_p50": p(self.fresh, 50), "fresh_p95": p(self.fresh, 95)}  # fmt: skip
+
+
+def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bool) -> ProjectConfig:
+    """The example project under another name; ``low_water`` None: the default."""
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
+    settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
+    schedule = {"low_water": low_water} if low_water is not None else {}
+    settings.update(name=name, server={"port": port}, loop={"schedule": schedule})
+    if smoke:
+        settings["model"] = {"max_seq_length": 64, "bootstrap_samples": 100}
+    path = folder / "bucle.yaml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_config(path)
+
+
+def share_server(config: ProjectConfig, first: ProjectConfig) -> None:
+    """``config`` talks to ``first``'s running server (its state folder and credentials)."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    (config.state_dir / "server").symlink_to(first.state_dir / "server")
+    (config.state_dir / "credentials.json").symlink_to(first.state_dir / "credentials.json")
+
+
+def finished(config: ProjectConfig) -> list[RoundManifest]:
+    return [m for m in RoundManifest.all(config.state.rounds) if m.finished]
+
+
+def epoch(stamp: str) -> float:
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, float], seed: int, log: Path) -> Session:
+    """Start ``bucle up``, answer ``answers`` records at ``pace``, stop it; what the annotator lived."""
+    service = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+                               stdout=log.open("w"), stderr=subprocess.STDOUT)  # fmt: skip
+    session = Session(setting)
+    submitted: list[tuple[str, float]] = []
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not finished(config) or "listening" not in log.read_text(encoding="utf-8", errors="replace"):
+            if service.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bucle up did not start ({log}):\n{log.read_text()[-2000:]}")
+            time.sleep(1)
+        with Pool(config.state.pool) as pool:
+            gold = {r.id: r.gold for r in pool.records(split="pool")}
+        who = CredentialsFile(config.server_layout.credentials).load()[config.annotation.annotators[0]]
+        annotator = connect(config.argilla_url, who.api_key, who=who.username)
+        dataset = owner_client(config).datasets(name=config.name, workspace=config.workspace)
+        rng = random.Random(seed)
+        began = time.monotonic()
+        last = time.monotonic()
+        while session.answers < answers:
+            empty_since = None
+            while not (shown := http_api.pending_for_me(annotator, dataset)):
+                empty_since = empty_since or time.monotonic()
+                time.sleep(POLL_S)
+            now = time.monotonic()
+            if empty_since is not None:
+                session.empty_s += now - empty_since
+                session.empty_times += 1
+            if session.answers:
+                session.waits.append(now - last)
+            time.sleep(rng.uniform(*pace))  # reading the text
+            record = shown[0]
+            http_api.submit_response(annotator, record["id"], LABEL_QUESTION, gold[record["external_id"]])
+            last = time.monotonic()
+            submitted.append((record["external_id"], time.time()))
+            session.answers += 1
+            print(f"  {setting}: {session.answers}/{answers} answered, {session.empty_s:.1f} s empty so far",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        session.minutes = (time.monotonic() - began) / 60
+    finally:
+        service.send_signal(signal.SIGINT)
+        try:
+            service.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            service.kill()
+    trained_on = {}  # record -> when the first round that trained on it finished
+    for manifest in finished(config):
+        pulled, trained = result(manifest, "pull"), result(manifest, "train")
+        if trained.trained:
+            for record in pulled.received or []:
+                trained_on.setdefault(record, epoch(manifest.data["finished_at"]))
+    session.rounds = len(finished(config))
+    for record, at in submitted:
+        if record in trained_on:
+            session.fresh.append(max(0.0, trained_on[record] - at))
+        else:
+            session.not_trained_on += 1
+    return session
+
+
+def table(sessions: list[Session], pace: tuple[float, float]) -> str:
+    base = sessions[-1].row()
+    lines = [f"A simulated annotator answering the example at one record every {pace[0]:g}–{pace[1]:g} s "
+             "(the UI's API calls), `bucle up` running.", "",
+             "| setting | answers | rounds | empty queue s (times) | answer → next record s p50 / p95 | "
+             "answer → trained on s p50 / p95 | empty s × baseline |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for s in sessions:
+        row = s.row()
+        ratio = row["empty_s"] / base["empty_s"] if base["empty_s"] else float("nan")
+        lines.append(f"| {s.setting} | {s.answers} | {s.rounds} | {row['empty_s']:.1f} ({s.empty_times}) | "
+                     f"{row['wait_p50']:.2f} / {row['wait_p95']:.2f} | {row['fresh_p50']:.0f} / {row['fresh_p95']:.0f} | "
+                     f"{ratio:.2f} |")  # fmt: skip
+    lines += ["", "Answers no round had trained on when the session ended (not in the last columns): "
+              + ", ".join(f"{s.setting} {s.not_trained_on}" for s in sessions) + "."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=100, help="answers per setting")
+    parser.add_argument("--pace", type=float, nargs=2, default=[5.0, 10.0], help="seconds per answer, min and max")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="short texts' settings (max_seq_length 64), results in "
+                        "test-artifacts/bench-smoke")  # fmt: skip
+    args = parser.parse_args(argv)
+    pace = (args.pace[0], args.pace[1])
+    out = SMOKE_RESULTS if args.smoke else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    settings = (("low_water: default (half a batch)", "cola-mitad", None), ("low_water: 0 (baseline)", "cola-cero", 0))
+    sessions: list[Session] = []
+    with tempfile.TemporaryDirectory(prefix="bucle-bench-queue-") as scratch:
+        port, first = free_port(), None
+        try:
+            for setting, name, low_water in settings:
+                config = project(Path(scratch) / name, name, port, low_water, args.smoke)
+                if first is None:
+                    first = config
+                else:
+                    share_server(config, first)
+                print(f"{setting}…", file=sys.stderr, flush=True)
+                sessions.append(play(config, setting, args.answers, pace, args.seed, Path(scratch) / f"{name}.log"))
+        finally:
+            if first is not None:
+                control.stop(first.server_layout)
+    report = table(sessions, pace)
+    print(report)
+    (out / "annotator_queue.md").write_text(report + "\n", encoding="utf-8")
+    (out / "annotator_queue.json").write_text(json.dumps([asdict(s) for s in sessions], indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
