@@ -5,6 +5,7 @@ the one-line-error check, and simulated annotators."""
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
 import time
@@ -67,6 +68,15 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+def interrupt(process: subprocess.Popen, timeout_s: float = 60) -> None:
+    """Ctrl-C for ``bucle up``, as a user stops it; killed if it does not stop in ``timeout_s``."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def wait_for(predicate, timeout_s: float = 60.0) -> bool:

@@ -5,7 +5,6 @@ is completed. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from annotation.credentials import CredentialsFile
 from loop.manifest import RoundManifest
 from loop.pool import Pool
 from tests.browser.test_annotation_ui import sign_in
-from tests.helpers import wait_for
+from tests.helpers import interrupt, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -61,11 +60,7 @@ def test_the_next_batch_is_there_before_the_last_record_is_answered(browser, sib
         expect(page.get_by_text("completed", exact=False)).to_have_count(0)
         page.close()
     finally:
-        service.send_signal(signal.SIGINT)
-        try:
-            service.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            service.kill()
+        interrupt(service)
 
 
 def sign_in_to(browser, config, annotator):

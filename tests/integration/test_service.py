@@ -4,7 +4,6 @@ webhooks and start the next round; Ctrl-C stops it cleanly and disables the webh
 from __future__ import annotations
 
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import pytest
 from loop.manifest import RoundManifest
 from loop.adapters import owner_client
 from loop.service import webhook_name
-from tests.helpers import answer_all
+from tests.helpers import interrupt, answer_all
 
 pytestmark = pytest.mark.integration
 
@@ -61,11 +60,7 @@ def test_submitted_answers_start_a_round_through_signed_webhooks(sibling_project
         assert seen("webhook:"), "the round was started by the webhook trigger"
         assert not seen("webhook rejected")
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        interrupt(process)
     seen("")
     assert process.returncode == 0, "".join(output)
     assert seen("stopped"), "".join(output)
