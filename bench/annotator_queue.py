@@ -68,6 +68,7 @@ class Session:
     fresh: list[float] = field(default_factory=list)  # answer -> end of the first round trained on it
     not_trained_on: int = 0  # the last answers, which no round took up before the end
     rounds: int = 0
+    trainings: int = 0  # rounds that retrained (min_new_labels new labels since the last training)
     minutes: float = 0.0
 
     def row(self) -> dict[str, float]:
@@ -150,12 +151,13 @@ def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, f
             service.wait(timeout=120)
         except subprocess.TimeoutExpired:
             service.kill()
-    trained_on = {}  # record -> when the first round that trained on it finished
+    trained_on, waiting = {}, []  # record -> when the first round that trained on it finished
     for manifest in finished(config):
-        pulled, trained = result(manifest, "pull"), result(manifest, "train")
-        if trained.trained:
-            for record in pulled.received or []:
-                trained_on.setdefault(record, epoch(manifest.data["finished_at"]))
+        waiting += result(manifest, "pull").received or []  # a round that did not train leaves them to the next
+        if result(manifest, "train").trained:
+            session.trainings += 1
+            trained_on.update(dict.fromkeys(waiting, epoch(manifest.data["finished_at"])))
+            waiting = []
     session.rounds = len(finished(config))
     for record, at in submitted:
         if record in trained_on:
@@ -169,13 +171,13 @@ def table(sessions: list[Session], pace: tuple[float, float]) -> str:
     base = sessions[-1].row()
     lines = [f"A simulated annotator answering the example at one record every {pace[0]:g}–{pace[1]:g} s "
              "(the UI's API calls), `bucle up` running.", "",
-             "| setting | answers | rounds | empty queue s (times) | answer → next record s p50 / p95 | "
+             "| setting | answers | rounds (retrained) | empty queue s (times) | answer → next record s p50 / p95 | "
              "answer → trained on s p50 / p95 | empty s × baseline |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for s in sessions:
         row = s.row()
         ratio = row["empty_s"] / base["empty_s"] if base["empty_s"] else float("nan")
-        lines.append(f"| {s.setting} | {s.answers} | {s.rounds} | {row['empty_s']:.1f} ({s.empty_times}) | "
+        lines.append(f"| {s.setting} | {s.answers} | {s.rounds} ({s.trainings}) | {row['empty_s']:.1f} ({s.empty_times}) | "
                      f"{row['wait_p50']:.2f} / {row['wait_p95']:.2f} | {row['fresh_p50']:.0f} / {row['fresh_p95']:.0f} | "
                      f"{ratio:.2f} |")  # fmt: skip
     lines += ["", "Answers no round had trained on when the session ended (not in the last columns): "
