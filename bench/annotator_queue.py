@@ -92,9 +92,10 @@ def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bo
 
 def share_server(config: ProjectConfig, first: ProjectConfig) -> None:
     """``config`` talks to ``first``'s running server (its state folder and credentials)."""
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    (config.state_dir / "server").symlink_to(first.state_dir / "server")
-    (config.state_dir / "credentials.json").symlink_to(first.state_dir / "credentials.json")
+    mine, theirs = config.server_layout, first.server_layout
+    mine.root.parent.mkdir(parents=True, exist_ok=True)
+    mine.root.symlink_to(theirs.root)
+    mine.credentials.symlink_to(theirs.credentials)
 
 
 def finished(config: ProjectConfig) -> list[RoundManifest]:
