@@ -30,23 +30,33 @@ class Corpus:
                       self.test_texts[:test], self.test_labels[:test])  # fmt: skip
 
 
-def _read(path: Path, text: str, label: str) -> tuple[list[str], list[str]]:
+def _read(path: Path, text: list[str], label: str) -> tuple[list[str], list[str]]:
+    """Texts (the ``text`` columns joined with a blank line, as ``data.text`` joins them) and labels."""
     source = open_source(path)
-    require_columns(source, [text, label])
+    require_columns(source, [*text, label])
     texts, labels = [], []
     for row in source.rows:
         if isinstance(row, BadRow):
             raise ValueError(f"{path}, line {row.line}: {row.problem}")
-        value, gold = row.values.get(text), row.values.get(label)
-        if isinstance(value, str) and value.strip() and gold not in (None, ""):
+        parts = [row.values.get(column) for column in text]
+        value = "\n\n".join(str(p).strip() for p in parts if isinstance(p, str) and p.strip())
+        gold = row.values.get(label)
+        if value and gold not in (None, ""):
             texts.append(value)
             labels.append(str(gold))
     if not texts:
-        raise ValueError(f"{path}: no rows with both {text!r} and {label!r}")
+        raise ValueError(f"{path}: no rows with both {' + '.join(map(repr, text))} and {label!r}")
     return texts, labels
 
 
-def load_corpus(pool: Path, test: Path, text: str = "text", label: str = "label") -> Corpus:
+def corpus_name(pool: Path) -> str:
+    """The folder a corpus lives in (``fakenews-es``), or the project's for a ``data/`` folder."""
+    folder = pool.resolve().parent
+    return folder.parent.name if folder.name == "data" else folder.name
+
+
+def load_corpus(pool: Path, test: Path, text: list[str] | None = None, label: str = "label", name: str | None = None) -> Corpus:
+    text = text or ["text"]
     pool_texts, pool_labels = _read(pool, text, label)
     test_texts, test_labels = _read(test, text, label)
     unknown = sorted(set(test_labels) - set(pool_labels))
@@ -54,5 +64,5 @@ def load_corpus(pool: Path, test: Path, text: str = "text", label: str = "label"
         raise ValueError(f"{test}: labels {unknown} never occur in the pool {pool}")
     order = list(range(len(pool_texts)))
     random.Random(0).shuffle(order)  # so that --pool N takes a sample, not the head of a sorted file
-    return Corpus(pool.parent.name, sorted(set(pool_labels)), [pool_texts[i] for i in order],
+    return Corpus(name or corpus_name(pool), sorted(set(pool_labels)), [pool_texts[i] for i in order],
                   [pool_labels[i] for i in order], test_texts, test_labels)  # fmt: skip

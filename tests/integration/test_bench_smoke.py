@@ -68,4 +68,6 @@ def test_make_bench_smoke_prints_every_table():
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
     assert first_points["bucle · random · setfit-head"] == first_points["bucle · margin · setfit-head"]  # same seed set
     assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| method (family · strategy · learner) |" in out and "Default (bucle · margin · setfit-head)" in out
+    assert "| method (family · strategy · learner) |" in out
+    assert "Default (bucle · margin · setfit-head)" in out or "bucle · setfit-head: not meaningful" in out, (
+        "a verdict, or why there is none (the learner at chance)")

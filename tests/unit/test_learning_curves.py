@@ -59,15 +59,24 @@ def test_corpus_any_format_and_clear_errors(tmp_path):
     pool = write(tmp_path / "pool.jsonl", [{"texto": f"Texto número {i}", "tema": "a" if i % 2 else "b"} for i in range(10)]
                  + [{"texto": "   ", "tema": "a"}, {"texto": "Sin etiqueta", "tema": ""}])  # fmt: skip
     (tmp_path / "test.csv").write_text("texto,tema\nUno,a\nDos,b\n", encoding="utf-8")
-    corpus = load_corpus(pool, tmp_path / "test.csv", text="texto", label="tema")
+    corpus = load_corpus(pool, tmp_path / "test.csv", text=["texto"], label="tema")
     assert corpus.classes == ["a", "b"] and len(corpus.pool_texts) == 10 and corpus.test_labels == ["a", "b"]
     assert sorted(corpus.pool_texts) == sorted(f"Texto número {i}" for i in range(10))  # shuffled, nothing lost
     assert len(corpus.subsample(4, 1).pool_texts) == 4
+    assert corpus.name == tmp_path.name, "named after its folder"
+
+    (tmp_path / "data").mkdir()
+    titled = write(tmp_path / "data" / "pool.jsonl", [{"titular": "Titular", "texto": "Cuerpo de la noticia.", "tema": "a"}])
+    (tmp_path / "data" / "test.csv").write_text("titular,texto,tema\nOtro,Cuerpo,a\n", encoding="utf-8")
+    both = load_corpus(titled, tmp_path / "data" / "test.csv", text=["titular", "texto"], label="tema")
+    assert both.pool_texts == ["Titular\n\nCuerpo de la noticia."], "columns joined as data.text joins them"
+    assert both.name == tmp_path.name, "a project's data/ folder: the project's name"
+    assert load_corpus(titled, tmp_path / "data" / "test.csv", ["texto"], "tema", name="mi-corpus").name == "mi-corpus"
 
     with pytest.raises(FileFormatError, match="no column 'label'"):
-        load_corpus(pool, tmp_path / "test.csv", text="texto")
+        load_corpus(pool, tmp_path / "test.csv", text=["texto"])
     (tmp_path / "other.csv").write_text("texto,tema\nUno,c\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"labels \['c'\] never occur in the pool"):
-        load_corpus(pool, tmp_path / "other.csv", text="texto", label="tema")
+        load_corpus(pool, tmp_path / "other.csv", text=["texto"], label="tema")
     with pytest.raises(FileFormatError, match="no such file"):
-        load_corpus(tmp_path / "missing.jsonl", tmp_path / "test.csv", text="texto", label="tema")
+        load_corpus(tmp_path / "missing.jsonl", tmp_path / "test.csv", text=["texto"], label="tema")
