@@ -175,7 +175,15 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
     assert sorted(manifest.result("refresh")["ids"]) == sorted(first.sent)
     records = {r.id: r for r in dataset_of(config).records(with_suggestions=True, with_vectors=True)}
     assert set(records) == set(first.sent) | set(second.sent)
-    assert {r.suggestions["label"].agent for r in records.values()} == {other}
+    refreshed = manifest.result("refresh")
+    scores = dict(zip(refreshed["ids"], refreshed["scores"]))
+    least = config.annotation.suggestions.min_probability
+    for record in records.values():  # the new champion's prediction everywhere, pre-filled only where it is sure
+        agents = [suggestion.agent for suggestion in record.suggestions]
+        assert agents in ([], [other])
+        if record.id in scores:
+            assert record.metadata["probabilidad"] == round(scores[record.id], 4)
+            assert agents == ([other] if scores[record.id] >= least else [])
     assert set(suggested_by(config).values()) == {other}
     assert all(len(r.vectors[VECTOR]) == 384 for r in records.values()), "annotators can search similar records"
     settings = dataset_of(config).settings
