@@ -61,6 +61,7 @@ bench: setup
 	$(VENV)/bin/python bench/round_cost.py
 	$(VENV)/bin/python bench/annotator_queue.py
 	$(VENV)/bin/python bench/active_learning.py
+	$(VENV)/bin/python bench/label_errors.py
 
 bench-smoke: setup
 	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
@@ -70,6 +71,7 @@ bench-smoke: setup
 	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke
 	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
+	$(VENV)/bin/python bench/label_errors.py --smoke
 	$(VENV)/bin/python bench/lora_gpu.py --smoke
 
 clean:

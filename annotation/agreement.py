@@ -136,3 +136,18 @@ def agreement_report(answers: Sequence[Answer], labels: Sequence[str]) -> Agreem
         per_annotator=dict(sorted(Counter(a.annotator for a in answers).items())),
         ties=sum(1 for d in majority_vote(answers) if d.tie),
     )
+
+
+def agreement_with(answers: Iterable[Answer], final: dict[str, object]) -> dict[str, list[int]]:
+    """Per annotator, ``[agreed, answered]``: how many of their answers equal the record's final
+    label (the consensus, or a reviewer's answer), over records that have one."""
+    counts: dict[str, list[int]] = {}
+    for answer in answers:
+        if final.get(answer.record_id) is None:
+            continue
+        row = counts.setdefault(answer.annotator, [0, 0])
+        value = tuple(sorted(answer.value)) if isinstance(answer.value, tuple) else answer.value
+        wanted = final[answer.record_id]
+        row[0] += value == (tuple(sorted(wanted)) if isinstance(wanted, (list, tuple)) else wanted)
+        row[1] += 1
+    return dict(sorted(counts.items()))

@@ -35,6 +35,7 @@ class DatasetSpec:
     vector_dimensions: dict[str, int] = field(default_factory=dict)
     min_submitted: int = 1
     model_metadata: bool = False  # PREDICTION, PROBABILITY and KIND: a work queue the model suggests for
+    extra_fields: dict[str, str] = field(default_factory=dict)  # Markdown fields shown under the text: name -> title
 
     def metadata_properties(self) -> list[dict]:
         """Every metadata property as argilla-server's API describes one (name, title, settings)."""
@@ -57,7 +58,8 @@ class DatasetSpec:
         question_type = rg.MultiLabelQuestion if self.multi_label else rg.LabelQuestion
         return rg.Settings(
             guidelines=self.guidelines,
-            fields=[rg.TextField(name=TEXT_FIELD, title="Texto", use_markdown=False)],
+            fields=[rg.TextField(name=TEXT_FIELD, title="Texto", use_markdown=False),
+                    *(rg.TextField(name=name, title=title, use_markdown=True) for name, title in self.extra_fields.items())],
             questions=[question_type(name=LABEL_QUESTION, title=self.question, labels=self.labels)],
             metadata=[_sdk_property(p) for p in self.metadata_properties()],
             vectors=[rg.VectorField(name=name, dimensions=dims) for name, dims in self.vector_dimensions.items()],
@@ -72,6 +74,12 @@ def _sdk_property(description: dict) -> rg.MetadataProperty:
         return rg.TermsMetadataProperty(**common, options=settings["values"])
     kind = rg.IntegerMetadataProperty if settings["type"] == "integer" else rg.FloatMetadataProperty
     return kind(**common, min=settings.get("min"), max=settings.get("max"))
+
+
+def find_dataset(client: rg.Argilla, spec: DatasetSpec) -> rg.Dataset | None:
+    """The dataset named in ``spec`` if it exists (its workspace too); never creates either."""
+    workspace = quietly(lambda: client.workspaces(spec.workspace))
+    return None if workspace is None else quietly(lambda: client.datasets(name=spec.name, workspace=workspace))
 
 
 def ensure_dataset(client: rg.Argilla, spec: DatasetSpec) -> rg.Dataset:

@@ -30,6 +30,7 @@ class OutgoingRecord:
     label: str | None = None  # the suggestion pre-filled for annotators; None: none (an old one is removed)
     score: float | None = None  # its calibrated probability
     vectors: dict[str, list[float]] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # the spec's extra fields, by name
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _item(outgoing: OutgoingRecord, agent: str, question_id: str) -> dict:
                             "agent": agent, "type": "model"})  # fmt: skip
     return {
         "external_id": outgoing.id,
-        "fields": {TEXT_FIELD: outgoing.text},
+        "fields": {TEXT_FIELD: outgoing.text, **outgoing.fields},
         "metadata": {key: value for key, value in outgoing.metadata.items() if value is not None},
         "suggestions": suggestions,
         "vectors": outgoing.vectors,

@@ -36,6 +36,7 @@ from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
 from bench.learning_curves import Curve, Summary, fmt, label_ratio, mean_curve, summarise  # noqa: E402
 from loop import strategies  # noqa: E402
 from loop.splits import stratified_sample  # noqa: E402
+from loop.text_space import lsa_vectors  # noqa: E402
 from training.embedding_cache import EmbeddingCache  # noqa: E402
 from training.models.setfit_model import SetFitClassifier, default_body  # noqa: E402
 
@@ -53,6 +54,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them")
     parser.add_argument("--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)")
     parser.add_argument("--label", default="label", help="gold label column")
+    parser.add_argument("--keep", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of one label's "
+                        "rows in pool and test (an imbalanced setting), e.g. falsa=0.15")  # fmt: skip
     parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
                         "and the project default)")  # fmt: skip
     parser.add_argument("--learners", nargs="+", default=["setfit-head", "tfidf"], choices=["setfit-head", "tfidf"],
@@ -101,7 +104,7 @@ def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> t
         cache.close()
 
 
-RESULT_SETTINGS = ("pool", "test", "text", "label", "seed_size", "batch", "budget", "body", "max_seq_length",
+RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "seed_size", "batch", "budget", "body", "max_seq_length",
                    "setfit_steps", "pool_size", "test_size")  # what changes a curve: --resume needs them equal
 
 
@@ -151,6 +154,7 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     say(f"embedded {len(corpus.pool_texts) + len(corpus.test_texts)} texts in {time.perf_counter() - start:.1f} s")
     cache = EmbeddingCache(args.cache)
     bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
+    spaces = {"setfit-head": embeddings, "tfidf": lsa_vectors(corpus.pool_texts)}  # each learner's own (loop.text_space)
     small_text = small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
     positions = {str(i): label for i, label in enumerate(corpus.pool_labels)}
     seed_sets = [[int(i) for i in stratified_sample(positions, args.seed_size, seed)] for seed in range(args.seeds)]
@@ -169,7 +173,7 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
                     full[str(seed)] = (bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed) if family == "bucle"
                                        else small_text.full_data_f1(learner, seed))  # fmt: skip
                 start = time.perf_counter()
-                curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], embeddings, seed, seed_sets[seed],
+                curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], spaces[learner], seed, seed_sets[seed],
                                         args.batch, args.budget) if family == "bucle"
                          else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
                 results.curves.setdefault(method, []).append(curve)
@@ -193,7 +197,8 @@ def random_of(method: str) -> str:
 
 def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpus) -> str:
     lines = [
-        f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}; "
+        f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
+        f"{f' (only a fraction of one label kept: {args.keep})' if args.keep else ''}; "
         f"{args.seeds} seeds, seed set {args.seed_size}, batch {args.batch}, budget {args.budget} labels, "
         f"max_seq_length {args.max_seq_length}; small-text SetFit: {args.setfit_steps} fine-tuning steps per round.",
         "",
@@ -310,7 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         say("small-text is not installed (pip install -e '.[dev]'); leaving it out")
         args.small_text = []
     try:
-        corpus = load_corpus(args.pool, args.test, args.text, args.label, args.name).subsample(args.pool_size, args.test_size)
+        corpus = load_corpus(args.pool, args.test, args.text, args.label, args.name)
+        if args.keep:
+            label, _, fraction = args.keep.partition("=")
+            corpus = corpus.thin(label, float(fraction))
+        corpus = corpus.subsample(args.pool_size, args.test_size)
     except (BucleError, OSError, ValueError) as error:
         say(f"cannot read the corpus: {error}")
         return 2

@@ -24,6 +24,20 @@ class Corpus:
     test_texts: list[str]
     test_labels: list[str]
 
+    def thin(self, label: str, fraction: float) -> "Corpus":
+        """Only ``fraction`` of the ``label`` rows, in the pool and in the test set alike (a fixed
+        sample): an imbalanced setting made from a balanced corpus."""
+        if label not in self.classes:
+            raise ValueError(f"--keep: {label!r} is not a label of the corpus ({', '.join(self.classes)})")
+        rng = random.Random(1)
+
+        def kept(labels: list[str]) -> list[int]:
+            return [i for i, gold in enumerate(labels) if gold != label or rng.random() < fraction]
+
+        pool, test = kept(self.pool_labels), kept(self.test_labels)
+        return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
+                      [self.test_texts[i] for i in test], [self.test_labels[i] for i in test])  # fmt: skip
+
     def subsample(self, pool: int | None, test: int | None) -> "Corpus":
         """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""
         return Corpus(self.name, self.classes, self.pool_texts[:pool], self.pool_labels[:pool],

@@ -54,7 +54,8 @@ from loop.train import registry  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
-COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push", "refresh", "publish"]
+COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push", "refresh", "review",
+           "publish"]
 TARGET_10K_S = 300
 
 

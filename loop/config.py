@@ -120,10 +120,21 @@ class SuggestionsConfig(Strict):
     confirm_share: float = Field(0.125, ge=0, lt=1)
 
 
+class ReviewConfig(Strict):
+    """Labels sent back for a second look when the model, trained without them, disagrees
+    (``loop.label_review``; README: "Label errors sent back for review")."""
+
+    # records waiting in the review dataset are topped up to this many each round; 0 turns review off
+    per_round: int = Field(8, ge=0)
+    # no ranking below this many labels: out-of-fold models of a handful of labels flag noise, not errors
+    min_labels: int = Field(64, ge=8)
+
+
 class AnnotationConfig(Strict):
     annotators: list[str] = Field(default_factory=lambda: ["anotador-1"])
     overlap: int = Field(1, ge=1)  # annotators per record
     suggestions: SuggestionsConfig = SuggestionsConfig()
+    review: ReviewConfig = ReviewConfig()
 
     @field_validator("annotators")
     @classmethod

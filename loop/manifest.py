@@ -21,7 +21,7 @@ from common.files import write_json_atomically
 # candidates in the local registry · gate (promote or refuse) · score the stop set · select ·
 # push the selection · refresh the suggestions of records still waiting when the champion changed ·
 # publish the champion, the dataset and the Space when the champion changed (publish.when)
-STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh", "publish")
+STEPS = ("pull", "export", "train", "gate", "score", "select", "push", "refresh", "review", "publish")
 
 
 class RoundManifest:

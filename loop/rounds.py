@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from annotation.agreement import agreement_report, majority_vote
+from annotation.agreement import agreement_report, agreement_with, majority_vote
 from annotation.client import Client
 from annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
 from annotation.errors import BucleError
@@ -28,6 +28,7 @@ from loop import strategies
 from loop.adapters import dataset_spec, owner_client
 from loop.candidates import stop_set, window
 from loop.config import ProjectConfig
+from loop.label_review import SOURCE as REVIEWED, review
 from loop.labelled import export_labelled
 from loop.lock import RoundLock
 from loop.manifest import RoundManifest
@@ -35,6 +36,7 @@ from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
 from loop.queue_rules import batch_to_push
 from loop.strategies.confident_share import mix
+from loop.text_space import lsa_vectors
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
                                from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
@@ -125,11 +127,14 @@ def _pull(ctx: RoundContext) -> Pulled:
     votes = majority_vote(pulled.answers)
     decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
     known = {r.id: r for r in ctx.pool.records(split="pool")}
-    new = {d.record_id: d.label for d in decisions if d.record_id in known and known[d.record_id].label != d.label}
+    new = {d.record_id: d.label for d in decisions  # a reviewer's label stands (loop.label_review)
+           if d.record_id in known and known[d.record_id].label != d.label and known[d.record_id].label_source != REVIEWED}
     ctx.pool.set_labels(new, "annotators")
+    final = {r.id: r.label for r in ctx.pool.records(split="pool", labelled=True)}
     return Pulled(answers=len(pulled.answers), new_labels=len(new), received=sorted(new), ties=sum(d.tie for d in votes),
                   discarded=sorted({record for record, _ in pulled.discarded}), completed=before.completed,
-                  discards=before.discarded, agreement=asdict(agreement_report(pulled.answers, list(config.labels))))  # fmt: skip
+                  discards=before.discarded, agreement=asdict(agreement_report(pulled.answers, list(config.labels))),
+                  annotators=agreement_with(pulled.answers, final))  # fmt: skip
 
 
 def _export(ctx: RoundContext, agreement: dict[str, Any]) -> Exported:
@@ -201,6 +206,17 @@ class Batch:
         return cls(strategy, config.loop.batch_size, seed, suggestions.confirm_share, suggestions.min_probability)
 
 
+def _space(ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: list[str], labelled: list[str],
+           seed: int) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """The candidates' and the labelled texts' vectors in the space strategies compare them in
+    (``loop.text_space``): the configured body's for a SetFit champion or none, LSA otherwise."""
+    if ctx.config.model.body is not None and (served is None or served[1].family == "setfit"):
+        body = ctx.base_body()
+        return body.embed(texts), body.embed(labelled) if labelled else None
+    vectors = lsa_vectors(texts + labelled, seed)
+    return vectors[: len(texts)], vectors[len(texts) :] if labelled else None
+
+
 def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[PoolRecord],
             served: tuple[str, TextClassifier] | None, batch: Batch, committee: list[str] | None = None) -> Selection:  # fmt: skip
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
@@ -216,9 +232,7 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     probs = served[1].predict_proba(texts) if served is not None else None
     embeddings = labelled_embeddings = members = None
     if strategy.needs_embeddings:
-        body = ctx.base_body()
-        embeddings = body.embed(texts)
-        labelled_embeddings = body.embed([r.text for r in labelled]) if labelled else None
+        embeddings, labelled_embeddings = _space(ctx, served, texts, [r.text for r in labelled], seed)
     if strategy.needs_committee:
         committee = committee_versions(ctx.registry) if committee is None else committee
         members = tuple(probs if served is not None and name == served[0] else ctx.model(name).predict_proba(texts)
@@ -407,6 +421,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded))
             step("push", lambda: _push(ctx, selection))
             step("refresh", lambda: _refresh(ctx, pulled.discarded))
+            step("review", lambda: review(ctx, manifest.number))
             step("publish", lambda: _publish(ctx))
             backup_pool(config, manifest.number, ctx.pool)  # what restores the labels should the pool be damaged
             manifest.finish()

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from annotation.client import Client, connect
 from annotation.credentials import CredentialsFile
-from annotation.datasets import LABEL_QUESTION, Dataset
+from annotation.datasets import LABEL_QUESTION, Dataset, find_dataset
 from annotation.errors import BucleError
 from annotation.http_api import record_server_ids, submit_response
 from annotation.users import add_user
 from loop.config import ProjectConfig
+from loop.label_review import ReviewLog, review_spec
 from loop.pool import Pool
 from loop.adapters import owner_client, space_headers
 from loop.manifest import RoundManifest
@@ -73,6 +74,9 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
         with Pool(config.state.pool) as pool:  # diligent annotators answer everything waiting, not only the new batch
             queue = waiting_ids(config, pool, result(RoundManifest.all(config.state.rounds)[-1], "pull").discarded)
         answered = answer(owner, clients, dataset, {i: gold[i] for i in sorted(queue) if gold.get(i) is not None})
+        review = find_dataset(owner, review_spec(config))  # labels sent back for a second look, answered from gold too
+        if review is not None:
+            answer(owner, clients[:1], review, {i: gold[i] for i in ReviewLog.load(config).waiting() if gold.get(i) is not None})
         with Pool(config.state.pool) as pool:
             labels = pool.count(split="pool", labelled=True)
         reg = registry(config)

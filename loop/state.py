@@ -11,6 +11,7 @@ The embedded server's own files (``server/``, ``credentials.json``) are named by
       backups/               a copy of the pool after each round (the last 3)
       export/                the labelled dataset and its card
       rounds/NNNN/           round manifests; rounds/stop_set.json
+      reviews.json           labels sent back for a second look, and what reviewers answered
       round.lock, fine-tune.lock
       registry/              model versions, champion pointer, decisions, bodies
       cache/                 embeddings, evaluate's scratch, int8 ONNX exports
@@ -68,6 +69,10 @@ class StateLayout:
     @property
     def stop_set(self) -> Path:
         return self.rounds / "stop_set.json"
+
+    @property
+    def reviews(self) -> Path:
+        return self.root / "reviews.json"
 
     @property
     def round_lock(self) -> Path:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from loop.config import ProjectConfig
 from loop.confirmations import confirmations
+from loop.label_review import ReviewLog, review_spec
 from loop.manifest import RoundManifest
 from loop.pool import Pool
 from loop.step_results import result
@@ -40,6 +41,7 @@ class Status:
     gate: list[str]  # the gate's latest decisions with their reasons, newest first
     argilla: str  # answers waiting in Argilla since the last round's pull, and the annotators' queue
     suggestions: str  # from which probability they are pre-filled, and how often confident ones were right
+    review: str  # labels sent back for a second look, and each annotator's agreement with the final labels
 
 
 def status(config: ProjectConfig) -> Status:
@@ -76,10 +78,26 @@ def status(config: ProjectConfig) -> Status:
     if config.state.job_failed("train-llm").exists():
         llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
     return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm,
-                  _gate(reg.decisions()), _argilla(config, manifests), suggestions)
+                  _gate(reg.decisions()), _argilla(config, manifests), suggestions, _review(config, manifests))
 
 
 GATE_LINES = 5
+
+
+def _review(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
+    log = ReviewLog.load(config)
+    if config.annotation.review.per_round == 0:
+        line = "off (annotation.review.per_round: 0)"
+    elif not log.sent:
+        line = f"nothing sent yet (from {config.annotation.review.min_labels} labels on)"
+    else:
+        line = (f"{len(log.sent)} labels sent back, {len(log.answered)} answered ({log.changed()} changed), "
+                f"{len(log.waiting())} waiting in {review_spec(config).name}")  # fmt: skip
+    pulled = next((p for p in (result(m, "pull") for m in reversed(manifests)) if p and p.annotators), None)
+    if pulled:
+        line += "; agreement with the final labels: " + ", ".join(
+            f"{name} {agreed / answered:.0%} ({agreed} of {answered})" for name, (agreed, answered) in pulled.annotators.items())
+    return line
 
 
 def _gate(decisions: list[dict]) -> list[str]:

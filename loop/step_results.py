@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
+from loop.label_review import Reviewed
 from loop.manifest import RoundManifest
 from training.run import Trained
 
@@ -23,6 +24,7 @@ class Pulled:
     completed: int | None = None
     discards: int | None = None
     received: list[str] | None = None  # None in manifests older than replay
+    annotators: dict[str, list[int]] | None = None  # [agreed with the final label, answered] per annotator
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class PublishStep:
 
 
 KINDS: dict[str, type] = {"pull": Pulled, "export": Exported, "train": Training, "gate": Gated, "score": Scored,
-                          "select": Selection, "push": Pushed, "refresh": Refreshed, "publish": PublishStep}  # fmt: skip
+                          "select": Selection, "push": Pushed, "refresh": Refreshed, "review": Reviewed,
+                          "publish": PublishStep}  # fmt: skip
 
 
 def from_json(kind: type[T], data: dict[str, Any]) -> T:

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from loop.strategies.base import Candidates, QueryStrategy
 from loop.strategies.class_balanced import ClassBalanced
+from loop.strategies.cluster_margin import ClusterMargin, DensityClusterMargin
 from loop.strategies.cold_start import ColdStart
 from loop.strategies.committee import Committee
+from loop.strategies.density_margin import DensityMargin
 from loop.strategies.diversity import Diversity
+from loop.strategies.epsilon_margin import EpsilonMargin
 from loop.strategies.hybrid import Hybrid
 from loop.strategies.random_sampling import RandomSampling
+from loop.strategies.representative import Representative
 from loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
 
 STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy
     for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
-                     Committee)
+                     Committee, ClusterMargin, DensityClusterMargin, DensityMargin, EpsilonMargin, Representative)
 }
 DEFAULT = "margin"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name

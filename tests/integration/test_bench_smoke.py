@@ -43,7 +43,7 @@ def test_make_bench_smoke_prints_every_table():
     assert [r["kind"] for r in rounds] == ["first", "steady"]
     for r in rounds:
         assert set(r["seconds"]) == {"pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push",
-                                     "refresh", "publish"}  # fmt: skip
+                                     "refresh", "review", "publish"}  # fmt: skip
         assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
     assert "| first |" in out and "| steady |" in out
     # the annotator's queue: the default low-water mark against 0 in the same run
@@ -68,6 +68,9 @@ def test_make_bench_smoke_prints_every_table():
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
     assert first_points["bucle · random · setfit-head"] == first_points["bucle · margin · setfit-head"]  # same seed set
     assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # label errors: flipped labels found by confident learning, the model before and after review
+    errors = json.loads((OUT / "label_errors.json").read_text())
+    assert [run["flipped"] for run in errors["runs"]] == [12] and "| 10 |" in out and "precision@k" in out
     assert "| method (family · strategy · learner) |" in out
     assert "Default (bucle · margin · setfit-head)" in out or "bucle · setfit-head: not meaningful" in out, (
         "a verdict, or why there is none (the learner at chance)")

@@ -68,6 +68,53 @@ def test_cold_start_picks_one_representative_per_cluster():
     assert sorted(i // 10 for i in chosen) == [0, 1, 2]
 
 
+def test_representatives_go_to_the_largest_clusters_no_label_covers():
+    rng = np.random.default_rng(0)
+    centres = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    sizes = [20, 12, 6]
+    points = unit(np.vstack([np.repeat(c[None], n, axis=0) for c, n in zip(centres, sizes)])
+                  + rng.normal(scale=0.05, size=(sum(sizes), 3)))  # fmt: skip
+    group = np.repeat([0, 1, 2], sizes)
+    first = get("representative").select(Candidates(None, points), 1, seed=0)
+    assert group[first[0]] == 0, "the largest cluster first"
+    assert sorted(group[get("representative").select(Candidates(None, points), 3, seed=0)]) == [0, 1, 2]
+    covered = get("representative").select(Candidates(None, points, labelled_embeddings=unit([[1, 0.01, 0]])), 2)
+    assert sorted(group[covered]) == [1, 2], "a label already covers the largest cluster"
+
+
+def test_cluster_margin_asks_about_different_confusions():
+    probs = np.array([[0.5, 0.5], [0.505, 0.495], [0.51, 0.49], [0.52, 0.48], [0.9, 0.1], [0.99, 0.01]])
+    embeddings = unit([[1, 0], [1, 0.001], [1, 0.002], [-1, 0], [-1, 0.05], [-1, 0.1]])
+    chosen = get("cluster-margin").select(Candidates(probs, embeddings), 2, seed=0)
+    assert chosen[0] == 0 and chosen[1] == 3, "the most uncertain, then the most uncertain elsewhere, not its twins"
+
+
+def test_density_margin_prefers_an_uncertain_text_with_neighbours_over_an_outlier():
+    probs = np.array([[0.5, 0.5], [0.52, 0.48], [0.9, 0.1], [0.91, 0.09], [0.92, 0.08]])
+    embeddings = unit([[-1, 0.1], [1, 0], [1, 0.05], [1, 0.1], [1, 0.02]])
+    assert get("density-margin").select(Candidates(probs, embeddings), 1) == [1]
+
+
+def test_epsilon_margin_takes_a_seeded_random_share():
+    probs = np.linspace([0.5, 0.5], [0.99, 0.01], 40)
+    chosen = get("epsilon-margin").select(Candidates(probs), 8, seed=4)
+    assert chosen[:6] == list(range(6)), "three quarters by margin"
+    assert all(i >= 6 for i in chosen[6:]) and chosen == get("epsilon-margin").select(Candidates(probs), 8, seed=4)
+
+
+def test_lsa_space_puts_texts_on_one_topic_together():
+    from loop.text_space import lsa_vectors
+
+    texts = ["El Banco Central sube los tipos de interés y la inflación baja",
+             "La inflación y los tipos de interés preocupan al Banco Central",
+             "El equipo ganó el partido de fútbol con un gol en el último minuto",
+             "Un gol de cabeza decide el partido de fútbol del domingo"] * 15  # fmt: skip
+    vectors = lsa_vectors(texts)
+    assert vectors.shape[0] == 60 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert lsa_vectors([]).shape[0] == 0 and lsa_vectors(["uno", "dos"]).shape[0] == 2
+
+
 def test_committee_sends_what_the_families_disagree_on_first():
     tfidf = np.array([[0.9, 0.1], [0.8, 0.2], [0.45, 0.55], [0.6, 0.4], [0.3, 0.7]])
     llm = np.array([[0.95, 0.05], [0.3, 0.7], [0.55, 0.45], [0.52, 0.48], [0.2, 0.8]])
@@ -124,3 +171,20 @@ def test_confirmations_report_precision_with_a_wilson_interval():
     assert found.precision == 0.9 and 0.69 < low < 0.70 and 0.97 < high < 0.98  # Wilson, 95%
     assert "18 of 20 confident ones confirmed (90%, 95% CI 70%–97%)" in found.line()
     assert Confirmations(0.7, 5, 5).interval()[1] == 1.0
+
+
+def test_confident_learning_flags_labels_the_rest_of_the_data_contradicts():
+    from loop.label_issues import label_issues
+
+    economy = ["El banco central sube los tipos de interés por la inflación", "La bolsa cae y el euro pierde valor",
+               "El paro baja y el empleo crece en el sector industrial", "Los precios de la vivienda y los alquileres suben"]
+    sport = ["El equipo ganó el partido con un gol en el último minuto", "La selección de fútbol jugará la final del torneo",
+             "El tenista ganó el torneo tras un partido de cinco sets", "El ciclista lidera la vuelta tras la etapa de montaña"]  # fmt: skip
+    texts = [f"{text} ({i})" for i in range(6) for text in economy + sport]
+    labels = ["economía" if j < 4 else "deporte" for _ in range(6) for j in range(8)]
+    flipped = {3, 12, 30}
+    noisy = [("deporte" if label == "economía" else "economía") if i in flipped else label for i, label in enumerate(labels)]
+    issues = label_issues([str(i) for i in range(len(texts))], texts, noisy)
+    assert {int(issue.id) for issue in issues[:3]} == flipped
+    assert all(issue.predicted != issue.given and issue.probability > 0.5 > issue.quality for issue in issues[:3])
+    assert label_issues(["a", "b"], ["uno", "dos"], ["x", "x"]) == [], "one label: nothing to contradict"
