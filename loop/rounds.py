@@ -35,6 +35,7 @@ from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
 from loop.queue_rules import batch_to_push
+from loop.strategies.cold_start import zero_shot_probs
 from loop.strategies.confident_share import mix
 from loop.text_space import lsa_vectors
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
@@ -230,6 +231,9 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     strategy = strategies.get(strategy_name)
     texts = [r.text for r in candidates]
     probs = served[1].predict_proba(texts) if served is not None else None
+    if probs is None and strategy.zero_shot:
+        body = ctx.base_body()
+        probs = zero_shot_probs(body.embed(texts), body.embed(list(config.labels.values())))
     embeddings = labelled_embeddings = members = None
     if strategy.needs_embeddings:
         embeddings, labelled_embeddings = _space(ctx, served, texts, [r.text for r in labelled], seed)
@@ -241,7 +245,7 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members), batch_size,
                              seed)  # fmt: skip
-    chosen, confident = mix(chosen, probs, batch.confirm_share, batch.min_probability, seed)
+    chosen, confident = mix(chosen, probs if served is not None else None, batch.confirm_share, batch.min_probability, seed)
     return Selection(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
@@ -312,13 +316,15 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     return Replay(number, recorded.ids, again.ids)
 
 
-def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str]) -> list[OutgoingRecord]:
+def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str],
+              prefill: bool = True) -> list[OutgoingRecord]:  # fmt: skip
     """Records as annotators see them: text, metadata, the body's embedding, and the model's
     prediction as metadata, pre-filled as a suggestion only from the configured probability
-    (an unsure suggestion accepted with Enter is a coin flip)."""
+    (an unsure suggestion accepted with Enter is a coin flip), and never without a model (the
+    cold start's zero-shot probabilities are not calibrated)."""
     if not ids:
         return []
-    least = ctx.config.annotation.suggestions.min_probability
+    least = ctx.config.annotation.suggestions.min_probability if prefill else float("inf")
     by_id = {r.id: r for r in ctx.pool.records(split="pool")}
     texts = [by_id[i].text for i in ids]
     vectors = ctx.base_body().embed(texts)
@@ -340,7 +346,8 @@ def _send(ctx: RoundContext, outgoing: list[OutgoingRecord], agent: str) -> int:
 
 
 def _push(ctx: RoundContext, selection: Selection) -> Pushed:
-    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores, set(selection.confirm))
+    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores, set(selection.confirm),
+                         prefill=selection.model is not None)  # fmt: skip
     return Pushed(_send(ctx, outgoing, selection.model or "sin-modelo"))
 
 

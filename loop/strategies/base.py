@@ -34,6 +34,7 @@ class QueryStrategy(ABC):
     needs_model: ClassVar[bool] = True
     needs_embeddings: ClassVar[bool] = False
     needs_committee: ClassVar[bool] = False
+    zero_shot: ClassVar[bool] = False  # without a model, ranks on the label descriptions' zero-shot probabilities
 
     @abstractmethod
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -43,6 +44,8 @@ class QueryStrategy(ABC):
         if batch_size <= 0 or len(candidates) == 0:
             return []
         if self.needs_model and candidates.probs is None:
+            if self.zero_shot:
+                raise ValueError(f"the {self.name} strategy needs the label descriptions' zero-shot probabilities")
             raise ValueError(f"the {self.name} strategy needs a model's probabilities; use cold-start first")
         if self.needs_embeddings and candidates.embeddings is None:
             raise ValueError(f"the {self.name} strategy needs the candidates' embeddings")

@@ -15,6 +15,7 @@ from annotation.embedded import control
 from annotation.errors import ArgillaError
 from annotation.records import pull
 from loop.ingest.pipeline import ingest
+from annotation.model_metadata import PREDICTION
 from loop.manifest import STEPS, RoundManifest
 from loop.pool import Pool
 from loop.adapters import owner_client
@@ -201,6 +202,8 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     assert manifest.result("select")["strategy"] == "cold-start" and len(first.sent) == 8
     records = list(dataset_of(config).records(with_suggestions=True))
     assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
+    assert {r.metadata[PREDICTION] for r in records} == set(config.labels), (
+        "the zero-shot cold start asks about every label's description in turn, shown as the prediction")
 
     answer_all(config, first.sent)
     second = run_round(config)

@@ -60,12 +60,18 @@ def test_class_balanced_gives_the_rare_label_its_share():
     assert 5 in chosen, "the most uncertain text predicted as the rare class"
 
 
-def test_cold_start_picks_one_representative_per_cluster():
-    rng = np.random.default_rng(0)
-    centres = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
-    points = unit(np.repeat(centres, 10, axis=0) + rng.normal(scale=0.05, size=(30, 3)))
-    chosen = get("cold-start").select(Candidates(None, points), 3, seed=0)
-    assert sorted(i // 10 for i in chosen) == [0, 1, 2]
+def test_cold_start_asks_about_every_label_in_turn_from_the_descriptions():
+    from loop.strategies.cold_start import zero_shot_probs
+
+    descriptions = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    texts = unit([[0.9, 0.1, 0], [0.95, 0.05, 0], [0.8, 0.2, 0.1], [0.1, 0.9, 0], [0.2, 0.1, 0.7], [0.3, 0.3, 0.3]])
+    probs = zero_shot_probs(texts, descriptions)
+    assert np.allclose(probs.sum(axis=1), 1) and probs[1].argmax() == 0 and probs[4].argmax() == 2
+    chosen = get("cold-start").select(Candidates(probs), 4)
+    assert chosen == [1, 3, 4, 0], "the best fit of each description, then the next of the first"
+    assert get("cold-start").select(Candidates(probs, labelled_counts={0: 5, 1: 5}), 1) == [4], "the uncovered label first"
+    with pytest.raises(ValueError, match="zero-shot probabilities"):
+        get("cold-start").select(Candidates(None, texts), 2)
 
 
 def test_representatives_go_to_the_largest_clusters_no_label_covers():
