@@ -178,7 +178,7 @@ class StoppingConfig(Strict):
 
 
 class LoopConfig(Strict):
-    strategy: str = "margin"  # loop/strategies/__init__.py says why
+    strategy: str = "density-margin"  # loop/strategies/__init__.py says why
 
     @field_validator("strategy")
     @classmethod

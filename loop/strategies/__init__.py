@@ -1,12 +1,15 @@
 """Query strategies, one concept per module, behind ``QueryStrategy`` (``base.py``).
 
 ``get(name)`` returns one by the name used in ``bucle.yaml`` (``loop.strategy``). The default is
-``margin`` (breaking ties): the label-efficiency benchmark (``bench/active_learning.py``) found it
-at least as good as the others on Spanish news and topics, it needs no embeddings (so it does not
-depend on how well the body represents Spanish: the offline default body is English), and ingest
-already removes the near-duplicates a pure uncertainty batch would otherwise repeat. ``hybrid``
-suits a good Spanish or multilingual body on a large pool; ``committee`` sends what the model
-families (TF-IDF, SetFit, a LoRA LLM) disagree on.
+``density-margin`` (information density: margin weighted by how typical a text is, in the
+champion's own space, ``loop.text_space``). In the label-efficiency benchmark
+(``bench/active_learning.py``, TF-IDF learner, fakenews-es) it was the only strategy above random
+sampling from 80 labels on and reached 95% of the full-data macro-F1 with 0.88x random's labels on
+the two-class task (margin: 1.24x), and on the nine-topic task it avoided margin's first-batch
+collapse (0.18 vs 0.04 macro-F1 at 48 labels). ``cluster-margin`` led early on many topics;
+``hybrid`` suits a good Spanish body on a large pool; ``committee`` sends what the model families
+(TF-IDF, SetFit, a LoRA LLM) disagree on. Without a model, ``cold-start`` asks about every label's
+description in turn (zero-shot).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ STRATEGIES: dict[str, type[QueryStrategy]] = {
     for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
                      Committee, ClusterMargin, DensityClusterMargin, DensityMargin, EpsilonMargin, Representative)
 }
-DEFAULT = "margin"
+DEFAULT = "density-margin"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name
 
 __all__ = ["Candidates", "QueryStrategy", "STRATEGIES", "CHOICES", "DEFAULT", "get"]
