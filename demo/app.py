@@ -57,14 +57,14 @@ def parts(config: ProjectConfig) -> DemoParts:
     )
 
 
-def default_examples(config: ProjectConfig) -> list[str]:
+def default_examples(config: ProjectConfig, pool: Pool | None = None) -> list[str]:
     """The configured examples, else three complete pool texts of typical length: no @handles or
     links, ending a sentence, closest to the pool's median length (at most ``EXAMPLE_CHARS``,
     so that the example reads at a glance)."""
     if config.demo.examples:
         return config.demo.examples
     try:
-        with Pool(config.state.pool) as pool:
+        with Pool.shared(config.state.pool, pool) as pool:  # a round passes its own
             texts = [r.text.strip() for r in pool.records(split="pool")]
     except (OSError, BucleError):
         return []

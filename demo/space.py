@@ -20,6 +20,7 @@ from annotation.errors import BucleError
 from demo.app import default_examples
 from demo.facts import model_facts
 from loop.config import ProjectConfig
+from loop.pool import Pool
 from loop.train import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,18 +44,19 @@ def _check_target(folder: Path, force: bool) -> None:
 
 
 def export_space(config: ProjectConfig, folder: Path, force: bool = False, model_repo: str = "",
-                 model_revision: str | None = None) -> Path:  # fmt: skip
+                 model_revision: str | None = None, pool: Pool | None = None) -> Path:  # fmt: skip
     """Write the Space into ``folder`` (new or empty unless ``force``), serving ``model_repo``
     (default ``publish.model_repo``) at ``model_revision`` (a commit; None: the latest); a path
     that cannot be written is one clear error."""
     _check_target(folder, force)
     try:
-        return _write_space(config, folder, model_repo or config.publish.model_repo, model_revision)
+        return _write_space(config, folder, model_repo or config.publish.model_repo, model_revision, pool)
     except OSError as error:
         raise BucleError(f"cannot write the Space to {folder}: {error.strerror or error}") from None
 
 
-def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_revision: str | None) -> Path:
+def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_revision: str | None,
+                 pool: Pool | None = None) -> Path:  # fmt: skip
     reg = registry(config)
     champion = reg.champion()
     if champion is None:
@@ -71,7 +73,7 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
     settings = {
         "title": config.title or config.name, "model_repo": model_repo, "model_revision": model_revision,
         "labels": config.labels,
-        "max_chars": config.demo.max_chars, "examples": default_examples(config), "limitations": facts.limitations,
+        "max_chars": config.demo.max_chars, "examples": default_examples(config, pool), "limitations": facts.limitations,
         "intro": f"Modelo {champion} ({facts.family}): macro-F1 {facts.macro_f1:.3f} en el conjunto de prueba "
                  f"congelado, con {facts.labels} etiquetas. Entrenado con bucle.",
     }  # fmt: skip

@@ -20,6 +20,7 @@ from common.clock import utc_now
 from common.errors import BucleError
 from common.files import write_json_atomically
 from loop.config import ProjectConfig
+from loop.pool import Pool
 from loop.labelled import export_labelled
 from loop.manifest import RoundManifest
 from loop.train import registry
@@ -121,8 +122,9 @@ def _champion(config: ProjectConfig) -> str:
     return version
 
 
-def publish(config: ProjectConfig) -> Publication:
-    """Publish the champion, the dataset and the Space (in that order) as one commit each."""
+def publish(config: ProjectConfig, pool: Pool | None = None) -> Publication:
+    """Publish the champion, the dataset and the Space (in that order) as one commit each; a
+    round passes its open ``pool``."""
     from demo.space import export_space
 
     version = _champion(config)
@@ -135,7 +137,7 @@ def publish(config: ProjectConfig) -> Publication:
             log.info("publishing the %s (%s)…", kind, repo_ids(config)[kind])
             done[kind] = _repository(config, kind).publish(folders[kind], tag, message)
         space = export_space(config, Path(scratch) / "space", model_repo=repo_ids(config)["model"],
-                             model_revision=done["model"].commit)  # fmt: skip
+                             model_revision=done["model"].commit, pool=pool)  # fmt: skip
         log.info("publishing the space (%s)…", repo_ids(config)["space"])
         done["space"] = _repository(config, "space").publish(space_files(space), tag, message)
     publication = Publication(version, tag, done)

@@ -380,7 +380,7 @@ def _publish(ctx: RoundContext) -> PublishStep:
     if reason is None:
         return PublishStep()
     try:
-        done = publish.publish(ctx.config)
+        done = publish.publish(ctx.config, ctx.pool)
     except PublishError as error:
         log.warning("publishing failed (the next round tries again): %s", error)
         return PublishStep(reason, error=str(error))
