@@ -32,7 +32,7 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 from annotation.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
 from common.progress import progress  # noqa: E402
-from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
+from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
 from bench.learning_curves import Curve, Summary, fmt, label_ratio, mean_curve, summarise  # noqa: E402
 from loop import strategies  # noqa: E402
 from loop.splits import stratified_sample  # noqa: E402
@@ -49,11 +49,7 @@ GOAL_RATIO = 0.60  # and the goal beyond that
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)")
-    parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl", help="frozen test set")
-    parser.add_argument("--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them")
-    parser.add_argument("--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)")
-    parser.add_argument("--label", default="label", help="gold label column")
+    add_arguments(parser)
     parser.add_argument("--keep", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of one label's "
                         "rows in pool and test (an imbalanced setting), e.g. falsa=0.15")  # fmt: skip
     parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
 from bench.active_learning import embed, quiet  # noqa: E402
-from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
+from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
 from loop import strategies  # noqa: E402
 from loop.strategies.cold_start import zero_shot_probs  # noqa: E402
 from loop.text_space import lsa_vectors  # noqa: E402
@@ -72,11 +72,7 @@ def picks(method: str, spaces: dict[str, np.ndarray], zero_shot: np.ndarray, cor
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl")
-    parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl")
-    parser.add_argument("--text", nargs="+", default=["text"])
-    parser.add_argument("--label", default="label")
-    parser.add_argument("--name", default=None)
+    add_arguments(parser)
     parser.add_argument("--descriptions", type=Path, default=None, help="YAML: label -> Spanish description (default: "
                         "bench/descriptions/<corpus>-<label>.yaml)")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=5)

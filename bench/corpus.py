@@ -63,6 +63,15 @@ def _read(path: Path, text: list[str], label: str) -> tuple[list[str], list[str]
     return texts, labels
 
 
+def add_arguments(parser) -> None:
+    """The options that name a corpus, the same in every benchmark that reads one."""
+    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)")
+    parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl", help="frozen test set")
+    parser.add_argument("--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them")
+    parser.add_argument("--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)")
+    parser.add_argument("--label", default="label", help="gold label column")
+
+
 def corpus_name(pool: Path) -> str:
     """The folder a corpus lives in (``fakenews-es``), or the project's for a ``data/`` folder."""
     folder = pool.resolve().parent

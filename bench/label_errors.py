@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from bench.corpus import DEFAULT, Corpus, load_corpus  # noqa: E402
+from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
 from bench.bucle_runs import macro_f1  # noqa: E402
 from loop.label_issues import label_issues  # noqa: E402
 from training.models.tfidf import TfidfClassifier  # noqa: E402
@@ -97,11 +97,7 @@ def report(corpus: Corpus, args: argparse.Namespace, runs: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl")
-    parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl")
-    parser.add_argument("--text", nargs="+", default=["text"])
-    parser.add_argument("--label", default="label")
-    parser.add_argument("--name", default=None)
+    add_arguments(parser)
     parser.add_argument("--flip", type=float, default=0.10, help="share of pool labels flipped")
     parser.add_argument("--k", type=int, nargs="+", default=[20, 50], help="records sent for review")
     parser.add_argument("--seeds", type=int, default=3)

@@ -5,7 +5,8 @@ Northcutt, Jiang & Chuang (2021), "Confident learning: estimating uncertainty in
 it (out-of-fold TF-IDF, the family that needs no body and reads Spanish as it is), per-class
 thresholds estimate the joint distribution of given and true labels, and the texts the noise
 estimate points at are ranked by how little probability the model gives their label. Nothing is
-changed here: the ranked records go back to annotators (``bucle review``), who decide.
+changed here: the round's review step (``loop.label_review``) sends the ranked records back to
+annotators, who decide.
 """
 
 from __future__ import annotations

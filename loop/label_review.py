@@ -23,6 +23,7 @@ from common.files import write_json_atomically
 from loop.adapters import dataset_spec
 from loop.config import ProjectConfig
 from loop.label_issues import LabelIssue, label_issues
+from loop.step_results import Reviewed
 
 if TYPE_CHECKING:
     from loop.rounds import RoundContext
@@ -69,15 +70,6 @@ class ReviewLog:
         return sum(entry["label"] != entry["given"] for entry in self.answered.values())
 
 
-@dataclass(frozen=True)
-class Reviewed:
-    answered: int = 0  # review answers applied this round
-    changed: int = 0  # of which gave another label
-    flagged: int | None = None  # records confident learning flags now; None: not ranked this round
-    sent: list[str] = field(default_factory=list)
-    skipped: str = ""  # why nothing was ranked
-
-
 def review(ctx: "RoundContext", round_number: int) -> Reviewed:
     config = ctx.config
     settings = config.annotation.review
@@ -88,10 +80,10 @@ def review(ctx: "RoundContext", round_number: int) -> Reviewed:
     dataset = find_dataset(ctx.client, review_spec(config))  # created with the first records it gets
     log = ReviewLog.load(config)
     answered, changed = _apply_answers(ctx, dataset, log, round_number) if dataset is not None else (0, 0)
-    records = ctx.pool.records(split="pool", labelled=True)
     room = settings.per_round - len(log.waiting())
     if room <= 0:
         return Reviewed(answered, changed, skipped=f"{len(log.waiting())} records still wait for review")
+    records = ctx.pool.records(split="pool", labelled=True)
     if len(records) < settings.min_labels:
         return Reviewed(answered, changed, skipped=f"{len(records)} labels, fewer than {settings.min_labels}")
     issues = label_issues([r.id for r in records], [r.text for r in records], [r.label for r in records],

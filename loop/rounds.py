@@ -131,7 +131,7 @@ def _pull(ctx: RoundContext) -> Pulled:
     new = {d.record_id: d.label for d in decisions  # a reviewer's label stands (loop.label_review)
            if d.record_id in known and known[d.record_id].label != d.label and known[d.record_id].label_source != REVIEWED}
     ctx.pool.set_labels(new, "annotators")
-    final = {r.id: r.label for r in ctx.pool.records(split="pool", labelled=True)}
+    final = {i: new.get(i, record.label) for i, record in known.items()}  # the labels after this pull
     return Pulled(answers=len(pulled.answers), new_labels=len(new), received=sorted(new), ties=sum(d.tie for d in votes),
                   discarded=sorted({record for record, _ in pulled.discarded}), completed=before.completed,
                   discards=before.discarded, agreement=asdict(agreement_report(pulled.answers, list(config.labels))),
@@ -324,13 +324,13 @@ def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, con
     cold start's zero-shot probabilities are not calibrated)."""
     if not ids:
         return []
-    least = ctx.config.annotation.suggestions.min_probability if prefill else float("inf")
+    least = ctx.config.annotation.suggestions.min_probability
     by_id = {r.id: r for r in ctx.pool.records(split="pool")}
     texts = [by_id[i].text for i in ids]
     vectors = ctx.base_body().embed(texts)
     outgoing = []
     for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors):
-        sure = label is not None and score >= least
+        sure = prefill and label is not None and score >= least
         model = {} if label is None else {
             PREDICTION: label, PROBABILITY: round(score, 4), KIND: CONFIRM if sure and i in confirm else DECIDE}  # fmt: skip
         outgoing.append(OutgoingRecord(i, text, {**by_id[i].metadata, **model}, label if sure else None,

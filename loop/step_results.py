@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-from loop.label_review import Reviewed
 from loop.manifest import RoundManifest
 from training.run import Trained
 
@@ -90,6 +89,15 @@ class Refreshed:
     model: str | None
     labels: list[str] | None = None  # the new predictions (None in manifests older than them)
     scores: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    answered: int = 0  # review answers applied this round (loop.label_review)
+    changed: int = 0  # of which gave another label
+    flagged: int | None = None  # records confident learning flags now; None: not ranked this round
+    sent: list[str] = field(default_factory=list)
+    skipped: str = ""  # why nothing was ranked
 
 
 @dataclass(frozen=True)
