@@ -52,6 +52,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add_arguments(parser)
     parser.add_argument("--keep", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of one label's "
                         "rows in pool and test (an imbalanced setting), e.g. falsa=0.15")  # fmt: skip
+    parser.add_argument("--one-vs-rest", default=None, metavar="LABEL", help="two classes, LABEL and the rest (otra): "
+                        "rare positives, e.g. --label topic --one-vs-rest Health")  # fmt: skip
     parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
                         "and the project default)")  # fmt: skip
     parser.add_argument("--learners", nargs="+", default=["setfit-head", "tfidf"], choices=["setfit-head", "tfidf"],
@@ -69,7 +71,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite")
     parser.add_argument("--out", type=Path, default=None, help="folder for active_learning.{md,json,png} (default: "
-                        "docs/benchmarks/active-learning/<name>-<label>, so that one corpus never overwrites another's)")
+                        "docs/benchmarks/active-learning/<name>-<label>[-keep-…][-…-vs-rest], so that no setting overwrites another's)")
     parser.add_argument("--resume", action="store_true", help="keep the runs already in --out's results and do the rest")
     parser.add_argument("--report-only", action="store_true", help="rebuild the table and figure from --out's results")
     parser.add_argument("--smoke", action="store_true", help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
@@ -100,7 +102,7 @@ def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> t
         cache.close()
 
 
-RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "seed_size", "batch", "budget", "body", "max_seq_length",
+RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "one_vs_rest", "seed_size", "batch", "budget", "body", "max_seq_length",
                    "setfit_steps", "pool_size", "test_size")  # what changes a curve: --resume needs them equal
 
 
@@ -181,6 +183,15 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
         cache.close()
 
 
+def setting_name(corpus: Corpus, args: argparse.Namespace) -> str:
+    """The default --out folder: the corpus, its label column and what was made of it, so that no
+    setting overwrites another's tables."""
+    name = f"{corpus.name}-{args.label}"
+    if args.keep:
+        name += "-keep-" + args.keep.replace("=", "-")
+    return name + (f"-{args.one_vs_rest}-vs-rest" if args.one_vs_rest else "")
+
+
 def learner_of(method: str) -> str:
     family, _, learner = (part.strip() for part in method.split("·"))
     return f"{family} · {learner}"
@@ -194,7 +205,8 @@ def random_of(method: str) -> str:
 def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpus) -> str:
     lines = [
         f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
-        f"{f' (only a fraction of one label kept: {args.keep})' if args.keep else ''}; "
+        f"{f' (only a fraction of one label kept: {args.keep})' if args.keep else ''}"
+        f"{f' ({args.one_vs_rest} against the rest of --label {args.label})' if args.one_vs_rest else ''}; "
         f"{args.seeds} seeds, seed set {args.seed_size}, batch {args.batch}, budget {args.budget} labels, "
         f"max_seq_length {args.max_seq_length}; small-text SetFit: {args.setfit_steps} fine-tuning steps per round.",
         "",
@@ -315,11 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             label, _, fraction = args.keep.partition("=")
             corpus = corpus.thin(label, float(fraction))
+        if args.one_vs_rest:
+            corpus = corpus.one_vs_rest(args.one_vs_rest)
         corpus = corpus.subsample(args.pool_size, args.test_size)
     except (BucleError, OSError, ValueError) as error:
         say(f"cannot read the corpus: {error}")
         return 2
-    args.out = args.out or RESULTS / f"{corpus.name}-{args.label}"
+    args.out = args.out or RESULTS / setting_name(corpus, args)
     stem = "active_learning"
     settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     try:

@@ -38,6 +38,18 @@ class Corpus:
         return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
                       [self.test_texts[i] for i in test], [self.test_labels[i] for i in test])  # fmt: skip
 
+    def one_vs_rest(self, label: str, rest: str = "otra") -> "Corpus":
+        """Two classes, ``label`` and everything else: the "is this text about ODS 3?" kind of task,
+        whose positives are rare, made from a multi-class corpus."""
+        if label not in self.classes:
+            raise ValueError(f"--one-vs-rest: {label!r} is not a label of the corpus ({', '.join(self.classes)})")
+
+        def binary(labels: list[str]) -> list[str]:
+            return [gold if gold == label else rest for gold in labels]
+
+        return Corpus(self.name, sorted([label, rest]), self.pool_texts, binary(self.pool_labels), self.test_texts,
+                      binary(self.test_labels))  # fmt: skip
+
     def subsample(self, pool: int | None, test: int | None) -> "Corpus":
         """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""
         return Corpus(self.name, self.classes, self.pool_texts[:pool], self.pool_labels[:pool],

@@ -80,3 +80,26 @@ def test_corpus_any_format_and_clear_errors(tmp_path):
         load_corpus(pool, tmp_path / "other.csv", text=["texto"], label="tema")
     with pytest.raises(FileFormatError, match="no such file"):
         load_corpus(tmp_path / "missing.jsonl", tmp_path / "test.csv", text=["texto"], label="tema")
+
+
+def test_imbalanced_settings_and_their_own_folders(tmp_path):
+    from argparse import Namespace
+
+    from bench.active_learning import setting_name
+
+    pool = write(tmp_path / "pool.jsonl", [{"text": f"Noticia {i}", "topic": "Sport" if i % 4 == 0 else ("Health" if i % 4 == 1 else "Politics")} for i in range(40)])  # fmt: skip
+    test = write(tmp_path / "test.jsonl", [{"text": "Uno", "topic": "Sport"}, {"text": "Dos", "topic": "Health"}])
+    corpus = load_corpus(pool, test, label="topic")
+    binary = corpus.one_vs_rest("Sport")
+    assert binary.classes == ["Sport", "otra"] and binary.test_labels == ["Sport", "otra"]
+    assert binary.pool_labels.count("Sport") == 10 and binary.pool_texts == corpus.pool_texts
+    thinned = corpus.thin("Sport", 0.2)
+    assert thinned.pool_labels.count("Sport") < 10 and thinned.pool_labels.count("Politics") == 20
+    with pytest.raises(ValueError, match="not a label of the corpus"):
+        corpus.one_vs_rest("Deportes")
+
+    def name(**changes) -> str:
+        return setting_name(corpus, Namespace(**{"label": "topic", "keep": None, "one_vs_rest": None, **changes}))
+
+    names = {name(), name(keep="Sport=0.2"), name(one_vs_rest="Sport"), name(one_vs_rest="Health")}
+    assert len(names) == 4 and name() == f"{tmp_path.name}-topic", "one folder per setting, the plain one unchanged"
