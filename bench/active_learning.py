@@ -33,7 +33,7 @@ from annotation.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
 from common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
-from bench.learning_curves import Curve, Summary, fmt, label_ratio, mean_curve, summarise  # noqa: E402
+from bench.learning_curves import Curve, Summary, fmt, label_ratio, match_ratio, mean_curve, summarise  # noqa: E402
 from loop import strategies  # noqa: E402
 from loop.splits import stratified_sample  # noqa: E402
 from loop.text_space import lsa_vectors  # noqa: E402
@@ -202,7 +202,8 @@ def random_of(method: str) -> str:
     return f"{family} · random · {learner}"
 
 
-def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpus) -> str:
+def table(summaries: dict[str, Summary], matched: dict[str, float | None], args: argparse.Namespace, corpus: Corpus) -> str:
+    """``matched``: each method's labels to random's final macro-F1 as a multiple of random's (``match_ratio``)."""
     lines = [
         f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
         f"{f' (only a fraction of one label kept: {args.keep})' if args.keep else ''}"
@@ -211,16 +212,17 @@ def table(summaries: dict[str, Summary], args: argparse.Namespace, corpus: Corpu
         f"max_seq_length {args.max_seq_length}; small-text SetFit: {args.setfit_steps} fine-tuning steps per round.",
         "",
         "| method (family · strategy · learner) | full-data macro-F1 | macro-F1 at budget | AULC | "
-        f"labels to {FRACTION:.0%} of full | × random's labels | s/round |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"labels to {FRACTION:.0%} of full | × random's labels | × random's labels to random's final macro-F1 | s/round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]  # fmt: skip
     for method, s in summaries.items():
         baseline = summaries.get(random_of(method))
+        match = "—" if baseline is None or baseline is s else (fmt(matched[method], 2) if matched.get(method) else "not reached")
         method = method if s.seeds == args.seeds else f"{method} ({s.seeds} of {args.seeds} seeds)"
         ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
         reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
         lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
-                     f"{reach} | {fmt(ratio, 2)} | {s.seconds_per_round:.2f} |")  # fmt: skip
+                     f"{reach} | {fmt(ratio, 2)} | {match} | {s.seconds_per_round:.2f} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -233,20 +235,31 @@ def at_chance(full: dict[str, float], classes: int) -> dict[str, float]:
     return {learner: f1 for learner, f1 in full.items() if f1 < 1 / classes + CHANCE_MARGIN}
 
 
-def verdicts(summaries: dict[str, Summary], args: argparse.Namespace, chance: dict[str, float], classes: int) -> list[str]:
-    """The two targets, for the default strategy with each learner; "not meaningful" for a
-    learner at chance."""
+def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], args: argparse.Namespace,
+             chance: dict[str, float], classes: int) -> list[str]:  # fmt: skip
+    """The targets, for the default strategy with each learner; "not meaningful" for a learner at
+    chance."""
     lines = [f"- {learner}: not meaningful: with every pool label its macro-F1 is {f1:.3f}, within {CHANCE_MARGIN} of "
              f"chance ({1 / classes:.3f}); its curves say nothing about the strategies." for learner, f1 in chance.items()]
     for learner in args.learners:
         default = summaries.get(f"bucle · {strategies.DEFAULT} · {learner}")
         if default is not None and f"bucle · {learner}" not in chance:
-            lines += _verdict(default, summaries)
+            lines += _verdict(default, summaries, curves)
     return lines
 
 
-def _verdict(default: Summary, summaries: dict[str, Summary]) -> list[str]:
+def _verdict(default: Summary, summaries: dict[str, Summary], curves: dict[str, list[Curve]]) -> list[str]:
     lines = []
+    random = random_of(default.method)
+    if random in curves:
+        labels, mine, _ = mean_curve(curves[default.method])
+        theirs = dict(zip(*mean_curve(curves[random])[:2]))
+        below = [f"{n} ({f1:.3f} vs {theirs[n]:.3f})" for n, f1 in zip(labels, mine) if n in theirs and f1 < theirs[n]]
+        lines.append(f"- Default ({default.method}) never below random sampling (mean curves): "
+                     + ("met." if not below else f"NOT met at {', '.join(below)}."))  # fmt: skip
+        match = match_ratio(curves[default.method], curves[random])
+        lines.append(f"- Default ({default.method}) reaches random sampling's final macro-F1 with "
+                     + (f"{match:.2f}× random's labels." if match is not None else "— (never within the budget)."))  # fmt: skip
     ratio = label_ratio(default, summaries[random_of(default.method)]) if random_of(default.method) in summaries else None
     if ratio is not None:
         lines.append(f"- Default ({default.method}) needs {ratio:.2f}× the labels random sampling needs to reach "
@@ -347,8 +360,10 @@ def main(argv: list[str] | None = None) -> int:
     full = results.full_means()
     summaries = {method: summarise(sorted(runs, key=lambda c: c.seed), full[learner_of(method)], FRACTION)
                  for method, runs in results.curves.items()}  # fmt: skip
-    report = table(summaries, args, corpus) + "\n\n" + "\n".join(
-        verdicts(summaries, args, at_chance(full, len(corpus.classes)), len(corpus.classes)))
+    matched = {method: match_ratio(runs, results.curves[random_of(method)])
+               for method, runs in results.curves.items() if random_of(method) in results.curves}  # fmt: skip
+    report = table(summaries, matched, args, corpus) + "\n\n" + "\n".join(
+        verdicts(summaries, results.curves, args, at_chance(full, len(corpus.classes)), len(corpus.classes)))
     print(report)
     (args.out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
     results.save(summaries)

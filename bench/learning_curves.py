@@ -88,5 +88,18 @@ def label_ratio(method: Summary, baseline: Summary) -> float | None:
     return method.to_target / baseline.to_target
 
 
+def match_ratio(method: list[Curve], baseline: list[Curve]) -> float | None:
+    """Labels a method needs to reach the baseline's final macro-F1, as a fraction of the labels
+    the baseline itself needed to get there (both on mean curves): the saving at equal quality,
+    measurable where the 95%-of-full target lies beyond the budget. None if the method never
+    reaches it."""
+    base_labels, base_means, _ = mean_curve(baseline)
+    labels, means, _ = mean_curve(method)
+    target = base_means[-1]
+    mine = next((n for n, f1 in zip(labels, means) if f1 >= target), None)
+    theirs = next(n for n, f1 in zip(base_labels, base_means) if f1 >= target)
+    return None if mine is None else mine / theirs
+
+
 def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"

@@ -102,23 +102,26 @@ def sent_ids(config: ProjectConfig) -> set[str]:
     return sent
 
 
-def confirm_share_ids(config: ProjectConfig) -> set[str]:
-    """Every record a push sent as part of a confident share."""
-    return {i for manifest in RoundManifest.all(config.state.rounds) if manifest.done("push")
-            for i in result(manifest, "select").confirm}  # fmt: skip
+@dataclass(frozen=True)
+class Shown:
+    """What annotators were shown, replayed from the round manifests in one pass."""
+
+    model_of: dict[str, str | None]  # record -> the model version whose suggestion it carries
+    confirm: set[str]  # records a push sent as part of a confident share
 
 
-def suggested_by(config: ProjectConfig) -> dict[str, str | None]:
-    """For every record sent to annotators, the model version whose suggestion it carries."""
-    models: dict[str, str | None] = {}
+def shown(config: ProjectConfig) -> Shown:
+    model_of: dict[str, str | None] = {}
+    confirm: set[str] = set()
     for manifest in RoundManifest.all(config.state.rounds):
         if manifest.done("push"):
             selection = result(manifest, "select")
-            models.update(dict.fromkeys(selection.ids, selection.model))
+            model_of.update(dict.fromkeys(selection.ids, selection.model))
+            confirm.update(selection.confirm)
         if manifest.done("refresh"):
             refreshed = result(manifest, "refresh")
-            models.update(dict.fromkeys(refreshed.ids, refreshed.model))
-    return models
+            model_of.update(dict.fromkeys(refreshed.ids, refreshed.model))
+    return Shown(model_of, confirm)
 
 
 def _pull(ctx: RoundContext) -> Pulled:
@@ -359,7 +362,8 @@ def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
         return Refreshed([], None)
     records = ctx.pool.records(split="pool")
     labelled = {r.id for r in records if r.label is not None}
-    stale = sorted(i for i, by in suggested_by(ctx.config).items() if by != name and i not in labelled and i not in discarded)
+    before = shown(ctx.config)
+    stale = sorted(i for i, by in before.model_of.items() if by != name and i not in labelled and i not in discarded)
     if not stale:
         return Refreshed([], name)
     texts = {r.id: r.text for r in records}
@@ -367,7 +371,7 @@ def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
     probs = model.predict_proba([texts[i] for i in stale])
     labels = [model.classes[int(np.argmax(row))] for row in probs]
     scores = [float(np.max(row)) for row in probs]
-    _send(ctx, _outgoing(ctx, stale, labels, scores, confirm_share_ids(ctx.config)), name)
+    _send(ctx, _outgoing(ctx, stale, labels, scores, before.confirm), name)
     return Refreshed(stale, name, labels, scores)
 
 

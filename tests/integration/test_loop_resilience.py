@@ -19,7 +19,7 @@ from annotation.model_metadata import PREDICTION
 from loop.manifest import STEPS, RoundManifest
 from loop.pool import Pool
 from loop.adapters import owner_client
-from loop.rounds import VECTOR, run_round, suggested_by
+from loop.rounds import VECTOR, run_round, shown
 from loop.simulate import annotator_clients
 from loop.train import registry
 from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
@@ -185,7 +185,7 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
         if record.id in scores:
             assert record.metadata["probabilidad"] == round(scores[record.id], 4)
             assert agents == ([other] if scores[record.id] >= least else [])
-    assert set(suggested_by(config).values()) == {other}
+    assert set(shown(config).model_of.values()) == {other}
     assert all(len(r.vectors[VECTOR]) == 384 for r in records.values()), "annotators can search similar records"
     settings = dataset_of(config).settings
     assert [v.name for v in settings.vectors] == [VECTOR]

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from bench.corpus import load_corpus
-from bench.learning_curves import Curve, area_under_curve, label_ratio, labels_to_reach, mean_curve, summarise
+from bench.learning_curves import (Curve, area_under_curve, label_ratio, labels_to_reach, match_ratio, mean_curve,
+                                   summarise)
 from loop.ingest.readers import FileFormatError
 
 
@@ -48,6 +49,16 @@ def test_ratio_against_random_and_mean_curve():
     assert label_ratio(fast, never) is None and label_ratio(never, slow) is None
     labels, means, sds = mean_curve([curve([(16, 0.4), (32, 0.6)]), curve([(16, 0.6), (32, 0.6), (48, 0.9)])])
     assert labels == [16, 32] and means == pytest.approx([0.5, 0.6]) and sds[1] == pytest.approx(0.0)
+
+
+def test_match_ratio_is_the_saving_at_the_baselines_final_quality():
+    random = [curve([(16, 0.3), (48, 0.4), (80, 0.5), (112, 0.5), (144, 0.48)], s) for s in range(2)]  # final 0.48, first at 80
+    better = [curve([(16, 0.3), (48, 0.45), (80, 0.52), (112, 0.6), (144, 0.6)], s) for s in range(2)]
+    worse = [curve([(16, 0.3), (48, 0.3), (80, 0.3), (112, 0.4), (144, 0.47)], s) for s in range(2)]
+    assert match_ratio(better, random) == pytest.approx(80 / 80) and match_ratio(random, random) == pytest.approx(1.0)
+    assert match_ratio(worse, random) is None
+    faster = [curve([(16, 0.3), (48, 0.49), (80, 0.5), (112, 0.6), (144, 0.6)], s) for s in range(2)]
+    assert match_ratio(faster, random) == pytest.approx(48 / 80)
 
 
 def write(path, rows):
