@@ -88,6 +88,12 @@ def label_ratio(method: Summary, baseline: Summary) -> float | None:
     return method.to_target / baseline.to_target
 
 
+def labels_to_reach_at_least(curves: list[Curve], target: float) -> float:
+    """A lower bound on the mean labels to reach ``target``: a seed that never got there within its
+    curve counts as its last label count (it needs more)."""
+    return statistics.fmean(labels_to_reach(c, target) or c.labels[-1] for c in curves)
+
+
 def match_ratio(method: list[Curve], baseline: list[Curve]) -> float | None:
     """Labels a method needs to reach the baseline's final macro-F1, as a fraction of the labels
     the baseline itself needed to get there (both on mean curves): the saving at equal quality,

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from bench.corpus import load_corpus
-from bench.learning_curves import (Curve, area_under_curve, label_ratio, labels_to_reach, match_ratio, mean_curve,
-                                   summarise)
+from bench.learning_curves import (Curve, area_under_curve, label_ratio, labels_to_reach, labels_to_reach_at_least,
+                                   match_ratio, mean_curve, summarise)
 from loop.ingest.readers import FileFormatError
 
 
@@ -59,6 +59,8 @@ def test_match_ratio_is_the_saving_at_the_baselines_final_quality():
     assert match_ratio(worse, random) is None
     faster = [curve([(16, 0.3), (48, 0.49), (80, 0.5), (112, 0.6), (144, 0.6)], s) for s in range(2)]
     assert match_ratio(faster, random) == pytest.approx(48 / 80)
+    assert labels_to_reach_at_least(random, 0.5) == pytest.approx(80)
+    assert labels_to_reach_at_least([random[0], worse[0]], 0.5) == pytest.approx((80 + 144) / 2), "never there: at least its last"
 
 
 def write(path, rows):
