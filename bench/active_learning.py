@@ -219,7 +219,7 @@ def table(summaries: dict[str, Summary], matched: dict[str, float | None], args:
     for method, s in summaries.items():
         baseline = summaries.get(random_of(method))
         match = "—" if baseline is None or baseline is s else (fmt(matched[method], 2) if matched.get(method) else "not reached")
-        method = method if s.seeds == args.seeds else f"{method} ({s.seeds} of {args.seeds} seeds)"
+        method = method if s.seeds == args.seeds else f"{method} ({s.seeds} seeds)"
         ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
         reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
         lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
