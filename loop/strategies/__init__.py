@@ -22,6 +22,7 @@ from loop.strategies.cluster_margin import ClusterMargin, DensityClusterMargin
 from loop.strategies.cold_start import ColdStart
 from loop.strategies.committee import Committee
 from loop.strategies.density_margin import DensityMargin
+from loop.strategies.diverse_density_margin import DiverseDensityMargin
 from loop.strategies.diversity import Diversity
 from loop.strategies.epsilon_margin import EpsilonMargin
 from loop.strategies.hybrid import Hybrid
@@ -32,7 +33,8 @@ from loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
 STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy
     for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
-                     Committee, ClusterMargin, DensityClusterMargin, DensityMargin, EpsilonMargin, Representative)
+                     Committee, ClusterMargin, DensityClusterMargin, DensityMargin, DiverseDensityMargin, EpsilonMargin,
+                     Representative)
 }
 DEFAULT = "density-margin"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name
