@@ -101,6 +101,15 @@ def test_density_margin_prefers_an_uncertain_text_with_neighbours_over_an_outlie
     assert get("density-margin").select(Candidates(probs, embeddings), 1) == [1]
 
 
+def test_diverse_density_margin_does_not_fill_a_batch_with_near_copies():
+    probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.51, 0.49], [0.51, 0.49], [0.6, 0.4], [0.6, 0.4], [0.61, 0.39]])
+    embeddings = unit([[1, 0], [1, 0.01], [1, 0.02], [1, 0.03], [0, 1], [0.01, 1], [0.02, 1]])
+    assert set(get("density-margin").select(Candidates(probs, embeddings), 2)) <= {0, 1, 2, 3}, "near copies, ranked alone"
+    chosen = get("diverse-density-margin").select(Candidates(probs, embeddings), 2)
+    assert chosen[0] in {0, 1, 2, 3} and chosen[1] in {4, 5, 6}, "the best, then the best unlike it"
+    assert len(set(get("diverse-density-margin").select(Candidates(probs, embeddings), 7))) == 7
+
+
 def test_epsilon_margin_takes_a_seeded_random_share():
     probs = np.linspace([0.5, 0.5], [0.99, 0.01], 40)
     chosen = get("epsilon-margin").select(Candidates(probs), 8, seed=4)
