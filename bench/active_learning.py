@@ -236,8 +236,8 @@ def at_chance(full: dict[str, float], classes: int) -> dict[str, float]:
     return {learner: f1 for learner, f1 in full.items() if f1 < 1 / classes + CHANCE_MARGIN}
 
 
-def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], args: argparse.Namespace,
-             chance: dict[str, float], classes: int) -> list[str]:  # fmt: skip
+def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], matched: dict[str, float | None],
+             args: argparse.Namespace, chance: dict[str, float], classes: int) -> list[str]:  # fmt: skip
     """The targets, for the default strategy with each learner; "not meaningful" for a learner at
     chance."""
     lines = [f"- {learner}: not meaningful: with every pool label its macro-F1 is {f1:.3f}, within {CHANCE_MARGIN} of "
@@ -245,11 +245,11 @@ def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], args
     for learner in args.learners:
         default = summaries.get(f"bucle · {strategies.DEFAULT} · {learner}")
         if default is not None and f"bucle · {learner}" not in chance:
-            lines += _verdict(default, summaries, curves)
+            lines += _verdict(default, summaries, curves, matched.get(default.method))
     return lines
 
 
-def _verdict(default: Summary, summaries: dict[str, Summary], curves: dict[str, list[Curve]]) -> list[str]:
+def _verdict(default: Summary, summaries: dict[str, Summary], curves: dict[str, list[Curve]], match: float | None) -> list[str]:
     lines = []
     random = random_of(default.method)
     if random in curves:
@@ -258,7 +258,6 @@ def _verdict(default: Summary, summaries: dict[str, Summary], curves: dict[str, 
         below = [f"{n} ({f1:.3f} vs {theirs[n]:.3f})" for n, f1 in zip(labels, mine) if n in theirs and f1 < theirs[n]]
         lines.append(f"- Default ({default.method}) never below random sampling (mean curves): "
                      + ("met." if not below else f"NOT met at {', '.join(below)}."))  # fmt: skip
-        match = match_ratio(curves[default.method], curves[random])
         lines.append(f"- Default ({default.method}) reaches random sampling's final macro-F1 with "
                      + (f"{match:.2f}× random's labels." if match is not None else "— (never within the budget)."))  # fmt: skip
     ratio = label_ratio(default, summaries[random]) if random in summaries else None
@@ -370,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     matched = {method: match_ratio(runs, results.curves[random_of(method)])
                for method, runs in results.curves.items() if random_of(method) in results.curves}  # fmt: skip
     report = table(summaries, matched, args, corpus) + "\n\n" + "\n".join(
-        verdicts(summaries, results.curves, args, at_chance(full, len(corpus.classes)), len(corpus.classes)))
+        verdicts(summaries, results.curves, matched, args, at_chance(full, len(corpus.classes)), len(corpus.classes)))
     print(report)
     (args.out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
     results.save(summaries)

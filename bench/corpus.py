@@ -27,8 +27,7 @@ class Corpus:
     def thin(self, label: str, fraction: float) -> "Corpus":
         """Only ``fraction`` of the ``label`` rows, in the pool and in the test set alike (a fixed
         sample): an imbalanced setting made from a balanced corpus."""
-        if label not in self.classes:
-            raise ValueError(f"--keep: {label!r} is not a label of the corpus ({', '.join(self.classes)})")
+        self._require("--keep", label)
         rng = random.Random(1)
 
         def kept(labels: list[str]) -> list[int]:
@@ -41,14 +40,17 @@ class Corpus:
     def one_vs_rest(self, label: str, rest: str = "otra") -> "Corpus":
         """Two classes, ``label`` and everything else: the "is this text about ODS 3?" kind of task,
         whose positives are rare, made from a multi-class corpus."""
-        if label not in self.classes:
-            raise ValueError(f"--one-vs-rest: {label!r} is not a label of the corpus ({', '.join(self.classes)})")
+        self._require("--one-vs-rest", label)
 
         def binary(labels: list[str]) -> list[str]:
             return [gold if gold == label else rest for gold in labels]
 
         return Corpus(self.name, sorted([label, rest]), self.pool_texts, binary(self.pool_labels), self.test_texts,
                       binary(self.test_labels))  # fmt: skip
+
+    def _require(self, option: str, label: str) -> None:
+        if label not in self.classes:
+            raise ValueError(f"{option}: {label!r} is not a label of the corpus ({', '.join(self.classes)})")
 
     def subsample(self, pool: int | None, test: int | None) -> "Corpus":
         """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""

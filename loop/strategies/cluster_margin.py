@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from loop.strategies.base import Candidates, QueryStrategy, top
-from loop.strategies.density_margin import density
+from loop.strategies.density_margin import density_margin_scores
 from loop.strategies.representative import clusters
 from loop.strategies.uncertainty import margin_scores
 
@@ -43,4 +43,4 @@ class DensityClusterMargin(ClusterMargin):
     paper = "Settles & Craven (2008); Citovsky et al. (2021)"
 
     def scores(self, candidates: Candidates) -> np.ndarray:
-        return (1.0 + margin_scores(candidates.probs)) * density(candidates.embeddings)
+        return density_margin_scores(candidates)

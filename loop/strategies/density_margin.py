@@ -30,11 +30,15 @@ def density(vectors: np.ndarray, neighbours: int = NEIGHBOURS) -> np.ndarray:
     return np.clip(result, 0.0, None)
 
 
+def density_margin_scores(candidates: Candidates) -> np.ndarray:
+    """Each candidate's uncertainty (1 − margin, in [0, 1]) times its typicality: higher is more worth a label."""
+    return (1.0 + margin_scores(candidates.probs)) * density(candidates.embeddings)
+
+
 class DensityMargin(QueryStrategy):
     name = "density-margin"
     paper = "Settles & Craven (2008), information density"
     needs_embeddings = True
 
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
-        uncertainty = 1.0 + margin_scores(candidates.probs)  # 1 − margin, in [0, 1]
-        return top(uncertainty * density(candidates.embeddings), batch_size)
+        return top(density_margin_scores(candidates), batch_size)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from loop.strategies.base import Candidates, QueryStrategy
-from loop.strategies.density_margin import density
-from loop.strategies.uncertainty import margin_scores
+from loop.strategies.density_margin import density_margin_scores
 
 PENALTY = 0.5  # in units of the score, which lies in [0, 1]; cosine similarity is too
 
@@ -25,7 +24,7 @@ class DiverseDensityMargin(QueryStrategy):
 
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         vectors = candidates.embeddings
-        worth = (1.0 + margin_scores(candidates.probs)) * density(vectors)
+        worth = density_margin_scores(candidates)
         closest = np.zeros(len(worth))  # each candidate's highest similarity to the batch so far
         chosen: list[int] = []
         for _ in range(batch_size):
