@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
 from bench.active_learning import embed, quiet  # noqa: E402
-from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
+from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, load_corpus  # noqa: E402
 from loop import strategies  # noqa: E402
 from loop.strategies.cold_start import zero_shot_probs  # noqa: E402
 from loop.text_space import lsa_vectors  # noqa: E402
 from training.embedding_cache import EmbeddingCache  # noqa: E402
-from training.models.setfit_model import SetFitClassifier, default_body  # noqa: E402
+from training.models.setfit_model import SetFitClassifier  # noqa: E402
 from training.models.tfidf import TfidfClassifier  # noqa: E402
 from bench.bucle_runs import macro_f1  # noqa: E402
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--descriptions", type=Path, default=None, help="YAML: label -> Spanish description (default: "
                         "bench/descriptions/<corpus>-<label>.yaml)")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--body", default=None)
+    add_body_argument(parser)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite")
     parser.add_argument("--out", type=Path, default=None)
@@ -89,16 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"{described}: no description for {missing}", file=sys.stderr)
         return 2
-    body = args.body or default_body()
+    body = body_path(args.body)
     embeddings, _ = embed(corpus, body, args.max_seq_length, args.cache)
     cache = EmbeddingCache(args.cache)
     try:
         encoder = SetFitClassifier(corpus.classes, body=body, max_seq_length=args.max_seq_length, cache=cache)
-        described_vectors = encoder.embed([descriptions[c] for c in corpus.classes])
+        described_vectors = encoder.embed([descriptions[c] for c in corpus.classes], prompt="query")
+        passages = encoder.embed(corpus.pool_texts, prompt="passage")  # as the rounds' cold start asks
     finally:
         cache.close()
     spaces = {"LSA": lsa_vectors(corpus.pool_texts), "body": embeddings}
-    zero_shot = zero_shot_probs(embeddings, described_vectors)
+    zero_shot = zero_shot_probs(passages, described_vectors)
     zero_shot_accuracy = float(np.mean([corpus.classes[int(k)] == gold for k, gold in zip(zero_shot.argmax(axis=1), corpus.pool_labels)]))
     runs: dict[str, list[dict]] = {}
     for method in METHODS:

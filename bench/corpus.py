@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loop.ingest.readers import BadRow, open_source, require_columns
+from training import bodies
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "fakenews-es"
@@ -84,6 +85,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them")
     parser.add_argument("--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)")
     parser.add_argument("--label", default="label", help="gold label column")
+
+
+BODIES = Path.home() / ".cache" / "bucle" / "bodies"
+
+
+def add_body_argument(parser) -> None:
+    """``--body``, the same in every benchmark that embeds texts."""
+    parser.add_argument("--body", default=None, help="sentence-transformer body: a Hub id or folder, 'minilm' for the small "
+                        f"English all-MiniLM-L6-v2 (default: bucle's, multilingual-e5-small, stored once in {BODIES})")  # fmt: skip
+
+
+def body_path(name: str | None) -> str:
+    """What ``--body`` names, loadable by SentenceTransformer."""
+    if name == "minilm":
+        return bodies.minilm()
+    return name or bodies.stored_default(BODIES / "multilingual-e5-small")
 
 
 def corpus_name(pool: Path) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this file is named like the `training` package: import the package
 
+from bench.corpus import add_body_argument, body_path  # noqa: E402
 from loop.splits import stratified_sample  # noqa: E402
 from training.carbon import track  # noqa: E402
 from training.embedding_cache import EmbeddingCache  # noqa: E402
@@ -57,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fine-tune-steps", type=int, default=40)
     parser.add_argument("--pool", type=int, default=10_000, help="texts to score")
     parser.add_argument("--seed", type=int, default=13)
+    add_body_argument(parser)
     args = parser.parse_args(argv)
+    body = body_path(args.body)
 
     train, test = load("train.jsonl"), load("dev.jsonl")
     test_texts, test_labels = [r["text"] for r in test], [r["label"] for r in test]
@@ -71,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         texts, labels = [by_id[i]["text"] for i in ids], [by_id[i]["label"] for i in ids]
         rows: list[tuple] = []
         run_model("TF-IDF + LR", lambda: TfidfClassifier(CLASSES), lambda m: m.fit(texts, labels), test_texts, test_labels, rows)
-        head = lambda: SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length, cache=cache)  # noqa: E731
+        head = lambda: SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache)  # noqa: E731
         warm = head().fit(texts, labels)  # fills the cache: the timed refit below is the head-only round
         warm.predict_proba(test_texts)
         run_model("SetFit head-only", head, lambda m: m.fit(texts, labels), test_texts, test_labels, rows)
         settings = FineTuneSettings(pairs_per_label=10, batch_size=16, max_steps=args.fine_tune_steps, seed=args.seed)
         run_model(f"SetFit fine-tune ({args.fine_tune_steps} steps)",
-                  lambda: SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length),
+                  lambda: SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length),
                   lambda m: (m.fine_tune(texts, labels, settings), m.fit(texts, labels)), test_texts, test_labels, rows)  # fmt: skip
         quality += [(n, *row) for row in rows]
         print(f"done: {n} labels", file=sys.stderr, flush=True)
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     thousand = pool[:1000]
     thousand_labels = [rng.choice(CLASSES) for _ in thousand]
-    model = SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length, cache=cache)
+    model = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache)
     start = time.perf_counter()
     model.fit(thousand, thousand_labels)
     embed_1k = time.perf_counter() - start
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     model.fit(thousand, thousand_labels)
     refit_1k = time.perf_counter() - start
 
-    fresh = SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length, cache=EmbeddingCache(folder / "fresh.sqlite"))
+    fresh = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=EmbeddingCache(folder / "fresh.sqlite"))
     fresh.head = model.head  # calibrated: the temperature is folded into it
     start = time.perf_counter()
     fresh.predict_proba(pool)
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     int8.predict_proba(pool)
     int8_s = time.perf_counter() - start
     texts, labels = [r["text"] for r in train], [r["label"] for r in train]
-    fp32_model = SetFitClassifier(CLASSES, max_seq_length=args.max_seq_length, cache=cache).fit(texts, labels)
+    fp32_model = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache).fit(texts, labels)
     int8_model = fp32_model.with_int8_body(folder / "onnx")
     fp32_f1 = evaluate_model(fp32_model, test_texts, test_labels, bootstrap=200)[0].macro_f1
     int8_f1 = evaluate_model(int8_model, test_texts, test_labels, bootstrap=200)[0].macro_f1

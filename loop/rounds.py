@@ -45,6 +45,7 @@ from publishing.local_git import PublishError
 from training.embedding_cache import EmbeddingCache
 from training.models.base import TextClassifier
 from training.models.setfit_model import SetFitClassifier
+from training.run import configured_setfit
 from training.registry import Registry
 
 log = logging.getLogger("bucle.loop")
@@ -87,9 +88,7 @@ class RoundContext:
         """The configured (not fine-tuned) body: one embedding space for the strategies and the
         dataset's vectors, whatever model is champion."""
         if self._base_body is None:  # one per round: its encoder is loaded at most once
-            config = self.config
-            self._base_body = SetFitClassifier(list(config.labels), body=config.model.body,
-                                               max_seq_length=config.model.max_seq_length, cache=self.cache)  # fmt: skip
+            self._base_body = configured_setfit(self.config.model, list(self.config.labels), self.registry, self.cache)
         return self._base_body
 
 
@@ -214,7 +213,7 @@ def _space(ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: 
            seed: int) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
     """The candidates' and the labelled texts' vectors in the space strategies compare them in
     (``loop.text_space``): the configured body's for a SetFit champion or none, LSA otherwise."""
-    if ctx.config.model.body is not None and (served is None or served[1].family == "setfit"):
+    if served is None or served[1].family == "setfit":
         body = ctx.base_body()
         return body.embed(texts), body.embed(labelled) if labelled else None
     vectors = lsa_vectors(texts + labelled, seed)
@@ -236,7 +235,8 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     probs = served[1].predict_proba(texts) if served is not None else None
     if probs is None and strategy.zero_shot:
         body = ctx.base_body()
-        probs = zero_shot_probs(body.embed(texts), body.embed(list(config.labels.values())))
+        # e5 was trained to match queries to passages: the descriptions ask, the texts answer
+        probs = zero_shot_probs(body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query"))
     embeddings = labelled_embeddings = members = None
     if strategy.needs_embeddings:
         embeddings, labelled_embeddings = _space(ctx, served, texts, [r.text for r in labelled], seed)

@@ -18,11 +18,13 @@ import yaml
 from loop.pool import Pool
 from loop.adapters import owner_client
 from loop.simulate import annotator_clients, answer
+from training.bodies import minilm
 
 BUCLE = [sys.executable, "-m", "loop.cli"]
 
 EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
-SMALL_MODEL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
+# the small English body: tests of the loop time its wiring, not the default body (tests/integration/test_bodies.py)
+SMALL_MODEL = {"body": minilm(), "max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
 
 
 def with_example_data(folder: Path) -> dict:

@@ -154,6 +154,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         test_size=facts.test_size,
         family=facts.family,
         base_model=facts.base_model,
+        body_weights=facts.hyperparameters.get("body_weights"),
         procedure=_procedure(facts),
         temperature=facts.temperature,
         hyperparameters=sorted(facts.hyperparameters.items()),

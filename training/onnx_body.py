@@ -53,7 +53,8 @@ def export_int8(encoder, folder: Path) -> Path:
     quantize_dynamic(str(folder / MODEL_FP32), str(folder / MODEL_INT8), weight_type=QuantType.QInt8)
     (folder / MODEL_FP32).unlink()
     tokenizer.save_pretrained(str(folder))
-    settings = {"inputs": names, "max_seq_length": encoder.max_seq_length, "normalize": "Normalize" in modules}
+    settings = {"inputs": names, "max_seq_length": encoder.max_seq_length, "normalize": "Normalize" in modules,
+                "prompts": encoder.prompts or {}, "default_prompt": encoder.default_prompt_name}  # fmt: skip
     (folder / SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
     return folder / MODEL_INT8
 
@@ -69,7 +70,11 @@ class OnnxEncoder:
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(folder / MODEL_INT8), options, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], prompt: str | None = None) -> np.ndarray:
+        """As the body's ``encode``: its prompt (``prompt``, else its default one) put before each text."""
+        prompts = self.settings.get("prompts", {})
+        prefix = prompts.get(prompt if prompt in prompts else self.settings.get("default_prompt"), "")
+        texts = [prefix + text for text in texts]
         parts = []
         for start in range(0, len(texts), BATCH):
             batch = self.tokenizer(list(texts[start : start + BATCH]), padding=True, truncation=True,

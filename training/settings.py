@@ -41,7 +41,7 @@ class LlmSettings(Strict):
 
 
 class ModelSettings(Strict):
-    body: str | None = None  # a Hub name or local path; None: the offline all-MiniLM-L6-v2
+    body: str | None = None  # a Hub name or local path; None: multilingual-e5-small (training.bodies)
     max_seq_length: int = Field(256, ge=16, le=8192)
     # Fine-tune the body contrastively every N trainings, or when the labelled set grew by this
     # fraction since the last fine-tune; the other trainings refit only the head (seconds).

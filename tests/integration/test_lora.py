@@ -26,7 +26,7 @@ from training.model_card import validate_offline
 from training.models.base import TextClassifier
 from training.models.lora import LoraClassifier, LoraParams
 from training.models.random_llm import build
-from training.models.setfit_model import default_body
+from training.bodies import minilm
 from tests.helpers import EXAMPLE_DATA, SMALL_MODEL, answer_all
 
 pytestmark = pytest.mark.integration
@@ -136,7 +136,7 @@ def test_the_scheduler_trains_the_llm_beside_the_rounds_once_the_labels_grew(llm
 def test_lora_on_the_shipped_minilm_encoder_is_evaluated_on_the_test_set(tmp_path):
     texts, labels = example("train.jsonl")
     test_texts, test_labels = example("dev.jsonl")
-    params = LoraParams(default_body(), epochs=2, max_length=64, batch_size=16, learning_rate=2e-3, device="cpu")
+    params = LoraParams(minilm(), epochs=2, max_length=64, batch_size=16, learning_rate=2e-3, device="cpu")
     model = LoraClassifier(CLASSES, params).fit(texts[:96], labels[:96])
     assert model.losses and model.temperature > 0
     evaluation, probs = evaluate_model(model, test_texts, test_labels, 200, 0, tmp_path / "evaluate")

