@@ -252,9 +252,19 @@ def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round
 @user_errors
 def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How many rounds.")) -> None:
     """Run rounds with annotators simulated from the corpus's gold labels."""
+    from loop.confirmations import confirmations
+    from loop.pool import Pool
     from loop.simulate import simulate as run_simulation
 
-    run_simulation(_config(ctx), rounds)
+    config = _config(ctx)
+    table = Table("round", "labels", "champion", "its labels", "F1", "gate rule", "sent", "pre-filled", box=None)
+    for row in run_simulation(config, rounds):
+        table.add_row(str(row.round), str(row.labels), row.champion or "-", str(row.champion_labels or "-"),
+                      f"{row.champion_macro_f1:.3f}" if row.champion_macro_f1 is not None else "-", row.rule or "-",
+                      str(row.sent), str(row.prefilled))  # fmt: skip
+    console.print(table)
+    with Pool(config.state.pool) as pool:
+        console.print(f"Suggestions: {confirmations(config, pool).line()}", soft_wrap=False)
 
 
 @app.command("status")

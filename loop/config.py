@@ -112,11 +112,13 @@ class DataConfig(Strict):
 class SuggestionsConfig(Strict):
     """What annotators get from the model (README: "What annotators see")."""
 
-    # a suggestion is pre-filled only from this calibrated probability; below it the record shows
-    # the model's prediction and probability as metadata and the annotator decides unprompted
-    min_probability: float = Field(0.7, ge=0, le=1)
-    # share of each batch made of confident predictions (at min_probability or more, drawn at random
-    # so their precision is the model's) for quick confirmation, marked ``tipo: confirmar``
+    # a suggestion is pre-filled only from the probability at which the version's held-out
+    # predictions reached this precision (loop/prefill.py); below it the record shows the model's
+    # prediction and probability as metadata and the annotator decides unprompted
+    min_precision: float = Field(0.9, gt=0, le=1)
+    min_probability: float = Field(0.5, ge=0, le=1)  # and never below this probability, whatever the evidence
+    # share of each batch made of confident predictions (pre-filled ones, drawn at random so their
+    # precision is the model's) for quick confirmation, marked ``tipo: confirmar``
     confirm_share: float = Field(0.125, ge=0, lt=1)
 
 

@@ -1,7 +1,7 @@
 """How often the model's confident suggestions were right, as annotators judged them.
 
-Each batch carries a confident share (``loop.strategies.confident_share``): predictions at the
-configured probability or more, drawn at random. When annotators label one, their label is
+Each batch carries a confident share (``loop.strategies.confident_share``): pre-filled predictions
+(at the version's own threshold or more, ``loop.prefill``), drawn at random. When annotators label one, their label is
 compared with the suggestion Argilla showed at that moment, replayed from the round manifests
 (pushes and refreshes in order, answers as each round's pull received them). The share that
 agreed is the model's real precision on what it pre-fills: reported by ``bucle status`` and in
@@ -16,14 +16,16 @@ from dataclasses import asdict, dataclass
 from loop.config import ProjectConfig
 from loop.manifest import RoundManifest
 from loop.pool import Pool
+from loop.prefill import least_for
 from loop.step_results import result
+from training.registry import Registry
 
 Z95 = 1.959964
 
 
 @dataclass(frozen=True)
 class Confirmations:
-    min_probability: float
+    min_probability: float | None  # the latest push's pre-fill threshold (None: nothing pre-filled)
     answered: int  # confident-share records annotators labelled
     right: int  # ... with the suggested label
 
@@ -47,16 +49,18 @@ class Confirmations:
         return {**asdict(self), "precision": self.precision, "low": low, "high": high}
 
     def line(self) -> str:
+        least = "nothing pre-filled now" if self.min_probability is None else f"pre-filled from p ≥ {self.min_probability:.2f}"
         if not self.answered:
-            return f"pre-filled from p ≥ {self.min_probability:.2f}; no confident suggestion answered yet"
+            return f"{least}; no confident suggestion answered yet"
         low, high = self.interval()
-        return (f"pre-filled from p ≥ {self.min_probability:.2f}; {self.right} of {self.answered} confident ones "
+        return (f"{least}; {self.right} of {self.answered} confident ones "
                 f"confirmed ({self.precision:.0%}, 95% CI {low:.0%}–{high:.0%})")
 
 
 def confirmations(config: ProjectConfig, pool: Pool) -> Confirmations:
     labels = {r.id: r.label for r in pool.records(split="pool", labelled=True)}
-    least = config.annotation.suggestions.min_probability
+    registry = Registry(config.state.registry)
+    latest: float | None = None
     shown: dict[str, str] = {}  # confident-share record -> the suggestion Argilla shows now
     answered = right = 0
     for manifest in RoundManifest.all(config.state.rounds):
@@ -69,11 +73,14 @@ def confirmations(config: ProjectConfig, pool: Pool) -> Confirmations:
             selection = result(manifest, "select")
             suggested = dict(zip(selection.ids, selection.labels))
             shown.update({record: suggested[record] for record in selection.confirm})
+            if selection.model is not None:
+                latest = least_for(registry, selection.model, manifest.data)
         refreshed = result(manifest, "refresh")
         if refreshed and refreshed.labels is not None:
+            least = least_for(registry, refreshed.model, manifest.data)
             for record, label, score in zip(refreshed.ids, refreshed.labels, refreshed.scores):
                 if record in shown:  # a suggestion no longer sure is no longer pre-filled, nor counted
                     shown[record] = label
-                    if score < least:
+                    if least is None or score < least:
                         del shown[record]
-    return Confirmations(least, answered, right)
+    return Confirmations(latest, answered, right)

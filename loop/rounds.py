@@ -34,6 +34,7 @@ from loop.lock import RoundLock
 from loop.manifest import RoundManifest
 from loop.pool import Pool, PoolRecord
 from loop.pool_backups import backup_pool
+from loop.prefill import least_for
 from loop.queue_rules import batch_to_push
 from loop.strategies.cold_start import zero_shot_probs
 from loop.strategies.confident_share import mix
@@ -201,12 +202,11 @@ class Batch:
     size: int
     seed: int
     confirm_share: float = 0.0  # manifests older than the confident share had none
-    min_probability: float = 1.0
+    least: float | None = None  # the served version's pre-fill threshold (loop.prefill); None: none
 
     @classmethod
-    def configured(cls, config: ProjectConfig, strategy: str, seed: int) -> "Batch":
-        suggestions = config.annotation.suggestions
-        return cls(strategy, config.loop.batch_size, seed, suggestions.confirm_share, suggestions.min_probability)
+    def configured(cls, config: ProjectConfig, strategy: str, seed: int, least: float | None) -> "Batch":
+        return cls(strategy, config.loop.batch_size, seed, config.annotation.suggestions.confirm_share, least)
 
 
 def _space(ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: list[str], labelled: list[str],
@@ -248,7 +248,8 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members), batch_size,
                              seed)  # fmt: skip
-    chosen, confident = mix(chosen, probs if served is not None else None, batch.confirm_share, batch.min_probability, seed)
+    confident_probs = probs if served is not None and batch.least is not None else None  # none is pre-filled: no share
+    chosen, confident = mix(chosen, confident_probs, batch.confirm_share, batch.least if batch.least is not None else 1.0, seed)
     return Selection(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
@@ -266,8 +267,9 @@ def waiting_ids(config: ProjectConfig, pool: Pool, discarded: Iterable[str]) -> 
     return sent_ids(config) - {r.id for r in pool.records(split="pool", labelled=True)} - set(discarded)
 
 
-def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[str]) -> Selection:
-    """The next batch, unless a full one is still waiting (``queue_rules``)."""
+def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[str], header: dict) -> Selection:
+    """The next batch, unless a full one is still waiting (``queue_rules``); ``header``: the
+    round manifest's, whose suggestion settings the pre-fill threshold follows."""
     config = ctx.config
     served = ctx.champion()
     name = config.loop.strategy if served is not None else "cold-start"
@@ -277,7 +279,8 @@ def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[st
                          held=f"{queued} records still waiting for annotators, a full batch or more")  # fmt: skip
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
-    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed))
+    least = least_for(ctx.registry, served[0] if served else None, header)
+    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed, least))
 
 
 @dataclass(frozen=True)
@@ -314,26 +317,25 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         known = {r.id for r in labelled} | excluded
         served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
         asked = Batch(recorded.strategy, target.data["batch_size"], target.data["seed"] + number,
-                      target.data.get("confirm_share", 0.0), target.data.get("min_probability", 1.0))  # fmt: skip
+                      target.data.get("confirm_share", 0.0), least_for(ctx.registry, recorded.model, target.data))  # fmt: skip
         again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee)
     return Replay(number, recorded.ids, again.ids)
 
 
 def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str],
-              prefill: bool = True) -> list[OutgoingRecord]:  # fmt: skip
+              least: float | None) -> list[OutgoingRecord]:  # fmt: skip
     """Records as annotators see them: text, metadata, the body's embedding, and the model's
-    prediction as metadata, pre-filled as a suggestion only from the configured probability
-    (an unsure suggestion accepted with Enter is a coin flip), and never without a model (the
-    cold start's zero-shot probabilities are not calibrated)."""
+    prediction as metadata, pre-filled as a suggestion only from ``least``, the version's own
+    threshold (``loop.prefill``: an unsure suggestion accepted with Enter is a coin flip), and
+    never without one (the cold start's zero-shot probabilities are not calibrated)."""
     if not ids:
         return []
-    least = ctx.config.annotation.suggestions.min_probability
     by_id = {r.id: r for r in ctx.pool.records(split="pool")}
     texts = [by_id[i].text for i in ids]
     vectors = ctx.base_body().embed(texts)
     outgoing = []
     for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors):
-        sure = prefill and label is not None and score >= least
+        sure = least is not None and label is not None and score >= least
         model = {} if label is None else {
             PREDICTION: label, PROBABILITY: round(score, 4), KIND: CONFIRM if sure and i in confirm else DECIDE}  # fmt: skip
         outgoing.append(OutgoingRecord(i, text, {**by_id[i].metadata, **model}, label if sure else None,
@@ -348,13 +350,13 @@ def _send(ctx: RoundContext, outgoing: list[OutgoingRecord], agent: str) -> int:
     return push(ctx.client, ctx.dataset, outgoing, agent=agent)
 
 
-def _push(ctx: RoundContext, selection: Selection) -> Pushed:
-    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores, set(selection.confirm),
-                         prefill=selection.model is not None)  # fmt: skip
+def _push(ctx: RoundContext, selection: Selection, header: dict) -> Pushed:
+    least = least_for(ctx.registry, selection.model, header)
+    outgoing = _outgoing(ctx, selection.ids, selection.labels, selection.scores, set(selection.confirm), least)
     return Pushed(_send(ctx, outgoing, selection.model or "sin-modelo"))
 
 
-def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
+def _refresh(ctx: RoundContext, discarded: list[str], header: dict) -> Refreshed:
     """Give records that still wait for annotators the current champion's prediction (and its
     suggestion if it is sure enough, else none)."""
     name = ctx.registry.champion()
@@ -371,7 +373,7 @@ def _refresh(ctx: RoundContext, discarded: list[str]) -> Refreshed:
     probs = model.predict_proba([texts[i] for i in stale])
     labels = [model.classes[int(np.argmax(row))] for row in probs]
     scores = [float(np.max(row)) for row in probs]
-    _send(ctx, _outgoing(ctx, stale, labels, scores, before.confirm), name)
+    _send(ctx, _outgoing(ctx, stale, labels, scores, before.confirm, least_for(ctx.registry, name, header)), name)
     return Refreshed(stale, name, labels, scores)
 
 
@@ -412,6 +414,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             folder, len(RoundManifest.all(folder)) + 1, strategy=config.loop.strategy, seed=seed,
             batch_size=config.loop.batch_size, confirm_share=config.annotation.suggestions.confirm_share,
             min_probability=config.annotation.suggestions.min_probability,
+            min_precision=config.annotation.suggestions.min_precision,
         )  # fmt: skip
         client = owner_client(config)
         with round_context(config, client, ensure_dataset(client, dataset_spec(config))) as ctx:
@@ -429,9 +432,9 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             step("gate", lambda: _gate(ctx, trained))
             step("score", lambda: _score_stop_set(ctx))
             excluded = sent_ids(config) | set(pulled.discarded)
-            selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded))
-            step("push", lambda: _push(ctx, selection))
-            step("refresh", lambda: _refresh(ctx, pulled.discarded))
+            selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data))
+            step("push", lambda: _push(ctx, selection, manifest.data))
+            step("refresh", lambda: _refresh(ctx, pulled.discarded, manifest.data))
             step("review", lambda: review(ctx, manifest.number))
             step("publish", lambda: _publish(ctx))
             backup_pool(config, manifest.number, ctx.pool)  # what restores the labels should the pool be damaged

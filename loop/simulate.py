@@ -23,6 +23,7 @@ from loop.label_review import ReviewLog, review_spec
 from loop.pool import Pool
 from loop.adapters import owner_client, space_headers
 from loop.manifest import RoundManifest
+from loop.prefill import least_for
 from loop.rounds import run_round, waiting_ids
 from loop.step_results import result
 from loop.train import fine_tune_body, fine_tune_due, registry
@@ -37,6 +38,10 @@ class SimulatedRound:
     champion: str | None
     champion_macro_f1: float | None
     answered: int
+    champion_labels: int | None = None  # the labels the champion was trained on
+    rule: str = ""  # the gate's rule that decided this round's training (training.promotion); "" untrained
+    sent: int = 0
+    prefilled: int = 0  # of the records sent, those with a pre-filled suggestion (loop.prefill)
 
 
 def annotator_clients(config: ProjectConfig, names: list[str]) -> list[Client]:
@@ -83,7 +88,12 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
         champion = reg.champion()
         held = reg.evaluated(champion) if champion else None
         f1 = held.macro_f1 if held else None
-        results.append(SimulatedRound(report.round, labels, champion, f1, answered))
-        log.info("round %d: %d labels, champion %s (macro-F1 %.3f), %d records answered", report.round, labels, champion,
-                 f1 or 0, answered)  # fmt: skip
+        manifest = RoundManifest.all(config.state.rounds)[-1]
+        trained, selection = result(manifest, "train"), result(manifest, "select")
+        least = least_for(reg, selection.model, manifest.data)
+        prefilled = sum(score is not None and least is not None and score >= least for score in selection.scores)
+        results.append(SimulatedRound(report.round, labels, champion, f1, answered, held.labels if held else None,
+                                      trained.rule if trained.trained else "", len(selection.ids), prefilled))  # fmt: skip
+        log.info("round %d: %d labels, champion %s (macro-F1 %.3f, trained on %s labels), %d records answered",
+                 report.round, labels, champion, f1 or 0, held.labels if held else "-", answered)  # fmt: skip
     return results

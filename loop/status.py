@@ -105,7 +105,7 @@ def _gate(decisions: list[dict]) -> list[str]:
     must be visible where the owner looks, not only in a log."""
     said = {"promote": "promoted", "refused": "refused", "manual": "made champion by hand", "rollback": "rolled back to"}
     return [f"{d['version']} {said.get(d.get('kind', ''), d.get('kind', '?'))}: {d.get('reason', '')}"
-            for d in reversed(decisions[-GATE_LINES:])]  # fmt: skip
+            f"{' (rule ' + d['rule'] + ')' if d.get('rule') else ''}" for d in reversed(decisions[-GATE_LINES:])]  # fmt: skip
 
 
 def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:

@@ -43,14 +43,15 @@ class Training:
     promote: bool = False
     fine_tuned: bool = False
     grams_co2eq: dict[str, float] = field(default_factory=dict)
+    rule: str = ""  # the gate's rule that decided (training.promotion)
 
     @classmethod
     def of(cls, trained: Trained, grams: dict[str, float]) -> "Training":
         return cls(True, trained.reason, trained.round, trained.versions, trained.best, trained.promote,
-                   trained.fine_tuned, grams)  # fmt: skip
+                   trained.fine_tuned, grams, trained.rule)  # fmt: skip
 
     def outcome(self) -> Trained:
-        return Trained(self.round, self.versions, self.best, self.promote, self.reason, self.fine_tuned)
+        return Trained(self.round, self.versions, self.best, self.promote, self.reason, self.fine_tuned, self.rule)
 
 
 @dataclass(frozen=True)

@@ -148,13 +148,13 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
         if len(data.texts) < config.model.llm.min_labels:
             raise TrainingError(f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})")
         main, baseline = run.fit_llm(data, params)
+        if not main_process():
+            return None
+        with RoundLock(config.state.round_lock, timeout_s=LLM_REGISTER_WAIT_S, what="round or training"):
+            trained = run.register(free_training_number(config, reg), main, baseline, data)  # scores the champion too
+            champion = apply_gate(config, trained)
     finally:
         cache.close()
-    if not main_process():
-        return None
-    with RoundLock(config.state.round_lock, timeout_s=LLM_REGISTER_WAIT_S, what="round or training"):
-        trained = run.register(free_training_number(config, reg), main, baseline, data)
-        champion = apply_gate(config, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, False)
 
 
@@ -217,10 +217,10 @@ def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
     reg = registry(config)
     if trained.promote:
         if reg.champion() != trained.best:
-            reg.set_champion(trained.best, "promote", trained.reason)
+            reg.set_champion(trained.best, "promote", trained.reason, rule=trained.rule)
     elif not any(d.get("kind") == "refused" and d.get("version") == trained.best for d in reg.decisions()):
-        reg.record({"version": trained.best, "kind": "refused", "reason": trained.reason, "champion": reg.champion(),
-                    "at": utc_now()})  # fmt: skip
+        reg.record({"version": trained.best, "kind": "refused", "rule": trained.rule, "reason": trained.reason,
+                    "champion": reg.champion(), "at": utc_now()})  # fmt: skip
     return reg.champion()
 
 

@@ -23,8 +23,25 @@ def _scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
 
 
 @dataclass
+class HeldOut:
+    """Calibrated probabilities of training examples from models that did not see them, and
+    their true classes: the evidence for how far a version's suggestions can be trusted."""
+
+    probs: np.ndarray
+    targets: np.ndarray
+
+    def to_json(self) -> dict:
+        """Each held-out prediction's confidence and whether it was right, most confident first."""
+        confidence = self.probs.max(axis=1)
+        order = np.argsort(-confidence, kind="stable")
+        right = self.probs.argmax(axis=1) == self.targets
+        return {"confidence": [round(float(c), 4) for c in confidence[order]], "right": [int(r) for r in right[order]]}
+
+
+@dataclass
 class Calibrator:
     temperature: float = 1.0
+    held_out: HeldOut | None = None  # not saved: read once, when the version is registered
 
     def apply(self, probs: np.ndarray) -> np.ndarray:
         return probs if self.temperature == 1.0 else _scaled(probs, self.temperature)
@@ -38,7 +55,8 @@ class Calibrator:
             return -float(np.mean(np.log(np.clip(scaled[np.arange(len(targets)), targets], EPSILON, 1.0))))
 
         best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-        return cls(float(np.exp(best.x)))
+        temperature = float(np.exp(best.x))
+        return cls(temperature, HeldOut(_scaled(probs, temperature), targets))
 
 
 def out_of_fold_proba(estimator, features, targets: np.ndarray, n_classes: int, seed: int) -> np.ndarray | None:

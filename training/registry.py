@@ -266,12 +266,13 @@ class Registry:
         except (OSError, ValueError, KeyError):
             return None
 
-    def set_champion(self, name: str, kind: str, reason: str) -> None:
-        """Point the champion at ``name`` (``kind``: promote, manual or rollback)."""
+    def set_champion(self, name: str, kind: str, reason: str, rule: str = "") -> None:
+        """Point the champion at ``name`` (``kind``: promote, manual or rollback; ``rule``: the
+        gate's rule that promoted it)."""
         if not self.intact(name):
             raise RegistryError(f"version {name} is damaged; it cannot become the champion")
-        entry = {"version": name, "kind": kind, "reason": reason, "previous": self.champion(),
-                 "at": utc_now()}  # fmt: skip
+        entry = {"version": name, "kind": kind, **({"rule": rule} if rule else {}), "reason": reason,
+                 "previous": self.champion(), "at": utc_now()}  # fmt: skip
         write_json_atomically(self.root / "champion.json", entry)
         self.record(entry)
 

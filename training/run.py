@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from training import bias
 from training.bodies import resolve
 from training.carbon import track
@@ -29,7 +31,7 @@ from training.models.lora import LoraClassifier, LoraParams
 from training.models.setfit_model import SetFitClassifier
 from training.models.tfidf import TfidfClassifier
 from training.onnx_body import export_int8
-from training.promotion import GateDecision, decide
+from training.promotion import GateDecision, compare, decide
 from training.registry import METRICS, MODEL, Registry
 from training.settings import ModelSettings
 
@@ -87,6 +89,7 @@ class Trained:
     promote: bool
     reason: str
     fine_tuned: bool
+    rule: str = ""  # the gate's rule that decided (training.promotion); older manifests have none
 
 
 @dataclass
@@ -94,6 +97,7 @@ class _Fitted:
     family: str
     model: TextClassifier
     metrics: dict[str, Any]
+    predicted: np.ndarray  # class indices on the test set, for the paired comparison with the champion
 
     @property
     def macro_f1(self) -> float:
@@ -184,7 +188,9 @@ class TrainingRun:
         """Register ``main`` and its baseline as training ``number``, all or none, their cards
         carrying the gate's verdict on the better of the two against the champion."""
         candidates = {f"{number:04d}-{c.family}": c for c in (main, baseline)}
-        best, verdict = self.verdict({name: c.macro_f1 for name, c in candidates.items()})
+        best = max(candidates, key=lambda name: candidates[name].macro_f1)
+        verdict = self.verdict(best, candidates[best], data)
+        candidates[best].metrics["gate"] = verdict.to_json()
         champion = self.registry.champion()
         previous = (champion, self.registry.metrics(champion)["evaluation"]) if champion else None
         self.registry.add_all({
@@ -194,7 +200,7 @@ class TrainingRun:
         })  # fmt: skip
         log.info(verdict.reason)
         return Trained(number, {name: c.macro_f1 for name, c in candidates.items()}, best, verdict.promote,
-                       verdict.reason, bool(main.metrics.get("fine_tuned")))  # fmt: skip
+                       verdict.reason, bool(main.metrics.get("fine_tuned")), verdict.rule)  # fmt: skip
 
     def _check(self, data: Labelled) -> None:
         if not data.test_texts:
@@ -205,22 +211,37 @@ class TrainingRun:
 
     def registered(self, number: int) -> Trained | None:
         """The outcome of training ``number`` if all its versions are registered (a round's or an
-        LLM's: a main family and its baseline)."""
+        LLM's: a main family and its baseline), with the verdict recorded when it was registered."""
         rows = {row.family: row for row in self.registry.history() if row.training == number}
         main = next((family for family in MAIN_FAMILIES if family in rows), None)
         if main is None or "tfidf" not in rows:
             return None
         versions = {row.name: row.macro_f1 for row in rows.values()}
-        best, verdict = self.verdict(versions)
+        best = max(versions, key=versions.get)
+        recorded = self.registry.metrics(best).get("gate")
+        verdict = (GateDecision.from_json(recorded) if recorded else
+                   GateDecision(False, f"{best} was registered before the paired gate; promote it by hand if wanted", "none"))  # fmt: skip
         return Trained(number, versions, best, verdict.promote, verdict.reason,
-                       bool(self.registry.metrics(rows[main].name).get("fine_tuned")))  # fmt: skip
+                       bool(self.registry.metrics(rows[main].name).get("fine_tuned")), verdict.rule)  # fmt: skip
 
-    def verdict(self, macro_f1: dict[str, float]) -> tuple[str, GateDecision]:
-        """The best of ``macro_f1``'s versions and the gate's verdict on it against the champion."""
-        best = max(macro_f1, key=macro_f1.get)
+    def verdict(self, name: str, challenger: _Fitted, data: Labelled) -> GateDecision:
+        """The gate on ``challenger`` against the champion, both scored now on the same test set."""
         champion = self.registry.champion()
-        held = self.registry.evaluated(champion) if champion else None
-        return best, decide(best, macro_f1[best], champion, held.macro_f1 if held else None, self.settings.promotion_margin)
+        if champion is None:
+            return decide(name, len(data.texts), None, None, None, self.settings.promotion_margin)
+        held = self.registry.evaluated(champion)
+        try:
+            model = TextClassifier.load(self.registry.model_folder(champion))
+        except (OSError, ValueError, KeyError, TrainingError) as error:
+            log.warning("the champion %s cannot be loaded to compare (%s)", champion, error)
+            return decide(name, len(data.texts), champion, held.labels if held else None, None, self.settings.promotion_margin)
+        if isinstance(model, SetFitClassifier):
+            model.cache = self.workspace.cache  # the test set's embeddings are cached for the same body
+        references = np.array([self.project.labels.index(label) for label in data.test_labels])
+        champion_predicted = np.array([self.project.labels.index(label) for label in model.predict(data.test_texts)])
+        paired = compare(challenger.predicted, champion_predicted, references, len(self.project.labels),
+                         self.settings.bootstrap_samples, self.settings.seed)  # fmt: skip
+        return decide(name, len(data.texts), champion, held.labels if held else None, paired, self.settings.promotion_margin)
 
     def _fit_and_evaluate(self, family: str, model: TextClassifier, data: Labelled) -> _Fitted:
         settings = self.settings
@@ -239,21 +260,22 @@ class TrainingRun:
             "counterfactual": bias.to_json(counterfactual),
             "carbon": footprint.to_json(),
             "temperature": model.temperature,
+            "held_out": model.held_out.to_json() if model.held_out is not None else None,  # the pre-fill evidence
             "seconds": {"train": round(trained - started, 2), "evaluate": round(time.perf_counter() - trained, 2)},
-        })  # fmt: skip
+        }, probs.argmax(axis=1))  # fmt: skip
 
     def _try_int8(self, candidate: _Fitted, setfit: SetFitClassifier, folder: Path, data: Labelled) -> None:
         """Serve the SetFit candidate with an int8 ONNX body if it loses at most half a point of
         macro-F1 on the test set; record the comparison either way."""
         export_int8(setfit.encoder, folder)
         int8 = setfit.with_int8_body(folder)
-        evaluation, _ = evaluate_model(int8, data.test_texts, data.test_labels, self.settings.bootstrap_samples,
+        evaluation, probs = evaluate_model(int8, data.test_texts, data.test_labels, self.settings.bootstrap_samples,
                                        self.settings.seed, self.workspace.evaluate_cache)  # fmt: skip
         used = evaluation.macro_f1 >= candidate.macro_f1 - INT8_TOLERANCE
         candidate.metrics["onnx_int8"] = {"macro_f1": evaluation.macro_f1, "delta": evaluation.macro_f1 - candidate.macro_f1,
                                           "used": used}  # fmt: skip
         if used:
-            candidate.model = int8
+            candidate.model, candidate.predicted = int8, probs.argmax(axis=1)
 
     def _curve(self, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:
         points = [{"version": row.name, "labels": row.labels, "macro_f1": row.macro_f1}

@@ -18,6 +18,7 @@ from loop.ingest.pipeline import ingest
 from annotation.model_metadata import PREDICTION
 from loop.manifest import STEPS, RoundManifest
 from loop.pool import Pool
+from loop.prefill import least_for
 from loop.adapters import owner_client
 from loop.rounds import VECTOR, run_round, shown
 from loop.simulate import annotator_clients
@@ -178,13 +179,13 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
     assert set(records) == set(first.sent) | set(second.sent)
     refreshed = manifest.result("refresh")
     scores = dict(zip(refreshed["ids"], refreshed["scores"]))
-    least = config.annotation.suggestions.min_probability
+    least = least_for(reg, other, manifest.data)
     for record in records.values():  # the new champion's prediction everywhere, pre-filled only where it is sure
         agents = [suggestion.agent for suggestion in record.suggestions]
         assert agents in ([], [other])
         if record.id in scores:
             assert record.metadata["probabilidad"] == round(scores[record.id], 4)
-            assert agents == ([other] if scores[record.id] >= least else [])
+            assert agents == ([other] if least is not None and scores[record.id] >= least else [])
     assert set(shown(config).model_of.values()) == {other}
     assert all(len(r.vectors[VECTOR]) == 384 for r in records.values()), "annotators can search similar records"
     settings = dataset_of(config).settings
@@ -222,6 +223,8 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     assert labels == [16, 24, 32], "every round learns from the previous round's answers"
     trained = [m.result("train") for m in manifests]
     assert all(t["trained"] for t in trained)
+    assert trained[0]["rule"] == "first-model" and {t["rule"] for t in trained[1:]} <= {"more-labels"}, "the gate names its rule"
+    assert "gate rule" in result.stdout and "its labels" in result.stdout and "Suggestions:" in result.stdout
     for outcome in trained:
         assert set(outcome["versions"]) == {f"{outcome['round']:04d}-setfit", f"{outcome['round']:04d}-tfidf"}
         assert all(0.0 <= f1 <= 1.0 for f1 in outcome["versions"].values())

@@ -8,6 +8,7 @@ from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABI
 from annotation.records import pull
 from loop.ingest.pipeline import ingest
 from loop.pool import Pool
+from loop.prefill import least_for
 from loop.adapters import dataset_spec
 from loop.rounds import run_round
 from loop.train import registry
@@ -27,12 +28,14 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     dataset = owner.datasets(name=project.name, workspace=project.workspace)
     records = {r.id: r for r in dataset.records(with_suggestions=True)}
     assert set(records) == set(first.sent)
-    selection = result(RoundManifest.all(project.state.rounds)[-1], "select")
+    manifest = RoundManifest.all(project.state.rounds)[-1]
+    selection = result(manifest, "select")
     scores = dict(zip(selection.ids, selection.scores))
+    least = least_for(registry(project), first.champion, manifest.data)  # the version's own threshold (loop.prefill)
     for record in records.values():  # the prediction is always shown; pre-filled only when the model is sure
         assert record.metadata[PREDICTION] in project.labels
         assert record.metadata[PROBABILITY] == round(scores[record.id], 4)
-        sure = scores[record.id] >= project.annotation.suggestions.min_probability
+        sure = least is not None and scores[record.id] >= least
         assert [s.agent for s in record.suggestions] == ([first.champion] if sure else [])
         assert record.metadata[KIND] == (CONFIRM if record.id in selection.confirm else DECIDE)
     published = result(RoundManifest.all(project.state.rounds)[-1], "publish")
@@ -113,7 +116,7 @@ def test_a_confident_share_is_marked_and_its_precision_reaches_status_and_the_ca
     from loop.status import status
     from tests.helpers import dataset_of, gold_labels
 
-    config = sibling_project("confirmaciones", annotation={"suggestions": {"min_probability": 0.5, "confirm_share": 0.25}})
+    config = sibling_project("confirmaciones", annotation={"suggestions": {"min_precision": 0.5, "confirm_share": 0.25}})
     ingest(config)
     simulate(config, rounds=3)
     manifests = RoundManifest.all(config.state.rounds)

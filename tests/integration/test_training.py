@@ -30,7 +30,7 @@ from training.registry import RegistryError
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
 CLASSES = ["falsa", "verdadera"]
-SMALL = {"max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_pairs_per_label": 1, "fine_tune_max_steps": 3,
+SMALL = {"body": minilm(), "max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_pairs_per_label": 1, "fine_tune_max_steps": 3,
          "fine_tune_batch_size": 8}  # fmt: skip
 
 

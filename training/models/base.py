@@ -11,7 +11,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from training.calibration import Calibrator
+from training.calibration import Calibrator, HeldOut
 from training.errors import TrainingError
 
 META = "meta.json"
@@ -45,6 +45,7 @@ class TextClassifier(ABC):
         self.classes = list(classes)
         self.temperature = 1.0  # fitted on out-of-fold predictions; folded into the head by fit
         self.calibrator = Calibrator()  # the identity, but for versions of format 1
+        self.held_out: HeldOut | None = None  # set by fit: calibrated out-of-fold evidence (training.prefill)
 
     @abstractmethod
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier": ...

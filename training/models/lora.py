@@ -246,7 +246,8 @@ class LoraClassifier(TextClassifier):
         self.stopped_at = trainer.state.epoch
         self.model.eval()
         validation_logits = self._logits([texts[i] for i in validation])
-        self.temperature = Calibrator.fit(_softmax(validation_logits), targets[validation]).temperature
+        calibration = Calibrator.fit(_softmax(validation_logits), targets[validation])
+        self.temperature, self.held_out = calibration.temperature, calibration.held_out  # the validation split
         self._fold_temperature(self.temperature)
         return self
 

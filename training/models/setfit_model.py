@@ -144,7 +144,7 @@ class SetFitClassifier(TextClassifier):
         twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id,
                                 self.base_model, self.saved_body, self.weights)  # fmt: skip
         twin.head, twin.temperature, twin.fine_tuned, twin._encoder = self.head, self.temperature, self.fine_tuned, self._encoder
-        twin.onnx_folder = folder
+        twin.onnx_folder, twin.held_out = folder, self.held_out
         return twin
 
     def save_body(self, folder: Path) -> None:
@@ -188,7 +188,8 @@ class SetFitClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         features = self.embed(texts)
         targets = np.array([self.classes.index(label) for label in labels])
-        self.temperature = calibrate(_head(self.seed), features, targets, len(self.classes), self.seed).temperature
+        calibration = calibrate(_head(self.seed), features, targets, len(self.classes), self.seed)
+        self.temperature, self.held_out = calibration.temperature, calibration.held_out
         self.head = fold_temperature(_head(self.seed).fit(features, targets), self.temperature)
         return self
 

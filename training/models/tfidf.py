@@ -64,7 +64,8 @@ class TfidfClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         targets = np.array([self.classes.index(label) for label in labels])
         self.pipeline.fit(list(texts), targets)
-        self.temperature = calibrate(build_pipeline(self.seed), list(texts), targets, len(self.classes), self.seed).temperature
+        calibration = calibrate(build_pipeline(self.seed), list(texts), targets, len(self.classes), self.seed)
+        self.temperature, self.held_out = calibration.temperature, calibration.held_out
         self.pipeline.steps[-1] = ("classifier", fold_temperature(self.pipeline.steps[-1][1], self.temperature))
         return self
 
