@@ -50,6 +50,7 @@ from loop.config import ProjectConfig, load_config  # noqa: E402
 from loop.manifest import RoundManifest  # noqa: E402
 from loop.pool import Pool  # noqa: E402
 from loop.step_results import result  # noqa: E402
+from training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
 RESULTS = ROOT / "docs" / "benchmarks"
@@ -84,7 +85,7 @@ def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bo
     schedule = {"low_water": low_water} if low_water is not None else {}
     settings.update(name=name, server={"port": port}, loop={"schedule": schedule})
     if smoke:
-        settings["model"] = {"max_seq_length": 64, "bootstrap_samples": 100}
+        settings["model"] = {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()}  # the small body
     path = folder / "bucle.yaml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_config(path)

@@ -51,6 +51,7 @@ from loop.rounds import run_round  # noqa: E402
 from loop.simulate import annotator_clients, answer  # noqa: E402
 from loop.step_results import result  # noqa: E402
 from loop.train import registry  # noqa: E402
+from training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
@@ -139,7 +140,7 @@ def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectCon
                  "text": ["text"], "id": "id", "label": "label", "seed_size": 32},
         "annotation": {"annotators": ["anotadora-1"]},
         "server": {"port": port},
-        "model": {"max_seq_length": 64, "bootstrap_samples": 100} if smoke else {},
+        "model": {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()} if smoke else {},  # the small body
         "loop": {"candidates": 100} if smoke else {},  # the smoke pool is smaller than the default window
     }  # fmt: skip
     path = folder / "bucle.yaml"
