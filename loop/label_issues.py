@@ -16,8 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from training.calibration import out_of_fold_proba
-from training.models.tfidf import build_pipeline
+from training.models.tfidf import out_of_fold_texts
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def label_issues(ids: Sequence[str], texts: Sequence[str], labels: Sequence[str]
     if len(classes) < 2:
         return []
     targets = np.array([classes.index(label) for label in labels])
-    probs = out_of_fold_proba(build_pipeline(seed), list(texts), targets, len(classes), seed)
+    probs = out_of_fold_texts(texts, targets, len(classes), seed)
     if probs is None:
         return []
     flagged = find_label_issues(targets, probs, return_indices_ranked_by="self_confidence")

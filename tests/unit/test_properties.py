@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from training.registry import MODEL, Registry
 
 LABELS = ["falsa", "verdadera"]
 SPANISH = "El ayuntamiento aprobó ayer el presupuesto para las escuelas rurales de la comarca con el apoyo vecinal."
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# CI draws the same examples every run (a clean clone must pass or fail for a reason); here they vary
+PROPERTY = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 cells = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
 rows = st.lists(st.tuples(st.one_of(st.just(""), st.text("abc123-", min_size=1, max_size=4)),
@@ -74,7 +77,9 @@ def test_any_csv_shape_ends_in_the_pool_or_the_quarantine(rows, corrupt, encodin
         starts = [i + 1 for i, char in enumerate(text) if char in ",\n"] if corrupt[1] == '"' else []
         at = starts[corrupt[0] % len(starts)] if starts and corrupt[0] % 2 else corrupt[0] % (len(text) + 1)
         text = text[:at] + corrupt[1] + text[at:]
-    one_line_cells = not any("\n" in cell or "\r" in cell for row in rows for cell in row)
+    # a line break can land inside a quoted cell, which it then legitimately spans two lines of
+    breaks = corrupt is not None and corrupt[1] in ("\r", "\n\n")
+    one_line_cells = not breaks and not any("\n" in cell or "\r" in cell for row in rows for cell in row)
     lines = [line for line in io.StringIO(text, newline="").readlines() if line.strip("\r\n")][1:]  # less the header
     _ingest_checked(text.encode(encoding, errors="replace"), physical_rows=len(lines) if one_line_cells else None)
 

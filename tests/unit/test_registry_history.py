@@ -23,3 +23,19 @@ def test_history_and_the_baseline_of_the_same_training(tmp_path):
     assert [(row.name, row.training, row.labels) for row in registry.history()][:2] == [("0001-setfit", 1, 16), ("0001-tfidf", 1, 16)]
     assert registry.baseline("0002-setfit") == 0.65 and registry.baseline("0001-setfit") == 0.60
     assert registry.baseline("0003-setfit") is None, "never another training's TF-IDF"
+
+
+def test_a_file_damaged_after_its_checksum_was_verified_is_caught_in_the_same_process(tmp_path):
+    """Digests are remembered by file identity and change times (a round checks the same body
+    five times), so a later write, even one that keeps the size and the mtime, is hashed again."""
+    import os
+
+    registry = Registry(tmp_path)
+    _version(registry, "0001-tfidf", "tfidf", 1, 16, 0.60)
+    assert registry.intact("0001-tfidf") and registry.intact("0001-tfidf")
+    path = registry.path("0001-tfidf") / METRICS
+    before = path.stat()
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"0.6", b"0.9"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not registry.intact("0001-tfidf")

@@ -3,6 +3,11 @@
 Character n-grams (2–5, within word boundaries) make it robust to Spanish inflection and
 spelling; class weights are balanced because active learning picks skewed batches.
 
+The texts are analysed into n-gram counts once per fit (``Counts``): the calibration folds and
+the final model take rows and columns of those counts, as fitting the pipeline on each fold's
+texts would, without splitting long news into character n-grams six times (most of a steady
+round's time at a few hundred labels).
+
 Saved with skops (``skops.io.load`` gives back scikit-learn's pipeline and never unpickles
 arbitrary objects). Each vectorizer is saved with its terms as a fixed ``vocabulary`` array
 rather than its fitted ``vocabulary_`` dict, which scikit-learn rebuilds on first use: skops
@@ -18,38 +23,92 @@ import zipfile
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import skops.io
 from skops.io.exceptions import UntrustedTypesFoundException
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from training.calibration import calibrate, fold_temperature
+from training.calibration import calibrate, fold_temperature, out_of_fold_proba
 from training.errors import TrainingError
 from training.models.base import TextClassifier, check_training_data
 
 PIPELINE = "pipeline.skops"  # scikit-learn's pipeline, loadable with skops.io.load and nothing of bucle
 LEGACY_PIPELINE = "pipeline.joblib"  # format 1
+BRANCHES = {
+    # words of 2–40 letters: longer ones are noise (hashes, glued URLs) and bloat the vocabulary
+    "words": {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w{2,40}\b", "max_features": 200_000},
+    "chars": {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 300_000},
+}
+
+
+def _classifier(seed: int) -> LogisticRegression:
+    return LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=seed)
+
+
+def _weighting() -> TfidfTransformer:
+    return TfidfTransformer(sublinear_tf=True)
 
 
 def build_pipeline(seed: int) -> Pipeline:
-    return Pipeline(
-        [
-            (
-                "features",
-                FeatureUnion(
-                    [
-                        # words of 2–40 letters: longer ones are noise (hashes, glued URLs) and bloat the vocabulary
-                        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000,
-                                                  token_pattern=r"(?u)\b\w{2,40}\b")),
-                        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                                  min_df=1, max_features=300_000)),
-                    ]  # fmt: skip
-                ),
-            ),
-            ("classifier", LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, random_state=seed)),
-        ]
-    )
+    """The model as scikit-learn runs it on texts: per branch, n-gram counts then TF-IDF
+    weights (what ``TfidfVectorizer`` is), the branches side by side, logistic regression."""
+    branches = [(name, Pipeline([("counts", CountVectorizer(**params)), ("tfidf", _weighting())]))
+                for name, params in BRANCHES.items()]  # fmt: skip
+    return Pipeline([("features", FeatureUnion(branches)), ("classifier", _classifier(seed))])
+
+
+class Counts:
+    """The training texts analysed once: per branch, a fitted ``CountVectorizer`` and the texts'
+    count rows; ``stacked`` puts the branches side by side for row-wise slicing."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.vectorizers = [CountVectorizer(**params) for params in BRANCHES.values()]
+        blocks = [vectorizer.fit_transform(list(texts)) for vectorizer in self.vectorizers]
+        self.widths = tuple(block.shape[1] for block in blocks)
+        self.stacked = sp.hstack(blocks, format="csr")
+
+
+class OnCounts(ClassifierMixin, BaseEstimator):
+    """TF-IDF + logistic regression fitted on rows of ``Counts.stacked``: the pipeline fitted on
+    those rows' texts, up to ties among equally frequent n-grams at a branch's cap (each branch
+    keeps the columns its rows contain, at most ``max_features`` of them, most frequent first)."""
+
+    def __init__(self, widths: tuple[int, ...] = (), seed: int = 0) -> None:
+        self.widths = widths
+        self.seed = seed
+
+    def _blocks(self, counts: sp.csr_matrix) -> list[sp.csr_matrix]:
+        edges = np.cumsum((0, *self.widths))
+        return [counts[:, edges[i] : edges[i + 1]] for i in range(len(self.widths))]
+
+    def fit(self, counts: sp.csr_matrix, targets: np.ndarray) -> "OnCounts":
+        self.columns_, self.weights_ = [], []
+        for block, params in zip(self._blocks(counts), BRANCHES.values()):
+            frequency = np.asarray(block.sum(axis=0)).ravel()
+            present = np.flatnonzero(frequency)
+            if len(present) > params["max_features"]:
+                present = np.sort(present[np.argsort(-frequency[present], kind="stable")[: params["max_features"]]])
+            self.columns_.append(present)
+            self.weights_.append(_weighting().fit(block[:, present]))
+        self.classifier_ = _classifier(self.seed).fit(self._features(counts), targets)
+        self.classes_ = self.classifier_.classes_
+        return self
+
+    def _features(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        return sp.hstack([weights.transform(block[:, columns]) for block, columns, weights in
+                          zip(self._blocks(counts), self.columns_, self.weights_)], format="csr")  # fmt: skip
+
+    def predict_proba(self, counts: sp.csr_matrix) -> np.ndarray:
+        return self.classifier_.predict_proba(self._features(counts))
+
+
+def out_of_fold_texts(texts: Sequence[str], targets: np.ndarray, n_classes: int, seed: int) -> np.ndarray | None:
+    """``calibration.out_of_fold_proba`` of the TF-IDF model on ``texts``, analysed once."""
+    counts = Counts(texts)
+    return out_of_fold_proba(OnCounts(counts.widths, seed), counts.stacked, targets, n_classes, seed)
 
 
 class TfidfClassifier(TextClassifier):
@@ -63,10 +122,15 @@ class TfidfClassifier(TextClassifier):
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TfidfClassifier":
         check_training_data(texts, labels, self.classes)
         targets = np.array([self.classes.index(label) for label in labels])
-        self.pipeline.fit(list(texts), targets)
-        calibration = calibrate(build_pipeline(self.seed), list(texts), targets, len(self.classes), self.seed)
+        counts = Counts(texts)
+        full = OnCounts(counts.widths, self.seed).fit(counts.stacked, targets)
+        calibration = calibrate(OnCounts(counts.widths, self.seed), counts.stacked, targets, len(self.classes), self.seed)
         self.temperature, self.held_out = calibration.temperature, calibration.held_out
-        self.pipeline.steps[-1] = ("classifier", fold_temperature(self.pipeline.steps[-1][1], self.temperature))
+        # every column is present in the full set: the fitted vectorizers and weights are the pipeline's
+        branches = [(name, Pipeline([("counts", vectorizer), ("tfidf", weights)]))
+                    for name, vectorizer, weights in zip(BRANCHES, counts.vectorizers, full.weights_)]  # fmt: skip
+        self.pipeline = Pipeline([("features", FeatureUnion(branches)),
+                                  ("classifier", fold_temperature(full.classifier_, self.temperature))])  # fmt: skip
         return self
 
     def raw_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -79,7 +143,8 @@ class TfidfClassifier(TextClassifier):
                 "class_weight": "balanced"}  # fmt: skip
 
     def save_model(self, folder: Path) -> None:
-        vectorizers = [vectorizer for _, vectorizer in self.pipeline.named_steps["features"].transformer_list]
+        vectorizers = [branch.named_steps["counts"] if isinstance(branch, Pipeline) else branch  # older: TfidfVectorizer
+                       for _, branch in self.pipeline.named_steps["features"].transformer_list]  # fmt: skip
         fitted = [vectorizer.vocabulary_ for vectorizer in vectorizers]
         try:
             for vectorizer, vocabulary in zip(vectorizers, fitted):
