@@ -62,6 +62,7 @@ bench: setup
 	$(VENV)/bin/python bench/annotator_queue.py
 	$(VENV)/bin/python bench/active_learning.py
 	$(VENV)/bin/python bench/label_errors.py
+	$(VENV)/bin/python bench/bodies.py
 
 # The default strategy against its rivals in the README's three settings (TF-IDF learner, 3 seeds;
 # ≈ 3 h on 2 cores; --resume goes on where a stopped run left off).
@@ -74,13 +75,14 @@ bench-label-efficiency: setup
 bench-smoke: setup
 	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
 	$(VENV)/bin/python bench/ingest.py --rows 2000
-	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2
+	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2 --smoke
 	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
 	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke
 	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
 	$(VENV)/bin/python bench/label_errors.py --smoke
 	$(VENV)/bin/python bench/lora_gpu.py --smoke
+	$(VENV)/bin/python bench/bodies.py --smoke
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)

@@ -32,6 +32,7 @@ from annotation.embedded.ports import free_port  # noqa: E402
 from loop.config import load_config  # noqa: E402
 from loop.ingest.pipeline import ingest  # noqa: E402
 from loop.train import champion_model, train_round  # noqa: E402
+from training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
 TEXT = ("El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "
@@ -49,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--smoke", action="store_true", help="what CI runs: the small MiniLM body (it times the demo, "
+                        "not the default body)")
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bucle-bench-demo-")) / "proyecto"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
     settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
-    settings["model"] = {"max_seq_length": 128, "bootstrap_samples": 100}
+    settings["model"] = {"max_seq_length": 128, "bootstrap_samples": 100, **({"body": minilm()} if args.smoke else {})}
     settings["demo"] = {"rate_limit_per_minute": 1_000_000}
     (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     config = load_config(folder / "bucle.yaml")

@@ -55,7 +55,7 @@ from training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
-COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push", "refresh", "review",
+COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "select", "push", "score", "refresh", "review",
            "publish"]
 TARGET_10K_S = 300
 
@@ -98,6 +98,11 @@ class RoundCost:
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+    @property
+    def waited(self) -> float:
+        """Pull to push: what annotators wait for between a submitted batch and the next one."""
+        return sum(self.seconds[c] for c in COLUMNS[: COLUMNS.index("push") + 1])
 
 
 STEP_DONE = re.compile(r"^round \d+ · (\w+) \(")
@@ -196,11 +201,12 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
 def table(rows: list[RoundCost], ingest_s: dict[int, float]) -> str:
     baseline = {r.kind: r.total for r in rows if r.pool == rows[0].pool}
     lines = ["Seconds per step (peak MiB of the bucle process during the step).", "",
-             f"| pool | round | {' | '.join(COLUMNS)} | total s | × {rows[0].pool:,}-pool round |",
-             f"| ---: | --- | {' | '.join('---:' for _ in COLUMNS)} | ---: | ---: |"]  # fmt: skip
+             f"| pool | round | {' | '.join(COLUMNS)} | total s | pull → push s | × {rows[0].pool:,}-pool round |",
+             f"| ---: | --- | {' | '.join('---:' for _ in COLUMNS)} | ---: | ---: | ---: |"]  # fmt: skip
     for r in rows:
         cells = [f"{r.seconds[c]:.1f} ({r.peak_mib[c]:,.0f})" for c in COLUMNS]
-        lines.append(f"| {r.pool:,} | {r.kind} | {' | '.join(cells)} | {r.total:.1f} | {r.total / baseline[r.kind]:.2f} |")
+        lines.append(f"| {r.pool:,} | {r.kind} | {' | '.join(cells)} | {r.total:.1f} | {r.waited:.1f} | "
+                     f"{r.total / baseline[r.kind]:.2f} |")  # fmt: skip
     lines += ["", "| pool | ingest s (not part of a round) |", "| ---: | ---: |"]
     lines += [f"| {pool:,} | {seconds:.1f} |" for pool, seconds in ingest_s.items()]
     lines.append("")

@@ -1,6 +1,7 @@
 """One round of the loop: pull answers → export the labelled dataset → train if enough are new
-(train, evaluate, register) → gate → score the stop set → select → push → refresh the
-suggestions of records still waiting for annotators when the champion changed.
+(train, evaluate, register) → gate → select → push (what annotators wait for ends here) → score
+the stop set → refresh the suggestions of records still waiting for annotators when the
+champion changed → send suspect labels to review → publish.
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
@@ -430,10 +431,10 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             step("export", lambda: _export(ctx, pulled.agreement))
             trained = step("train", lambda: _train(ctx, manifest))
             step("gate", lambda: _gate(ctx, trained))
-            step("score", lambda: _score_stop_set(ctx))
             excluded = sent_ids(config) | set(pulled.discarded)
             selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data))
             step("push", lambda: _push(ctx, selection, manifest.data))
+            step("score", lambda: _score_stop_set(ctx))  # after the push: annotators do not wait on it
             step("refresh", lambda: _refresh(ctx, pulled.discarded, manifest.data))
             step("review", lambda: review(ctx, manifest.number))
             step("publish", lambda: _publish(ctx))

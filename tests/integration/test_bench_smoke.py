@@ -68,6 +68,9 @@ def test_make_bench_smoke_prints_every_table():
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
     assert first_points["bucle · random · setfit-head"] == first_points["bucle · density-margin · setfit-head"]  # same seed set
     assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # bodies: the SetFit head beside TF-IDF at each budget, the fine-tune and the zero-shot accuracy
+    assert "| SetFit head · minilm |" in out and "| SetFit fine-tuned · minilm |" in out and "zero-shot accuracy" in out
+    assert (OUT / "bodies" / "bodies.json").exists()
     # label errors: flipped labels found by confident learning, the model before and after review
     errors = json.loads((OUT / "label_errors.json").read_text())
     assert [run["flipped"] for run in errors["runs"]] == [12] and "| 10 |" in out and "precision@k" in out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -40,6 +41,8 @@ NOT_LINKED = frozenset({"README.md", "checksums.json"})
 ONNX = "onnx-int8"
 ENCODE_BATCH = 32
 BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
+KEEP_LOADED = 2  # bodies kept loaded per process: the configured one and a fine-tuned one
+_LOADED: OrderedDict[str, object] = OrderedDict()  # body id -> SentenceTransformer, most recent last
 
 
 @dataclass(frozen=True)
@@ -87,21 +90,30 @@ class SetFitClassifier(TextClassifier):
 
     @property
     def encoder(self):
+        """The body's network, shared by every model of this process with the same ``body_id``
+        (the same weights): the scheduler's rounds, the demo and the versions a round compares
+        load e5 (470 MB, 4 s on 2 cores) once, not once a round or a version."""
         if self._encoder is None:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # a bar per weight file is noise in every round
-
-            try:
-                self._encoder = SentenceTransformer(self.body, device="cpu")
-            except (OSError, ValueError) as error:
-                raise TrainingError(
-                    f"cannot load the model body {self.body!r}: not a local sentence-transformer folder, "
-                    f"and not a Hub name that can be fetched here ({error.__class__.__name__})"
-                ) from None
-            self._encoder.max_seq_length = min(self.max_seq_length, self._encoder.max_seq_length or self.max_seq_length)
+            self._encoder = _LOADED.pop(self.body_id, None) or self._load()
+            _LOADED[self.body_id] = self._encoder
+            while len(_LOADED) > KEEP_LOADED:
+                _LOADED.popitem(last=False)
         return self._encoder
+
+    def _load(self):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a bar per weight file is noise in every round
+        try:
+            encoder = SentenceTransformer(self.body, device="cpu")
+        except (OSError, ValueError) as error:
+            raise TrainingError(
+                f"cannot load the model body {self.body!r}: not a local sentence-transformer folder, "
+                f"and not a Hub name that can be fetched here ({error.__class__.__name__})"
+            ) from None
+        encoder.max_seq_length = min(self.max_seq_length, encoder.max_seq_length or self.max_seq_length)
+        return encoder
 
     def _encode(self, texts: list[str], prompt: str | None = None) -> np.ndarray:
         if self.onnx_folder is not None:
@@ -162,9 +174,10 @@ class SetFitClassifier(TextClassifier):
 
         check_training_data(texts, labels, self.classes)
         # SetFit's trainer passes no prompts: pairs read as ``embed`` reads texts, with the default one
-        prompt = (self.encoder.prompts or {}).get(self.encoder.default_prompt_name or "", "")
+        body = self._load()  # its own copy: training changes the weights of the one it is given
+        prompt = (body.prompts or {}).get(body.default_prompt_name or "", "")
         texts = [prompt + text for text in texts]
-        model = SetFitModel(model_body=self.encoder, model_head=_head(self.seed))
+        model = SetFitModel(model_body=body, model_head=_head(self.seed))
         args = TrainingArguments(
             batch_size=settings.batch_size,
             num_epochs=1,
