@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
 VENDORED = ("common/__init__.py", "common/errors.py", "common/files.py", "common/progress.py", "training/__init__.py",
             "training/errors.py", "training/calibration.py", "training/embedding_cache.py", "training/onnx_body.py",
-            "training/trainer_report.py",
+            "training/trainer_report.py", "training/ngram_counts.py",
             "training/models/__init__.py", "training/models/base.py", "training/models/families.py",
             "training/models/tfidf.py", "training/models/setfit_model.py", "training/models/lora.py")  # fmt: skip
 REQUIREMENTS = ("gradio", "huggingface_hub", "numpy", "scipy", "scikit-learn", "skops", "joblib", "sentence-transformers",

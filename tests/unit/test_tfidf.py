@@ -33,3 +33,25 @@ def test_out_of_fold_probabilities_match_refitting_the_pipeline_per_fold():
     ours = out_of_fold_texts(TEXTS, TARGETS, len(CLASSES), seed=1)
     theirs = out_of_fold_proba(build_pipeline(1), TEXTS, TARGETS, len(CLASSES), seed=1)
     assert ours is not None and np.abs(ours - theirs).max() < 1e-9
+
+
+def test_scores_from_the_process_counts_equal_scikit_learns_and_survive_eviction(tmp_path):
+    """A model scores from n-gram counts analysed once per process (``training.ngram_counts``):
+    the same probabilities as the pipeline's own ``predict_proba``, fresh, cached, after the
+    cache dropped texts, and for a model loaded from disk (its terms saved as an array)."""
+    from training.models.base import TextClassifier
+    from training.ngram_counts import COUNTS
+
+    model = TfidfClassifier(CLASSES, seed=0).fit(TEXTS[:40], TOPICS[:40])
+    reference = model.pipeline.predict_proba(TEXTS[40:])
+    assert np.array_equal(model.raw_proba(TEXTS[40:])[:, model.pipeline.classes_], reference)
+    assert np.array_equal(model.raw_proba(TEXTS[40:])[:, model.pipeline.classes_], reference), "from the cache"
+    model.save(tmp_path / "tfidf")
+    loaded = TextClassifier.load(tmp_path / "tfidf")
+    assert np.allclose(loaded.raw_proba(TEXTS[40:]), model.raw_proba(TEXTS[40:]), atol=1e-12)
+    limit, COUNTS.max_entries = COUNTS.max_entries, 1  # keeps one text at a time
+    try:
+        assert np.array_equal(model.raw_proba(TEXTS[40:])[:, model.pipeline.classes_], reference)
+    finally:
+        COUNTS.max_entries = limit
+    assert np.array_equal(model.raw_proba([])[:0], np.zeros((0, len(CLASSES))))

@@ -6,7 +6,9 @@ spelling; class weights are balanced because active learning picks skewed batche
 The texts are analysed into n-gram counts once per fit (``Counts``): the calibration folds and
 the final model take rows and columns of those counts, as fitting the pipeline on each fold's
 texts would, without splitting long news into character n-grams six times (most of a steady
-round's time at a few hundred labels).
+round's time at a few hundred labels). Scoring takes its counts from the process's n-gram cache
+(``training.ngram_counts``): the test set, the candidates and the stop set are analysed once per
+process, not once per model and round.
 
 Saved with skops (``skops.io.load`` gives back scikit-learn's pipeline and never unpickles
 arbitrary objects). Each vectorizer is saved with its terms as a fixed ``vocabulary`` array
@@ -17,7 +19,7 @@ writes a dict entry by entry, minutes and tens of MB for a large vocabulary, an 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import zipfile
 
@@ -33,6 +35,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.calibration import calibrate, fold_temperature, out_of_fold_proba
 from training.errors import TrainingError
+from training.ngram_counts import COUNTS, VocabularyLookup
 from training.models.base import TextClassifier, check_training_data
 
 PIPELINE = "pipeline.skops"  # scikit-learn's pipeline, loadable with skops.io.load and nothing of bucle
@@ -111,6 +114,28 @@ def out_of_fold_texts(texts: Sequence[str], targets: np.ndarray, n_classes: int,
     return out_of_fold_proba(OnCounts(counts.widths, seed), counts.stacked, targets, n_classes, seed)
 
 
+ANALYSIS_FREE = {"vocabulary", "max_features", "min_df", "max_df"}  # what changes the vocabulary, not the analysis
+
+
+def _lookups(union: FeatureUnion) -> list[tuple[Callable[[str], list[str]], VocabularyLookup]]:
+    """Per branch, its analyser and vocabulary, if every branch counts n-grams as ``BRANCHES``
+    says (the cache is shared by analysis); else none."""
+    found = []
+    for (name, branch), params in zip(union.transformer_list, BRANCHES.values()):
+        vectorizer = branch.named_steps.get("counts") if isinstance(branch, Pipeline) else None
+        if vectorizer is None or name not in BRANCHES or len(union.transformer_list) != len(BRANCHES):
+            return []
+        theirs = {k: v for k, v in vectorizer.get_params().items() if k not in ANALYSIS_FREE}
+        ours = {k: v for k, v in CountVectorizer(**params).get_params().items() if k not in ANALYSIS_FREE}
+        if theirs != ours:
+            return []
+        vocabulary = getattr(vectorizer, "vocabulary_", None)
+        if vocabulary is None:  # loaded: the terms as saved, in column order (``save_model``)
+            vocabulary = {term: column for column, term in enumerate(vectorizer.vocabulary)}
+        found.append((vectorizer.build_analyzer(), VocabularyLookup(vocabulary)))
+    return found
+
+
 class TfidfClassifier(TextClassifier):
     family = "tfidf"
 
@@ -118,6 +143,7 @@ class TfidfClassifier(TextClassifier):
         super().__init__(classes)
         self.seed = seed
         self.pipeline = build_pipeline(seed)
+        self._lookups: list | None = None  # per branch: its analyser and vocabulary lookup, once fitted
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TfidfClassifier":
         check_training_data(texts, labels, self.classes)
@@ -131,12 +157,26 @@ class TfidfClassifier(TextClassifier):
                     for name, vectorizer, weights in zip(BRANCHES, counts.vectorizers, full.weights_)]  # fmt: skip
         self.pipeline = Pipeline([("features", FeatureUnion(branches)),
                                   ("classifier", fold_temperature(full.classifier_, self.temperature))])  # fmt: skip
+        self._lookups = None
         return self
 
     def raw_proba(self, texts: Sequence[str]) -> np.ndarray:
         probs = np.zeros((len(texts), len(self.classes)))
-        probs[:, self.pipeline.classes_] = self.pipeline.predict_proba(list(texts))
+        if len(texts):
+            probs[:, self.pipeline.classes_] = self.pipeline.steps[-1][1].predict_proba(self._features(list(texts)))
         return probs
+
+    def _features(self, texts: list[str]) -> sp.csr_matrix:
+        """The pipeline's features of ``texts``, their n-gram counts from the process's cache
+        (``training.ngram_counts``) where the vectorizers analyse as ``BRANCHES`` says."""
+        union = self.pipeline.named_steps["features"]
+        if self._lookups is None:
+            self._lookups = _lookups(union)
+        if not self._lookups:  # an older layout (TfidfVectorizer) or another analysis: scikit-learn's own way
+            return union.transform(texts)
+        blocks = [branch.named_steps["tfidf"].transform(COUNTS.matrix(name, analyse, texts, lookup))
+                  for (name, branch), (analyse, lookup) in zip(union.transformer_list, self._lookups)]  # fmt: skip
+        return sp.hstack(blocks, format="csr")
 
     def hyperparameters(self) -> dict:
         return {"word_ngrams": "1-2", "char_wb_ngrams": "2-5", "sublinear_tf": True, "C": 10.0,
