@@ -7,6 +7,8 @@ SERVER_VENV := .venv-argilla
 PROJECT ?= examples/noticias-falsas/bucle.yaml
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 PYTEST_ARGS ?=
+BENCH_SERVER ?=
+SHARED_SERVER := $(if $(BENCH_SERVER),--server $(BENCH_SERVER))
 
 .PHONY: setup run test test-fast lint bench bench-label-efficiency bench-smoke stop clean
 .DEFAULT_GOAL := run
@@ -72,12 +74,14 @@ bench-label-efficiency: setup
 			--strategies random margin cluster-margin density-margin || exit 1; \
 	done
 
+# BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
+# in CI) serves the benchmarks that need Argilla, instead of one server each.
 bench-smoke: setup
-	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10
+	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10 $(SHARED_SERVER)
 	$(VENV)/bin/python bench/ingest.py --rows 2000
 	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2 --smoke
-	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke
-	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke
+	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke $(SHARED_SERVER)
+	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke $(SHARED_SERVER)
 	$(VENV)/bin/python bench/publish.py --smoke
 	$(VENV)/bin/python bench/active_learning.py --smoke
 	$(VENV)/bin/python bench/label_errors.py --smoke

@@ -19,6 +19,7 @@ from annotation.errors import ArgillaError
 T = TypeVar("T")
 Client = rg.Argilla  # what the rest of bucle names, without importing argilla
 TIMEOUT_S = 60
+PROBE_TIMEOUT_S = 10  # a server that does not answer its status in 10 s counts as unreachable for this attempt
 RETRYABLE_STATUS = {502, 503, 504}
 
 
@@ -48,12 +49,22 @@ def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_
         raise _unreachable(api_url) from None
 
 
+def _answers(api_url: str, headers: dict[str, str] | None) -> None:
+    """One request to Argilla's status endpoint (it needs no key), without the SDK's transport
+    retries: a stopped server is told in seconds, not after the SDK's five retries per attempt."""
+    response = httpx.get(f"{api_url.rstrip('/')}/api/v1/status", headers=headers, timeout=PROBE_TIMEOUT_S)
+    if response.status_code in RETRYABLE_STATUS:
+        response.raise_for_status()
+
+
 def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4,
             source: str = "the credentials file, which does not belong to this server's database",
             headers: dict[str, str] | None = None) -> rg.Argilla:  # fmt: skip
     """An SDK client; ``source`` says where the key came from, for the error when it is refused;
-    ``headers``: sent with every request (a private Space's Hugging Face token)."""
+    ``headers``: sent with every request (a private Space's Hugging Face token). The client
+    keeps the SDK's own retries for the requests that follow."""
     extra = {"headers": dict(headers)} if headers else {}
+    retrying(lambda: _answers(api_url, headers), api_url, attempts)
     try:
         return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S, **extra), api_url,
                         attempts)  # fmt: skip

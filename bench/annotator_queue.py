@@ -43,8 +43,7 @@ from annotation import http_api  # noqa: E402
 from annotation.client import connect  # noqa: E402
 from annotation.credentials import CredentialsFile  # noqa: E402
 from annotation.datasets import LABEL_QUESTION  # noqa: E402
-from annotation.embedded import control  # noqa: E402
-from annotation.embedded.ports import free_port  # noqa: E402
+from bench import shared_server  # noqa: E402
 from loop.adapters import owner_client  # noqa: E402
 from loop.config import ProjectConfig, load_config  # noqa: E402
 from loop.manifest import RoundManifest  # noqa: E402
@@ -89,14 +88,6 @@ def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bo
     path = folder / "bucle.yaml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_config(path)
-
-
-def share_server(config: ProjectConfig, first: ProjectConfig) -> None:
-    """``config`` talks to ``first``'s running server (its state folder and credentials)."""
-    mine, theirs = config.server_layout, first.server_layout
-    mine.root.parent.mkdir(parents=True, exist_ok=True)
-    mine.root.symlink_to(theirs.root)
-    mine.credentials.symlink_to(theirs.credentials)
 
 
 def finished(config: ProjectConfig) -> list[RoundManifest]:
@@ -194,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="short texts' settings (max_seq_length 64), results in "
                         "test-artifacts/bench-smoke")  # fmt: skip
+    shared_server.add_argument(parser)
     args = parser.parse_args(argv)
     pace = (args.pace[0], args.pace[1])
     out = SMOKE_RESULTS if args.smoke else RESULTS
@@ -201,19 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = (("low_water: default (half a batch)", "cola-mitad", None), ("low_water: 0 (baseline)", "cola-cero", 0))
     sessions: list[Session] = []
     with tempfile.TemporaryDirectory(prefix="bucle-bench-queue-") as scratch:
-        port, first = free_port(), None
+        port, first = shared_server.port(args.server), None
         try:
             for setting, name, low_water in settings:
                 config = project(Path(scratch) / name, name, port, low_water, args.smoke)
-                if first is None:
-                    first = config
-                else:
-                    share_server(config, first)
+                shared_server.join(config, args.server or (first.root / "bucle.yaml" if first else None))
+                first = first or config
                 print(f"{setting}…", file=sys.stderr, flush=True)
                 sessions.append(play(config, setting, args.answers, pace, args.seed, Path(scratch) / f"{name}.log"))
         finally:
             if first is not None:
-                control.stop(first.server_layout)
+                shared_server.release(first, args.server)
     report = table(sessions, pace)
     print(report)
     (out / "annotator_queue.md").write_text(report + "\n", encoding="utf-8")

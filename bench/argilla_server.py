@@ -8,7 +8,7 @@ it prints the ceiling: the same rows inserted straight into a SQLite file with t
 
     python bench/argilla_server.py                 # 1k and 10k records, a throw-away server
     python bench/argilla_server.py --sizes 200     # the smoke run CI makes
-    python bench/argilla_server.py --project examples/noticias-falsas/bucle.yaml  # a running project
+    python bench/argilla_server.py --server examples/noticias-falsas/bucle.yaml   # a running project's server
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from annotation.credentials import CredentialsFile  # noqa: E402
 from annotation.datasets import DatasetSpec, ensure_dataset  # noqa: E402
 from annotation.embedded import control  # noqa: E402
 from annotation.embedded.ports import free_port  # noqa: E402
+from bench import shared_server  # noqa: E402
 from annotation.embedded.layout import ServerLayout  # noqa: E402
 from annotation.embedded.sqlite_search import schema, vectors  # noqa: E402
 from loop.config import load_config  # noqa: E402
@@ -237,11 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--queries", type=int, default=50, help="timed queries of each kind")
-    parser.add_argument("--project", type=Path, help="use this project's running server instead of a new one")
+    shared_server.add_argument(parser)
     args = parser.parse_args(argv)
 
-    if args.project:
-        config = load_config(args.project)
+    if args.server:
+        config = load_config(args.server)
         layout, workspace = config.server_layout, config.workspace
         client = connect(layout.url, CredentialsFile(layout.credentials).owner().api_key)
         rows = run(client, workspace, args.sizes, args.queries)

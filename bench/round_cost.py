@@ -38,10 +38,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from annotation.embedded import control  # noqa: E402
-from annotation.embedded.ports import free_port  # noqa: E402
 from bench.corpus import DEFAULT  # noqa: E402
 from bench.ingest import make_rows  # noqa: E402
+from bench import shared_server  # noqa: E402
 from loop.config import ProjectConfig, load_config  # noqa: E402
 from loop.ingest.pipeline import ingest  # noqa: E402
 from loop.manifest import STEPS, RoundManifest  # noqa: E402
@@ -55,8 +54,8 @@ from training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
-COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "select", "push", "score", "refresh", "review",
-           "publish"]
+COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "select", "push", "warm", "score", "refresh",
+           "review", "publish"]
 TARGET_10K_S = 300
 
 
@@ -173,8 +172,10 @@ def costs(config: ProjectConfig, manifest: RoundManifest, peaks: dict[str, float
     return cost
 
 
-def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -> tuple[int, float, list[RoundCost]]:
-    config = write_project(folder, size, port, smoke)
+def measure(size: int, folder: Path, running: Path | None, smoke: bool,
+            meter: StepMeter) -> tuple[int, float, list[RoundCost]]:  # fmt: skip
+    config = write_project(folder, size, shared_server.port(running), smoke)
+    shared_server.join(config, running)
     start = time.perf_counter()
     report = ingest(config)
     ingest_s = time.perf_counter() - start
@@ -194,7 +195,7 @@ def measure(size: int, folder: Path, port: int, smoke: bool, meter: StepMeter) -
         steady = RoundManifest.all(config.state.rounds)[-1]
         results.append(costs(config, steady, meter.peaks, pool, "steady"))
     finally:
-        control.stop(config.server_layout)
+        shared_server.release(config, running)
     return pool, ingest_s, results
 
 
@@ -221,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000], help="rows generated per pool")
     parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
                         "a 100-text test set, a window of 100 candidates, results in test-artifacts/bench-smoke")
+    shared_server.add_argument(parser)
     args = parser.parse_args(argv)
     meter = StepMeter(PeakMemory())
     rows: list[RoundCost] = []
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bucle-bench-rounds-") as scratch:
         for size in args.sizes:
             print(f"pool of {size:,} rows…", file=sys.stderr, flush=True)
-            pool, seconds, results = measure(size, Path(scratch) / str(size), free_port(), args.smoke, meter)
+            pool, seconds, results = measure(size, Path(scratch) / str(size), args.server, args.smoke, meter)
             ingested[pool] = seconds
             rows += results
             for r in results:

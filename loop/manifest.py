@@ -21,8 +21,9 @@ from common.files import write_json_atomically
 # candidates in the local registry · gate (promote or refuse) · score the stop set · select ·
 # push the selection · refresh the suggestions of records still waiting when the champion changed ·
 # publish the champion, the dataset and the Space when the champion changed (publish.when)
-# what annotators wait for comes first: the stop set is scored (for the stopping signals) after the push
-STEPS = ("pull", "export", "train", "gate", "select", "push", "score", "refresh", "review", "publish")
+# what annotators wait for comes first: after the push, the next candidates' vectors are computed
+# ahead (warm) and the stop set is scored (for the stopping signals)
+STEPS = ("pull", "export", "train", "gate", "select", "push", "warm", "score", "refresh", "review", "publish")
 
 
 class RoundManifest:

@@ -1,6 +1,6 @@
 """One round of the loop: pull answers → export the labelled dataset → train if enough are new
-(train, evaluate, register) → gate → select → push (what annotators wait for ends here) → score
-the stop set → refresh the suggestions of records still waiting for annotators when the
+(train, evaluate, register) → gate → select → push (what annotators wait for ends here) → embed
+the next candidates ahead of the next push → score the stop set → refresh the suggestions of records still waiting for annotators when the
 champion changed → send suspect labels to review → publish.
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
@@ -41,7 +41,7 @@ from loop.strategies.cold_start import zero_shot_probs
 from loop.strategies.confident_share import mix
 from loop.text_space import lsa_vectors
 from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
-                               from_json, result, to_json)  # fmt: skip
+                               Warmed, from_json, result, to_json)  # fmt: skip
 from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
 from publishing.local_git import PublishError
 from training.embedding_cache import EmbeddingCache
@@ -357,6 +357,23 @@ def _push(ctx: RoundContext, selection: Selection, header: dict) -> Pushed:
     return Pushed(_send(ctx, outgoing, selection.model or "sin-modelo"))
 
 
+def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
+    """Embed the next candidates with the configured body after the push, so that the next push
+    finds their vectors cached: a push embeds only what it sends, and with a TF-IDF champion (the
+    strategies then work in LSA space) nothing else would have embedded them. Annotators wait on
+    the push, not on this; the vectors are the same whenever they are computed."""
+    config = ctx.config
+    if not config.loop.warm_ahead:
+        return Warmed(0)
+    candidates = window([r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded],
+                        config.loop.candidates, config.data.split_seed)  # fmt: skip
+    body = ctx.base_body()
+    ahead = ctx.cache.missing(body.cache_key, [r.text for r in candidates])[: config.loop.warm_ahead]
+    if ahead:
+        body.embed(ahead)
+    return Warmed(len(ahead))
+
+
 def _refresh(ctx: RoundContext, discarded: list[str], header: dict) -> Refreshed:
     """Give records that still wait for annotators the current champion's prediction (and its
     suggestion if it is sure enough, else none)."""
@@ -434,6 +451,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             excluded = sent_ids(config) | set(pulled.discarded)
             selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data))
             step("push", lambda: _push(ctx, selection, manifest.data))
+            step("warm", lambda: _warm(ctx, excluded | set(selection.ids)))  # after the push: nobody waits on it
             step("score", lambda: _score_stop_set(ctx))  # after the push: annotators do not wait on it
             step("refresh", lambda: _refresh(ctx, pulled.discarded, manifest.data))
             step("review", lambda: review(ctx, manifest.number))

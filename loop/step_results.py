@@ -85,6 +85,11 @@ class Pushed:
 
 
 @dataclass(frozen=True)
+class Warmed:
+    embedded: int  # the next candidates' vectors computed ahead of the next push
+
+
+@dataclass(frozen=True)
 class Refreshed:
     ids: list[str]
     model: str | None
@@ -110,7 +115,7 @@ class PublishStep:
 
 
 KINDS: dict[str, type] = {"pull": Pulled, "export": Exported, "train": Training, "gate": Gated, "score": Scored,
-                          "select": Selection, "push": Pushed, "refresh": Refreshed, "review": Reviewed,
+                          "select": Selection, "push": Pushed, "warm": Warmed, "refresh": Refreshed, "review": Reviewed,
                           "publish": PublishStep}  # fmt: skip
 
 

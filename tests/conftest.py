@@ -29,7 +29,7 @@ def project(tmp_path_factory) -> ProjectConfig:
     """The session's project: the example corpus, small model settings, small batches."""
     folder = tmp_path_factory.mktemp("project")
     data = with_example_data(folder)
-    loop = {"batch_size": 8, "schedule": {"min_new_labels": 4}}
+    loop = {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64}
     return load_config(write_project(folder, free_port(), data=data, model=SMALL_MODEL, loop=loop))
 
 
@@ -67,7 +67,8 @@ def sibling_project(project, server, tmp_path_factory):
         folder = tmp_path_factory.mktemp(name)
         data = with_example_data(folder)
         settings = {"name": name, "data": data, "model": SMALL_MODEL,
-                    "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}}, **overrides}  # fmt: skip
+                    "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64},
+                    **overrides}  # fmt: skip
         config = load_config(write_project(folder, project.server.port, **settings))
         config.state_dir.mkdir(parents=True, exist_ok=True)
         (config.state_dir / "server").symlink_to(project.state_dir / "server")

@@ -49,6 +49,12 @@ class EmbeddingCache:
             found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
         return found
 
+    def missing(self, body: str, texts: Sequence[str]) -> list[str]:
+        """The distinct ``texts`` that ``body`` has no cached embedding of, in their order."""
+        keys = {text_key(text): text for text in texts}
+        found = self._get(body, list(keys))
+        return [text for key, text in keys.items() if key not in found]
+
     def embed(self, body: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Embeddings of ``texts`` by ``body``, computing (with ``encode``) only the missing ones."""
         keys = [text_key(text) for text in texts]

@@ -18,10 +18,11 @@ def cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def test_make_bench_smoke_prints_every_table():
+def test_make_bench_smoke_prints_every_table(project, server):
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
     start = time.perf_counter()
-    result = subprocess.run(["make", "-s", "bench-smoke"], cwd=ROOT, capture_output=True, text=True, timeout=900,
+    shared = f"BENCH_SERVER={project.root / 'bucle.yaml'}"  # the session's server, not one per benchmark
+    result = subprocess.run(["make", "-s", "bench-smoke", shared], cwd=ROOT, capture_output=True, text=True, timeout=900,
                             env=environment)  # fmt: skip
     seconds = time.perf_counter() - start
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
@@ -43,7 +44,7 @@ def test_make_bench_smoke_prints_every_table():
     assert [r["kind"] for r in rounds] == ["first", "steady"]
     for r in rounds:
         assert set(r["seconds"]) == {"pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push",
-                                     "refresh", "review", "publish"}  # fmt: skip
+                                     "warm", "refresh", "review", "publish"}  # fmt: skip
         assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
     assert "| first |" in out and "| steady |" in out
     # the annotator's queue: the default low-water mark against 0 in the same run

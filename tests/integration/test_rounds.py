@@ -10,7 +10,7 @@ from loop.ingest.pipeline import ingest
 from loop.pool import Pool
 from loop.prefill import least_for
 from loop.adapters import dataset_spec
-from loop.rounds import run_round
+from loop.rounds import round_context, run_round
 from loop.train import registry
 from loop.manifest import RoundManifest
 from loop.step_results import result
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner, project):
+    # the whole pool is embedded ahead after the first push: every later push finds its vectors cached
+    project = project.model_copy(update={"loop": project.loop.model_copy(update={"warm_ahead": 1_000})})
     ingest(project)
     first = run_round(project)
     assert first.trained and first.champion is not None, "the seed labels train the first model"
@@ -41,6 +43,11 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     published = result(RoundManifest.all(project.state.rounds)[-1], "publish")
     assert published.version == first.champion and set(published.commits) == {"model", "dataset", "space"}
     assert LocalRepository(project.state.publish / "model.git").head() == published.commits["model"]
+
+    # after the push, the next candidates were embedded ahead: the next push embeds nothing
+    with round_context(project) as ctx:
+        waiting = [r.text for r in ctx.pool.records(split="pool", labelled=False) if r.id not in first.sent]
+        assert result(manifest, "warm").embedded > 0 and ctx.cache.missing(ctx.base_body().cache_key, waiting) == []
 
     # annotators answer from the gold labels, as `bucle simulate` does
     answer_all(project, list(records))
