@@ -66,13 +66,20 @@ bench: setup
 	$(VENV)/bin/python bench/label_errors.py
 	$(VENV)/bin/python bench/bodies.py
 
-# The default strategy against its rivals in the README's three settings (TF-IDF learner, 3 seeds;
-# ≈ 3 h on 2 cores; --resume goes on where a stopped run left off).
+# The hedged default against random sampling and density-margin in the README's five kinds of
+# setting, with the loop's two batch sizes (TF-IDF learner, 3 seeds; --resume goes on where a
+# stopped run left off). Results: docs/benchmarks/active-learning/hedged/<setting>[-b16].
+LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
+	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
 bench-label-efficiency: setup
-	for setting in "--label label" "--label topic" "--label topic --one-vs-rest Sport"; do \
-		$(VENV)/bin/python bench/active_learning.py $$setting --learners tfidf --small-text --seeds 3 --resume \
-			--strategies random margin cluster-margin density-margin || exit 1; \
-	done
+	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
+		name=$${setting%%:*}; [ $$batch = 32 ] || name=$$name-b$$batch; \
+		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch \
+			--learners tfidf --small-text --body minilm --seeds 3 --resume --strategies random density-margin hedged \
+			--out docs/benchmarks/active-learning/hedged/$$name || exit 1; \
+	done; done
+	$(VENV)/bin/python bench/worst_setting.py docs/benchmarks/active-learning/hedged \
+		--out docs/benchmarks/active-learning/hedged/worst_setting.md
 
 # BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
 # in CI) serves the benchmarks that need Argilla, instead of one server each.

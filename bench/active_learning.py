@@ -51,8 +51,11 @@ GOAL_RATIO = 0.60  # and the goal beyond that
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument("--keep", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of one label's "
-                        "rows in pool and test (an imbalanced setting), e.g. falsa=0.15")  # fmt: skip
+    parser.add_argument("--keep", nargs="+", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of "
+                        "each label's rows in pool and test (an imbalanced setting), e.g. falsa=0.15, or "
+                        "Sport=0.3 Science=0.3 for rare classes among many")  # fmt: skip
+    parser.add_argument("--drift", default=None, metavar="COLUMN=VALUE[,VALUE…]", help="the pool without the rows whose "
+                        "COLUMN is one of the values, the test set only those (a drift setting), e.g. topic=Politics")  # fmt: skip
     parser.add_argument("--one-vs-rest", default=None, metavar="LABEL", help="two classes, LABEL and the rest (otra): "
                         "rare positives, e.g. --label topic --one-vs-rest Health")  # fmt: skip
     parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
@@ -103,7 +106,7 @@ def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> t
         cache.close()
 
 
-RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "one_vs_rest", "seed_size", "batch", "budget", "body", "max_seq_length",
+RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "drift", "one_vs_rest", "seed_size", "batch", "budget", "body", "max_seq_length",
                    "setfit_steps", "pool_size", "test_size")  # what changes a curve: --resume needs them equal
 
 
@@ -189,7 +192,9 @@ def setting_name(corpus: Corpus, args: argparse.Namespace) -> str:
     setting overwrites another's tables."""
     name = f"{corpus.name}-{args.label}"
     if args.keep:
-        name += "-keep-" + args.keep.replace("=", "-")
+        name += "-keep-" + "-".join(kept.replace("=", "-") for kept in args.keep)
+    if args.drift:
+        name += "-drift-" + args.drift.replace("=", "-").replace(",", "-")
     return name + (f"-{args.one_vs_rest}-vs-rest" if args.one_vs_rest else "")
 
 
@@ -207,7 +212,8 @@ def table(summaries: dict[str, Summary], matched: dict[str, float | None], args:
     """``matched``: each method's labels to random's final macro-F1 as a multiple of random's (``match_ratio``)."""
     lines = [
         f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
-        f"{f' (only a fraction of one label kept: {args.keep})' if args.keep else ''}"
+        f"{' (only a fraction of some labels kept: ' + ' '.join(args.keep) + ')' if args.keep else ''}"
+        f"{f' (drift: the pool without {args.drift}, the test set only those)' if args.drift else ''}"
         f"{f' ({args.one_vs_rest} against the rest of --label {args.label})' if args.one_vs_rest else ''}; "
         f"{args.seeds} seeds, seed set {args.seed_size}, batch {args.batch}, budget {args.budget} labels, "
         f"max_seq_length {args.max_seq_length}; small-text SetFit: {args.setfit_steps} fine-tuning steps per round.",
@@ -342,9 +348,12 @@ def main(argv: list[str] | None = None) -> int:
         say("small-text is not installed (pip install -e '.[dev]'); leaving it out")
         args.small_text = []
     try:
-        corpus = load_corpus(args.pool, args.test, args.text, args.label, args.name)
-        if args.keep:
-            label, _, fraction = args.keep.partition("=")
+        column, _, values = (args.drift or "").partition("=")
+        corpus = load_corpus(args.pool, args.test, args.text, args.label, args.name, column or None)
+        if args.drift:
+            corpus = corpus.drift(set(values.split(",")))
+        for kept in args.keep or []:
+            label, _, fraction = kept.partition("=")
             corpus = corpus.thin(label, float(fraction))
         if args.one_vs_rest:
             corpus = corpus.one_vs_rest(args.one_vs_rest)

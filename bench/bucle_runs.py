@@ -45,11 +45,13 @@ def full_data_f1(corpus: Corpus, learner: Learner, seed: int) -> float:
 
 def run(corpus: Corpus, strategy_name: str, learner_name: str, learner: Learner, embeddings: np.ndarray,
         seed: int, seed_set: list[int], batch: int, budget: int) -> Curve:  # fmt: skip
-    """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool."""
+    """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
+    random shares a strategy draws become its evidence, labelled by the gold, as the loop's are."""
     strategy = strategies.get(strategy_name)
     curve = Curve(f"bucle · {strategy_name} · {learner_name}", seed)
     labelled = list(seed_set)
     texts, gold = corpus.pool_texts, corpus.pool_labels
+    evidence = strategies.Evidence()
     while True:
         start = time.perf_counter()
         model = learner(seed).fit([texts[i] for i in labelled], [gold[i] for i in labelled])
@@ -63,7 +65,12 @@ def run(corpus: Corpus, strategy_name: str, learner_name: str, learner: Learner,
         candidates = np.array([i for i in range(len(texts)) if i not in taken])
         probs = model.predict_proba([texts[i] for i in candidates])
         counts = dict(Counter(corpus.classes.index(gold[i]) for i in labelled))
-        pick = strategy.select(strategies.Candidates(probs, embeddings[candidates], embeddings[labelled], counts),
-                               min(batch, budget - n), seed * 1000 + len(curve.labels) + 1)  # fmt: skip
+        offered = strategies.Candidates(probs, embeddings[candidates], embeddings[labelled], counts, evidence=evidence)
+        size = min(batch, budget - n)
+        pick = strategy.select(offered, size, seed * 1000 + len(curve.labels) + 1)
         curve.add(n, f1, seconds + time.perf_counter() - start)
+        explored = pick[: strategy.explored(offered, size)]
+        evidence = strategies.Evidence(
+            evidence.confidence + tuple(float(probs[i].max()) for i in explored),
+            evidence.correct + tuple(model.classes[int(np.argmax(probs[i]))] == gold[candidates[i]] for i in explored))
         labelled += candidates[pick].tolist()

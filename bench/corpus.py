@@ -24,6 +24,8 @@ class Corpus:
     pool_labels: list[str]
     test_texts: list[str]
     test_labels: list[str]
+    pool_groups: list[str] | None = None  # another column's values (--drift), row by row
+    test_groups: list[str] | None = None
 
     def thin(self, label: str, fraction: float) -> "Corpus":
         """Only ``fraction`` of the ``label`` rows, in the pool and in the test set alike (a fixed
@@ -37,6 +39,20 @@ class Corpus:
         pool, test = kept(self.pool_labels), kept(self.test_labels)
         return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
                       [self.test_texts[i] for i in test], [self.test_labels[i] for i in test])  # fmt: skip
+
+    def drift(self, held_out: set[str]) -> "Corpus":
+        """The pool without the rows whose group (``--drift``'s column) is in ``held_out``, the test
+        set only those: a model that must work where its labels never came from (new sources,
+        new topics), as a project's test set drifts from its pool."""
+        if self.pool_groups is None or self.test_groups is None:
+            raise ValueError("--drift needs a column to split by")
+        pool = [i for i, group in enumerate(self.pool_groups) if group not in held_out]
+        test = [i for i, group in enumerate(self.test_groups) if group in held_out]
+        if not test or len(pool) == len(self.pool_groups):
+            raise ValueError(f"--drift: {', '.join(sorted(held_out))} must occur in both the pool and the test set")
+        return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
+                      [self.test_texts[i] for i in test], [self.test_labels[i] for i in test],
+                      [self.pool_groups[i] for i in pool], [self.test_groups[i] for i in test])  # fmt: skip
 
     def one_vs_rest(self, label: str, rest: str = "otra") -> "Corpus":
         """Two classes, ``label`` and everything else: the "is this text about ODS 3?" kind of task,
@@ -59,11 +75,12 @@ class Corpus:
                       self.test_texts[:test], self.test_labels[:test])  # fmt: skip
 
 
-def _read(path: Path, text: list[str], label: str) -> tuple[list[str], list[str]]:
-    """Texts (the ``text`` columns joined with a blank line, as ``data.text`` joins them) and labels."""
+def _read(path: Path, text: list[str], label: str, group: str | None = None) -> tuple[list[str], list[str], list[str]]:
+    """Texts (the ``text`` columns joined with a blank line, as ``data.text`` joins them), labels
+    and the ``group`` column's values (empty without one)."""
     source = open_source(path)
-    require_columns(source, [*text, label])
-    texts, labels = [], []
+    require_columns(source, [*text, label, *([group] if group else [])])
+    texts, labels, groups = [], [], []
     for row in source.rows:
         if isinstance(row, BadRow):
             raise ValueError(f"{path}, line {row.line}: {row.problem}")
@@ -73,9 +90,10 @@ def _read(path: Path, text: list[str], label: str) -> tuple[list[str], list[str]
         if value and gold not in (None, ""):
             texts.append(value)
             labels.append(str(gold))
+            groups.append(str(row.values.get(group, "")) if group else "")
     if not texts:
         raise ValueError(f"{path}: no rows with both {' + '.join(map(repr, text))} and {label!r}")
-    return texts, labels
+    return texts, labels, groups
 
 
 def add_arguments(parser) -> None:
@@ -109,14 +127,17 @@ def corpus_name(pool: Path) -> str:
     return folder.parent.name if folder.name == "data" else folder.name
 
 
-def load_corpus(pool: Path, test: Path, text: list[str] | None = None, label: str = "label", name: str | None = None) -> Corpus:
+def load_corpus(pool: Path, test: Path, text: list[str] | None = None, label: str = "label", name: str | None = None,
+                group: str | None = None) -> Corpus:  # fmt: skip
+    """``group``: a column whose values ``Corpus.drift`` splits by."""
     text = text or ["text"]
-    pool_texts, pool_labels = _read(pool, text, label)
-    test_texts, test_labels = _read(test, text, label)
+    pool_texts, pool_labels, pool_groups = _read(pool, text, label, group)
+    test_texts, test_labels, test_groups = _read(test, text, label, group)
     unknown = sorted(set(test_labels) - set(pool_labels))
     if unknown:
         raise ValueError(f"{test}: labels {unknown} never occur in the pool {pool}")
     order = list(range(len(pool_texts)))
     random.Random(0).shuffle(order)  # so that --pool N takes a sample, not the head of a sorted file
     return Corpus(name or corpus_name(pool), sorted(set(pool_labels)), [pool_texts[i] for i in order],
-                  [pool_labels[i] for i in order], test_texts, test_labels)  # fmt: skip
+                  [pool_labels[i] for i in order], test_texts, test_labels,
+                  [pool_groups[i] for i in order] if group else None, test_groups if group else None)  # fmt: skip

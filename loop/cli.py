@@ -288,6 +288,7 @@ def status_command(ctx: typer.Context) -> None:
     wrapped(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
     wrapped(f"Argilla: {state.argilla}")
     wrapped(f"Suggestions: {state.suggestions}")
+    wrapped(f"Selection: {state.selection}")
     wrapped(f"Review: {state.review}")
     if state.gate:
         wrapped("Gate, latest first:")

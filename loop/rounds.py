@@ -221,11 +221,32 @@ def _space(ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: 
     return vectors[: len(texts)], vectors[len(texts) :] if labelled else None
 
 
+def evidence_for(config: ProjectConfig, pool: Pool) -> strategies.Evidence:
+    """Every random share pushed so far whose records are labelled now: the confidence of the
+    prediction each was shown with, and whether the label annotators gave agrees."""
+    labels = {r.id: r.label for r in pool.records(split="pool", labelled=True)}
+    confidence: list[float] = []
+    correct: list[bool] = []
+    for manifest in RoundManifest.all(config.state.rounds):
+        if not manifest.done("push"):
+            continue
+        selection = result(manifest, "select")
+        shown = {i: (label, score) for i, label, score in zip(selection.ids, selection.labels, selection.scores)}
+        for record in selection.explored:
+            label, score = shown[record]
+            if record in labels and label is not None and score is not None:
+                confidence.append(float(score))
+                correct.append(label == labels[record])
+    return strategies.Evidence(tuple(confidence), tuple(correct))
+
+
 def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[PoolRecord],
-            served: tuple[str, TextClassifier] | None, batch: Batch, committee: list[str] | None = None) -> Selection:  # fmt: skip
+            served: tuple[str, TextClassifier] | None, batch: Batch, committee: list[str] | None = None,
+            evidence: strategies.Evidence | None = None) -> Selection:  # fmt: skip
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
-    strategy asks (default: ``committee_versions`` now)."""
+    strategy asks (default: ``committee_versions`` now); ``evidence``: what a hedged strategy
+    weighs (``evidence_for`` now; a replay passes the recorded one)."""
     strategy_name, batch_size, seed = batch.strategy, batch.size, batch.seed
     config = ctx.config
     candidates = window(candidates, config.loop.candidates, config.data.split_seed)
@@ -247,8 +268,9 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
                         for name in committee)  # fmt: skip
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
-    chosen = strategy.select(strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members), batch_size,
-                             seed)  # fmt: skip
+    offered = strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members, evidence)
+    chosen = strategy.select(offered, batch_size, seed)
+    explored = chosen[: strategy.explored(offered, batch_size)]
     confident_probs = probs if served is not None and batch.least is not None else None  # none is pre-filled: no share
     chosen, confident = mix(chosen, confident_probs, batch.confirm_share, batch.least if batch.least is not None else 1.0, seed)
     return Selection(
@@ -259,6 +281,8 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
         strategy=strategy_name,
         committee=committee if strategy.needs_committee else None,
         confirm=[candidates[i].id for i in confident],
+        explored=[candidates[i].id for i in explored if i in chosen],
+        evidence=evidence.to_json() if evidence is not None else None,
     )
 
 
@@ -281,7 +305,8 @@ def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[st
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
     least = least_for(ctx.registry, served[0] if served else None, header)
-    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed, least))
+    evidence = evidence_for(config, ctx.pool) if strategies.get(name).weighs_evidence else None
+    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed, least), evidence=evidence)
 
 
 @dataclass(frozen=True)
@@ -319,7 +344,9 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
         asked = Batch(recorded.strategy, target.data["batch_size"], target.data["seed"] + number,
                       target.data.get("confirm_share", 0.0), least_for(ctx.registry, recorded.model, target.data))  # fmt: skip
-        again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee)
+        evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
+        again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee,
+                        evidence)  # fmt: skip
     return Replay(number, recorded.ids, again.ids)
 
 

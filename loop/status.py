@@ -41,6 +41,7 @@ class Status:
     gate: list[str]  # the gate's latest decisions with their reasons, newest first
     argilla: str  # answers waiting in Argilla since the last round's pull, and the annotators' queue
     suggestions: str  # from which probability they are pre-filled, and how often confident ones were right
+    selection: str  # the last batch's strategy, its random share and the evidence it weighed
     review: str  # labels sent back for a second look, and each annotator's agreement with the final labels
 
 
@@ -78,10 +79,24 @@ def status(config: ProjectConfig) -> Status:
     if config.state.job_failed("train-llm").exists():
         llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
     return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm,
-                  _gate(reg.decisions()), _argilla(config, manifests), suggestions, _review(config, manifests))
+                  _gate(reg.decisions()), _argilla(config, manifests), suggestions, _selection(manifests),
+                  _review(config, manifests))  # fmt: skip
 
 
 GATE_LINES = 5
+
+
+def _selection(manifests: list[RoundManifest]) -> str:
+    from loop.strategies import Evidence
+    from loop.strategies.hedged import describe
+
+    picked = next((s for s in (result(m, "select") for m in reversed(manifests)) if s and s.ids), None)
+    if picked is None:
+        return "no batch yet"
+    line = f"the last batch ({len(picked.ids)}) by {picked.strategy}"
+    if picked.evidence is not None:
+        line += f", {len(picked.explored)} of them drawn at random ({describe(Evidence.from_json(picked.evidence))})"
+    return line
 
 
 def _review(config: ProjectConfig, manifests: list[RoundManifest]) -> str:

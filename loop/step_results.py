@@ -77,6 +77,9 @@ class Selection:
     committee: list[str] | None = None  # the versions a committee strategy asked
     held: str | None = None  # why nothing was selected: a full batch still waiting in Argilla
     confirm: list[str] = field(default_factory=list)  # the confident share, marked for quick confirmation
+    explored: list[str] = field(default_factory=list)  # drawn uniformly at random (a hedged strategy's share)
+    # what a hedged strategy weighed: earlier random shares' confidence and correctness (replay reuses it)
+    evidence: dict[str, list] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ model, ``cold-start`` asks about every label's description in turn (zero-shot).
 
 from __future__ import annotations
 
-from loop.strategies.base import Candidates, QueryStrategy
+from loop.strategies.base import Candidates, Evidence, QueryStrategy
 from loop.strategies.class_balanced import ClassBalanced
 from loop.strategies.cluster_margin import ClusterMargin, DensityClusterMargin
 from loop.strategies.cold_start import ColdStart
@@ -27,6 +27,7 @@ from loop.strategies.density_margin import DensityMargin
 from loop.strategies.diverse_density_margin import DiverseDensityMargin
 from loop.strategies.diversity import Diversity
 from loop.strategies.epsilon_margin import EpsilonMargin
+from loop.strategies.hedged import Hedged
 from loop.strategies.hybrid import Hybrid
 from loop.strategies.random_sampling import RandomSampling
 from loop.strategies.representative import Representative
@@ -36,12 +37,12 @@ STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy
     for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
                      Committee, ClusterMargin, DensityClusterMargin, DensityMargin, DiverseDensityMargin, EpsilonMargin,
-                     Representative)
+                     Representative, Hedged)
 }
 DEFAULT = "density-margin"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name
 
-__all__ = ["Candidates", "QueryStrategy", "STRATEGIES", "CHOICES", "DEFAULT", "get"]
+__all__ = ["Candidates", "Evidence", "QueryStrategy", "STRATEGIES", "CHOICES", "DEFAULT", "get"]
 
 
 def get(name: str) -> QueryStrategy:

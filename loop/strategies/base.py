@@ -3,7 +3,9 @@
 A strategy gets the unlabelled candidates' calibrated class probabilities (rows in candidate
 order; None before any model exists), their cached embeddings and a committee's probabilities
 (None where a strategy does not need them), and returns the positions of the ``batch_size`` candidates to send to
-annotators, most useful first.
+annotators, most useful first. A strategy that draws part of a batch at random says how many of
+its first picks those are (``explored``): with the labels annotators give them, they are the
+evidence (``Evidence``) a hedged strategy weighs.
 """
 
 from __future__ import annotations
@@ -16,12 +18,33 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Records of earlier random shares, now labelled: the model's confidence in its prediction
+    when the record was chosen, and whether annotators gave that label. An unbiased sample of
+    what the model had not seen, so it says how well the model's confidence tracked its errors."""
+
+    confidence: tuple[float, ...] = ()
+    correct: tuple[bool, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.confidence)
+
+    def to_json(self) -> dict[str, list]:
+        return {"confidence": list(self.confidence), "correct": list(self.correct)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, list]) -> "Evidence":
+        return cls(tuple(data["confidence"]), tuple(data["correct"]))
+
+
+@dataclass(frozen=True)
 class Candidates:
     probs: np.ndarray | None  # (n, classes), calibrated
     embeddings: np.ndarray | None = None  # (n, dims), unit length
     labelled_embeddings: np.ndarray | None = None  # what is already labelled, for coverage
     labelled_counts: dict[int, int] | None = None  # labels so far per class index
     committee: tuple[np.ndarray, ...] | None = None  # each member's probabilities, rows as ``probs``
+    evidence: Evidence | None = None  # earlier random shares' outcomes, for strategies that weigh them
 
     def __len__(self) -> int:
         reference = self.probs if self.probs is not None else self.embeddings
@@ -35,6 +58,11 @@ class QueryStrategy(ABC):
     needs_embeddings: ClassVar[bool] = False
     needs_committee: ClassVar[bool] = False
     zero_shot: ClassVar[bool] = False  # without a model, ranks on the label descriptions' zero-shot probabilities
+    weighs_evidence: ClassVar[bool] = False  # reads ``Candidates.evidence``: earlier random shares' outcomes
+
+    def explored(self, candidates: Candidates, batch_size: int) -> int:
+        """How many of the first picks ``rank`` drew uniformly at random (none, unless it says)."""
+        return 0
 
     @abstractmethod
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:

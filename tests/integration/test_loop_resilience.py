@@ -213,7 +213,8 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
 
 
 def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
-    config = sibling_project("simulada")
+    config = sibling_project("simulada", loop={"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64,
+                                               "strategy": "hedged"})  # fmt: skip
     ingest(config)
     result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "3")
     assert result.returncode == 0, result.stderr
@@ -237,6 +238,11 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     flat = " ".join(status.stdout.split())  # lines are wrapped at 80 columns
     assert "Gate, latest first:" in flat and ("promoted:" in flat or "refused:" in flat)
     assert "answers waiting since the last round" in flat and "annotators' queue" in flat
-    for number in (1, 3):
+    selections = [m.result("select") for m in manifests]
+    assert selections[0]["evidence"] == {"confidence": [], "correct": []}, "no evidence: the first batch is random"
+    assert len(selections[0]["explored"]) >= 6, "all of it but the confident share"
+    assert len(selections[2]["evidence"]["correct"]) == len(selections[0]["explored"]) + len(selections[1]["explored"])
+    assert "drawn at random" in flat and "labelled random picks" in flat, "status shows the hedge and its evidence"
+    for number in (1, 3):  # round 3 weighed the evidence of rounds 1 and 2: replay reuses what it recorded
         replayed = bucle(config.root / "bucle.yaml", "replay", str(number))
         assert replayed.returncode == 0 and "reproduced exactly" in replayed.stdout, replayed.stdout + replayed.stderr

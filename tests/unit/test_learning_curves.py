@@ -112,7 +112,44 @@ def test_imbalanced_settings_and_their_own_folders(tmp_path):
         corpus.one_vs_rest("Deportes")
 
     def name(**changes) -> str:
-        return setting_name(corpus, Namespace(**{"label": "topic", "keep": None, "one_vs_rest": None, **changes}))
+        return setting_name(corpus, Namespace(**{"label": "topic", "keep": None, "one_vs_rest": None, "drift": None,
+                                                 **changes}))  # fmt: skip
 
-    names = {name(), name(keep="Sport=0.2"), name(one_vs_rest="Sport"), name(one_vs_rest="Health")}
-    assert len(names) == 4 and name() == f"{tmp_path.name}-topic", "one folder per setting, the plain one unchanged"
+    names = {name(), name(keep=["Sport=0.2"]), name(keep=["Sport=0.2", "Health=0.2"]), name(one_vs_rest="Sport"),
+             name(one_vs_rest="Health"), name(drift="source=a,b")}  # fmt: skip
+    assert len(names) == 6 and name() == f"{tmp_path.name}-topic", "one folder per setting, the plain one unchanged"
+
+
+def test_a_drift_setting_tests_where_the_pool_never_came_from(tmp_path):
+    rows = [{"text": f"Noticia {i}", "label": "falsa" if i % 2 else "verdadera", "source": "a" if i < 30 else "b"}
+            for i in range(40)]  # fmt: skip
+    pool, test = write(tmp_path / "pool.jsonl", rows), write(tmp_path / "test.jsonl", rows[::2])
+    drifted = load_corpus(pool, test, group="source").drift({"b"})
+    assert len(drifted.pool_texts) == 30 and len(drifted.test_texts) == 5 and set(drifted.test_groups) == {"b"}
+    assert not set(drifted.pool_texts) & {row["text"] for row in rows[30:]}
+    with pytest.raises(ValueError, match="must occur in both"):
+        load_corpus(pool, test, group="source").drift({"c"})
+    with pytest.raises(ValueError, match="needs a column"):
+        load_corpus(pool, test).drift({"b"})
+
+
+def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays_there(tmp_path):
+    from dataclasses import asdict
+
+    from bench.worst_setting import report, stays_from
+
+    assert stays_from([16, 32, 48, 64], [0.5, 0.8, 0.6, 0.8], 0.75) == 64, "a curve that dips again has not arrived"
+    assert stays_from([16, 32], [0.8, 0.9], 0.75) == 16 and stays_from([16, 32], [0.8, 0.7], 0.75) is None
+
+    def setting(name: str, hedged: list[float]) -> None:
+        runs = {"bucle · random · tfidf": [0.5, 0.6, 0.7, 0.8], "bucle · hedged · tfidf": hedged}
+        curves = {m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), method=m))] for m, f1s in runs.items()}
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "active_learning.json").write_text(json.dumps(
+            {"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8")  # fmt: skip
+
+    setting("fácil", [0.5, 0.7, 0.8, 0.8])  # above random everywhere, 95% of full at 48 against 64
+    setting("difícil", [0.5, 0.58, 0.72, 0.8])  # 0.02 below random at 32 labels
+    text = report(tmp_path)
+    assert "| difícil | bucle · hedged · tfidf | -0.020 at 32 |" in text and "(0.75×) |" in text
+    assert "worst shortfall -0.020 (difícil, 32 labels; target ≥ −0.01: NOT met)" in text

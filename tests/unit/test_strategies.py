@@ -203,3 +203,38 @@ def test_confident_learning_flags_labels_the_rest_of_the_data_contradicts():
     assert {int(issue.id) for issue in issues[:3]} == flipped
     assert all(issue.predicted != issue.given and issue.probability > 0.5 > issue.quality for issue in issues[:3])
     assert label_issues(["a", "b"], ["uno", "dos"], ["x", "x"]) == [], "one label: nothing to contradict"
+
+
+def hedged_inputs(seed: int = 4, n: int = 60):
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(3), size=n), unit(rng.normal(size=(n, 8)))
+
+
+def test_hedged_without_evidence_draws_the_batch_random_sampling_draws():
+    probs, embeddings = hedged_inputs()
+    candidates = Candidates(probs, embeddings)
+    assert get("hedged").select(candidates, 8, seed=5) == get("random").select(candidates, 8, seed=5)
+    assert get("hedged").explored(candidates, 8) == 8
+
+
+def test_hedged_trusts_the_uncertainty_as_far_as_the_random_shares_showed_it_points_at_errors():
+    from loop.strategies import Evidence
+    from loop.strategies.density_margin import density_margin_scores
+    from loop.strategies.hedged import FLOOR, random_share
+
+    probs, embeddings = hedged_inputs()
+    wrong_when_unsure = Evidence(tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)),
+                                 (False,) * 20 + (True,) * 60)  # fmt: skip
+    wrong_when_sure = Evidence(wrong_when_unsure.confidence, (True,) * 60 + (False,) * 20)
+    few = Evidence(wrong_when_unsure.confidence[18:22], wrong_when_unsure.correct[18:22])
+    assert random_share(wrong_when_sure) == 1.0, "uncertainty that misses the errors: random sampling"
+    assert FLOOR < random_share(wrong_when_unsure) < random_share(few) < 1.0, "the share shrinks as evidence grows"
+    hedged = get("hedged")
+    trusted = Candidates(probs, embeddings, evidence=wrong_when_unsure)
+    k = hedged.explored(trusted, 16)
+    assert k == round(random_share(wrong_when_unsure) * 16) and k >= FLOOR * 16
+    chosen = hedged.select(trusted, 16, seed=5)
+    assert chosen[:k] == get("random").select(trusted, 16, seed=5)[:k], "the random share comes first"
+    scores = density_margin_scores(trusted)
+    scores[chosen[:k]] = -np.inf
+    assert chosen[k:] == np.argsort(-scores, kind="stable")[: 16 - k].tolist(), "density-margin takes the rest"

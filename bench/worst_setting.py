@@ -1,0 +1,119 @@
+"""One table over every label-efficiency setting, and a verdict per strategy from its worst one.
+
+A default that wins on average can still lose badly on the kind of corpus a project brings; so
+each strategy is judged on the setting where it does worst against random sampling (the same
+learner, seeds and batches): the largest shortfall of its mean curve below random's at any
+budget, its AULC against random's, and the labels it needs to reach 95% of full-data macro-F1
+(counted from the budget where the mean curve gets there and stays) as a multiple of random's.
+
+    python bench/worst_setting.py docs/benchmarks/active-learning/hedged   # the folders make bench-label-efficiency fills
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
+
+from bench.learning_curves import Curve, area_under_curve, mean_curve  # noqa: E402
+
+TOLERANCE = 0.01  # "never below random" allows this much macro-F1 on a mean curve
+TARGET_RATIO = 0.80
+FRACTION = 0.95
+
+
+@dataclass(frozen=True)
+class Row:
+    setting: str
+    method: str
+    worst_gap: float  # the most negative (method − random) over shared budgets after the seed set
+    worst_at: int
+    aulc: float
+    random_aulc: float
+    to_target: int | None  # labels from which the mean curve stays at or above 95% of full
+    random_to_target: int | None
+
+    @property
+    def ratio(self) -> str:
+        if self.to_target is None:
+            return "not within the budget"
+        if self.random_to_target is None:
+            return f"< {self.to_target}/budget (random did not get there)"
+        return f"{self.to_target / self.random_to_target:.2f}×"
+
+
+def stays_from(labels: list[int], means: list[float], target: float) -> int | None:
+    """The first budget from which the mean curve stays at or above ``target`` (None if it ends below)."""
+    start = None
+    for n, f1 in zip(labels, means):
+        start = (start or n) if f1 >= target else None
+    return start
+
+
+def rows_of(setting: Path) -> list[Row]:
+    saved = json.loads((setting / "active_learning.json").read_text(encoding="utf-8"))
+    curves = {method: [Curve(**c) for c in runs] for method, runs in saved["curves"].items()}
+    rows = []
+    for method, runs in curves.items():
+        family, strategy, learner = (part.strip() for part in method.split("·"))
+        random = curves.get(f"{family} · random · {learner}")
+        if strategy == "random" or random is None:
+            continue
+        full = saved["full_data_macro_f1"][f"{family} · {learner}"]
+        labels, mine, _ = mean_curve(runs)
+        theirs = dict(zip(*mean_curve(random)[:2]))
+        gaps = [(f1 - theirs[n], n) for n, f1 in zip(labels[1:], mine[1:]) if n in theirs]  # the seed set is shared
+        gap, at = min(gaps)
+        base_labels, base_means, _ = mean_curve(random)
+        rows.append(Row(setting.name, method, gap, at, statistics.fmean(area_under_curve(c) for c in runs),
+                        statistics.fmean(area_under_curve(c) for c in random), stays_from(labels, mine, FRACTION * full),
+                        stays_from(base_labels, base_means, FRACTION * full)))  # fmt: skip
+    return rows
+
+
+def report(folder: Path) -> str:
+    settings = sorted(p.parent for p in folder.glob("*/active_learning.json"))
+    if not settings:
+        raise SystemExit(f"no active_learning.json under {folder}: run make bench-label-efficiency first")
+    rows = [row for setting in settings for row in rows_of(setting)]
+    lines = [f"| setting | method | worst (method − random), at labels | AULC (random's) | labels to {FRACTION:.0%} of full, "
+             "kept (× random) |", "| --- | --- | ---: | ---: | ---: |"]  # fmt: skip
+    lines += [f"| {r.setting} | {r.method} | {r.worst_gap:+.3f} at {r.worst_at} | {r.aulc:.3f} ({r.random_aulc:.3f}) | "
+              f"{r.to_target if r.to_target is not None else '—'} ({r.ratio}) |" for r in rows]  # fmt: skip
+    lines.append("")
+    for method in dict.fromkeys(r.method for r in rows):
+        mine = [r for r in rows if r.method == method]
+        worst = min(mine, key=lambda r: r.worst_gap)
+        aulc = min(mine, key=lambda r: r.aulc - r.random_aulc)
+        ratios = [(r.to_target / r.random_to_target, r.setting) for r in mine if r.to_target and r.random_to_target]
+        lines.append(
+            f"- {method}: worst shortfall {worst.worst_gap:+.3f} ({worst.setting}, {worst.worst_at} labels; "
+            f"target ≥ −{TOLERANCE}: {'met' if worst.worst_gap >= -TOLERANCE else 'NOT met'}); "
+            f"worst AULC against random {aulc.aulc - aulc.random_aulc:+.3f} ({aulc.setting}; target ≥ 0: "
+            f"{'met' if aulc.aulc >= aulc.random_aulc else 'NOT met'}); "
+            + (f"worst label ratio {max(ratios)[0]:.2f}× ({max(ratios)[1]}; target ≤ {TARGET_RATIO:.2f}×: "
+               f"{'met' if max(ratios)[0] <= TARGET_RATIO else 'NOT met'})" if ratios else "no setting where both reach 95% of full")
+            + f"; {len(mine)} settings.")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a folder of setting folders, each with its active_learning.json")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here (Markdown)")
+    args = parser.parse_args(argv)
+    text = report(args.folder)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

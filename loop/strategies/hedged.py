@@ -1,0 +1,83 @@
+"""Hedged selection: a random share of every batch, as large as the evidence against the
+model's uncertainty, and density-margin for the rest.
+
+Uncertainty sampling bets that the model's own uncertainty says where it is wrong. With a young
+model, after drift, or where the model is confidently wrong about a region it has never seen,
+the bet loses and the batches are worse than random ones. So each batch starts with a share
+drawn uniformly at random from the candidates: an unbiased sample, which also measures the bet.
+Once annotators label it, each of its records says how confident the model was when it was chosen
+and whether it was right; the AUROC of confidence against correctness (do wrong predictions get
+lower confidence than right ones?) is how much the uncertainty is worth. The share is the whole
+batch without evidence (then the batch is exactly random sampling's) and shrinks toward
+``FLOOR`` as that AUROC rises above chance with enough records behind it, and grows back when it
+falls. The rest of the batch goes to density-margin (``density_margin``). Nothing is tuned to a
+corpus: the only constants are the floor (a quarter of each batch stays random, so the evidence
+never dries up) and how many records the evidence needs to count half (``PRIOR``).
+
+After Hsu & Lin (2015), "Active learning by learning" (a random share as an unbiased estimate
+that decides between strategies online) and Osugi, Kim & Scott (2005), "Balancing exploration
+and exploitation: a new algorithm for active machine learning".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loop.strategies.base import Candidates, Evidence, QueryStrategy, top
+from loop.strategies.density_margin import density_margin_scores
+
+FLOOR = 0.25  # the random share never falls below a quarter of the batch
+PRIOR = 32  # labelled random picks at which the evidence counts half
+
+
+def auroc(evidence: Evidence) -> float | None:
+    """P(a right prediction had more confidence than a wrong one), ties counting half; None
+    without both kinds."""
+    confidence = np.asarray(evidence.confidence, dtype=float)
+    correct = np.asarray(evidence.correct, dtype=bool)
+    right, wrong = confidence[correct], confidence[~correct]
+    if not len(right) or not len(wrong):
+        return None
+    greater = (right[:, None] > wrong[None, :]).sum() + 0.5 * (right[:, None] == wrong[None, :]).sum()
+    return float(greater / (len(right) * len(wrong)))
+
+
+def trust(evidence: Evidence | None) -> float:
+    """How far the model's uncertainty can be trusted to point at its errors, in [0, 1]: the
+    AUROC's distance above chance, shrunk toward 0 while the evidence is thin."""
+    if evidence is None or not len(evidence):
+        return 0.0
+    area = auroc(evidence)
+    if area is None:  # all right or all wrong: it says nothing about ranking
+        return 0.0
+    return max(0.0, 2.0 * (area - 0.5)) * len(evidence) / (len(evidence) + PRIOR)
+
+
+def random_share(evidence: Evidence | None) -> float:
+    return FLOOR + (1.0 - FLOOR) * (1.0 - trust(evidence))
+
+
+def describe(evidence: Evidence | None) -> str:
+    """The evidence in words, for ``bucle status``."""
+    if evidence is None or not len(evidence):
+        return "no labelled random picks yet"
+    area = auroc(evidence)
+    told = "cannot tell yet" if area is None else f"AUROC {area:.2f}"
+    return f"{len(evidence)} labelled random picks; the model's confidence told its errors apart: {told}"
+
+
+class Hedged(QueryStrategy):
+    name = "hedged"
+    paper = "Hsu & Lin (2015), active learning by learning; Osugi et al. (2005)"
+    needs_embeddings = True
+    weighs_evidence = True
+
+    def explored(self, candidates: Candidates, batch_size: int) -> int:
+        size = min(batch_size, len(candidates))
+        return min(size, max(1, int(round(random_share(candidates.evidence) * size))))
+
+    def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        explore = rng.permutation(len(candidates))[: self.explored(candidates, batch_size)]  # as random sampling draws
+        scores = density_margin_scores(candidates)
+        scores[explore] = -np.inf
+        return np.concatenate([explore, top(scores, batch_size - len(explore))]).astype(int)
