@@ -84,7 +84,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.seeds, args.pool_size, args.test_size, args.batch, args.budget, args.setfit_steps = 2, 120, 60, 16, 48, 1
         args.learners, args.body = ["setfit-head"], args.body or "minilm"  # the small body: CI times the tables, not it
-        args.strategies = args.strategies or ["random", strategies.DEFAULT]
+        args.strategies = args.strategies or list(dict.fromkeys(["random", strategies.DEFAULT, "hedged"]))
         args.out = args.out or ROOT / "test-artifacts" / "bench-smoke"
     args.strategies = args.strategies or list(dict.fromkeys([*BUCLE_STRATEGIES, strategies.DEFAULT]))
     if args.seed_size >= args.budget:

@@ -180,7 +180,7 @@ class StoppingConfig(Strict):
 
 
 class LoopConfig(Strict):
-    strategy: str = "density-margin"  # loop/strategies/__init__.py says why
+    strategy: str = "hedged"  # loop/strategies/__init__.py says why
 
     @field_validator("strategy")
     @classmethod

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from loop.strategies import DEFAULT
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-artifacts" / "bench-smoke"
@@ -60,14 +62,15 @@ def test_make_bench_smoke_prints_every_table(project, server):
     # label efficiency: bucle's default and random, small-text's two learners and strategies
     report = json.loads((OUT / "active_learning.json").read_text())
     methods = set(report["summaries"])
-    assert {"bucle · random · setfit-head", "bucle · density-margin · setfit-head", "small-text · breaking-ties · setfit",
+    assert {"bucle · random · setfit-head", f"bucle · {DEFAULT} · setfit-head", "bucle · hedged · setfit-head",
+            "small-text · breaking-ties · setfit",
             "small-text · random · head"} <= methods  # fmt: skip
     for method, runs in report["curves"].items():
         assert [run["seed"] for run in runs] == [0, 1], method
         assert all(run["labels"] == [16, 32, 48] for run in runs), method  # the same seed set and batches for all
         assert all(0 <= f1 <= 1 for run in runs for f1 in run["macro_f1"])
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
-    assert first_points["bucle · random · setfit-head"] == first_points["bucle · density-margin · setfit-head"]  # same seed set
+    assert first_points["bucle · random · setfit-head"] == first_points[f"bucle · {DEFAULT} · setfit-head"]  # same seed set
     assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # bodies: the SetFit head beside TF-IDF at each budget, the fine-tune and the zero-shot accuracy
     assert "| SetFit head · minilm |" in out and "| SetFit fine-tuned · minilm |" in out and "zero-shot accuracy" in out
@@ -76,5 +79,5 @@ def test_make_bench_smoke_prints_every_table(project, server):
     errors = json.loads((OUT / "label_errors.json").read_text())
     assert [run["flipped"] for run in errors["runs"]] == [12] and "| 10 |" in out and "precision@k" in out
     assert "| method (family · strategy · learner) |" in out
-    assert "Default (bucle · density-margin · setfit-head)" in out or "bucle · setfit-head: not meaningful" in out, (
+    assert f"Default (bucle · {DEFAULT} · setfit-head)" in out or "bucle · setfit-head: not meaningful" in out, (
         "a verdict, or why there is none (the learner at chance)")

@@ -213,8 +213,7 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
 
 
 def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
-    config = sibling_project("simulada", loop={"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64,
-                                               "strategy": "hedged"})  # fmt: skip
+    config = sibling_project("simulada")  # the default strategy: hedged
     ingest(config)
     result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "3")
     assert result.returncode == 0, result.stderr

@@ -49,7 +49,7 @@ def test_hybrid_picks_uncertain_and_different():
     embeddings = unit([[1, 0], [1, 0.001], [0, 1], [0.5, 0.5], [-1, 0]])
     chosen = get("hybrid").select(Candidates(probs, embeddings), 2)
     assert set(chosen) == {0, 2} or set(chosen) == {1, 2}, "two uncertain texts, not near-duplicates"
-    assert get(DEFAULT).name == "density-margin"
+    assert get(DEFAULT).name == "hedged"
 
 
 def test_class_balanced_gives_the_rare_label_its_share():
