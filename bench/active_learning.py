@@ -32,7 +32,7 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 from annotation.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
 from common.progress import progress  # noqa: E402
-from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, load_corpus  # noqa: E402
+from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
 from bench.learning_curves import (Curve, Summary, fmt, label_ratio, labels_to_reach_at_least, match_ratio,  # noqa: E402
                                    mean_curve, summarise)
 from loop import strategies  # noqa: E402
@@ -42,6 +42,8 @@ from training.embedding_cache import EmbeddingCache  # noqa: E402
 from training.models.setfit_model import SetFitClassifier  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks" / "active-learning"  # published, one folder per corpus and task: the README shows them
+OWN_RESULTS = Path("bench-results")  # a user's own corpus: under the current folder, never the repository's docs/ or ~/.cache
+EXAMPLE_CACHE = Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite"
 BUCLE_STRATEGIES = ["random", "least-confidence", "margin", "entropy", "hybrid"]
 FRACTION = 0.95
 TARGET_RATIO = 0.80  # the default must need at most 80% of the labels random sampling needs (issue 18)
@@ -59,11 +61,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--one-vs-rest", default=None, metavar="LABEL", help="two classes, LABEL and the rest (otra): "
                         "rare positives, e.g. --label topic --one-vs-rest Health")  # fmt: skip
     parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
-                        "and the project default)")  # fmt: skip
+                        f"and the project default; any of {', '.join(strategies.CHOICES)})")  # fmt: skip
     parser.add_argument("--learners", nargs="+", default=["setfit-head", "tfidf"], choices=["setfit-head", "tfidf"],
                         help="what bucle's rounds refit: the SetFit head on cached embeddings, the TF-IDF baseline")
-    parser.add_argument("--small-text", nargs="*", default=list(small_text_runs.LEARNERS), choices=small_text_runs.LEARNERS,
-                        help="small-text learners to run (none: leave small-text out)")  # fmt: skip
+    parser.add_argument("--small-text", nargs="*", default=["head"], choices=[*small_text_runs.LEARNERS, "none"],
+                        help="small-text learners to compare with: head (the default: a logistic-regression head on the "
+                        "same embeddings), setfit (its SetFit integration: the body fine-tuned every round, by far the "
+                        "slowest part); 'none' leaves small-text out")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--seed-size", type=int, default=16, help="labels every method starts from")
     parser.add_argument("--batch", type=int, default=32, help="labels per round")
@@ -73,23 +77,42 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--setfit-steps", type=int, default=10, help="small-text SetFit: fine-tuning steps per round")
     parser.add_argument("--pool-size", type=int, default=None, help="use only this many pool texts")
     parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite")
+    parser.add_argument("--cache", type=Path, default=None, help="embeddings of the corpus (default: ~/.cache/bucle for the "
+                        f"example corpus, {OWN_RESULTS}/embeddings.sqlite under the current folder for your own)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="folder for active_learning.{md,json,png} (default: "
-                        "docs/benchmarks/active-learning/<name>-<label>[-keep-…][-…-vs-rest], so that no setting overwrites another's)")
+                        "<setting> = <name>-<label>[-keep-…][-drift-…][-…-vs-rest] under docs/benchmarks/active-learning "
+                        f"for the example corpus, under {OWN_RESULTS}/ in the current folder for your own)")  # fmt: skip
     parser.add_argument("--resume", action="store_true", help="keep the runs already in --out's results and do the rest")
     parser.add_argument("--report-only", action="store_true", help="rebuild the table and figure from --out's results")
     parser.add_argument("--smoke", action="store_true", help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
                         "results in test-artifacts/bench-smoke")
     args = parser.parse_args(argv)
+    args.small_text = [learner for learner in args.small_text if learner != "none"]
+    unknown = [name for name in args.strategies or [] if name not in strategies.CHOICES]
+    if unknown:
+        parser.error(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.CHOICES)}")
+    for option, values in (("--keep", args.keep or []), ("--drift", [args.drift] if args.drift else [])):
+        for value in values:
+            name, equals, rest = value.partition("=")
+            if not (name and equals and rest) or (option == "--keep" and not _fraction(rest)):
+                parser.error(f"{option} {value}: expected {'LABEL=FRACTION (0 < FRACTION ≤ 1)' if option == '--keep' else 'COLUMN=VALUE[,VALUE…]'}")
     if args.smoke:
         args.seeds, args.pool_size, args.test_size, args.batch, args.budget, args.setfit_steps = 2, 120, 60, 16, 48, 1
         args.learners, args.body = ["setfit-head"], args.body or "minilm"  # the small body: CI times the tables, not it
+        args.small_text = list(small_text_runs.LEARNERS)  # every integration, so that none rots
         args.strategies = args.strategies or list(dict.fromkeys(["random", strategies.DEFAULT, "hedged"]))
         args.out = args.out or ROOT / "test-artifacts" / "bench-smoke"
     args.strategies = args.strategies or list(dict.fromkeys([*BUCLE_STRATEGIES, strategies.DEFAULT]))
     if args.seed_size >= args.budget:
         parser.error("--budget must be larger than --seed-size")
     return args
+
+
+def _fraction(text: str) -> bool:
+    try:
+        return 0 < float(text) <= 1
+    except ValueError:
+        return False
 
 
 def say(message: str) -> None:
@@ -150,19 +173,25 @@ class Results:
 def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None:
     """Every method for every seed, the cheap ones first (bucle's, then small-text's head, then
     its SetFit, which takes most of the time), and each learner's macro-F1 with every pool label."""
-    body = body_path(args.body)
-    start = time.perf_counter()
-    embeddings, test_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
-    say(f"embedded {len(corpus.pool_texts) + len(corpus.test_texts)} texts in {time.perf_counter() - start:.1f} s")
+    body = body_path(args.body) if "setfit-head" in args.learners or args.small_text else None
+    embeddings = test_embeddings = None
+    if body is not None:  # TF-IDF alone reads no body: nothing to load or embed
+        start = time.perf_counter()
+        embeddings, test_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
+        say(f"embedded {len(corpus.pool_texts) + len(corpus.test_texts)} texts in {time.perf_counter() - start:.1f} s")
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(args.cache)
     bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
     spaces = {"setfit-head": embeddings, "tfidf": lsa_vectors(corpus.pool_texts)}  # each learner's own (loop.text_space)
-    small_text = small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
+    small_text = (small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
+                  if args.small_text else None)  # fmt: skip
     positions = {str(i): label for i, label in enumerate(corpus.pool_labels)}
     seed_sets = [[int(i) for i in stratified_sample(positions, args.seed_size, seed)] for seed in range(args.seeds)]
     groups = [("bucle", learner, args.strategies) for learner in args.learners]
     groups += [("small-text", learner, small_text_runs.STRATEGIES) for learner in args.small_text]
     jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in range(args.seeds) for name in names]
+    todo = sum(not results.has(f"{family} · {name} · {learner}", seed) for family, learner, name, seed in jobs)
+    began, done = time.perf_counter(), 0
     try:
         with progress("active-learning runs", len(jobs)) as advance:
             for family, learner, name, seed in jobs:
@@ -180,8 +209,11 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
                          else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
                 results.curves.setdefault(method, []).append(curve)
                 results.save()
+                done += 1
+                elapsed = time.perf_counter() - began
                 say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
-                    f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s)")
+                    f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s); run {done} of {todo}, "
+                    f"{elapsed / 60:.1f} min so far, about {elapsed / done * (todo - done) / 60:.0f} min left")  # fmt: skip
                 advance(1)
     finally:
         cache.close()
@@ -230,6 +262,10 @@ def table(summaries: dict[str, Summary], matched: dict[str, float | None], args:
         reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
         lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
                      f"{reach} | {fmt(ratio, 2)} | {match} | {s.seconds_per_round:.2f} |")  # fmt: skip
+    already = sorted({learner_of(m) for m, s in summaries.items() if s.to_target == args.seed_size})
+    if already:
+        lines += ["", f"Labels to {FRACTION:.0%} of full count from where a curve stays there; the seed set alone "
+                  f"({args.seed_size} labels) is already there for {', '.join(already)}: those ratios say nothing."]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -361,7 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     except (BucleError, OSError, ValueError) as error:
         say(f"cannot read the corpus: {error}")
         return 2
-    args.out = args.out or RESULTS / setting_name(corpus, args)
+    example = is_example(args.pool)
+    args.out = args.out or (RESULTS if example else OWN_RESULTS) / setting_name(corpus, args)
+    args.cache = args.cache or (EXAMPLE_CACHE if example else OWN_RESULTS / "embeddings.sqlite")
+    if not example:
+        say(f"your corpus: results go to {args.out.resolve()}, its embeddings to {args.cache.resolve()}")
     stem = "active_learning"
     settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
     try:
@@ -370,7 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         say(str(error))
         return 2
-    if not args.report_only:
+    if args.report_only:
+        ran = max((len(runs) for runs in results.curves.values()), default=args.seeds)
+        if ran != args.seeds:  # the table would say "(3 seeds)" of every method and compare means over different seeds
+            say(f"{path} was run with --seeds {ran}, not {args.seeds}: pass the --seeds it was run with")
+            return 2
+    else:
         simulate(args, corpus, results)
     full = results.full_means()
     summaries = {method: summarise(sorted(runs, key=lambda c: c.seed), full[learner_of(method)], FRACTION)

@@ -96,6 +96,12 @@ def _read(path: Path, text: list[str], label: str, group: str | None = None) -> 
     return texts, labels, groups
 
 
+def is_example(pool: Path) -> bool:
+    """Whether ``pool`` is the repository's own corpus (fakenews-es), whose results are published."""
+    folder = pool.resolve().parent
+    return folder in {SHARED.resolve(), EXAMPLE.resolve()}
+
+
 def add_arguments(parser) -> None:
     """The options that name a corpus, the same in every benchmark that reads one."""
     parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)")

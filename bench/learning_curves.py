@@ -26,9 +26,18 @@ class Curve:
         self.seconds.append(seconds)
 
 
+def stays_from(labels: list[int], values: list[float], target: float) -> int | None:
+    """The label count from which the curve stays at or above ``target`` to its end (a curve that
+    touches the target and drops again has not arrived); None if it ends below."""
+    start = None
+    for n, value in zip(labels, values):
+        start = (start or n) if value >= target else None
+    return start
+
+
 def labels_to_reach(curve: Curve, target: float) -> int | None:
-    """The fewest labels after which the curve is at or above ``target``; None if it never is."""
-    return next((n for n, f1 in zip(curve.labels, curve.macro_f1) if f1 >= target), None)
+    """The fewest labels from which the curve stays at or above ``target``; None if it ends below."""
+    return stays_from(curve.labels, curve.macro_f1, target)
 
 
 def area_under_curve(curve: Curve) -> float:

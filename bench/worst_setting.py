@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from bench.learning_curves import Curve, area_under_curve, mean_curve  # noqa: E402
+from bench.learning_curves import Curve, area_under_curve, mean_curve, stays_from  # noqa: E402
 
 TOLERANCE = 0.01  # "never below random" allows this much macro-F1 on a mean curve
 TARGET_RATIO = 0.80
@@ -46,14 +46,6 @@ class Row:
         if self.random_to_target is None:
             return f"< {self.to_target}/budget (random did not get there)"
         return f"{self.to_target / self.random_to_target:.2f}×"
-
-
-def stays_from(labels: list[int], means: list[float], target: float) -> int | None:
-    """The first budget from which the mean curve stays at or above ``target`` (None if it ends below)."""
-    start = None
-    for n, f1 in zip(labels, means):
-        start = (start or n) if f1 >= target else None
-    return start
 
 
 def rows_of(setting: Path) -> list[Row]:

@@ -17,9 +17,11 @@ def curve(points: list[tuple[int, float]], seed: int = 0, method: str = "m") -> 
     return result
 
 
-def test_labels_to_reach_is_the_first_point_at_or_above_the_target():
+def test_labels_to_reach_count_from_where_the_curve_stays_at_or_above_the_target():
     rising = curve([(16, 0.5), (32, 0.7), (48, 0.69), (64, 0.8)])
-    assert labels_to_reach(rising, 0.7) == 32
+    assert labels_to_reach(rising, 0.7) == 64, "touching the target at 32 and dropping again is not arriving"
+    assert labels_to_reach(rising, 0.65) == 32
+    assert labels_to_reach(rising, 0.5) == 16, "the seed set alone may already be there"
     assert labels_to_reach(rising, 0.8) == 64
     assert labels_to_reach(rising, 0.81) is None
 
@@ -59,8 +61,9 @@ def test_match_ratio_is_the_saving_at_the_baselines_final_quality():
     assert match_ratio(worse, random) is None
     faster = [curve([(16, 0.3), (48, 0.49), (80, 0.5), (112, 0.6), (144, 0.6)], s) for s in range(2)]
     assert match_ratio(faster, random) == pytest.approx(48 / 80)
-    assert labels_to_reach_at_least(random, 0.5) == pytest.approx(80)
-    assert labels_to_reach_at_least([random[0], worse[0]], 0.5) == pytest.approx((80 + 144) / 2), "never there: at least its last"
+    assert labels_to_reach_at_least(random, 0.45) == pytest.approx(80)
+    assert labels_to_reach_at_least(random, 0.5) == pytest.approx(144), "at 0.5 from 80, below again at 144: not there"
+    assert labels_to_reach_at_least([random[0], worse[0]], 0.45) == pytest.approx((80 + 144) / 2), "never there: at least its last"
 
 
 def write(path, rows):
@@ -136,7 +139,8 @@ def test_a_drift_setting_tests_where_the_pool_never_came_from(tmp_path):
 def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays_there(tmp_path):
     from dataclasses import asdict
 
-    from bench.worst_setting import report, stays_from
+    from bench.learning_curves import stays_from
+    from bench.worst_setting import report
 
     assert stays_from([16, 32, 48, 64], [0.5, 0.8, 0.6, 0.8], 0.75) == 64, "a curve that dips again has not arrived"
     assert stays_from([16, 32], [0.8, 0.9], 0.75) == 16 and stays_from([16, 32], [0.8, 0.7], 0.75) is None
@@ -153,3 +157,35 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     text = report(tmp_path)
     assert "| difícil | bucle · hedged · tfidf | -0.020 at 32 |" in text and "(0.75×) |" in text
     assert "worst shortfall -0.020 (difícil, 32 labels; target ≥ −0.01: NOT met)" in text
+
+
+def test_the_benchmark_checks_every_option_before_any_work(capsys):
+    from bench.active_learning import parse
+
+    for argv, said in ((["--strategies", "random", "densty-margin"], "unknown strategies densty-margin; choose from"),
+                       (["--keep", "Sport"], "--keep Sport: expected LABEL=FRACTION"),
+                       (["--keep", "Sport=2"], "--keep Sport=2: expected LABEL=FRACTION"),
+                       (["--drift", "topic"], "--drift topic: expected COLUMN=VALUE")):  # fmt: skip
+        with pytest.raises(SystemExit) as stopped:
+            parse(argv)
+        assert stopped.value.code == 2 and said in capsys.readouterr().err
+    assert "hedged" in parse(["--strategies", "hedged"]).strategies
+    assert parse([]).small_text == ["head"] and parse(["--small-text", "none"]).small_text == []
+
+
+def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_body(tmp_path, monkeypatch, capsys):
+    from bench import active_learning
+
+    rows = [{"texto": f"{'gol partido liga' if i % 2 else 'ley gobierno voto'} número {i} de la semana", "tema": "b" if i % 2 else "a"}
+            for i in range(80)]  # fmt: skip
+    pool, test = write(tmp_path / "pool.jsonl", rows[:60]), write(tmp_path / "test.jsonl", rows[60:])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(active_learning, "embed", lambda *args: pytest.fail("TF-IDF alone embedded the corpus"))
+    argv = ["--pool", str(pool), "--test", str(test), "--text", "texto", "--label", "tema", "--learners", "tfidf",
+            "--small-text", "none", "--seeds", "1", "--batch", "8", "--budget", "32", "--strategies", "random", "hedged"]  # fmt: skip
+    assert active_learning.main(argv) == 0
+    out = tmp_path / "bench-results" / f"{tmp_path.name}-tema"
+    assert (out / "active_learning.md").exists() and (out / "active_learning.json").exists()
+    assert "results go to" in capsys.readouterr().err
+    assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
+    assert "was run with --seeds 1, not 3" in capsys.readouterr().err
