@@ -62,7 +62,8 @@ class ServerConfig(Strict):
 class SourceConfig(Strict):
     path: Path  # relative to bucle.yaml
     role: Literal["pool", "test"] = "pool"
-    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "txt", "datasets"] = "auto"
+    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "txt", "datasets"] = "auto"
+    sheet: str | None = None  # an Excel file's sheet (default: every sheet, in order)
 
 
 class DataConfig(Strict):

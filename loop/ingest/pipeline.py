@@ -25,7 +25,7 @@ from loop.ingest import pii
 from loop.ingest.metadata_values import fold
 from loop.ingest.language import LanguageCheck
 from loop.ingest.near_duplicates import NearDuplicateIndex, signature
-from loop.ingest.readers import SNIPPET, BadRow, SourceRow, open_source, require_columns
+from loop.ingest.readers import SNIPPET, BadRow, SourceRow, is_artefact, open_source, require_columns
 from loop.ingest.text_cleaning import clean_text
 from loop.pool import Pool, PoolRecord, Rejection
 from loop.splits import split_size, stratified_sample
@@ -107,6 +107,13 @@ class _RowChecker:
             self.remember(record_id, content_hash, source, gold)
         self.in_pool = set(self.hashes)  # ids kept by earlier ingests: a row repeating one adds nothing
         self.pii: Counter = Counter()
+        self.artefacts: Counter = Counter()  # cells read as empty: "nan", "#NAME?" … (readers.ARTEFACTS)
+
+    def blanked(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The row with its spreadsheet artefacts read as the empty cells they are, counted."""
+        found = {column: value for column, value in values.items() if is_artefact(value)}
+        self.artefacts.update(value.strip() for value in found.values())
+        return {**values, **dict.fromkeys(found)} if found else values
 
     def remember(self, record_id: str, content_hash: str, source: str, gold: Any) -> None:
         self.hashes[record_id] = (content_hash, source, gold)
@@ -115,7 +122,8 @@ class _RowChecker:
     def check(self, source: str, role: str, row: SourceRow) -> "_Kept | Rejection | None":
         """None: the row is already in the pool (a re-ingest)."""
         data = self.data
-        parts = [row.values.get(column) for column in data.text]
+        values = self.blanked(row.values)
+        parts = [values.get(column) for column in data.text]
         raw = "\n\n".join(str(p) for p in parts if p is not None and str(p).strip())
         snippet = raw[:SNIPPET]
         reject = lambda reason, detail, record_id=None: Rejection(  # noqa: E731
@@ -124,11 +132,11 @@ class _RowChecker:
         text = clean_text(raw)
         if not text:
             return reject("empty", "no text after cleaning")
-        given_id = row.values.get(data.id) if data.id else None
+        given_id = values.get(data.id) if data.id else None
         content_hash = hashlib.sha1(text.encode()).hexdigest()
         record_id = str(given_id).strip() if given_id not in (None, "") else f"t-{content_hash[:16]}"
 
-        gold = _label_value(row.values.get(data.label), self.multi_label) if data.label else None
+        gold = _label_value(values.get(data.label), self.multi_label) if data.label else None
         known = self.hashes.get(record_id)
         if known is not None:
             if known[0] != content_hash:
@@ -163,7 +171,7 @@ class _RowChecker:
         if data.mask_pii:
             text, counts = pii.mask(text)
             self.pii.update(counts)
-        metadata = {column: _metadata_value(row.values.get(column)) for column in data.metadata}
+        metadata = {column: _metadata_value(values.get(column)) for column in data.metadata}
         self.remember(record_id, content_hash, source, gold)
         record = PoolRecord(record_id, text, metadata, gold, role, None, None, source, row.line)
         return _Kept(record, content_hash, sig)
@@ -186,7 +194,7 @@ def _ingest_source(
     config: ProjectConfig, source: SourceConfig, pool: Pool, checker: _RowChecker, progress: Progress | None
 ) -> SourceReport:
     path = config.source_path(source)
-    opened = open_source(path, source.format)
+    opened = open_source(path, source.format, source.sheet)
     needed = [*config.data.text, *filter(None, [config.data.id, config.data.label]), *config.data.metadata]
     require_columns(opened, [c for c in needed if opened.format != "txt" or c not in {"id", "file", "text"}])
     name = str(source.path)
@@ -274,6 +282,9 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
         notes += [f"metadata {name}: {count} records show the most common spelling of their value ("
                   + ", ".join(f"{original!r} → {value!r}" for original, value in folded.examples[name])
                   + "); their own is kept in the pool" for name, count in folded.changed.items()]  # fmt: skip
+        if checker.artefacts:
+            notes.append(f"{sum(checker.artefacts.values())} cells held a spreadsheet artefact, read as empty ("
+                         + ", ".join(f"{value!r}: {count}" for value, count in checker.artefacts.most_common()) + ")")  # fmt: skip
         report = IngestReport(
             sources=reports,
             pii_masked=checker.pii,

@@ -1,5 +1,5 @@
-"""Reading rows from CSV, TSV, JSON Lines, JSON, Parquet, a folder of .txt files, or anything
-``datasets`` loads from a local path.
+"""Reading rows from CSV, TSV, JSON Lines, JSON, Parquet, Excel (.xlsx), a folder of .txt files,
+or anything ``datasets`` loads from a local path.
 
 A row that cannot be read (bad quoting, a broken JSON line, a wrong number of fields) comes out
 as a ``BadRow`` with its line and column, and reading goes on; only a file that cannot be read at
@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -20,7 +21,18 @@ from annotation.errors import BucleError
 from loop.ingest.text_cleaning import decode, utf16_without_bom
 
 SNIPPET = 200
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
+              ".xlsx": "xlsx", ".xlsm": "xlsx"}  # fmt: skip
+# Cells that hold no value but read as text: pandas' missing value written out ("nan"), and Excel's
+# error values in English and Spanish (a formula that failed, or text pasted from one). Kept as
+# text they become label clues (in one corpus every empty headline of one class read "nan").
+ARTEFACTS = frozenset({"nan", "NaN", "NAN", "#NAME?", "#¿NOMBRE?", "#N/A", "#N/D", "#DIV/0!", "#VALUE!", "#¡VALOR!",
+                       "#REF!", "#¡REF!", "#NUM!", "#¡NUM!", "#NULL!", "#¡NULO!", "#SPILL!", "#¡DESBORDAMIENTO!"})  # fmt: skip
+
+
+def is_artefact(value: Any) -> bool:
+    """Whether a cell is one of ``ARTEFACTS`` (surrounding spaces aside): an empty cell in disguise."""
+    return isinstance(value, str) and value.strip() in ARTEFACTS
 
 
 class FileFormatError(BucleError):
@@ -60,9 +72,11 @@ def detect_format(path: Path) -> str:
             return "datasets"
         return "txt"
     fmt = EXTENSIONS.get(path.suffix.lower())
+    if path.suffix.lower() == ".xls":
+        raise FileFormatError(f"{path}: an old Excel .xls file; open it in a spreadsheet and save it as .xlsx")
     if fmt is None:
         raise FileFormatError(
-            f"{path}: unknown file type {path.suffix!r}; use .csv, .tsv, .jsonl, .json, .parquet, "
+            f"{path}: unknown file type {path.suffix!r}; use .csv, .tsv, .jsonl, .json, .parquet, .xlsx, "
             "a folder of .txt files, or set `format:` for the source in bucle.yaml"
         )
     return fmt
@@ -219,6 +233,70 @@ def _parquet(path: Path) -> tuple[list[str], Iterator[Row]]:
     return parquet.schema_arrow.names, rows()
 
 
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell as bucle reads it: text as it is, a whole number without ``.0``, a date
+    in ISO form, an empty cell as None (never the string "nan")."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == time():  # a date cell: Excel keeps dates as midnight
+        return value.date().isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
+    """Every sheet in order, or the one named ``sheet``; each sheet's first non-empty row is its
+    header. Formula cells give the value Excel last computed. Row numbers are the sheet's own."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise FileFormatError(f"{path}: not a readable Excel .xlsx file ({error.__class__.__name__}: {error})") from None
+    if sheet is not None and sheet not in book.sheetnames:
+        raise FileFormatError(f"{path}: no sheet {sheet!r} (the file has: {', '.join(book.sheetnames)})")
+    sheets = [book[sheet]] if sheet is not None else list(book.worksheets)
+    headers: dict[str, tuple[int, list[str]]] = {}
+    for ws in sheets:
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if any(v not in (None, "") for v in values):
+                header = [_cell(v) for v in values]
+                while header and header[-1] in (None, ""):
+                    header.pop()
+                empty = [i for i, name in enumerate(header) if name in (None, "") or not str(name).strip()]
+                if empty:
+                    column = _column_letter(empty[0])
+                    raise FileFormatError(f"{path}: sheet {ws.title!r}, row {number}: column {column} has no header "
+                                          "(an empty or merged header cell); name every column in the header row")  # fmt: skip
+                headers[ws.title] = (number, [str(name).strip() for name in header])
+                break
+    columns = list(dict.fromkeys(name for _, header in headers.values() for name in header))
+
+    def rows() -> Iterator[Row]:
+        for ws in sheets:
+            if ws.title not in headers:
+                continue
+            start, header = headers[ws.title]
+            for number, values in enumerate(ws.iter_rows(min_row=start + 1, values_only=True), start=start + 1):
+                cells = [_cell(v) for v in values[: len(header)]]
+                if any(c not in (None, "") for c in cells):
+                    yield SourceRow(number, dict(zip(header, cells)))
+        book.close()
+
+    return columns, rows()
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
 def _txt_folder(path: Path) -> tuple[list[str], Iterator[Row]]:
     def rows() -> Iterator[Row]:
         for number, file in enumerate(sorted(path.glob("*.txt")), start=1):
@@ -255,7 +333,8 @@ def _datasets(path: Path) -> tuple[list[str], Iterator[Row]]:
     return columns, rows()
 
 
-def open_source(path: Path, fmt: str = "auto") -> OpenedSource:
+def open_source(path: Path, fmt: str = "auto", sheet: str | None = None) -> OpenedSource:
+    """``sheet``: one sheet of an Excel file (default: every sheet, in order)."""
     if not path.exists():
         raise FileFormatError(f"{path}: no such file or folder")
     fmt = detect_format(path) if fmt == "auto" else fmt
@@ -271,6 +350,8 @@ def open_source(path: Path, fmt: str = "auto") -> OpenedSource:
                 columns, rows = _csv_rows(text, "," if fmt == "csv" else "\t")
         elif fmt == "parquet":
             columns, rows = _parquet(path)
+        elif fmt == "xlsx":
+            columns, rows = _xlsx(path, sheet)
         elif fmt == "txt":
             columns, rows = _txt_folder(path)
         else:

@@ -249,6 +249,28 @@ def test_encodings_and_formats_all_reach_the_pool(tmp_path):
     assert texts == {f"e{i}": text for i, text in enumerate(SPANISH)}
 
 
+def test_an_excel_corpus_ingests_and_its_artefacts_never_become_text_or_labels(tmp_path):
+    """The Spanish Fake News Corpus ships as .xlsx; spreadsheets bring "nan" for empty cells and
+    Excel's error values stored as text."""
+    from tests.unit.test_readers import workbook
+
+    header = ["id", "headline", "text", "label", "topic"]
+    rows = [[f"x{i}", "nan" if i == 0 else f"Titular {i}", text, "falsa" if i % 2 else "verdadera", "t"]
+            for i, text in enumerate(SPANISH)]  # fmt: skip
+    rows.append(["x-error", "#¿NOMBRE?", "#NAME?", "falsa", "t"])  # nothing left once the artefacts are read as empty
+    rows.append(["x-nolabel", "Sin etiqueta", SPANISH[0] + " Otra vez, con otras palabras del día.", "nan", "t"])
+    workbook(tmp_path / "noticias.xlsx", {"train": [header, *rows[:4]], "development": [header, *rows[4:]]})
+    config = load_config(project(tmp_path, {"sources": [{"path": "noticias.xlsx"}], "text": ["headline", "text"],
+                                            "test_size": 2, "near_duplicate_jaccard": 0}))  # fmt: skip
+    report = ingest(config)
+    with Pool(config.state.pool) as pool:
+        records = {r.id: r for r in pool.records()}
+    assert records["x0"].text == SPANISH[0], "the 'nan' headline is an empty one, not a word of the text"
+    assert records["x1"].text.startswith("Titular 1\n\n") and records["x-nolabel"].gold is None
+    assert "x-error" not in records and report.quarantined == {"empty": 1}
+    assert any("spreadsheet artefact" in note and "'nan': 2" in note and "'#NAME?': 1" in note for note in report.notes)
+
+
 def test_carved_test_set_is_stratified_and_frozen(tmp_path):
     rows = [{"id": f"r{i}", "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
              "label": "falsa" if i % 4 else "verdadera", "topic": "t"} for i in range(40)]  # fmt: skip

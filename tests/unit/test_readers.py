@@ -1,6 +1,8 @@
 """Every format reads; every malformed row is reported with its place; broken files fail clearly."""
 
 import json
+import re
+import zipfile
 
 import datasets
 import pyarrow as pa
@@ -75,10 +77,14 @@ def test_binary_missing_unknown_and_not_parquet_files_fail_clearly(tmp_path):
         open_source(binary)
     with pytest.raises(FileFormatError, match="no such file"):
         open_source(tmp_path / "nope.csv")
-    weird = tmp_path / "data.xlsx"
+    weird = tmp_path / "data.docx"
     weird.write_bytes(b"PK\x03\x04")
-    with pytest.raises(FileFormatError, match="unknown file type '.xlsx'"):
+    with pytest.raises(FileFormatError, match="unknown file type '.docx'"):
         open_source(weird)
+    old = tmp_path / "data.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(FileFormatError, match="data.xls: an old Excel .xls file; .* save it as .xlsx"):
+        open_source(old)
     fake = tmp_path / "fake.parquet"
     fake.write_text("not parquet")
     with pytest.raises(FileFormatError, match="fake.parquet: not a readable Parquet file"):
@@ -126,3 +132,68 @@ def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path):
     (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 8)
     with pytest.raises(FileFormatError, match="binary"):
         open_source(tmp_path / "bin.csv")
+
+
+def workbook(path, sheets: dict):
+    """An .xlsx file written with openpyxl: sheet name -> rows (the first one the header)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_excel_reads_every_sheet_or_a_named_one_with_cells_as_text(tmp_path):
+    import datetime as dt
+
+    path = workbook(tmp_path / "noticias.xlsx", {
+        "train": [["id", "text", "year"], ["a", "Hola, ¿qué tal?", 2018], [None, None, None], ["b", "Adiós, señora.", 2019.0]],
+        "extra": [[None], ["id", "text", "year"], ["c", "Buenos días.", dt.date(2020, 5, 1)], ["d", None, 2021]],
+    })  # fmt: skip
+    source = open_source(path)
+    rows = good(list(source.rows))
+    assert source.format == "xlsx" and source.columns == ["id", "text", "year"]
+    assert [(r.line, r.values["id"], r.values["year"]) for r in rows] == [
+        (2, "a", "2018"), (4, "b", "2019"), (3, "c", "2020-05-01"), (4, "d", "2021")], "blank rows skipped, numbers as text"
+    assert rows[-1].values["text"] is None, "an empty cell is empty, never the string 'nan'"
+    assert [r.values["id"] for r in good(list(open_source(path, sheet="extra").rows))] == ["c", "d"]
+    with pytest.raises(FileFormatError, match="no sheet 'test' \\(the file has: train, extra\\)"):
+        open_source(path, sheet="test")
+
+
+def test_excel_formulas_give_their_value_and_a_header_without_a_name_is_one_line(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "text"])
+    sheet.append(["a", "=CONCATENATE(\"Hola, \",\"mundo\")"])
+    book.save(tmp_path / "written.xlsx")
+    # openpyxl writes no cached value for a formula; Excel writes the one it computed beside it (<v>)
+    with zipfile.ZipFile(tmp_path / "written.xlsx") as written, zipfile.ZipFile(tmp_path / "formula.xlsx", "w") as saved:
+        for item in written.infolist():
+            data = written.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="B2"><f>(.*?)</f><v />', rb'<c r="B2" t="str"><f>\1</f><v>Hola, mundo</v>', data)
+            saved.writestr(item, data)
+    rows = good(list(open_source(tmp_path / "formula.xlsx").rows))
+    assert rows[0].values["text"] == "Hola, mundo", "the value Excel computed, never the formula's source"
+
+    merged = workbook(tmp_path / "merged.xlsx", {"Hoja1": [["id", None, "text"], ["a", "x", "Hola"]]})
+    with pytest.raises(FileFormatError, match="sheet 'Hoja1', row 1: column B has no header \\(an empty or merged header cell\\)"):
+        open_source(merged)
+    (tmp_path / "roto.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(FileFormatError, match="roto.xlsx: not a readable Excel .xlsx file"):
+        open_source(tmp_path / "roto.xlsx")
+
+
+def test_spreadsheet_artefacts_are_empty_cells_in_disguise():
+    from loop.ingest.readers import is_artefact
+
+    assert all(is_artefact(v) for v in ("nan", " NaN ", "#NAME?", "#¿NOMBRE?", "#N/A", "#¡VALOR!", "#DIV/0!"))
+    assert not any(is_artefact(v) for v in ("Nancy", "nana", "#MeToo", "", None, 3.0))
