@@ -1,5 +1,6 @@
-"""Contrastive fine-tuning of the SetFit body on every label so far: minutes on 2 cores, so the
-loop runs it beside the rounds, never inside one (annotators wait on rounds)."""
+"""Contrastive fine-tuning of the SetFit body on every label so far: at most
+``fine_tune_max_minutes`` (10) whatever the machine, beside the rounds, never inside one
+(annotators wait on rounds)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ def fine_tune_body(settings: ModelSettings, classes: list[str], registry: Regist
         raise TrainingError("there are no labels to fine-tune the body on yet")
     model = setfit_model(settings, classes, registry, cache)
     tuning = settings.fine_tuning
-    log.info("fine-tuning the body on %d labels (at most %d steps)…", len(texts), tuning.max_steps)
-    model.fine_tune(texts, labels, tuning)
+    log.info("fine-tuning the body on %d labels (at most %d steps or %.0f minutes)…", len(texts), tuning.max_steps,
+             settings.fine_tune_max_minutes)  # fmt: skip
+    steps = model.fine_tune(texts, labels, tuning)
+    log.info("fine-tuned the body in %d steps", steps)
     body = registry.add_body(model.save_body, lambda name: f"fine-tuned:{name}@{settings.max_seq_length}",
                              registry.next_training(), len(texts))  # fmt: skip
     model.body_saved_as(body.folder, body.body_id)

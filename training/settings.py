@@ -50,7 +50,8 @@ class ModelSettings(Strict):
     fine_tune_growth: float = Field(0.5, gt=0)
     fine_tune_pairs_per_label: int = Field(10, ge=1)  # SetFit's num_iterations
     fine_tune_batch_size: int = Field(16, ge=2)
-    fine_tune_max_steps: int = Field(200, ge=1)  # a cap, so that a fine-tune stays in minutes on 2 cores
+    fine_tune_max_steps: int = Field(200, ge=1)  # a cap in steps: seconds on a GPU, an hour of e5 on 2 cores
+    fine_tune_max_minutes: float = Field(10.0, gt=0)  # and in time, so that a fine-tune stays in minutes anywhere
     promotion_margin: float = Field(0.005, ge=0)  # macro-F1 a challenger must gain over the champion
     bootstrap_samples: int = Field(1000, ge=100)
     country: str = "ESP"  # ISO 3166 alpha-3, for the carbon intensity of electricity
@@ -61,4 +62,4 @@ class ModelSettings(Strict):
     @property
     def fine_tuning(self) -> FineTuneSettings:
         return FineTuneSettings(self.fine_tune_pairs_per_label, self.fine_tune_batch_size, self.fine_tune_max_steps,
-                                self.seed)  # fmt: skip
+                                self.seed, self.fine_tune_max_minutes * 60)  # fmt: skip

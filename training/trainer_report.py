@@ -11,6 +11,33 @@ from common.progress import Advance
 log = logging.getLogger("bucle.training")
 
 
+def time_budget_callback(seconds: float, what: str):
+    """Stops a ``Trainer`` at the first step end after ``seconds``, and says what a step costs:
+    a cap in steps means an hour on one machine and a minute on another."""
+    import time
+
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+            self.steps = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.steps += 1
+            elapsed = time.monotonic() - self.started
+            if self.steps == 2:
+                per_step = elapsed / 2
+                expected = min(args.max_steps, max(2, int(seconds / per_step))) if args.max_steps > 0 else None
+                log.info("%s: %.1f s a step; %s steps, about %.0f min", what, per_step, expected or "?",
+                         (expected or 0) * per_step / 60)  # fmt: skip
+            if elapsed >= seconds:
+                control.should_training_stop = True
+                log.info("%s: stopped at its time budget (%.0f min) after %d steps", what, seconds / 60, self.steps)
+
+    return TimeBudget()
+
+
 def report_callback(advance: Advance):
     """A trainer callback (its class defined on first use: transformers is slow to import)."""
     from transformers import TrainerCallback

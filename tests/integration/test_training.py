@@ -79,7 +79,7 @@ def test_setfit_head_only_refit_reads_the_cache_and_a_fine_tune_round_trips(tmp_
     assert np.allclose(model.predict_proba(test_texts), first)
     assert cache.misses == misses, "a head-only refit embeds nothing again"
 
-    model.fine_tune(texts, labels, FineTuneSettings(pairs_per_label=1, batch_size=8, max_steps=2))
+    assert model.fine_tune(texts, labels, FineTuneSettings(pairs_per_label=1, batch_size=8, max_steps=2)) == 2
     assert model.fine_tuned and model.body_id.startswith("fine-tuned:")
     model.fit(texts, labels)
     model.save(tmp_path / "ft")
@@ -429,3 +429,12 @@ def test_versions_written_before_the_library_layouts_still_load(tmp_path, data):
     (folder / "meta.json").write_text(json.dumps({"family": "setfit", "classes": CLASSES, "temperature": 1.0,
                                                   "hyperparameters": hyper}))  # fmt: skip
     assert np.allclose(TextClassifier.load(folder).predict_proba(test_texts[:5]), setfit.predict_proba(test_texts[:5]), atol=1e-5)
+
+
+def test_a_fine_tune_stops_at_its_time_budget_whatever_its_step_cap(data, caplog):
+    texts, labels, _, _ = data
+    model = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=32)
+    with caplog.at_level("INFO", logger="bucle.training"):
+        steps = model.fine_tune(texts, labels, FineTuneSettings(pairs_per_label=2, batch_size=8, max_steps=50, max_seconds=0.01))
+    assert steps == 1 and model.fine_tuned, "stopped after its first step, not after 50"
+    assert "stopped at its time budget" in caplog.text

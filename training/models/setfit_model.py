@@ -31,7 +31,7 @@ from training.calibration import calibrate, fold_temperature
 from training.embedding_cache import EmbeddingCache
 from training.errors import TrainingError
 from training.models.base import TextClassifier, check_training_data
-from training.trainer_report import report_callback
+from training.trainer_report import report_callback, time_budget_callback
 
 HEAD = "model_head.pkl"  # SetFit's names
 SETFIT_CONFIG = "config_setfit.json"
@@ -51,6 +51,7 @@ class FineTuneSettings:
     batch_size: int = 16
     max_steps: int = 200
     seed: int = 42
+    max_seconds: float | None = None  # stop at the first step after this much time (None: only max_steps)
 
 
 def _head(seed: int) -> LogisticRegression:
@@ -167,8 +168,9 @@ class SetFitClassifier(TextClassifier):
         """Name the body after the folder ``save_body`` wrote it to; the encoder stays loaded."""
         self.body, self.body_id, self.saved_body = str(folder), body_id, True
 
-    def fine_tune(self, texts: Sequence[str], labels: Sequence[str], settings: FineTuneSettings) -> None:
-        """Contrastive fine-tuning of the body on pairs of the labelled texts."""
+    def fine_tune(self, texts: Sequence[str], labels: Sequence[str], settings: FineTuneSettings) -> int:
+        """Contrastive fine-tuning of the body on pairs of the labelled texts; the steps it took
+        (fewer than ``max_steps`` when ``max_seconds`` ran out first)."""
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments
 
@@ -189,13 +191,15 @@ class SetFitClassifier(TextClassifier):
             save_strategy="no",
             logging_strategy="no",
         )
+        budget = time_budget_callback(settings.max_seconds, "fine-tuning the body") if settings.max_seconds else None
         with progress("fine-tuning the body", settings.max_steps) as advance:
-            trainer = Trainer(model=model, args=args, callbacks=[report_callback(advance)],
+            trainer = Trainer(model=model, args=args, callbacks=[report_callback(advance), *filter(None, [budget])],
                               train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}))  # fmt: skip
             trainer.train_embeddings(list(texts), list(labels), args=args)
         self._encoder = model.model_body
         self.fine_tuned = True
         self.body_id = f"fine-tuned:{uuid.uuid4().hex}"
+        return trainer.st_trainer.state.global_step
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "SetFitClassifier":
         check_training_data(texts, labels, self.classes)
