@@ -75,7 +75,7 @@ bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}; [ $$batch = 32 ] || name=$$name-b$$batch; \
 		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch \
-			--learners tfidf --small-text --body minilm --seeds 3 --resume --strategies random density-margin hedged \
+			--learners tfidf --small-text none --body minilm --seeds 3 --resume --strategies random density-margin hedged \
 			--out docs/benchmarks/active-learning/hedged/$$name || exit 1; \
 	done; done
 	$(VENV)/bin/python bench/worst_setting.py docs/benchmarks/active-learning/hedged \

@@ -186,6 +186,8 @@ def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_bod
     assert active_learning.main(argv) == 0
     out = tmp_path / "bench-results" / f"{tmp_path.name}-tema"
     assert (out / "active_learning.md").exists() and (out / "active_learning.json").exists()
-    assert "results go to" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "results go to" in said and "run 2 of 2" in said and "min so far, about 0 min left" in said, (
+        "without a terminal, one line per finished run with the time so far and left")
     assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
     assert "was run with --seeds 1, not 3" in capsys.readouterr().err
