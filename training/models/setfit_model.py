@@ -54,6 +54,24 @@ class FineTuneSettings:
     max_seconds: float | None = None  # stop at the first step after this much time (None: only max_steps)
 
 
+def load_encoder(source: str, name: str, max_seq_length: int):
+    """A SentenceTransformer on the CPU from a folder or Hub name, its sequence length capped;
+    ``name`` is what the error calls it."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar per weight file is noise in every round
+    try:
+        encoder = SentenceTransformer(source, device="cpu")
+    except (OSError, ValueError) as error:
+        raise TrainingError(
+            f"cannot load the model body {name!r}: not a local sentence-transformer folder, "
+            f"and not a Hub name that can be fetched here ({error.__class__.__name__})"
+        ) from None
+    encoder.max_seq_length = min(max_seq_length, encoder.max_seq_length or max_seq_length)
+    return encoder
+
+
 def _head(seed: int) -> LogisticRegression:
     return LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
 
@@ -102,19 +120,7 @@ class SetFitClassifier(TextClassifier):
         return self._encoder
 
     def _load(self):
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # a bar per weight file is noise in every round
-        try:
-            encoder = SentenceTransformer(self.body, device="cpu")
-        except (OSError, ValueError) as error:
-            raise TrainingError(
-                f"cannot load the model body {self.body!r}: not a local sentence-transformer folder, "
-                f"and not a Hub name that can be fetched here ({error.__class__.__name__})"
-            ) from None
-        encoder.max_seq_length = min(self.max_seq_length, encoder.max_seq_length or self.max_seq_length)
-        return encoder
+        return load_encoder(self.body, self.body, self.max_seq_length)
 
     def _encode(self, texts: list[str], prompt: str | None = None) -> np.ndarray:
         if self.onnx_folder is not None:
