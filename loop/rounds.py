@@ -1,7 +1,8 @@
 """One round of the loop: pull answers → export the labelled dataset → train if enough are new
 (train, evaluate, register) → gate → select → push (what annotators wait for ends here) → embed
-the next candidates ahead of the next push → score the stop set → refresh the suggestions of records still waiting for annotators when the
-champion changed → send suspect labels to review → publish.
+the next candidates ahead of the next push → score the stop set → refresh the suggestions of
+records still waiting for annotators when the champion changed → send suspect labels to review
+→ publish.
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
