@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from annotation.errors import BucleError  # noqa: E402
+from common.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
 from common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402

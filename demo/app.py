@@ -16,7 +16,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from demo.batch import read_csv_texts, write_predictions
 from demo.facts import model_facts
 from demo.feedback import FeedbackQueue

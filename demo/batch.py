@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from loop.ingest.readers import BadRow, binary_offset, csv_records
 from loop.ingest.text_cleaning import decode
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from annotation.datasets import DatasetSpec, ensure_dataset
-from annotation.errors import BucleError
+from common.errors import BucleError
 from annotation.records import OutgoingRecord, push
 from common.clock import utc_now
 from common.files import write_atomically

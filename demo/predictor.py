@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from training.models.base import TextClassifier
 from training.registry import Registry
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from demo.app import default_examples
 from demo.facts import model_facts
 from loop.config import ProjectConfig

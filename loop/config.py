@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from annotation.credentials import check_username
 from annotation.model_metadata import KIND, PREDICTION, PROBABILITY
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
-from annotation.errors import BucleError
+from common.errors import BucleError
 from loop.state import StateLayout
 from training.settings import ModelSettings, Strict
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from annotation.embedded.pidfiles import is_alive
-from annotation.errors import BucleError
+from common.errors import BucleError
 
 
 class RoundLocked(BucleError):

@@ -23,7 +23,7 @@ import numpy as np
 from annotation.agreement import agreement_report, agreement_with, majority_vote
 from annotation.client import Client
 from annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
-from annotation.errors import BucleError
+from common.errors import BucleError
 from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
 from annotation.records import OutgoingRecord, progress, pull, push
 from loop import strategies

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from annotation.client import Client, connect
 from annotation.credentials import CredentialsFile
 from annotation.datasets import LABEL_QUESTION, Dataset, find_dataset
-from annotation.errors import BucleError
+from common.errors import BucleError
 from annotation.http_api import record_server_ids, submit_response
 from annotation.users import add_user
 from loop.config import ProjectConfig

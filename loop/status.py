@@ -127,7 +127,7 @@ def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
     """Answers that arrived since the last round's pull and what waits in the queue; the server
     may be down, which status says instead of failing."""
     from annotation.datasets import ensure_dataset
-    from annotation.errors import BucleError
+    from common.errors import BucleError
     from annotation.records import progress
     from loop.adapters import dataset_spec, owner_client
     from loop.queue_rules import waiting

@@ -17,7 +17,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Iterator, Union
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from loop.ingest.text_cleaning import decode, utf16_without_bom
 
 SNIPPET = 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from demo.batch import read_csv_texts, safe_cell, write_predictions
 from demo.predictor import DemoInputError, check_text
 from demo.rate_limit import RateLimited, RateLimiter

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotation.errors import BucleError
+from common.errors import BucleError
 from demo.batch import read_csv_texts
 from demo.predictor import ChampionPredictor, DemoInputError
 from loop.config import load_config
