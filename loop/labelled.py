@@ -36,8 +36,7 @@ def export_labelled(config: ProjectConfig, agreement: dict | None = None, pool: 
     with Pool.shared(config.state.pool, pool) as pool:
         train = [_row(r, r.label) for r in pool.records(split="pool", labelled=True)]
         test_records = pool.records(split="test")
-        test = [_row(r, r.label if r.label is not None else r.gold) for r in test_records]
-        test = [row for row in test if row.label is not None]
+        test = [_row(r, r.test_label) for r in test_records if r.test_label is not None]
         unlabelled = pool.count(split="pool", labelled=False)
         quarantined = pool.quarantine_counts()
     report_file = config.state.latest_ingest_report

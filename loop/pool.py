@@ -67,6 +67,11 @@ class PoolRecord:
     source: str
     line: int
 
+    @property
+    def test_label(self) -> Any:
+        """What a frozen test record is scored against: its annotators' label, else its gold."""
+        return self.label if self.label is not None else self.gold
+
 
 @dataclass(frozen=True)
 class Rejection:

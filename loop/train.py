@@ -161,10 +161,9 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
 def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
     """The labels so far and the frozen test set (its annotators' labels, else its gold)."""
     train = pool.records(split="pool", labelled=True)
-    test = [r for r in pool.records(split="test") if (r.label if r.label is not None else r.gold) is not None]
-    return Labelled([r.text for r in train], [r.label for r in train], [r.text for r in test],
-                    [r.label if r.label is not None else r.gold for r in test], [r.metadata for r in test],
-                    list(config.data.metadata))  # fmt: skip
+    test = [r for r in pool.records(split="test") if r.test_label is not None]
+    return Labelled([r.text for r in train], [r.label for r in train], [r.text for r in test], [r.test_label for r in test],
+                    [r.metadata for r in test], list(config.data.metadata))  # fmt: skip
 
 
 def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache, pool: Pool) -> TrainingRun:
