@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from annotation.embedded.pidfiles import is_alive
+from common.processes import is_alive
 from common.errors import BucleError
 
 

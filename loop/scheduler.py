@@ -38,7 +38,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from annotation.embedded.pidfiles import command_line, dies_with_this_process, is_alive, process_parent, session_leader
+from common.processes import command_line, dies_with_this_process, is_alive, process_parent, session_leader
 from annotation.errors import BucleError, disk_full
 from loop.config import ProjectConfig, load_config
 from loop.lock import RoundLock

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Callable
 
 from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from annotation.embedded import pidfiles, strays
+from annotation.embedded import strays
+from common import processes
 from annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
 from annotation.embedded.supervisor import SUPERVISOR
 from annotation.errors import ServerError, StateError
@@ -65,16 +66,16 @@ def is_healthy(layout: ServerLayout) -> bool:
 
 
 def _supervisor_pid(layout: ServerLayout) -> int | None:
-    pid = pidfiles.read(layout.pid_file(SUPERVISOR))
-    return pid if pid is not None and pidfiles.is_alive(pid, SUPERVISOR_MARKER) else None
+    pid = processes.read(layout.pid_file(SUPERVISOR))
+    return pid if pid is not None and processes.is_alive(pid, SUPERVISOR_MARKER) else None
 
 
 def status(layout: ServerLayout) -> ServerStatus:
     supervisor = _supervisor_pid(layout)
     pids = {SUPERVISOR: supervisor}
     for name in SERVICES:
-        pid = pidfiles.read(layout.pid_file(name))
-        pids[name] = pid if pid is not None and pidfiles.is_alive(pid, MARKERS[name]) else None
+        pid = processes.read(layout.pid_file(name))
+        pids[name] = pid if pid is not None and processes.is_alive(pid, MARKERS[name]) else None
     version = _api(layout, "/api/v1/version") if supervisor else None
     return ServerStatus(
         running=supervisor is not None,
@@ -91,15 +92,15 @@ def _clear_stale(layout: ServerLayout, loud: bool = True) -> None:
     notice = functools.partial(logger.log, logging.INFO if loud else logging.DEBUG)
     for name, marker in [(SUPERVISOR, SUPERVISOR_MARKER), *MARKERS.items()]:
         path = layout.pid_file(name)
-        pid = pidfiles.read(path)
+        pid = processes.read(path)
         if not path.exists():
             continue
-        if pid is not None and pidfiles.is_alive(pid, marker):
+        if pid is not None and processes.is_alive(pid, marker):
             notice(f"stopping {name} (pid {pid}) left behind by an earlier run")
             os.kill(pid, signal.SIGTERM)
         else:
             notice(f"removed stale pid file {path} (process {pid} is gone)")
-        pidfiles.remove(path)
+        processes.remove(path)
     left = strays.stop_strays(layout.home)
     if left:
         notice(f"stopped {len(left)} process(es) of this project's server left behind by a crash "
@@ -227,11 +228,11 @@ def stop(layout: ServerLayout, timeout_s: float = 60.0) -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and pidfiles.is_alive(pid, SUPERVISOR_MARKER):
+    while time.monotonic() < deadline and processes.is_alive(pid, SUPERVISOR_MARKER):
         time.sleep(0.2)
-    if pidfiles.is_alive(pid, SUPERVISOR_MARKER):
+    if processes.is_alive(pid, SUPERVISOR_MARKER):
         os.killpg(pid, signal.SIGKILL)
-        pidfiles.remove(layout.pid_file(SUPERVISOR))
+        processes.remove(layout.pid_file(SUPERVISOR))
     _clear_stale(layout, loud=False)
     return True
 

@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotation.embedded import index_health, pidfiles, strays
+from annotation.embedded import index_health, strays
+from common import processes
 from annotation.embedded.layout import ServerLayout
 
 MAX_RESTARTS = 5
@@ -60,11 +61,11 @@ class Supervisor:
                     stderr=subprocess.STDOUT,
                     env=self.layout.server_env(),
                     cwd=self.layout.root,
-                    preexec_fn=pidfiles.dies_with_this_process(),
+                    preexec_fn=processes.dies_with_this_process(),
                 )
             except OSError as error:
                 raise RuntimeError(f"cannot run {service.command[0]}: {error.strerror}") from None
-        pidfiles.write(self.layout.pid_file(service.name), service.process.pid)
+        processes.write(self.layout.pid_file(service.name), service.process.pid)
         self.say(f"started {service.name} (pid {service.process.pid})")
 
     def run_once(self, name: str, *args: str) -> None:
@@ -148,7 +149,7 @@ class Supervisor:
                     self.say(f"{service.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
                     process.kill()
                     process.wait()
-            pidfiles.remove(self.layout.pid_file(service.name))
+            processes.remove(self.layout.pid_file(service.name))
             self.say(f"stopped {service.name}")
 
     def request_stop(self, signum: int, _frame) -> None:
@@ -162,7 +163,7 @@ def main(argv: list[str]) -> int:
     supervisor = Supervisor(layout)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
-    pidfiles.write(layout.pid_file(SUPERVISOR), os.getpid())
+    processes.write(layout.pid_file(SUPERVISOR), os.getpid())
     code = 1
     try:
         supervisor.start()
@@ -171,7 +172,7 @@ def main(argv: list[str]) -> int:
         supervisor.say(f"start-up failed: {error}")
     finally:
         supervisor.stop()
-        pidfiles.remove(layout.pid_file(SUPERVISOR))
+        processes.remove(layout.pid_file(SUPERVISOR))
     return code
 
 

@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from annotation.embedded import control, pidfiles
+from annotation.embedded import control
+from common import processes
 from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
 from annotation.errors import ServerError, StateError
 from loop.config import load_config
@@ -140,19 +141,19 @@ def test_a_killed_worker_leaves_no_orphans_behind(own_server):
     from annotation.embedded import strays
 
     pool = control.status(own_server).pids["worker"]
-    forked = lambda: [p for p in strays.project_processes(own_server.home) if pidfiles.process_parent(p) == pool]  # noqa: E731
+    forked = lambda: [p for p in strays.project_processes(own_server.home) if processes.process_parent(p) == pool]  # noqa: E731
     assert wait_for(lambda: forked(), 60), "rq's pool forks its workers"
     children = forked()
     os.kill(pool, signal.SIGKILL)
     assert wait_for(lambda: control.status(own_server).pids["worker"] not in (None, pool))
-    assert wait_for(lambda: not any(pidfiles.is_alive(pid, "") for pid in children), 30), children
+    assert wait_for(lambda: not any(processes.is_alive(pid, "") for pid in children), 30), children
     assert "left behind by it" in control.log_tail(own_server, "supervisor", 10)
 
 
 def test_a_killed_supervisor_takes_its_children_along_and_start_recovers(own_server):
     pids = control.status(own_server).pids
     os.kill(pids["supervisor"], signal.SIGKILL)
-    assert wait_for(lambda: not any(pidfiles.is_alive(pid, "") for pid in pids.values()), 60), pids
+    assert wait_for(lambda: not any(processes.is_alive(pid, "") for pid in pids.values()), 60), pids
     assert own_server.pid_file("supervisor").exists(), "a SIGKILL leaves the pid file behind"
 
     with captured_logs("bucle.server") as notices:
@@ -167,7 +168,7 @@ def test_stop_stops_everything_and_twice_is_harmless(own_server):
     env = {**os.environ, "ARGILLA_HOME_PATH": str(own_server.home)}
     orphan = subprocess.Popen(["sleep", "300"], env=env, start_new_session=True)
     assert control.stop(own_server) is True
-    assert not any(pidfiles.is_alive(pid, "") for pid in pids.values())
+    assert not any(processes.is_alive(pid, "") for pid in pids.values())
     assert orphan.wait(10) is not None, "stop ends what the project's server left behind"
     assert not list(own_server.run.glob("*.pid"))
     assert control.stop(own_server) is False

@@ -112,7 +112,7 @@ def test_a_fine_tune_dies_with_the_bucle_up_that_started_it(tmp_path):
     import sys
     import time
 
-    from annotation.embedded.pidfiles import is_alive
+    from common.processes import is_alive
 
     script = ("import sys, time\nfrom loop.scheduler import spawn_beside\n"
               "child = spawn_beside(['sleep', '120'], open(sys.argv[1], 'w'))\nprint(child.pid, flush=True)\ntime.sleep(120)\n")  # fmt: skip
@@ -132,7 +132,7 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     import sys
     import time
 
-    from annotation.embedded.pidfiles import is_alive
+    from common.processes import is_alive
     from loop.scheduler import stop_orphaned
 
     # as a SIGKILLed bucle up leaves it: its own session, its parent gone, holding the lock

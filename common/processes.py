@@ -1,4 +1,5 @@
-"""Pid files, and telling a live process of ours from a stale file or a reused pid."""
+"""Processes: pid files, and telling a live process of ours from a stale file or a reused pid (the
+embedded server's supervisor, the round lock and the scheduler's jobs all need it)."""
 
 from __future__ import annotations
 
