@@ -5,13 +5,14 @@
 uncertainty (measured on earlier random shares), and ``density-margin`` for the rest. It was
 chosen on the worst of five kinds of setting (``bench/worst_setting.py``: two classes, nine
 topics, one rare topic against the rest, thinned topics, a topic held out of the pool), not on
-one corpus: density-margin alone (information density: margin weighted by how typical a text is,
-in the champion's own space, ``loop.text_space``) needs 0.77x random's labels on two classes
-with the TF-IDF learner but falls 0.11 below random sampling on thinned topics with the SetFit
-head on multilingual-e5-small; hedged's worst shortfall there is 0.03, and its first batch is
-random sampling's own. ``diverse-density-margin`` adds a redundancy penalty: better with batches of 16, worse
-with 32 and on rare positives. Pure margin collapses on its first batch with a
-young model (typicality keeps density-margin off outliers); ``cluster-margin`` is level with it on
+one corpus. Density-margin alone (information density: margin weighted by how typical a text is,
+in the champion's own space, ``loop.text_space``) needs 0.77x random's labels on two classes with
+the TF-IDF learner, but falls 0.058 below random sampling on topics with the SetFit head on
+multilingual-e5-small (8 seeds); hedged's worst shortfall with that learner is 0.018, and its
+first batch is random sampling's own. It gives away part of density-margin's gain on rare
+positives with TF-IDF. ``diverse-density-margin`` adds a redundancy penalty: better with batches
+of 16, worse with 32 and on rare positives. Pure margin collapses on its first batch with a young
+model (typicality keeps density-margin off outliers); ``cluster-margin`` is level with it on
 topics but not on two classes. ``hybrid`` suits a good Spanish body on a large pool;
 ``committee`` sends what the model families (TF-IDF, SetFit, a LoRA LLM) disagree on. Without a
 model, ``cold-start`` asks about every label's description in turn (zero-shot).
