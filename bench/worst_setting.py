@@ -44,7 +44,7 @@ class Row:
         if self.to_target is None:
             return "not within the budget"
         if self.random_to_target is None:
-            return f"< {self.to_target}/budget (random did not get there)"
+            return "random not within the budget"
         return f"{self.to_target / self.random_to_target:.2f}×"
 
 
