@@ -2,8 +2,8 @@
 
 Benchmarks that talk to Argilla start a server of their own, unless ``--server`` names a project
 whose embedded server is running: then their projects use that server (its port, state folder and
-credentials, through symlinks, as a sibling project of the test session does) and leave it
-running. CI's smoke run passes the test session's project: one server for the suite, not four.
+credentials, through symlinks; the test session's sibling projects join its server the same
+way) and leave it running. CI's smoke run passes the test session's project: one server for the suite, not four.
 """
 
 from __future__ import annotations

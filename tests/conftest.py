@@ -16,6 +16,7 @@ from annotation.client import connect
 from annotation.credentials import CredentialsFile
 from annotation.embedded import control
 from annotation.embedded.ports import free_port
+from bench import shared_server
 from loop.config import ProjectConfig, load_config
 from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
 
@@ -70,9 +71,7 @@ def sibling_project(project, server, tmp_path_factory):
                     "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64},
                     **overrides}  # fmt: skip
         config = load_config(write_project(folder, project.server.port, **settings))
-        config.state_dir.mkdir(parents=True, exist_ok=True)
-        (config.state_dir / "server").symlink_to(project.state_dir / "server")
-        (config.state_dir / "credentials.json").symlink_to(project.state_dir / "credentials.json")
+        shared_server.join(config, project.root / "bucle.yaml")
         return config
 
     return make

@@ -19,21 +19,21 @@ def time_budget_callback(seconds: float, what: str):
     from transformers import TrainerCallback
 
     class TimeBudget(TrainerCallback):
-        def __init__(self) -> None:
+        started = 0.0
+
+        def on_train_begin(self, args, state, control, **kwargs):
             self.started = time.monotonic()
-            self.steps = 0
 
         def on_step_end(self, args, state, control, **kwargs):
-            self.steps += 1
             elapsed = time.monotonic() - self.started
-            if self.steps == 2:
+            if state.global_step == 2:
                 per_step = elapsed / 2
                 expected = min(args.max_steps, max(2, int(seconds / per_step))) if args.max_steps > 0 else None
                 log.info("%s: %.1f s a step; %s steps, about %.0f min", what, per_step, expected or "?",
                          (expected or 0) * per_step / 60)  # fmt: skip
             if elapsed >= seconds:
                 control.should_training_stop = True
-                log.info("%s: stopped at its time budget (%.0f min) after %d steps", what, seconds / 60, self.steps)
+                log.info("%s: stopped at its time budget (%.0f min) after %d steps", what, seconds / 60, state.global_step)
 
     return TimeBudget()
 
