@@ -75,6 +75,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add_body_argument(parser)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--setfit-steps", type=int, default=10, help="small-text SetFit: fine-tuning steps per round")
+    parser.add_argument("--setfit-seeds", type=int, default=None, help="small-text SetFit: only the first N seeds (by far "
+                        "the slowest runs; default: every seed)")  # fmt: skip
     parser.add_argument("--pool-size", type=int, default=None, help="use only this many pool texts")
     parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
     parser.add_argument("--cache", type=Path, default=None, help="embeddings of the corpus (default: ~/.cache/bucle for the "
@@ -100,9 +102,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.seeds, args.pool_size, args.test_size, args.batch, args.budget, args.setfit_steps = 2, 120, 60, 16, 48, 1
         args.learners, args.body = ["setfit-head"], args.body or "minilm"  # the small body: CI times the tables, not it
         args.small_text = list(small_text_runs.LEARNERS)  # every integration, so that none rots
+        args.setfit_seeds = 1  # one seed shows its SetFit integration still runs: most of the smoke run's time
         args.strategies = args.strategies or list(dict.fromkeys(["random", strategies.DEFAULT, "hedged"]))
         args.out = args.out or ROOT / "test-artifacts" / "bench-smoke"
     args.strategies = args.strategies or list(dict.fromkeys([*BUCLE_STRATEGIES, strategies.DEFAULT]))
+    if args.setfit_seeds is not None and args.setfit_seeds < 1:
+        parser.error("--setfit-seeds must be at least 1 (--small-text without setfit leaves it out)")
     if args.seed_size >= args.budget:
         parser.error("--budget must be larger than --seed-size")
     return args
@@ -189,7 +194,9 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     seed_sets = [[int(i) for i in stratified_sample(positions, args.seed_size, seed)] for seed in range(args.seeds)]
     groups = [("bucle", learner, args.strategies) for learner in args.learners]
     groups += [("small-text", learner, small_text_runs.STRATEGIES) for learner in args.small_text]
-    jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in range(args.seeds) for name in names]
+    seeds = {learner: range(args.seeds) for learner in (*args.learners, *args.small_text)}
+    seeds["setfit"] = range(min(args.seeds, args.setfit_seeds or args.seeds))
+    jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in seeds[learner] for name in names]
     todo = sum(not results.has(f"{family} · {name} · {learner}", seed) for family, learner, name, seed in jobs)
     began, done = time.perf_counter(), 0
     try:
@@ -257,7 +264,7 @@ def table(summaries: dict[str, Summary], matched: dict[str, float | None], args:
     for method, s in summaries.items():
         baseline = summaries.get(random_of(method))
         match = "—" if baseline is None or baseline is s else (fmt(matched[method], 2) if matched.get(method) else "not reached")
-        method = method if s.seeds == args.seeds else f"{method} ({s.seeds} seeds)"
+        method = method if s.seeds == args.seeds else f"{method} ({s.seeds} seed{'s' if s.seeds > 1 else ''})"
         ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
         reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
         lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "

@@ -66,7 +66,7 @@ def test_make_bench_smoke_prints_every_table(project, server):
             "small-text · breaking-ties · setfit",
             "small-text · random · head"} <= methods  # fmt: skip
     for method, runs in report["curves"].items():
-        assert [run["seed"] for run in runs] == [0, 1], method
+        assert [run["seed"] for run in runs] == ([0] if method.endswith("· setfit") else [0, 1]), method  # SetFit: one seed
         assert all(run["labels"] == [16, 32, 48] for run in runs), method  # the same seed set and batches for all
         assert all(0 <= f1 <= 1 for run in runs for f1 in run["macro_f1"])
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}

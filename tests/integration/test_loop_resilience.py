@@ -27,23 +27,34 @@ from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
 
-KILL_AFTER_STEP = """
+KILL_AFTER_EACH_STEP = """
 import os, signal, sys
 from pathlib import Path
 from loop.config import load_config
 from loop.manifest import RoundManifest
 from loop.rounds import run_round
 
-target, original = sys.argv[2], RoundManifest.run
+original = RoundManifest.run
 
-def run(self, step, action):
-    if step == target and not self.done(step):
-        action()  # the step's effects happen, then the process dies before the manifest records them
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(self, step, action)
+def killing_after(target):
+    def run(self, step, action):
+        if step == target and not self.done(step):
+            action()  # the step's effects happen, then the process dies before the manifest records them
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, step, action)
+    return run
 
-RoundManifest.run = run
-run_round(load_config(Path(sys.argv[1])))
+# the imports are paid once: every round below runs in a fresh fork of this process
+for target in sys.argv[2:]:
+    child = os.fork()
+    if child == 0:
+        os.dup2(2, 1)  # stdout is how the parent talks to the test
+        RoundManifest.run = killing_after(target)
+        run_round(load_config(Path(sys.argv[1])))
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    print(target, os.WTERMSIG(status) if os.WIFSIGNALED(status) else -os.WEXITSTATUS(status), flush=True)
+    sys.stdin.readline()  # the test has looked at the manifest
 """
 
 
@@ -54,17 +65,26 @@ def resilient(sibling_project):
     return config
 
 
-def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(resilient):
+def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(resilient, tmp_path):
     config = resilient
     first = run_round(config)
     answer_all(config, first.sent)
-    for step in STEPS:
-        killed = subprocess.run([sys.executable, "-c", KILL_AFTER_STEP, str(config.root / "bucle.yaml"), step],
-                                capture_output=True, text=True)  # fmt: skip
-        assert killed.returncode == -signal.SIGKILL, killed.stderr
-        interrupted = RoundManifest.unfinished(config.state.rounds)
-        assert interrupted is not None and interrupted.number == 2
-        assert step not in interrupted.data["steps"], f"{step} was killed before it was recorded"
+    log = tmp_path / "killed-rounds.log"  # a file, not a pipe: eleven rounds' output would fill a pipe nobody reads
+    with log.open("w") as errors:
+        killer = subprocess.Popen([sys.executable, "-c", KILL_AFTER_EACH_STEP, str(config.root / "bucle.yaml"), *STEPS],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)  # fmt: skip
+    try:
+        for step in STEPS:
+            said = killer.stdout.readline().split()
+            assert said == [step, str(int(signal.SIGKILL))], (said, log.read_text()[-3000:])
+            interrupted = RoundManifest.unfinished(config.state.rounds)
+            assert interrupted is not None and interrupted.number == 2
+            assert step not in interrupted.data["steps"], f"{step} was killed before it was recorded"
+            killer.stdin.write("next\n")
+            killer.stdin.flush()
+        assert killer.wait(timeout=60) == 0, log.read_text()[-3000:]
+    finally:
+        killer.kill()
     second = run_round(config)
     assert second.round == 2
 

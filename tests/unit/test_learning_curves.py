@@ -145,9 +145,10 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     assert stays_from([16, 32, 48, 64], [0.5, 0.8, 0.6, 0.8], 0.75) == 64, "a curve that dips again has not arrived"
     assert stays_from([16, 32], [0.8, 0.9], 0.75) == 16 and stays_from([16, 32], [0.8, 0.7], 0.75) is None
 
-    def setting(name: str, hedged: list[float]) -> None:
-        runs = {"bucle · random · tfidf": [0.5, 0.6, 0.7, 0.8], "bucle · hedged · tfidf": hedged}
-        curves = {m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), method=m))] for m, f1s in runs.items()}
+    def setting(name: str, *hedged: list[float]) -> None:
+        runs = {"bucle · random · tfidf": [[0.5, 0.6, 0.7, 0.8]] * len(hedged), "bucle · hedged · tfidf": hedged}
+        curves = {m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), seed, m)) for seed, f1s in enumerate(by_seed)]
+                  for m, by_seed in runs.items()}  # fmt: skip
         (tmp_path / name).mkdir()
         (tmp_path / name / "active_learning.json").write_text(json.dumps(
             {"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8")  # fmt: skip
@@ -157,6 +158,10 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     text = report(tmp_path)
     assert "| difícil | bucle · hedged · tfidf | -0.020 at 32 |" in text and "(0.75×) |" in text
     assert "worst shortfall -0.020 (difícil, 32 labels; target ≥ −0.01: NOT met)" in text
+
+    setting("ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])  # paired differences -0.05 and +0.03 at 32
+    text = report(tmp_path)
+    assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 |" in text, "the paired standard error over seeds"
 
 
 def test_the_benchmark_checks_every_option_before_any_work(capsys):
