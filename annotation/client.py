@@ -14,7 +14,7 @@ import argilla as rg
 import httpx
 from argilla._exceptions import ArgillaAPIError, ArgillaCredentialsError
 
-from annotation.errors import ArgillaError
+from bucle.annotation.errors import ArgillaError
 
 T = TypeVar("T")
 Client = rg.Argilla  # what the rest of bucle names, without importing argilla

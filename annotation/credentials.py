@@ -13,8 +13,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from annotation.errors import StateError
-from common.files import write_json_atomically
+from bucle.annotation.errors import StateError
+from bucle.common.files import write_json_atomically
 
 MODE = 0o600
 ROLES = ("annotator", "admin", "owner")  # Argilla's roles

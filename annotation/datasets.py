@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import argilla as rg
 
-from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
-from annotation.http_api import add_metadata_property, add_vector_field
-from annotation.users import ensure_workspace, quietly
+from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
+from bucle.annotation.http_api import add_metadata_property, add_vector_field
+from bucle.annotation.users import ensure_workspace, quietly
 
 Dataset = rg.Dataset  # what the rest of bucle names, without importing argilla
 

@@ -9,7 +9,7 @@ import errno
 import sqlite3
 from pathlib import Path
 
-from common.errors import BucleError
+from bucle.common.errors import BucleError
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 __all__ = ["BucleError", "ServerError", "StateError", "ArgillaError", "disk_full"]

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import argilla as rg
 import httpx
 
-from annotation.client import retrying
+from bucle.annotation.client import retrying
 
 PAGE = 1000  # argilla-server's largest page for record listings and searches
 

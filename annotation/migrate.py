@@ -17,10 +17,10 @@ from typing import Iterator
 
 import argilla as rg
 
-from annotation.credentials import CredentialsFile
-from annotation.errors import ArgillaError
-from annotation.http_api import dataset_questions, dataset_records, upsert_records, user_name
-from annotation.users import add_user, ensure_workspace, quietly
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.errors import ArgillaError
+from bucle.annotation.http_api import dataset_questions, dataset_records, upsert_records, user_name
+from bucle.annotation.users import add_user, ensure_workspace, quietly
 
 BATCH = 500  # records per bulk upsert (argilla-server accepts up to 1,000)
 

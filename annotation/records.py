@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 import argilla as rg
 
-from annotation.agreement import Answer
-from annotation import http_api
-from annotation.datasets import LABEL_QUESTION, TEXT_FIELD
+from bucle.annotation.agreement import Answer
+from bucle.annotation import http_api
+from bucle.annotation.datasets import LABEL_QUESTION, TEXT_FIELD
 
 MAX_BATCH = 500
 

@@ -10,10 +10,10 @@ from typing import Callable, TypeVar
 import argilla as rg
 from argilla._exceptions import ArgillaAPIError
 
-from annotation.client import login
-from annotation.credentials import ROLES, CredentialsFile, UserCredentials, check_username, generate_password
-from annotation.errors import ArgillaError
-from annotation.http_api import user_api_key
+from bucle.annotation.client import login
+from bucle.annotation.credentials import ROLES, CredentialsFile, UserCredentials, check_username, generate_password
+from bucle.annotation.errors import ArgillaError
+from bucle.annotation.http_api import user_api_key
 
 T = TypeVar("T")
 

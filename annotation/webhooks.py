@@ -21,7 +21,7 @@ import argilla as rg
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from annotation.client import retrying
+from bucle.annotation.client import retrying
 
 RESPONSE_EVENTS = ("response.created", "response.updated")
 MAX_BODY = 1 << 20  # Argilla's events are a few KB

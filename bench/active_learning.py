@@ -29,17 +29,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from common.errors import BucleError  # noqa: E402
+from bucle.common.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
-from common.progress import progress  # noqa: E402
+from bucle.common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
 from bench.learning_curves import (Curve, Summary, fmt, label_ratio, labels_to_reach_at_least, match_ratio,  # noqa: E402
                                    mean_curve, summarise)
-from loop import strategies  # noqa: E402
-from loop.splits import stratified_sample  # noqa: E402
-from loop.text_space import lsa_vectors  # noqa: E402
-from training.embedding_cache import EmbeddingCache  # noqa: E402
-from training.models.setfit_model import SetFitClassifier  # noqa: E402
+from bucle.loop import strategies  # noqa: E402
+from bucle.loop.splits import stratified_sample  # noqa: E402
+from bucle.loop.text_space import lsa_vectors  # noqa: E402
+from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
+from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks" / "active-learning"  # published, one folder per corpus and task: the README shows them
 OWN_RESULTS = Path("bench-results")  # a user's own corpus: under the current folder, never the repository's docs/ or ~/.cache

@@ -39,17 +39,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from annotation import http_api  # noqa: E402
-from annotation.client import connect  # noqa: E402
-from annotation.credentials import CredentialsFile  # noqa: E402
-from annotation.datasets import LABEL_QUESTION  # noqa: E402
+from bucle.annotation import http_api  # noqa: E402
+from bucle.annotation.client import connect  # noqa: E402
+from bucle.annotation.credentials import CredentialsFile  # noqa: E402
+from bucle.annotation.datasets import LABEL_QUESTION  # noqa: E402
 from bench import shared_server  # noqa: E402
-from loop.adapters import owner_client  # noqa: E402
-from loop.config import ProjectConfig, load_config  # noqa: E402
-from loop.manifest import RoundManifest  # noqa: E402
-from loop.pool import Pool  # noqa: E402
-from loop.step_results import result  # noqa: E402
-from training.bodies import minilm  # noqa: E402
+from bucle.loop.adapters import owner_client  # noqa: E402
+from bucle.loop.config import ProjectConfig, load_config  # noqa: E402
+from bucle.loop.manifest import RoundManifest  # noqa: E402
+from bucle.loop.pool import Pool  # noqa: E402
+from bucle.loop.step_results import result  # noqa: E402
+from bucle.training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
 RESULTS = ROOT / "docs" / "benchmarks"
@@ -100,7 +100,7 @@ def epoch(stamp: str) -> float:
 
 def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, float], seed: int, log: Path) -> Session:
     """Start ``bucle up``, answer ``answers`` records at ``pace``, stop it; what the annotator lived."""
-    service = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+    service = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
                                stdout=log.open("w"), stderr=subprocess.STDOUT)  # fmt: skip
     session = Session(setting)
     submitted: list[tuple[str, float]] = []

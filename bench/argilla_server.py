@@ -29,15 +29,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from annotation.client import connect  # noqa: E402
-from annotation.credentials import CredentialsFile  # noqa: E402
-from annotation.datasets import DatasetSpec, ensure_dataset  # noqa: E402
-from annotation.embedded import control  # noqa: E402
-from annotation.embedded.ports import free_port  # noqa: E402
+from bucle.annotation.client import connect  # noqa: E402
+from bucle.annotation.credentials import CredentialsFile  # noqa: E402
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset  # noqa: E402
+from bucle.annotation.embedded import control  # noqa: E402
+from bucle.annotation.embedded.ports import free_port  # noqa: E402
 from bench import shared_server  # noqa: E402
-from annotation.embedded.layout import ServerLayout  # noqa: E402
-from annotation.embedded.sqlite_search import schema, vectors  # noqa: E402
-from loop.config import load_config  # noqa: E402
+from bucle.annotation.embedded.layout import ServerLayout  # noqa: E402
+from bucle.annotation.embedded.sqlite_search import schema, vectors  # noqa: E402
+from bucle.loop.config import load_config  # noqa: E402
 
 DIMS = 384
 BATCH = 500

@@ -32,11 +32,11 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 from bench.active_learning import quiet  # noqa: E402
 from bench.bucle_runs import macro_f1  # noqa: E402
 from bench.corpus import BODIES, Corpus, add_arguments, body_path, load_corpus  # noqa: E402
-from loop.splits import stratified_sample  # noqa: E402
-from loop.strategies.cold_start import zero_shot_probs  # noqa: E402
-from training.embedding_cache import EmbeddingCache  # noqa: E402
-from training.models.setfit_model import FineTuneSettings, SetFitClassifier  # noqa: E402
-from training.models.tfidf import TfidfClassifier  # noqa: E402
+from bucle.loop.splits import stratified_sample  # noqa: E402
+from bucle.loop.strategies.cold_start import zero_shot_probs  # noqa: E402
+from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
+from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier  # noqa: E402
+from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks" / "bodies"
 DESCRIPTIONS = ROOT / "bench" / "descriptions"

@@ -17,11 +17,11 @@ from sklearn.metrics import f1_score
 
 from bench.corpus import Corpus
 from bench.learning_curves import Curve
-from loop import strategies
-from training.embedding_cache import EmbeddingCache
-from training.models.base import TextClassifier
-from training.models.setfit_model import SetFitClassifier
-from training.models.tfidf import TfidfClassifier
+from bucle.loop import strategies
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
 

@@ -29,12 +29,12 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from bench.active_learning import embed, quiet  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, load_corpus  # noqa: E402
-from loop import strategies  # noqa: E402
-from loop.strategies.cold_start import zero_shot_probs  # noqa: E402
-from loop.text_space import lsa_vectors  # noqa: E402
-from training.embedding_cache import EmbeddingCache  # noqa: E402
-from training.models.setfit_model import SetFitClassifier  # noqa: E402
-from training.models.tfidf import TfidfClassifier  # noqa: E402
+from bucle.loop import strategies  # noqa: E402
+from bucle.loop.strategies.cold_start import zero_shot_probs  # noqa: E402
+from bucle.loop.text_space import lsa_vectors  # noqa: E402
+from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
+from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
+from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 from bench.bucle_runs import macro_f1  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks" / "cold-start"

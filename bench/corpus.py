@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from loop.ingest.readers import BadRow, open_source, require_columns
-from training import bodies
+from bucle.loop.ingest.readers import BadRow, open_source, require_columns
+from bucle.training import bodies
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "fakenews-es"

@@ -27,12 +27,12 @@ sys.path[0] = str(ROOT)
 
 from gradio_client import Client  # noqa: E402
 
-from demo.app import build_app, parts  # noqa: E402
-from annotation.embedded.ports import free_port  # noqa: E402
-from loop.config import load_config  # noqa: E402
-from loop.ingest.pipeline import ingest  # noqa: E402
-from loop.train import champion_model, train_round  # noqa: E402
-from training.bodies import minilm  # noqa: E402
+from bucle.demo.app import build_app, parts  # noqa: E402
+from bucle.annotation.embedded.ports import free_port  # noqa: E402
+from bucle.loop.config import load_config  # noqa: E402
+from bucle.loop.ingest.pipeline import ingest  # noqa: E402
+from bucle.loop.train import champion_model, train_round  # noqa: E402
+from bucle.training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
 TEXT = ("El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "

@@ -86,8 +86,8 @@ def baseline(path: Path) -> float:
 
 CHILD = """
 import json, resource, sys, time
-from loop.config import load_config
-from loop.ingest.pipeline import ingest
+from bucle.loop.config import load_config
+from bucle.loop.ingest.pipeline import ingest
 config = load_config(sys.argv[1])
 start = time.perf_counter()
 report = ingest(config)

@@ -27,8 +27,8 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from bench.corpus import Corpus, add_arguments, load_corpus  # noqa: E402
 from bench.bucle_runs import macro_f1  # noqa: E402
-from loop.label_issues import label_issues  # noqa: E402
-from training.models.tfidf import TfidfClassifier  # noqa: E402
+from bucle.loop.label_issues import label_issues  # noqa: E402
+from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks" / "label-errors"
 TARGET_PRECISION_AT_20 = 0.7  # issue 18

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from training.models.random_llm import SHAPES, shape_config, train_tokenizer  # noqa: E402
+from bucle.training.models.random_llm import SHAPES, shape_config, train_tokenizer  # noqa: E402
 
 PEAK_FLOPS = 989e12  # H100 SXM, dense bf16
 MAX_TOKENS = 256

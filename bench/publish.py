@@ -26,12 +26,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from loop.config import load_config  # noqa: E402
-from loop.ingest.pipeline import ingest  # noqa: E402
-from loop.publish import publish  # noqa: E402
-from loop.train import registry, train_round  # noqa: E402
-from publishing.content import listing, model_files  # noqa: E402
-from training.bodies import minilm  # noqa: E402
+from bucle.loop.config import load_config  # noqa: E402
+from bucle.loop.ingest.pipeline import ingest  # noqa: E402
+from bucle.loop.publish import publish  # noqa: E402
+from bucle.loop.train import registry, train_round  # noqa: E402
+from bucle.publishing.content import listing, model_files  # noqa: E402
+from bucle.training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
 

@@ -41,16 +41,16 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 from bench.corpus import DEFAULT  # noqa: E402
 from bench.ingest import make_rows  # noqa: E402
 from bench import shared_server  # noqa: E402
-from loop.config import ProjectConfig, load_config  # noqa: E402
-from loop.ingest.pipeline import ingest  # noqa: E402
-from loop.manifest import STEPS, RoundManifest  # noqa: E402
-from loop.adapters import owner_client  # noqa: E402
-from loop.project import bring_up  # noqa: E402
-from loop.rounds import run_round  # noqa: E402
-from loop.simulate import annotator_clients, answer  # noqa: E402
-from loop.step_results import result  # noqa: E402
-from loop.train import registry  # noqa: E402
-from training.bodies import minilm  # noqa: E402
+from bucle.loop.config import ProjectConfig, load_config  # noqa: E402
+from bucle.loop.ingest.pipeline import ingest  # noqa: E402
+from bucle.loop.manifest import STEPS, RoundManifest  # noqa: E402
+from bucle.loop.adapters import owner_client  # noqa: E402
+from bucle.loop.project import bring_up  # noqa: E402
+from bucle.loop.rounds import run_round  # noqa: E402
+from bucle.loop.simulate import annotator_clients, answer  # noqa: E402
+from bucle.loop.step_results import result  # noqa: E402
+from bucle.loop.train import registry  # noqa: E402
+from bucle.training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from annotation.embedded import control
-from annotation.embedded.ports import free_port
-from loop.config import ProjectConfig, load_config
+from bucle.annotation.embedded import control
+from bucle.annotation.embedded.ports import free_port
+from bucle.loop.config import ProjectConfig, load_config
 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:

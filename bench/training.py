@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this file is named like the `training` package: import the package
 
 from bench.corpus import add_body_argument, body_path  # noqa: E402
-from loop.splits import stratified_sample  # noqa: E402
-from training.carbon import track  # noqa: E402
-from training.embedding_cache import EmbeddingCache  # noqa: E402
-from training.evaluation import evaluate_model  # noqa: E402
-from training.models.setfit_model import FineTuneSettings, SetFitClassifier  # noqa: E402
-from training.models.tfidf import TfidfClassifier  # noqa: E402
+from bucle.loop.splits import stratified_sample  # noqa: E402
+from bucle.training.carbon import track  # noqa: E402
+from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
+from bucle.training.evaluation import evaluate_model  # noqa: E402
+from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier  # noqa: E402
+from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 
 DATA = ROOT / "examples" / "noticias-falsas" / "data"
 CLASSES = ["falsa", "verdadera"]
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh.predict_proba(pool)
     cached_s = time.perf_counter() - start
 
-    from training.onnx_body import export_int8
+    from bucle.training.onnx_body import export_int8
 
     export_int8(fresh.encoder, folder / "onnx")
     int8 = fresh.with_int8_body(folder / "onnx")

@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 from typing import Callable
 
-from common.files import write_atomically
+from bucle.common.files import write_atomically
 
 PR_SET_PDEATHSIG = 1
 

@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from common.clock import file_stamp
+from bucle.common.clock import file_stamp
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 COMPANIONS = ("", "-wal", "-shm")  # the database and the files SQLite keeps beside it

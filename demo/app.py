@@ -16,17 +16,17 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from common.errors import BucleError
-from demo.batch import read_csv_texts, write_predictions
-from demo.facts import model_facts
-from demo.feedback import FeedbackQueue
-from demo.predictor import ChampionPredictor, check_text
-from demo.rate_limit import RateLimiter
-from loop.config import ProjectConfig
-from loop.ingest.language import LanguageCheck
-from loop.pool import Pool
-from loop.train import embedding_cache, registry
-from training.models.setfit_model import SetFitClassifier
+from bucle.common.errors import BucleError
+from bucle.demo.batch import read_csv_texts, write_predictions
+from bucle.demo.facts import model_facts
+from bucle.demo.feedback import FeedbackQueue
+from bucle.demo.predictor import ChampionPredictor, check_text
+from bucle.demo.rate_limit import RateLimiter
+from bucle.loop.config import ProjectConfig
+from bucle.loop.ingest.language import LanguageCheck
+from bucle.loop.pool import Pool
+from bucle.loop.train import embedding_cache, registry
+from bucle.training.models.setfit_model import SetFitClassifier
 
 EXAMPLES = 3
 EXAMPLE_CHARS = 400

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from common.errors import BucleError
-from loop.ingest.readers import BadRow, binary_offset, csv_records
-from loop.ingest.text_cleaning import decode
+from bucle.common.errors import BucleError
+from bucle.loop.ingest.readers import BadRow, binary_offset, csv_records
+from bucle.loop.ingest.text_cleaning import decode
 
 TEXT_COLUMNS = ("text", "texto")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

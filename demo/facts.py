@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from training.registry import Registry
+from bucle.training.registry import Registry
 
 
 @dataclass(frozen=True)

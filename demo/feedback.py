@@ -19,13 +19,13 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
-from annotation.datasets import DatasetSpec, ensure_dataset
-from common.errors import BucleError
-from annotation.records import OutgoingRecord, push
-from common.clock import utc_now
-from common.files import write_atomically
-from loop.config import ProjectConfig
-from loop.adapters import owner_client
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset
+from bucle.common.errors import BucleError
+from bucle.annotation.records import OutgoingRecord, push
+from bucle.common.clock import utc_now
+from bucle.common.files import write_atomically
+from bucle.loop.config import ProjectConfig
+from bucle.loop.adapters import owner_client
 
 log = logging.getLogger("bucle.demo")
 AGENT = "demo:persona-usuaria"  # untrusted: a suggestion for review, never a response

@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import BucleError
-from training.models.base import TextClassifier
-from training.registry import Registry
+from bucle.common.errors import BucleError
+from bucle.training.models.base import TextClassifier
+from bucle.training.registry import Registry
 
 
 class DemoInputError(BucleError):

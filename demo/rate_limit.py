@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from common.errors import BucleError
+from bucle.common.errors import BucleError
 
 
 class RateLimited(BucleError):

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from common.errors import BucleError
-from demo.app import default_examples
-from demo.facts import model_facts
-from loop.config import ProjectConfig
-from loop.pool import Pool
-from loop.train import registry
+from bucle.common.errors import BucleError
+from bucle.demo.app import default_examples
+from bucle.demo.facts import model_facts
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool
+from bucle.loop.train import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
@@ -67,7 +67,7 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(TEMPLATE, folder / "app.py")
     for relative in VENDORED:
-        target = folder / "vendor" / relative
+        target = folder / "vendor" / "bucle" / relative  # the `bucle` namespace, as installed
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, target)
     settings = {

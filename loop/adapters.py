@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 
-from annotation.client import Client, connect
-from annotation.credentials import CredentialsFile
-from annotation.datasets import DatasetSpec
-from annotation.errors import ArgillaError
-from loop.config import ProjectConfig
+from bucle.annotation.client import Client, connect
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.datasets import DatasetSpec
+from bucle.annotation.errors import ArgillaError
+from bucle.loop.config import ProjectConfig
 
 OWNER_KEY = "ARGILLA_API_KEY"  # an external server's owner key: from the environment, never a file or a log
 HF_TOKEN = "HF_TOKEN"  # a private Space lets in only requests that carry a Hugging Face token

@@ -17,9 +17,9 @@ import json
 import random
 from typing import Sequence, TypeVar
 
-from loop.config import ProjectConfig
-from loop.pool import Pool
-from common.files import write_json_atomically
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool
+from bucle.common.files import write_json_atomically
 
 STOP_SET_SIZE = 500
 Record = TypeVar("Record")

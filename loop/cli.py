@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from annotation.credentials import ROLES, CredentialsFile
-from annotation.embedded import control
-from annotation.errors import BucleError, disk_full
-from loop.config import STATE_FOLDER, ProjectConfig, load_config
-from loop.starter import write_starter
+from bucle.annotation.credentials import ROLES, CredentialsFile
+from bucle.annotation.embedded import control
+from bucle.annotation.errors import BucleError, disk_full
+from bucle.loop.config import STATE_FOLDER, ProjectConfig, load_config
+from bucle.loop.starter import write_starter
 
 # Commands import what they need (the argilla SDK, torch, datasets…) when they run, so that
 # `bucle --help` and `bucle server status` answer in a blink.
@@ -72,7 +72,7 @@ def main(
 
 def _config(ctx: typer.Context) -> ProjectConfig:
     """The project's config; its progress lines (``bucle.*`` loggers) go to the console and the log file."""
-    from loop.logs import send_logs
+    from bucle.loop.logs import send_logs
 
     config = load_config(ctx.obj)
     send_logs(console, config.state.log)
@@ -87,7 +87,7 @@ def up(
 ) -> None:
     """Start the server, ingest, create users and dataset, run the first round, then keep the
     scheduler running rounds until Ctrl-C."""
-    from loop.project import bring_up
+    from bucle.loop.project import bring_up
 
     config = _config(ctx)
     result = bring_up(config)
@@ -109,7 +109,7 @@ def up(
         if stop_server:
             console.print(f"Stop the server with: {stop_server}")
         return
-    from loop.service import serve
+    from bucle.loop.service import serve
 
     console.print(f"Log (tracebacks, warnings): {config.state.log}")
     serve(config, ctx.obj)
@@ -129,7 +129,7 @@ def init(path: Path = typer.Argument(Path("bucle.yaml"), help="Where to write th
 @user_errors
 def ingest(ctx: typer.Context) -> None:
     """Read, clean and check the project's data into the pool; quarantine what is wrong."""
-    from loop.ingest.pipeline import ingest as run_ingest
+    from bucle.loop.ingest.pipeline import ingest as run_ingest
 
     config = _config(ctx)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
@@ -157,7 +157,7 @@ def ingest(ctx: typer.Context) -> None:
 @user_errors
 def export_command(ctx: typer.Context) -> None:
     """Write the labelled dataset (datasets folder + Parquet) and its dataset card."""
-    from loop.labelled import export_labelled
+    from bucle.loop.labelled import export_labelled
 
     result = export_labelled(_config(ctx))
     console.print(f"Exported {result.train:,} train and {result.test:,} test records to {result.folder}")
@@ -171,7 +171,7 @@ def train(
     fine_tune: bool = typer.Option(None, "--fine-tune/--head-only", help="Override the fine-tuning schedule."),
 ) -> None:
     """Train SetFit and the TF-IDF baseline on the labels so far; promote the better if it wins."""
-    from loop.train import train_round
+    from bucle.loop.train import train_round
 
     result = train_round(_config(ctx), fine_tune=fine_tune)
     for version, f1 in result.versions.items():
@@ -183,8 +183,8 @@ def train(
 @user_errors
 def fine_tune_command(ctx: typer.Context) -> None:
     """Fine-tune the body on the labels so far (what `bucle up` runs beside the rounds when due)."""
-    from loop.scheduler import beside_lock
-    from loop.train import fine_tune_body
+    from bucle.loop.scheduler import beside_lock
+    from bucle.loop.train import fine_tune_body
 
     config = _config(ctx)
     with beside_lock(config, "fine-tune"):
@@ -197,12 +197,12 @@ def fine_tune_command(ctx: typer.Context) -> None:
 def train_llm_command(ctx: typer.Context) -> None:
     """Train a LoRA LLM challenger (model.llm) and the TF-IDF baseline on the labels so far, then
     gate it against the champion (what `bucle up` runs beside the rounds on a GPU when due).
-    Several GPUs: `accelerate launch -m loop.cli -p bucle.yaml train-llm`."""
+    Several GPUs: `accelerate launch -m bucle.loop.cli -p bucle.yaml train-llm`."""
     from contextlib import nullcontext
 
-    from loop.scheduler import beside_lock
-    from loop.train import train_llm
-    from training.models.lora import main_process
+    from bucle.loop.scheduler import beside_lock
+    from bucle.loop.train import train_llm
+    from bucle.training.models.lora import main_process
 
     config = _config(ctx)
     with beside_lock(config, "train-llm") if main_process() else nullcontext():
@@ -218,9 +218,9 @@ def train_llm_command(ctx: typer.Context) -> None:
 @user_errors
 def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of the selection.")) -> None:
     """Run one round: pull answers, retrain if enough are new, select and push the next batch."""
-    from loop.rounds import run_round
+    from bucle.loop.rounds import run_round
 
-    from loop.train import fine_tune_due
+    from bucle.loop.train import fine_tune_due
 
     config = _config(ctx)
     report = run_round(config, seed=seed)
@@ -236,7 +236,7 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
 @user_errors
 def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round to replay.")) -> None:
     """Run a finished round's selection again from its manifest and compare (an audit)."""
-    from loop.rounds import replay_selection
+    from bucle.loop.rounds import replay_selection
 
     result = replay_selection(_config(ctx), number)
     if result.identical:
@@ -252,9 +252,9 @@ def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round
 @user_errors
 def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How many rounds.")) -> None:
     """Run rounds with annotators simulated from the corpus's gold labels."""
-    from loop.confirmations import confirmations
-    from loop.pool import Pool
-    from loop.simulate import simulate as run_simulation
+    from bucle.loop.confirmations import confirmations
+    from bucle.loop.pool import Pool
+    from bucle.loop.simulate import simulate as run_simulation
 
     config = _config(ctx)
     table = Table("round", "labels", "champion", "its labels", "F1", "gate rule", "sent", "pre-filled", box=None)
@@ -271,7 +271,7 @@ def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How 
 @user_errors
 def status_command(ctx: typer.Context) -> None:
     """The rounds so far, the champion beside the baseline, and the stopping signals."""
-    from loop.status import status
+    from bucle.loop.status import status
 
     state = status(_config(ctx))
     table = Table("round", "labels", "α", "best F1", "champion", "sent", "s")  # fits 80 columns
@@ -357,8 +357,8 @@ def publish_command(ctx: typer.Context, dry_run: bool = typer.Option(False, "--d
                     "committed to each repository, commit nothing.")) -> None:  # fmt: skip
     """Publish the champion, the labelled dataset and the demo Space (publish.target: local git
     repositories or the Hub), one commit and one round-N tag per repository."""
-    from loop.publish import dry_run as listing
-    from loop.publish import repo_ids
+    from bucle.loop.publish import dry_run as listing
+    from bucle.loop.publish import repo_ids
 
     if not dry_run:
         _print_publication(_publish(ctx))
@@ -371,7 +371,7 @@ def publish_command(ctx: typer.Context, dry_run: bool = typer.Option(False, "--d
 
 
 def _publish(ctx: typer.Context):
-    from loop.publish import publish
+    from bucle.loop.publish import publish
 
     return publish(_config(ctx))
 
@@ -383,7 +383,7 @@ def _print_publication(publication) -> None:
 
 
 def _registry(ctx: typer.Context):
-    from loop.train import registry
+    from bucle.loop.train import registry
 
     return registry(_config(ctx))
 
@@ -403,9 +403,9 @@ def doctor(ctx: typer.Context) -> None:
     and its role, the workspace, webhooks; one line per check, exit 1 if one fails."""
     import os
 
-    from annotation.credentials import CredentialsFile
-    from annotation.doctor import check_server
-    from loop.adapters import OWNER_KEY, space_headers
+    from bucle.annotation.credentials import CredentialsFile
+    from bucle.annotation.doctor import check_server
+    from bucle.loop.adapters import OWNER_KEY, space_headers
 
     config = _config(ctx)
     schedule = config.loop.schedule
@@ -433,7 +433,7 @@ def migrate(
     """Copy the project's Argilla datasets (records, suggestions, vectors, every answer with its
     annotator) to the team server at URL, its owner's key in ARGILLA_TARGET_API_KEY; counts are
     checked on both sides, and running it again completes an interrupted copy."""
-    from loop.migrate import migrate as run_migration, target_credentials
+    from bucle.loop.migrate import migrate as run_migration, target_credentials
 
     config = _config(ctx)
     copied = run_migration(config, to, workspace)
@@ -510,8 +510,8 @@ def users_add(
     role: str = typer.Option("annotator", help=f"One of {', '.join(ROLES)}."),
 ) -> None:
     """Create a user with a generated password, stored in the credentials file."""
-    from annotation.users import add_user
-    from loop.adapters import owner_client
+    from bucle.annotation.users import add_user
+    from bucle.loop.adapters import owner_client
 
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
@@ -527,8 +527,8 @@ def users_add(
 @user_errors
 def users_list(ctx: typer.Context) -> None:
     """List the server's users, their workspaces, and whether bucle holds their password."""
-    from annotation.users import list_users
-    from loop.adapters import owner_client
+    from bucle.annotation.users import list_users
+    from bucle.loop.adapters import owner_client
 
     config = _config(ctx)
     credentials = CredentialsFile(config.server_layout.credentials)
@@ -542,7 +542,7 @@ def users_list(ctx: typer.Context) -> None:
 @user_errors
 def users_check(ctx: typer.Context) -> None:
     """Log in as every stored user, to catch passwords changed outside bucle."""
-    from annotation.users import check_logins
+    from bucle.annotation.users import check_logins
 
     config = _config(ctx)
     results = check_logins(config.argilla_url, CredentialsFile(config.server_layout.credentials))
@@ -557,7 +557,7 @@ def users_check(ctx: typer.Context) -> None:
 @user_errors
 def pool_restore(ctx: typer.Context) -> None:
     """Put back the copy of the pool kept at the last round (the damaged one is moved aside)."""
-    from loop.pool_backups import restore_pool
+    from bucle.loop.pool_backups import restore_pool
 
     copy, aside = restore_pool(_config(ctx))
     console.print(f"Pool restored from {copy.name}" + (f"; the damaged file is at {aside}" if aside else ""))
@@ -570,7 +570,7 @@ def demo_command(ctx: typer.Context, port: int = typer.Option(None, help="Port (
     """Serve the champion in a Gradio demo on demo.host (127.0.0.1) until Ctrl-C."""
     if ctx.invoked_subcommand is not None:
         return
-    from demo.app import build_app, parts
+    from bucle.demo.app import build_app, parts
 
     config = _config(ctx)
     pieces = parts(config)
@@ -591,7 +591,7 @@ def demo_export(
     force: bool = typer.Option(False, "--force", help="Write over the files of a folder that is not empty."),
 ) -> None:
     """Write a Hugging Face Space folder that serves the model published in publish.model_repo."""
-    from demo.space import export_space
+    from bucle.demo.space import export_space
 
     written = export_space(_config(ctx), folder, force=force)
     console.print(f"Space written to {written}: app.py, requirements.txt, README.md (Space header), vendor/")

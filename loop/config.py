@@ -14,12 +14,12 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from annotation.credentials import check_username
-from annotation.model_metadata import KIND, PREDICTION, PROBABILITY
-from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
-from common.errors import BucleError
-from loop.state import StateLayout
-from training.settings import ModelSettings, Strict
+from bucle.annotation.credentials import check_username
+from bucle.annotation.model_metadata import KIND, PREDICTION, PROBABILITY
+from bucle.annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
+from bucle.common.errors import BucleError
+from bucle.loop.state import StateLayout
+from bucle.training.settings import ModelSettings, Strict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STATE_FOLDER = ".bucle"
@@ -186,7 +186,7 @@ class LoopConfig(Strict):
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, name: str) -> str:
-        from loop.strategies import CHOICES
+        from bucle.loop.strategies import CHOICES
 
         if name not in CHOICES:
             raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(CHOICES)}")

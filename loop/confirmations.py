@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from loop.config import ProjectConfig
-from loop.manifest import RoundManifest
-from loop.pool import Pool
-from loop.prefill import least_for
-from loop.step_results import result
-from training.registry import Registry
+from bucle.loop.config import ProjectConfig
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool
+from bucle.loop.prefill import least_for
+from bucle.loop.step_results import result
+from bucle.training.registry import Registry
 
 Z95 = 1.959964
 

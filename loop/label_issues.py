@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from training.models.tfidf import out_of_fold_texts
+from bucle.training.models.tfidf import out_of_fold_texts
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,17 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from annotation.agreement import majority_vote
-from annotation.datasets import DatasetSpec, ensure_dataset, find_dataset
-from annotation.records import OutgoingRecord, pull, push
-from common.files import write_json_atomically
-from loop.adapters import dataset_spec
-from loop.config import ProjectConfig
-from loop.label_issues import LabelIssue, label_issues
-from loop.step_results import Reviewed
+from bucle.annotation.agreement import majority_vote
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset, find_dataset
+from bucle.annotation.records import OutgoingRecord, pull, push
+from bucle.common.files import write_json_atomically
+from bucle.loop.adapters import dataset_spec
+from bucle.loop.config import ProjectConfig
+from bucle.loop.label_issues import LabelIssue, label_issues
+from bucle.loop.step_results import Reviewed
 
 if TYPE_CHECKING:
-    from loop.rounds import RoundContext
+    from bucle.loop.rounds import RoundContext
 
 WHY = "motivo"  # the review dataset's second field: why the record is back
 GIVEN = "etiqueta_dada"  # metadata: the label under review, to filter by in the UI

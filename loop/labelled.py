@@ -12,12 +12,12 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard
 
-from common.files import write_json_atomically
-from loop.config import ProjectConfig
-from loop.pool import Pool, PoolRecord
-from training.dataset_card import DatasetFacts, build_card, validate_offline
-from training.dataset_export import export, to_dataset_dict
-from training.dataset_facts import LabelledRow
+from bucle.common.files import write_json_atomically
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool, PoolRecord
+from bucle.training.dataset_card import DatasetFacts, build_card, validate_offline
+from bucle.training.dataset_export import export, to_dataset_dict
+from bucle.training.dataset_facts import LabelledRow
 
 
 @dataclass(frozen=True)

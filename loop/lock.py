@@ -11,8 +11,8 @@ import os
 import time
 from pathlib import Path
 
-from common.processes import is_alive
-from common.errors import BucleError
+from bucle.common.processes import is_alive
+from bucle.common.errors import BucleError
 
 
 class RoundLocked(BucleError):

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from common.clock import utc_now
-from common.files import write_json_atomically
+from bucle.common.clock import utc_now
+from bucle.common.files import write_json_atomically
 
 # pull answers · export the labelled dataset and its card · train, evaluate and register the
 # candidates in the local registry · gate (promote or refuse) · score the stop set · select ·

@@ -12,12 +12,12 @@ import os
 import re
 from pathlib import Path
 
-from annotation.client import connect
-from annotation.credentials import CredentialsFile
-from annotation.errors import ArgillaError
-from annotation.migrate import Copied, copy_workspace
-from loop.adapters import owner_client
-from loop.config import ProjectConfig
+from bucle.annotation.client import connect
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.errors import ArgillaError
+from bucle.annotation.migrate import Copied, copy_workspace
+from bucle.loop.adapters import owner_client
+from bucle.loop.config import ProjectConfig
 
 TARGET_KEY = "ARGILLA_TARGET_API_KEY"
 

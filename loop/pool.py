@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from annotation.errors import StateError
+from bucle.annotation.errors import StateError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -10,10 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from annotation.errors import StateError
-from common.sqlite_files import is_sound, move_aside
-from loop.config import ProjectConfig
-from loop.pool import Pool
+from bucle.annotation.errors import StateError
+from bucle.common.sqlite_files import is_sound, move_aside
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool
 
 KEPT = 3
 

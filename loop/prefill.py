@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.registry import Registry
+from bucle.training.registry import Registry
 
 MIN_EVIDENCE = 10  # held-out predictions a threshold must rest on: fewer say nothing about precision
 

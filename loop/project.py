@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotation.credentials import CredentialsFile
-from annotation.datasets import ensure_dataset
-from annotation.embedded import control
-from annotation.users import add_user, join_workspace
-from loop.adapters import dataset_spec, owner_client
-from loop.config import ProjectConfig
-from loop.ingest.pipeline import IngestReport, ingest
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.datasets import ensure_dataset
+from bucle.annotation.embedded import control
+from bucle.annotation.users import add_user, join_workspace
+from bucle.loop.adapters import dataset_spec, owner_client
+from bucle.loop.config import ProjectConfig
+from bucle.loop.ingest.pipeline import IngestReport, ingest
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def bring_up(config: ProjectConfig) -> ProjectUp:
     dataset = ensure_dataset(client, dataset_spec(config))
     first_round = None
     if report is not None:
-        from loop.manifest import RoundManifest
-        from loop.rounds import run_round
+        from bucle.loop.manifest import RoundManifest
+        from bucle.loop.rounds import run_round
 
         manifests = RoundManifest.all(config.state.rounds)
         if not manifests or not manifests[-1].finished:  # no round yet, or one to resume

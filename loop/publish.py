@@ -16,19 +16,19 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from common.clock import utc_now
-from common.errors import BucleError
-from common.files import write_json_atomically
-from loop.config import ProjectConfig
-from loop.pool import Pool
-from loop.labelled import export_labelled
-from loop.manifest import RoundManifest
-from loop.train import registry
-from publishing.content import dataset_files, listing, model_files, space_files
-from publishing.hub import HubRepository
-from publishing.local_git import LocalRepository, Published
-from training.dataset_export import DATA
-from training.models.base import FORMAT, META
+from bucle.common.clock import utc_now
+from bucle.common.errors import BucleError
+from bucle.common.files import write_json_atomically
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool
+from bucle.loop.labelled import export_labelled
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.train import registry
+from bucle.publishing.content import dataset_files, listing, model_files, space_files
+from bucle.publishing.hub import HubRepository
+from bucle.publishing.local_git import LocalRepository, Published
+from bucle.training.dataset_export import DATA
+from bucle.training.models.base import FORMAT, META
 
 log = logging.getLogger("bucle.publish")
 KINDS = ("model", "dataset", "space")
@@ -99,7 +99,7 @@ def _trained_in(config: ProjectConfig, training: int) -> dict | None:
 
 def dry_run(config: ProjectConfig) -> dict[str, dict[str, int]]:
     """What a publish would commit: per repository, its files and their sizes."""
-    from demo.space import export_space
+    from bucle.demo.space import export_space
 
     version = _champion(config)
     with tempfile.TemporaryDirectory(prefix="bucle-publish-") as scratch:
@@ -125,7 +125,7 @@ def _champion(config: ProjectConfig) -> str:
 def publish(config: ProjectConfig, pool: Pool | None = None) -> Publication:
     """Publish the champion, the dataset and the Space (in that order) as one commit each; a
     round passes its open ``pool``."""
-    from demo.space import export_space
+    from bucle.demo.space import export_space
 
     version = _champion(config)
     tag = _tag(config)

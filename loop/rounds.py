@@ -20,36 +20,36 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from annotation.agreement import agreement_report, agreement_with, majority_vote
-from annotation.client import Client
-from annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
-from common.errors import BucleError
-from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
-from annotation.records import OutgoingRecord, progress, pull, push
-from loop import strategies
-from loop.adapters import dataset_spec, owner_client
-from loop.candidates import stop_set, window
-from loop.config import ProjectConfig
-from loop.label_review import SOURCE as REVIEWED, review
-from loop.labelled import export_labelled
-from loop.lock import RoundLock
-from loop.manifest import RoundManifest
-from loop.pool import Pool, PoolRecord
-from loop.pool_backups import backup_pool
-from loop.prefill import least_for
-from loop.queue_rules import batch_to_push
-from loop.strategies.cold_start import zero_shot_probs
-from loop.strategies.confident_share import mix
-from loop.text_space import lsa_vectors
-from loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
+from bucle.annotation.agreement import agreement_report, agreement_with, majority_vote
+from bucle.annotation.client import Client
+from bucle.annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
+from bucle.common.errors import BucleError
+from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
+from bucle.annotation.records import OutgoingRecord, progress, pull, push
+from bucle.loop import strategies
+from bucle.loop.adapters import dataset_spec, owner_client
+from bucle.loop.candidates import stop_set, window
+from bucle.loop.config import ProjectConfig
+from bucle.loop.label_review import SOURCE as REVIEWED, review
+from bucle.loop.labelled import export_labelled
+from bucle.loop.lock import RoundLock
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool, PoolRecord
+from bucle.loop.pool_backups import backup_pool
+from bucle.loop.prefill import least_for
+from bucle.loop.queue_rules import batch_to_push
+from bucle.loop.strategies.cold_start import zero_shot_probs
+from bucle.loop.strategies.confident_share import mix
+from bucle.loop.text_space import lsa_vectors
+from bucle.loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
                                Warmed, from_json, result, to_json)  # fmt: skip
-from loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
-from publishing.local_git import PublishError
-from training.embedding_cache import EmbeddingCache
-from training.models.base import TextClassifier
-from training.models.setfit_model import SetFitClassifier
-from training.run import configured_setfit
-from training.registry import Registry
+from bucle.loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
+from bucle.publishing.local_git import PublishError
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.run import configured_setfit
+from bucle.training.registry import Registry
 
 log = logging.getLogger("bucle.loop")
 VECTOR = "embedding"  # the dataset's vector field: the configured body's embeddings
@@ -426,7 +426,7 @@ def _refresh(ctx: RoundContext, discarded: list[str], header: dict) -> Refreshed
 def _publish(ctx: RoundContext) -> PublishStep:
     """Publish when ``publish.when`` says so; a target that fails (the Hub down) is recorded and
     retried by the next round, never a round that cannot finish."""
-    from loop import publish
+    from bucle.loop import publish
 
     reason = publish.due(ctx.config)
     if reason is None:

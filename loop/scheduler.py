@@ -24,10 +24,13 @@ Otherwise nothing happens, so an idle project does not pile up records in the an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import pickle
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -38,23 +41,43 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from common.processes import command_line, dies_with_this_process, is_alive, process_parent, session_leader
-from annotation.errors import BucleError, disk_full
-from loop.config import ProjectConfig, load_config
-from loop.lock import RoundLock
-from loop.logs import TRACE
-from loop.queue_rules import Queue, round_reason, waiting
+from bucle.common.processes import command_line, dies_with_this_process, is_alive, process_parent, session_leader
+from bucle.annotation.errors import BucleError, disk_full
+from bucle.loop.config import ProjectConfig, load_config
+from bucle.loop.lock import RoundLock
+from bucle.loop.logs import TRACE
+from bucle.loop.queue_rules import Queue, round_reason, waiting
 
 INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
 WEBHOOK_JOB = "ronda-por-webhook"
 FINE_TUNE_JOB = "afinar-cuerpo"
 LLM_JOB = "entrenar-llm"
-ROUND_FUNC = "loop.scheduler:scheduled_round"
-BESIDE_FUNC = "loop.scheduler:scheduled_beside"
+ROUND_FUNC = "bucle.loop.scheduler:scheduled_round"
+BESIDE_FUNC = "bucle.loop.scheduler:scheduled_beside"
+LEGACY_MODULE = "loop.scheduler:"  # where both lived before the bucle namespace
 BESIDE_JOBS = {FINE_TUNE_JOB: "fine-tune", LLM_JOB: "train-llm"}  # job id -> the bucle command it runs
 BESIDE_RETRY = dt.timedelta(hours=1)  # after a failed job
 log = logging.getLogger("bucle.scheduler")
+
+
+def repoint_stored_jobs(store: Path) -> int:
+    """Re-point jobs stored by a bucle before the ``bucle.`` namespace (``loop.scheduler:…``) at
+    the functions' new home, keeping their triggers and next run times; APScheduler would
+    otherwise fail to import them and drop them. Returns how many were re-pointed."""
+    if not store.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(store)) as db, db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'").fetchone():
+            return 0
+        stale = []
+        for job_id, blob in db.execute("SELECT id, job_state FROM apscheduler_jobs"):
+            state = pickle.loads(blob)  # noqa: S301 (the project's own job store, which APScheduler unpickles anyway)
+            if state.get("func", "").startswith(LEGACY_MODULE):
+                state["func"] = "bucle." + state["func"]
+                stale.append((pickle.dumps(state, pickle.HIGHEST_PROTOCOL), job_id))
+        db.executemany("UPDATE apscheduler_jobs SET job_state = ? WHERE id = ?", stale)
+    return len(stale)
 
 
 def _now() -> dt.datetime:
@@ -63,11 +86,11 @@ def _now() -> dt.datetime:
 
 def due(config: ProjectConfig, trigger: str) -> str | None:
     """Why a round should start now, or None. ``trigger``: interval, watch or webhook."""
-    from annotation.datasets import ensure_dataset
-    from annotation.records import progress
-    from loop.manifest import RoundManifest
-    from loop.step_results import result
-    from loop.adapters import dataset_spec, owner_client
+    from bucle.annotation.datasets import ensure_dataset
+    from bucle.annotation.records import progress
+    from bucle.loop.manifest import RoundManifest
+    from bucle.loop.step_results import result
+    from bucle.loop.adapters import dataset_spec, owner_client
     manifests = RoundManifest.all(config.state.rounds)
     if not manifests:
         return "no round has run yet"
@@ -87,14 +110,14 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
 
 def scheduled_round(config_path: str, trigger: str) -> None:
     """The job every trigger runs (referenced by name, so that the job store can keep it)."""
-    from loop.rounds import run_round
+    from bucle.loop.rounds import run_round
 
     config = load_config(Path(config_path))
     reason = due(config, trigger)
     if reason is None:
         return
     if config.loop.stop_when_signalled:
-        from loop.status import status
+        from bucle.loop.status import status
 
         signals = status(config).signals
         if signals.stop:
@@ -134,7 +157,7 @@ def stop_orphaned(config: ProjectConfig, command: str) -> int | None:
         return None
     parent = process_parent(pid)
     if session_leader(pid) and parent is not None and not any(
-        marker in command_line(parent) for marker in ("loop.cli", "bin/bucle")
+        marker in command_line(parent) for marker in ("bucle.loop.cli", "bin/bucle")
     ):
         os.kill(pid, signal.SIGTERM)
         return pid
@@ -142,7 +165,7 @@ def stop_orphaned(config: ProjectConfig, command: str) -> int | None:
 
 
 def _due(config: ProjectConfig, command: str) -> bool:
-    from loop.train import fine_tune_due, llm_due
+    from bucle.loop.train import fine_tune_due, llm_due
 
     return fine_tune_due(config) if command == "fine-tune" else llm_due(config)
 
@@ -163,7 +186,7 @@ def scheduled_beside(config_path: str, command: str) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s beside the rounds (log: %s)", command, log_file)
     with open(log_file, "a", encoding="utf-8") as output:
-        process = spawn_beside([sys.executable, "-m", "loop.cli", "-p", config_path, command], output)
+        process = spawn_beside([sys.executable, "-m", "bucle.loop.cli", "-p", config_path, command], output)
         _children.add(process)
         try:
             code = process.wait()
@@ -204,6 +227,8 @@ class LoopScheduler:
             orphan = stop_orphaned(self.config, command)
             if orphan is not None:
                 log.info("stopped %s (pid %d) left running by an earlier bucle up; it starts again when due", command, orphan)
+        if repointed := repoint_stored_jobs(self.store):
+            log.info("re-pointed %d stored jobs at bucle.loop.scheduler (stored by an earlier bucle)", repointed)
         self.scheduler.start(paused=True)
         schedule = self.config.loop.schedule
         self._ensure_interval(INTERVAL_JOB, dt.timedelta(minutes=schedule.every_minutes), "interval")

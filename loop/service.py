@@ -12,10 +12,10 @@ import signal
 import threading
 from pathlib import Path
 
-from annotation.webhooks import WebhookReceiver, disable_webhook, ensure_webhook
-from loop.config import ProjectConfig
-from loop.adapters import owner_client
-from loop.scheduler import LoopScheduler
+from bucle.annotation.webhooks import WebhookReceiver, disable_webhook, ensure_webhook
+from bucle.loop.config import ProjectConfig
+from bucle.loop.adapters import owner_client
+from bucle.loop.scheduler import LoopScheduler
 
 log = logging.getLogger("bucle.service")
 

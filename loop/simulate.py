@@ -12,21 +12,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from annotation.client import Client, connect
-from annotation.credentials import CredentialsFile
-from annotation.datasets import LABEL_QUESTION, Dataset, find_dataset
-from common.errors import BucleError
-from annotation.http_api import record_server_ids, submit_response
-from annotation.users import add_user
-from loop.config import ProjectConfig
-from loop.label_review import ReviewLog, review_spec
-from loop.pool import Pool
-from loop.adapters import owner_client, space_headers
-from loop.manifest import RoundManifest
-from loop.prefill import least_for
-from loop.rounds import run_round, waiting_ids
-from loop.step_results import result
-from loop.train import fine_tune_body, fine_tune_due, registry
+from bucle.annotation.client import Client, connect
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.datasets import LABEL_QUESTION, Dataset, find_dataset
+from bucle.common.errors import BucleError
+from bucle.annotation.http_api import record_server_ids, submit_response
+from bucle.annotation.users import add_user
+from bucle.loop.config import ProjectConfig
+from bucle.loop.label_review import ReviewLog, review_spec
+from bucle.loop.pool import Pool
+from bucle.loop.adapters import owner_client, space_headers
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.prefill import least_for
+from bucle.loop.rounds import run_round, waiting_ids
+from bucle.loop.step_results import result
+from bucle.loop.train import fine_tune_body, fine_tune_due, registry
 
 log = logging.getLogger("bucle.simulate")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from common.errors import BucleError
+from bucle.common.errors import BucleError
 
 
 def write_starter(path: Path) -> Path:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loop.config import ProjectConfig
-from loop.confirmations import confirmations
-from loop.label_review import ReviewLog, review_spec
-from loop.manifest import RoundManifest
-from loop.pool import Pool
-from loop.step_results import result
-from loop.stopping import StoppingSignals, signals
-from loop.train import llm_plan, registry
+from bucle.loop.config import ProjectConfig
+from bucle.loop.confirmations import confirmations
+from bucle.loop.label_review import ReviewLog, review_spec
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool
+from bucle.loop.step_results import result
+from bucle.loop.stopping import StoppingSignals, signals
+from bucle.loop.train import llm_plan, registry
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ GATE_LINES = 5
 
 
 def _selection(manifests: list[RoundManifest]) -> str:
-    from loop.strategies import Evidence
-    from loop.strategies.hedged import describe
+    from bucle.loop.strategies import Evidence
+    from bucle.loop.strategies.hedged import describe
 
     picked = next((s for s in (result(m, "select") for m in reversed(manifests)) if s and s.ids), None)
     if picked is None:
@@ -126,11 +126,11 @@ def _gate(decisions: list[dict]) -> list[str]:
 def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
     """Answers that arrived since the last round's pull and what waits in the queue; the server
     may be down, which status says instead of failing."""
-    from annotation.datasets import ensure_dataset
-    from common.errors import BucleError
-    from annotation.records import progress
-    from loop.adapters import dataset_spec, owner_client
-    from loop.queue_rules import waiting
+    from bucle.annotation.datasets import ensure_dataset
+    from bucle.common.errors import BucleError
+    from bucle.annotation.records import progress
+    from bucle.loop.adapters import dataset_spec, owner_client
+    from bucle.loop.queue_rules import waiting
 
     try:
         client = owner_client(config)
@@ -145,7 +145,7 @@ def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
 
 
 def _published(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
-    from loop.publish import last_published
+    from bucle.loop.publish import last_published
 
     last = last_published(config)
     said = "nothing yet" if last is None else (

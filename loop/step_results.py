@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-from loop.manifest import RoundManifest
-from training.run import Trained
+from bucle.loop.manifest import RoundManifest
+from bucle.training.run import Trained
 
 T = TypeVar("T")
 

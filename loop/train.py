@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.clock import utc_now
-from loop.candidates import stop_set, window
-from loop.config import ProjectConfig
-from loop.confirmations import confirmations
-from loop.lock import RoundLock
-from loop.manifest import RoundManifest
-from loop.pool import Pool
-from training.body_tuning import fine_tune_body as tune_body
-from training.embedding_cache import EmbeddingCache
-from training.errors import TrainingError
-from training.models.base import TextClassifier
-from training.models.lora import LoraParams, cuda_available, main_process
-from training.models.setfit_model import SetFitClassifier
-from training.registry import Body, Registry
-from training.run import Labelled, ProjectFacts, Trained, TrainingRun, Workspace
+from bucle.common.clock import utc_now
+from bucle.loop.candidates import stop_set, window
+from bucle.loop.config import ProjectConfig
+from bucle.loop.confirmations import confirmations
+from bucle.loop.lock import RoundLock
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool
+from bucle.training.body_tuning import fine_tune_body as tune_body
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.errors import TrainingError
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.lora import LoraParams, cuda_available, main_process
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.registry import Body, Registry
+from bucle.training.run import Labelled, ProjectFacts, Trained, TrainingRun, Workspace
 
 
 LLM_REGISTER_WAIT_S = 900.0  # an LLM training waits this long for a running round before registering

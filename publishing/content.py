@@ -16,7 +16,7 @@ import json
 import shutil
 from pathlib import Path
 
-from common.files import link_tree
+from bucle.common.files import link_tree
 
 GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in (
     "*.bin", "*.ckpt", "*.h5", "*.joblib", "*.model", "*.npy", "*.npz", "*.onnx", "*.parquet", "*.pickle", "*.pkl",

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from publishing.content import listing
-from publishing.local_git import Published, PublishError
+from bucle.publishing.content import listing
+from bucle.publishing.local_git import Published, PublishError
 
 log = logging.getLogger("bucle.publish")
 T = TypeVar("T")

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import BucleError
+from bucle.common.errors import BucleError
 
 BRANCH = "main"
 AUTHOR = {"GIT_AUTHOR_NAME": "bucle", "GIT_AUTHOR_EMAIL": "bucle@localhost", "GIT_COMMITTER_NAME": "bucle",

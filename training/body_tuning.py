@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from training.embedding_cache import EmbeddingCache
-from training.errors import TrainingError
-from training.registry import Body, Registry
-from training.run import setfit_model
-from training.settings import ModelSettings
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.errors import TrainingError
+from bucle.training.registry import Body, Registry
+from bucle.training.run import setfit_model
+from bucle.training.settings import ModelSettings
 
 log = logging.getLogger("bucle.training")
 

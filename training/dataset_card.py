@@ -16,8 +16,8 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from training.dataset_export import DATA
-from training.dataset_facts import (
+from bucle.training.dataset_export import DATA
+from bucle.training.dataset_facts import (
     LabelledRow,
     gender_table,
     known_gaps,

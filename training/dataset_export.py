@@ -11,7 +11,7 @@ from pathlib import Path
 
 import datasets
 
-from training.dataset_facts import LabelledRow
+from bucle.training.dataset_facts import LabelledRow
 
 DATA = "data"  # the Parquet splits' folder, as the Hub expects it
 

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from training.spanish_gender import WORD, gendered_counts
+from bucle.training.spanish_gender import WORD, gendered_counts
 
 # Words typical of one variety of Spanish: a rough, documented indicator, not a classifier.
 VARIETY_MARKERS: dict[str, frozenset[str]] = {

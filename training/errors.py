@@ -1,6 +1,6 @@
 """Training errors a project owner can act on."""
 
-from common.errors import BucleError
+from bucle.common.errors import BucleError
 
 
 class TrainingError(BucleError):

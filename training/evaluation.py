@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from training import metrics
-from training.models.base import TextClassifier
+from bucle.training import metrics
+from bucle.training.models.base import TextClassifier
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from training.dataset_card import CardError, ODS_NAMES, script_links
+from bucle.training.dataset_card import CardError, ODS_NAMES, script_links
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "model_card.md"
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.errors import TrainingError
+from bucle.training.errors import TrainingError
 
 HUB_ID = "intfloat/multilingual-e5-small"
 MAGIC = b"E5S1"

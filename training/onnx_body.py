@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from training.errors import TrainingError
+from bucle.training.errors import TrainingError
 
 MODEL_FP32 = "model.onnx"
 MODEL_INT8 = "model-int8.onnx"

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from training.evaluation import paired_bootstrap_difference
+from bucle.training.evaluation import paired_bootstrap_difference
 
 FIRST, MORE, NO_MORE, UNREADABLE = "first-model", "more-labels", "no-more-labels", "champion-unreadable"
 

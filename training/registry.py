@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from common.clock import utc_now
-from common.files import write_json_atomically
-from training.errors import TrainingError
+from bucle.common.clock import utc_now
+from bucle.common.files import write_json_atomically
+from bucle.training.errors import TrainingError
 
 log = logging.getLogger("bucle.training")
 CHECKSUMS = "checksums.json"

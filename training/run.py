@@ -19,21 +19,21 @@ from typing import Any, Callable
 
 import numpy as np
 
-from training import bias
-from training.bodies import resolve
-from training.carbon import track
-from training.embedding_cache import EmbeddingCache
-from training.errors import TrainingError
-from training.evaluation import Evaluation, evaluate_model, reliability_diagram
-from training.model_card import ModelFacts, build_card, validate_offline
-from training.models.base import TextClassifier
-from training.models.lora import LoraClassifier, LoraParams
-from training.models.setfit_model import SetFitClassifier
-from training.models.tfidf import TfidfClassifier
-from training.onnx_body import export_int8
-from training.promotion import GateDecision, compare, decide
-from training.registry import METRICS, MODEL, Registry
-from training.settings import ModelSettings
+from bucle.training import bias
+from bucle.training.bodies import resolve
+from bucle.training.carbon import track
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.errors import TrainingError
+from bucle.training.evaluation import Evaluation, evaluate_model, reliability_diagram
+from bucle.training.model_card import ModelFacts, build_card, validate_offline
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.lora import LoraClassifier, LoraParams
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.models.tfidf import TfidfClassifier
+from bucle.training.onnx_body import export_int8
+from bucle.training.promotion import GateDecision, compare, decide
+from bucle.training.registry import METRICS, MODEL, Registry
+from bucle.training.settings import ModelSettings
 
 log = logging.getLogger("bucle.training")
 MAIN_FAMILIES = ("setfit", "lora")  # a round trains SetFit, an LLM training LoRA; each with the TF-IDF baseline

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from training.models.setfit_model import FineTuneSettings
+from bucle.training.models.setfit_model import FineTuneSettings
 
 
 class Strict(BaseModel):

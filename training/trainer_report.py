@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from common.progress import Advance
+from bucle.common.progress import Advance
 
 log = logging.getLogger("bucle.training")
 

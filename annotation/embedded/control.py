@@ -24,16 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from annotation.embedded import strays
-from common import processes
-from annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
-from annotation.embedded.supervisor import SUPERVISOR
-from annotation.errors import ServerError, StateError
-from common.sqlite_files import is_sqlite_file
+from bucle.annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
+from bucle.annotation.embedded import strays
+from bucle.common import processes
+from bucle.annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
+from bucle.annotation.embedded.supervisor import SUPERVISOR
+from bucle.annotation.errors import ServerError, StateError
+from bucle.common.sqlite_files import is_sqlite_file
 
 OWNER_USERNAME = "propietario"
 SERVICES = ("redis", "worker", "server")
+SUPERVISOR_MODULE = "bucle.annotation.embedded.supervisor"
+# what a process's command line must contain to be ours: without the `bucle.` prefix, so that the
+# processes of a server started before the namespace (`-m annotation.embedded.…`) are still found
 SUPERVISOR_MARKER = "annotation.embedded.supervisor"
 logger = logging.getLogger("bucle.server")
 MARKERS = {"redis": "redis-server", "worker": "annotation.embedded.launch", "server": "annotation.embedded.launch"}
@@ -206,14 +209,13 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
     _check_port(layout.host, layout.port)
     with open(layout.log(SUPERVISOR), "ab") as log:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", SUPERVISOR_MARKER, str(layout.state_dir), layout.host, str(layout.port),
+            [sys.executable, "-m", SUPERVISOR_MODULE, str(layout.state_dir), layout.host, str(layout.port),
              str(layout.server_python)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=layout.root,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         )  # fmt: skip
     _wait_until_healthy(layout, timeout_s, alive=lambda: supervisor.poll() is None)
     _ensure_owner(layout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from common.sqlite_files import is_sound, move_aside
+from bucle.common.sqlite_files import is_sound, move_aside
 
 
 def needs_rebuild(index: Path, say: Callable[[str], None]) -> bool:

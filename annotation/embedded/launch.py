@@ -1,4 +1,6 @@
-"""Entry point run with the Argilla server venv's Python (``python -m annotation.embedded.launch``).
+"""Entry point run with the Argilla server venv's Python, where bucle is not installed
+(``ServerLayout.launch`` runs it as ``bucle.annotation.embedded.launch``, this checkout standing
+in for the ``bucle`` namespace).
 
 It imports bucle's SQLite search engine, which registers itself with argilla-server's
 ``SearchEngine.register``, and then hands over to argilla-server unchanged:
@@ -18,7 +20,7 @@ import asyncio
 import json
 import sys
 
-from annotation.embedded.sqlite_search import engine  # noqa: F401  (registers the engine)
+from bucle.annotation.embedded.sqlite_search import engine  # noqa: F401  (registers the engine)
 
 
 def _serve(host: str, port: str) -> None:

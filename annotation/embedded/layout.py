@@ -13,6 +13,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_PYTHON = REPO_ROOT / ".venv-argilla" / "bin" / "python"
+LAUNCHER = "bucle.annotation.embedded.launch"  # run in the server venv (``ServerLayout.launch``)
 SEARCH_ENGINE_NAME = "sqlite"  # the name annotation.embedded.sqlite_search.engine registers
 UNIX_SOCKET_MAX = 107  # sun_path is 108 bytes on Linux, the terminating NUL included
 
@@ -78,7 +79,7 @@ class ServerLayout:
     def server_env(self) -> dict[str, str]:
         """The environment of every argilla-server process: its settings (the session tokens'
         signing key from the credentials file), no telemetry."""
-        from annotation.credentials import CredentialsFile
+        from bucle.annotation.credentials import CredentialsFile
 
         env = {key: value for key, value in os.environ.items() if not key.startswith(("ARGILLA_", "VIRTUAL_ENV"))}
         env.update(
@@ -90,14 +91,17 @@ class ServerLayout:
             HF_HUB_DISABLE_TELEMETRY="1",
             HF_HUB_OFFLINE="1",
             BUCLE_SEARCH_INDEX=str(self.search_index),
-            PYTHONPATH=str(REPO_ROOT),
             PYTHONUNBUFFERED="1",
         )
         return env
 
     def launch(self, *args: str) -> list[str]:
-        """A command run by the server venv's Python through bucle's launcher."""
-        return [str(self.server_python), "-m", "annotation.embedded.launch", *args]
+        """A command run by the server venv's Python through bucle's launcher. bucle is not
+        installed in that venv: the command makes this checkout the ``bucle`` namespace (what the
+        main venv's install maps) and runs the launcher as ``__main__``."""
+        bootstrap = (f"import runpy, sys, types; bucle = types.ModuleType('bucle'); bucle.__path__ = [{str(REPO_ROOT)!r}]; "
+                     f"sys.modules['bucle'] = bucle; runpy.run_module({LAUNCHER!r}, run_name='__main__')")  # fmt: skip
+        return [str(self.server_python), "-c", bootstrap, *args]
 
     @property
     def redis_server(self) -> Path | None:

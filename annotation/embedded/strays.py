@@ -13,7 +13,7 @@ import signal
 import time
 from pathlib import Path
 
-from common.processes import is_running, process_parent
+from bucle.common.processes import is_running, process_parent
 
 VARIABLE = b"ARGILLA_HOME_PATH="
 

@@ -1,6 +1,6 @@
 """The supervisor: one detached process that owns the embedded server's processes.
 
-Started by ``bucle server start`` (``python -m annotation.embedded.supervisor STATE HOST PORT
+Started by ``bucle server start`` (``python -m bucle.annotation.embedded.supervisor STATE HOST PORT
 SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration, a rebuild of the
 search index if it is missing, the rq worker, then the API server. It restarts a process that
 dies (at most ``MAX_RESTARTS`` times a minute, then it stops everything and exits non-zero), and
@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotation.embedded import index_health, strays
-from common import processes
-from annotation.embedded.layout import ServerLayout
+from bucle.annotation.embedded import index_health, strays
+from bucle.common import processes
+from bucle.annotation.embedded.layout import ServerLayout
 
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0

@@ -14,7 +14,7 @@ import gradio as gr
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "vendor"))  # bucle's model loaders, copied at export time
 
-from training.models.base import TextClassifier  # noqa: E402
+from bucle.training.models.base import TextClassifier  # noqa: E402
 
 SETTINGS = json.loads((HERE / "space.json").read_text(encoding="utf-8"))
 

@@ -19,16 +19,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from common.clock import file_stamp
-from loop.config import ConfigError, ProjectConfig, SourceConfig
-from loop.ingest import pii
-from loop.ingest.metadata_values import fold
-from loop.ingest.language import LanguageCheck
-from loop.ingest.near_duplicates import NearDuplicateIndex, signature
-from loop.ingest.readers import SNIPPET, BadRow, SourceRow, is_artefact, open_source, require_columns
-from loop.ingest.text_cleaning import clean_text
-from loop.pool import Pool, PoolRecord, Rejection
-from loop.splits import split_size, stratified_sample
+from bucle.common.clock import file_stamp
+from bucle.loop.config import ConfigError, ProjectConfig, SourceConfig
+from bucle.loop.ingest import pii
+from bucle.loop.ingest.metadata_values import fold
+from bucle.loop.ingest.language import LanguageCheck
+from bucle.loop.ingest.near_duplicates import NearDuplicateIndex, signature
+from bucle.loop.ingest.readers import SNIPPET, BadRow, SourceRow, is_artefact, open_source, require_columns
+from bucle.loop.ingest.text_cleaning import clean_text
+from bucle.loop.pool import Pool, PoolRecord, Rejection
+from bucle.loop.splits import split_size, stratified_sample
 
 BATCH = 1000
 Progress = Callable[[str, int], None]  # (source name, rows read so far)

@@ -17,8 +17,8 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Iterator, Union
 
-from common.errors import BucleError
-from loop.ingest.text_cleaning import decode, utf16_without_bom
+from bucle.common.errors import BucleError
+from bucle.loop.ingest.text_cleaning import decode, utf16_without_bom
 
 SNIPPET = 200
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",

@@ -20,20 +20,20 @@ model, ``cold-start`` asks about every label's description in turn (zero-shot).
 
 from __future__ import annotations
 
-from loop.strategies.base import Candidates, Evidence, QueryStrategy
-from loop.strategies.class_balanced import ClassBalanced
-from loop.strategies.cluster_margin import ClusterMargin, DensityClusterMargin
-from loop.strategies.cold_start import ColdStart
-from loop.strategies.committee import Committee
-from loop.strategies.density_margin import DensityMargin
-from loop.strategies.diverse_density_margin import DiverseDensityMargin
-from loop.strategies.diversity import Diversity
-from loop.strategies.epsilon_margin import EpsilonMargin
-from loop.strategies.hedged import Hedged
-from loop.strategies.hybrid import Hybrid
-from loop.strategies.random_sampling import RandomSampling
-from loop.strategies.representative import Representative
-from loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
+from bucle.loop.strategies.base import Candidates, Evidence, QueryStrategy
+from bucle.loop.strategies.class_balanced import ClassBalanced
+from bucle.loop.strategies.cluster_margin import ClusterMargin, DensityClusterMargin
+from bucle.loop.strategies.cold_start import ColdStart
+from bucle.loop.strategies.committee import Committee
+from bucle.loop.strategies.density_margin import DensityMargin
+from bucle.loop.strategies.diverse_density_margin import DiverseDensityMargin
+from bucle.loop.strategies.diversity import Diversity
+from bucle.loop.strategies.epsilon_margin import EpsilonMargin
+from bucle.loop.strategies.hedged import Hedged
+from bucle.loop.strategies.hybrid import Hybrid
+from bucle.loop.strategies.random_sampling import RandomSampling
+from bucle.loop.strategies.representative import Representative
+from bucle.loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
 
 STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy, top
-from loop.strategies.density_margin import density_margin_scores
-from loop.strategies.representative import clusters
-from loop.strategies.uncertainty import margin_scores
+from bucle.loop.strategies.base import Candidates, QueryStrategy, top
+from bucle.loop.strategies.density_margin import density_margin_scores
+from bucle.loop.strategies.representative import clusters
+from bucle.loop.strategies.uncertainty import margin_scores
 
 
 class ClusterMargin(QueryStrategy):

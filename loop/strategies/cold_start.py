@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.base import Candidates, QueryStrategy
 
 TEMPERATURE = 0.05  # cosine similarities of one text to short descriptions differ by a few hundredths
 

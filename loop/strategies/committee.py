@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
-from loop.strategies.uncertainty import entropy_scores
+from bucle.loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.uncertainty import entropy_scores
 
 
 def vote_entropy(committee: tuple[np.ndarray, ...]) -> np.ndarray:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy, top
-from loop.strategies.uncertainty import margin_scores
+from bucle.loop.strategies.base import Candidates, QueryStrategy, top
+from bucle.loop.strategies.uncertainty import margin_scores
 
 NEIGHBOURS = 10
 CHUNK = 2048  # rows of the similarity matrix at a time: a 4096-text window in 32 MB

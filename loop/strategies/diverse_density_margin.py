@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
-from loop.strategies.density_margin import density_margin_scores
+from bucle.loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.density_margin import density_margin_scores
 
 PENALTY = 0.5  # in units of the score, which lies in [0, 1]; cosine similarity is too
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.base import Candidates, QueryStrategy
 
 
 def core_set(

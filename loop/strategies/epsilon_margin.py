@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy, top
-from loop.strategies.uncertainty import margin_scores
+from bucle.loop.strategies.base import Candidates, QueryStrategy, top
+from bucle.loop.strategies.uncertainty import margin_scores
 
 
 class EpsilonMargin(QueryStrategy):

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, Evidence, QueryStrategy, top
-from loop.strategies.density_margin import density_margin_scores
+from bucle.loop.strategies.base import Candidates, Evidence, QueryStrategy, top
+from bucle.loop.strategies.density_margin import density_margin_scores
 
 FLOOR = 0.25  # the random share never falls below a quarter of the batch
 PRIOR = 32  # labelled random picks at which the evidence counts half

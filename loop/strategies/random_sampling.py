@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.base import Candidates, QueryStrategy
 
 
 class RandomSampling(QueryStrategy):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy
+from bucle.loop.strategies.base import Candidates, QueryStrategy
 
 MAX_CLUSTERS = 512  # k-means cost grows with k; beyond a few hundred labels uncertainty leads anyway
 NEIGHBOURS = 20

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.strategies.base import Candidates, QueryStrategy, top
+from bucle.loop.strategies.base import Candidates, QueryStrategy, top
 
 
 def least_confidence_scores(probs: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import argilla as rg
 import pytest
 from playwright.sync_api import expect
 
-from annotation.datasets import DatasetSpec, ensure_dataset
-from annotation.users import add_user
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset
+from bucle.annotation.users import add_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -12,9 +12,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from annotation.credentials import CredentialsFile
-from loop.manifest import RoundManifest
-from loop.pool import Pool
+from bucle.annotation.credentials import CredentialsFile
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool
 from tests.browser.test_annotation_ui import sign_in
 from tests.helpers import interrupt, wait_for
 
@@ -32,7 +32,7 @@ def test_the_next_batch_is_there_before_the_last_record_is_answered(browser, sib
     # webhooks only: the progress watch and the timer are far away
     schedule = {"min_new_labels": 4, "low_water": 5, "watch_seconds": 3600, "every_minutes": 600, "debounce_seconds": 1}
     config = sibling_project("cola-continua", loop={"batch_size": BATCH, "schedule": schedule})
-    service = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+    service = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         assert wait_for(lambda: len(finished(config)) >= 1 or service.poll() is not None, 300), "the first round"

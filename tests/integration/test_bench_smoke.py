@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loop.strategies import DEFAULT
+from bucle.loop.strategies import DEFAULT
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

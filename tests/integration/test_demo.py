@@ -12,11 +12,11 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 
-from demo.app import build_app, parts
-from demo.feedback import AGENT, FeedbackQueue, feedback_spec
-from loop.adapters import owner_client
-from loop.train import registry
-from annotation.embedded.ports import free_port
+from bucle.demo.app import build_app, parts
+from bucle.demo.feedback import AGENT, FeedbackQueue, feedback_spec
+from bucle.loop.adapters import owner_client
+from bucle.loop.train import registry
+from bucle.annotation.embedded.ports import free_port
 from tests.helpers import DEMO_TEXT as TEXT
 from tests.helpers import assert_one_line_error, bucle, serving_space
 
@@ -145,7 +145,7 @@ def test_feedback_waits_on_disk_while_argilla_is_unreachable_then_arrives_for_re
 
 def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
     folder = tmp_path / "space"
-    done = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(demo_project.root / "bucle.yaml"), "demo",
+    done = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(demo_project.root / "bucle.yaml"), "demo",
                            "export", str(folder)], capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     readme = (folder / "README.md").read_text(encoding="utf-8")
@@ -158,7 +158,7 @@ def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
 
 
 def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_line(demo_project, tmp_path):
-    from demo.space import export_space
+    from bucle.demo.space import export_space
 
     path = demo_project.root / "bucle.yaml"
     taken = tmp_path / "etc"
@@ -172,7 +172,7 @@ def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_
 
 
 def test_the_default_examples_are_complete_pool_texts_of_typical_length(demo_project):
-    from demo.app import EXAMPLE_CHARS, default_examples
+    from bucle.demo.app import EXAMPLE_CHARS, default_examples
 
     examples = default_examples(demo_project)
     assert len(examples) == 3

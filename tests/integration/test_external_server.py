@@ -13,17 +13,17 @@ import threading
 
 import pytest
 
-from annotation import users
-from annotation.client import connect
-from annotation.credentials import CredentialsFile
-from annotation.embedded import control
-from annotation.errors import ArgillaError
-from loop.adapters import OWNER_KEY, owner_client
-from loop.config import load_config
-from loop.ingest.pipeline import ingest
-from loop.project import bring_up
-from loop.rounds import run_round
-from loop.simulate import annotator_clients, answer
+from bucle.annotation import users
+from bucle.annotation.client import connect
+from bucle.annotation.credentials import CredentialsFile
+from bucle.annotation.embedded import control
+from bucle.annotation.errors import ArgillaError
+from bucle.loop.adapters import OWNER_KEY, owner_client
+from bucle.loop.config import load_config
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.project import bring_up
+from bucle.loop.rounds import run_round
+from bucle.loop.simulate import annotator_clients, answer
 from tests.helpers import (BUCLE, SMALL_MODEL, answer_all, bucle, captured_logs, dataset_of, gold_labels, wait_for, with_example_data,
                            write_project)
 
@@ -112,7 +112,7 @@ def bucle_with(env: dict, path: str) -> subprocess.CompletedProcess:
 
 
 def test_without_a_webhook_url_the_service_says_so_once_and_relies_on_the_watch(external):
-    from loop.service import serve
+    from bucle.loop.service import serve
 
     stop = threading.Event()
     with captured_logs("bucle.service") as lines:
@@ -133,8 +133,8 @@ def _wait_for(lines: list[str], text: str, timeout_s: float = 30.0) -> list[str]
 
 def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupted_copy(sibling_project, owner_key,
                                                                                          monkeypatch):  # fmt: skip
-    from annotation import migrate as copying
-    from loop.migrate import TARGET_KEY, migrate
+    from bucle.annotation import migrate as copying
+    from bucle.loop.migrate import TARGET_KEY, migrate
 
     config = sibling_project("origen")
     ingest(config)

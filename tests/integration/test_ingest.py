@@ -16,13 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from loop.config import load_config
-from loop.ingest.near_duplicates import signature
-from loop.ingest.pipeline import ingest
-from loop.ingest.readers import FileFormatError
-from loop.labelled import export_labelled
-from loop.pool import Pool
-from training.dataset_card import validate_offline
+from bucle.loop.config import load_config
+from bucle.loop.ingest.near_duplicates import signature
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.ingest.readers import FileFormatError
+from bucle.loop.labelled import export_labelled
+from bucle.loop.pool import Pool
+from bucle.training.dataset_card import validate_offline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
 SPANISH = [
@@ -207,7 +207,7 @@ def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkey
     """The test split and the seed are carved in one transaction: a kill in the middle of the
     carve (here: an interrupt half-way through the test ids) leaves nothing, and the rerun
     carves the full split."""
-    import loop.ingest.pipeline as pipeline
+    import bucle.loop.ingest.pipeline as pipeline
 
     rows = [{"id": f"r{i}", "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
              "label": "falsa" if i % 4 else "verdadera", "topic": "t"} for i in range(40)]  # fmt: skip
@@ -302,7 +302,7 @@ def test_a_broken_file_fails_before_anything_is_taken(tmp_path):
         ingest(config)
     with Pool(config.state.pool) as pool:
         assert pool.count() == 0
-    result = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(tmp_path / "bucle.yaml"), "ingest"],
+    result = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(tmp_path / "bucle.yaml"), "ingest"],
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no column 'text'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -331,17 +331,17 @@ def test_export_writes_a_loadable_dataset_parquet_and_a_valid_card(example):
 
 def test_init_writes_a_starter_that_loads(tmp_path):
     path = tmp_path / "nuevo" / "bucle.yaml"
-    result = subprocess.run([sys.executable, "-m", "loop.cli", "init", str(path)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "init", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     config = load_config(path)
     assert config.name == "mi-proyecto" and config.data.sources[0].path == Path("data/textos.csv")
-    again = subprocess.run([sys.executable, "-m", "loop.cli", "init", str(path)], capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "init", str(path)], capture_output=True, text=True)
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
 def test_a_damaged_or_emptied_pool_stops_with_a_way_out_and_its_copy_restores_the_labels(example):
-    from loop.pool import PoolDamaged
-    from loop.pool_backups import backup_pool, restore_pool
+    from bucle.loop.pool import PoolDamaged
+    from bucle.loop.pool_backups import backup_pool, restore_pool
     from tests.helpers import assert_one_line_error, bucle
 
     config, example = example, example.root / "bucle.yaml"
@@ -368,7 +368,7 @@ def test_a_damaged_or_emptied_pool_stops_with_a_way_out_and_its_copy_restores_th
     with Pool(path) as pool:
         assert {r.id: r.label for r in pool.records(labelled=True)} == labelled
     (config.state_dir / "backups" / "pool-0001.sqlite").write_bytes(b"junk")
-    from annotation.errors import StateError
+    from bucle.annotation.errors import StateError
 
     with pytest.raises(StateError, match="no sound copy"):
         restore_pool(config)

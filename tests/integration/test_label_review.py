@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.records import pull
-from loop.adapters import owner_client
-from loop.ingest.pipeline import ingest
-from loop.label_review import GIVEN, SOURCE, WHY, ReviewLog, review_spec
-from loop.manifest import RoundManifest
-from loop.pool import Pool
-from loop.rounds import run_round
-from loop.simulate import annotator_clients, answer
-from loop.status import status
-from loop.step_results import result
+from bucle.annotation.records import pull
+from bucle.loop.adapters import owner_client
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.label_review import GIVEN, SOURCE, WHY, ReviewLog, review_spec
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.pool import Pool
+from bucle.loop.rounds import run_round
+from bucle.loop.simulate import annotator_clients, answer
+from bucle.loop.status import status
+from bucle.loop.step_results import result
 from tests.helpers import answer_all, dataset_of
 
 pytestmark = pytest.mark.integration

@@ -11,18 +11,18 @@ from collections import Counter
 
 import pytest
 
-from annotation.embedded import control
-from annotation.errors import ArgillaError
-from annotation.records import pull
-from loop.ingest.pipeline import ingest
-from annotation.model_metadata import PREDICTION
-from loop.manifest import STEPS, RoundManifest
-from loop.pool import Pool
-from loop.prefill import least_for
-from loop.adapters import owner_client
-from loop.rounds import VECTOR, run_round, shown
-from loop.simulate import annotator_clients
-from loop.train import registry
+from bucle.annotation.embedded import control
+from bucle.annotation.errors import ArgillaError
+from bucle.annotation.records import pull
+from bucle.loop.ingest.pipeline import ingest
+from bucle.annotation.model_metadata import PREDICTION
+from bucle.loop.manifest import STEPS, RoundManifest
+from bucle.loop.pool import Pool
+from bucle.loop.prefill import least_for
+from bucle.loop.adapters import owner_client
+from bucle.loop.rounds import VECTOR, run_round, shown
+from bucle.loop.simulate import annotator_clients
+from bucle.loop.train import registry
 from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.integration
 KILL_AFTER_EACH_STEP = """
 import os, signal, sys
 from pathlib import Path
-from loop.config import load_config
-from loop.manifest import RoundManifest
-from loop.rounds import run_round
+from bucle.loop.config import load_config
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.rounds import run_round
 
 original = RoundManifest.run
 
@@ -109,7 +109,7 @@ def test_two_rounds_at_once_the_second_refuses(resilient):
     config = resilient
     path = str(config.root / "bucle.yaml")
     lock = config.state_dir / "round.lock"
-    holder = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", path, "round"],
+    holder = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", path, "round"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -128,17 +128,17 @@ def test_two_rounds_at_once_the_second_refuses(resilient):
 
 
 def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the_push(resilient, server, monkeypatch):
-    import loop.rounds
+    from bucle.loop import rounds
 
     config = resilient
     answer_waiting(config)  # the queue empties: the next round pushes
-    real_push = loop.rounds.push
+    real_push = rounds.push
 
     def push_after_the_server_died(*args, **kwargs):
         control.stop(server)
         return real_push(*args, **kwargs)
 
-    monkeypatch.setattr(loop.rounds, "push", push_after_the_server_died)
+    monkeypatch.setattr(rounds, "push", push_after_the_server_died)
     started = time.monotonic()
     with pytest.raises(ArgillaError, match="Cannot reach Argilla"):
         run_round(config)
@@ -146,7 +146,7 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     interrupted = RoundManifest.unfinished(config.state.rounds)
     assert interrupted is not None and interrupted.done("select") and not interrupted.done("push")
 
-    monkeypatch.setattr(loop.rounds, "push", real_push)
+    monkeypatch.setattr(rounds, "push", real_push)
     control.start(server, timeout_s=config.server.startup_timeout_s)
     resumed = run_round(config)
     assert resumed.round == interrupted.number
@@ -155,7 +155,7 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
 
 
 def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
-    from loop.scheduler import due
+    from bucle.loop.scheduler import due
 
     config = resilient
     waiting = RoundManifest.all(config.state.rounds)[-1].result("select")["ids"]

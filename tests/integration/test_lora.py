@@ -14,19 +14,19 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard
 
-from loop.ingest.pipeline import ingest
-from loop.manifest import RoundManifest
-from loop.publish import publish
-from loop.rounds import replay_selection, run_round
-from loop.status import status
-from loop.train import llm_due, registry, train_llm
-from training.errors import TrainingError
-from training.evaluation import evaluate_model
-from training.model_card import validate_offline
-from training.models.base import TextClassifier
-from training.models.lora import LoraClassifier, LoraParams
-from training.models.random_llm import build
-from training.bodies import minilm
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.publish import publish
+from bucle.loop.rounds import replay_selection, run_round
+from bucle.loop.status import status
+from bucle.loop.train import llm_due, registry, train_llm
+from bucle.training.errors import TrainingError
+from bucle.training.evaluation import evaluate_model
+from bucle.training.model_card import validate_offline
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.lora import LoraClassifier, LoraParams
+from bucle.training.models.random_llm import build
+from bucle.training.bodies import minilm
 from tests.helpers import EXAMPLE_DATA, SMALL_MODEL, answer_all
 
 pytestmark = pytest.mark.integration
@@ -122,7 +122,7 @@ def test_a_published_lora_champion_loads_with_peft_alone_from_a_clone(llm_projec
 
 
 def test_the_scheduler_trains_the_llm_beside_the_rounds_once_the_labels_grew(llm_project, llm_trained):
-    from loop.scheduler import scheduled_beside
+    from bucle.loop.scheduler import scheduled_beside
 
     assert llm_due(llm_project), "24 labels after round 2, 16 at the last LLM training: grown by more than 25%"
     before = {name for name in registry(llm_project).names() if name.endswith("-lora")}
@@ -167,7 +167,7 @@ def test_train_llm_runs_unchanged_on_two_data_parallel_processes(llm_project):
     both train, only the main process registers."""
     before = set(registry(llm_project).names())
     torchrun = Path(sys.executable).parent / "torchrun"
-    result = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "loop.cli", "-p",
+    result = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "bucle.loop.cli", "-p",
                              str(llm_project.root / "bucle.yaml"), "train-llm"], capture_output=True, text=True,
                             timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loop.config import load_config
-from loop.ingest.pipeline import ingest
-from loop.pool import Pool
-from loop.publish import publish
-from loop.train import registry, train_round
-from publishing.local_git import LocalRepository, PublishError
-from training.models.base import TextClassifier
+from bucle.loop.config import load_config
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.pool import Pool
+from bucle.loop.publish import publish
+from bucle.loop.train import registry, train_round
+from bucle.publishing.local_git import LocalRepository, PublishError
+from bucle.training.models.base import TextClassifier
 from tests.helpers import DEMO_TEXT, bucle, captured_logs, serving_space
 
 pytestmark = pytest.mark.integration
@@ -135,7 +135,7 @@ def test_a_publish_killed_midway_is_completed_by_the_next(owner_project, monkeyp
     # a real SIGKILL in the middle of a publish, then a publish that completes it
     reg.set_champion(next(name for name in reg.names() if name != other), "manual", "test")
     space_before = space.head()
-    child = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", str(owner_project.root / "bucle.yaml"), "publish"],
+    child = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(owner_project.root / "bucle.yaml"), "publish"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     for line in child.stdout:  # killed once the model is committed, while the dataset's is being made
         if "publishing the dataset" in line:
@@ -153,8 +153,8 @@ def test_a_publish_killed_midway_is_completed_by_the_next(owner_project, monkeyp
 
 
 def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret(owner_project, monkeypatch, tmp_path):
-    from publishing import hub
-    from publishing.content import listing, model_files
+    from bucle.publishing import hub
+    from bucle.publishing.content import listing, model_files
 
     reg = registry(owner_project)
     publish(owner_project)
@@ -183,7 +183,7 @@ def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret
 
 
 def test_publish_when_decides_the_round_step(owner_project):
-    from loop.publish import due
+    from bucle.loop.publish import due
 
     def when(value: str):
         return owner_project.model_copy(update={"publish": owner_project.publish.model_copy(update={"when": value})})

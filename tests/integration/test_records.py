@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from annotation.agreement import majority_vote
-from annotation.client import connect
-from annotation.datasets import DatasetSpec, ensure_dataset
-from annotation.records import OutgoingRecord, pull, push
-from annotation.users import add_user
+from bucle.annotation.agreement import majority_vote
+from bucle.annotation.client import connect
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset
+from bucle.annotation.records import OutgoingRecord, pull, push
+from bucle.annotation.users import add_user
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_a_suggestion_pushed_again_without_one_is_removed_not_left_prefilled(own
 
 
 def test_a_dataset_created_by_an_earlier_bucle_gets_the_model_metadata_it_lacks(owner, project):
-    from annotation.model_metadata import CONFIRM, KIND, PREDICTION, PROBABILITY
+    from bucle.annotation.model_metadata import CONFIRM, KIND, PREDICTION, PROBABILITY
 
     older = DatasetSpec(name="de-antes", workspace=project.workspace, labels={"a": "A", "b": "B"}, guidelines="Elige.",
                         metadata_terms=("topic",))  # fmt: skip

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
-from annotation.records import pull
-from loop.ingest.pipeline import ingest
-from loop.pool import Pool
-from loop.prefill import least_for
-from loop.adapters import dataset_spec
-from loop.rounds import round_context, run_round
-from loop.train import registry
-from loop.manifest import RoundManifest
-from loop.step_results import result
-from publishing.local_git import LocalRepository
+from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
+from bucle.annotation.records import pull
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.pool import Pool
+from bucle.loop.prefill import least_for
+from bucle.loop.adapters import dataset_spec
+from bucle.loop.rounds import round_context, run_round
+from bucle.loop.train import registry
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.step_results import result
+from bucle.publishing.local_git import LocalRepository
 from tests.helpers import answer_all, answer_waiting
 
 pytestmark = pytest.mark.integration
@@ -66,8 +66,8 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
 
 
 def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, project):
-    from loop.simulate import simulate
-    from loop.status import status
+    from bucle.loop.simulate import simulate
+    from bucle.loop.status import status
 
     before = status(project)
     results = simulate(project, rounds=1)
@@ -81,7 +81,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
         "successive champions' predictions on the stop set are compared"
     )
     # the answers of the simulated round are pulled by the next one
-    from loop.rounds import run_round
+    from bucle.loop.rounds import run_round
 
     nxt = run_round(project)
     assert nxt.new_labels == results[0].answered
@@ -89,7 +89,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     import subprocess
     import sys
 
-    shown = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "status"],
+    shown = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "status"],
                            capture_output=True, text=True)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "Stopping:" in shown.stdout and "champion" in shown.stdout
@@ -98,7 +98,7 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
 
 def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, monkeypatch):
     """A round's steps share one pool, one registry, one cache and one Argilla client."""
-    from training.embedding_cache import EmbeddingCache
+    from bucle.training.embedding_cache import EmbeddingCache
 
     assert answer_waiting(project) >= 4, "enough new answers that it trains"
     opened: list[str] = []
@@ -118,9 +118,9 @@ def test_a_round_opens_the_pool_and_the_embedding_cache_once(server, project, mo
 def test_a_confident_share_is_marked_and_its_precision_reaches_status_and_the_card(sibling_project):
     """Each batch mixes in confident predictions marked ``confirmar``; how often annotators
     confirmed them is the model's precision on what it pre-fills."""
-    from loop.confirmations import confirmations
-    from loop.simulate import simulate
-    from loop.status import status
+    from bucle.loop.confirmations import confirmations
+    from bucle.loop.simulate import simulate
+    from bucle.loop.status import status
     from tests.helpers import dataset_of, gold_labels
 
     config = sibling_project("confirmaciones", annotation={"suggestions": {"min_precision": 0.5, "confirm_share": 0.25}})

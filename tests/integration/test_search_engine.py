@@ -14,10 +14,10 @@ import argilla as rg
 import numpy as np
 import pytest
 
-from annotation.client import connect
-from annotation.datasets import DatasetSpec, ensure_dataset
-from annotation.embedded import control
-from annotation.users import add_user
+from bucle.annotation.client import connect
+from bucle.annotation.datasets import DatasetSpec, ensure_dataset
+from bucle.annotation.embedded import control
+from bucle.annotation.users import add_user
 
 pytestmark = pytest.mark.integration
 

@@ -12,12 +12,12 @@ import subprocess
 
 import pytest
 
-from annotation.embedded import control
-from common import processes
-from annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
-from annotation.errors import ServerError, StateError
-from loop.config import load_config
-from annotation.embedded.ports import free_port
+from bucle.annotation.embedded import control
+from bucle.common import processes
+from bucle.annotation.embedded.layout import DEFAULT_SERVER_PYTHON, ServerLayout
+from bucle.annotation.errors import ServerError, StateError
+from bucle.loop.config import load_config
+from bucle.annotation.embedded.ports import free_port
 from tests.helpers import assert_one_line_error, bucle, captured_logs, wait_for, write_project
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,7 @@ def _ui_token(layout: ServerLayout) -> str:
     """A session token as the UI gets one when a person logs in."""
     import httpx
 
-    from annotation.credentials import CredentialsFile
+    from bucle.annotation.credentials import CredentialsFile
 
     owner = CredentialsFile(layout.credentials).owner()
     reply = httpx.post(f"{layout.url}/api/v1/token", data={"username": owner.username, "password": owner.password})
@@ -138,7 +138,7 @@ def test_status_answers_without_a_key_and_names_no_path(own_server):
 
 
 def test_a_killed_worker_leaves_no_orphans_behind(own_server):
-    from annotation.embedded import strays
+    from bucle.annotation.embedded import strays
 
     pool = control.status(own_server).pids["worker"]
     forked = lambda: [p for p in strays.project_processes(own_server.home) if processes.process_parent(p) == pool]  # noqa: E731

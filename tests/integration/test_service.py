@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from loop.manifest import RoundManifest
-from loop.adapters import owner_client
-from loop.service import webhook_name
+from bucle.loop.manifest import RoundManifest
+from bucle.loop.adapters import owner_client
+from bucle.loop.service import webhook_name
 from tests.helpers import interrupt, answer_all
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def test_submitted_answers_start_a_round_through_signed_webhooks(sibling_project
     # the progress watcher and the timer are far away: only a webhook can start round 2
     schedule = {"min_new_labels": 4, "watch_seconds": 3600, "every_minutes": 600, "debounce_seconds": 1}
     config = sibling_project("programada", loop={"batch_size": 8, "schedule": schedule})
-    process = subprocess.Popen([sys.executable, "-m", "loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+    process = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []

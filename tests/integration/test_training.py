@@ -13,19 +13,19 @@ import numpy as np
 import pytest
 import yaml
 
-from loop.config import load_config
-from loop.ingest.pipeline import ingest
-from loop.pool import Pool
-from loop.train import champion_model, registry, train_round
-from training import bias
-from training.bodies import minilm
-from training.embedding_cache import EmbeddingCache
-from training.errors import TrainingError
-from training.model_card import validate_offline as validate_model_card
-from training.models.base import TextClassifier
-from training.models.setfit_model import FineTuneSettings, SetFitClassifier
-from training.models.tfidf import TfidfClassifier
-from training.registry import RegistryError
+from bucle.loop.config import load_config
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.pool import Pool
+from bucle.loop.train import champion_model, registry, train_round
+from bucle.training import bias
+from bucle.training.bodies import minilm
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.errors import TrainingError
+from bucle.training.model_card import validate_offline as validate_model_card
+from bucle.training.models.base import TextClassifier
+from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier
+from bucle.training.models.tfidf import TfidfClassifier
+from bucle.training.registry import RegistryError
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
@@ -183,7 +183,7 @@ def test_rounds_register_versions_gate_and_cards(project):
     # by hand, then roll back
     reg.set_champion("0002-setfit", "manual", "test")
     assert champion_model(project)[0] == "0002-setfit"
-    result = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "models",
+    result = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models",
                              "rollback"], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert reg.champion() == first.champion
@@ -198,7 +198,7 @@ def test_a_crash_while_saving_leaves_the_champion_and_no_half_version(project, m
     def crash(*_args, **_kwargs):
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr("training.run.reliability_diagram", crash)
+    monkeypatch.setattr("bucle.training.run.reliability_diagram", crash)
     with pytest.raises(OSError, match="injected"):
         train_round(project, fine_tune=False)
     assert reg.champion() == before
@@ -211,8 +211,8 @@ def test_a_full_disk_registers_neither_version_of_a_training_and_is_one_line(pro
 
     from typer.testing import CliRunner
 
-    from loop.cli import app
-    from training.models.tfidf import TfidfClassifier
+    from bucle.loop.cli import app
+    from bucle.training.models.tfidf import TfidfClassifier
 
     reg = registry(project)
     names = reg.names()
@@ -232,7 +232,7 @@ def test_a_full_disk_registers_neither_version_of_a_training_and_is_one_line(pro
 
 
 def test_a_training_by_hand_waits_for_the_rounds_lock(project):
-    from loop.lock import RoundLock, RoundLocked
+    from bucle.loop.lock import RoundLock, RoundLocked
 
     with RoundLock(project.state_dir / "round.lock"):
         with pytest.raises(RoundLocked, match="another round or training is running"):
@@ -251,7 +251,7 @@ def test_a_damaged_version_is_detected_and_never_served(project):
         reg.model_folder(victim)
     with pytest.raises(RegistryError, match="damaged"):
         reg.set_champion(victim, "manual", "test")
-    listing = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
+    listing = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
                              capture_output=True, text=True)  # fmt: skip
     assert listing.returncode == 0 and "DAMAGED" in listing.stdout
     # versions share their body's files (hard links): a damaged stored body is set aside and saved again
@@ -264,7 +264,7 @@ def test_a_damaged_version_is_detected_and_never_served(project):
 
 
 def test_fine_tune_schedule(project):
-    from loop.train import should_fine_tune
+    from bucle.loop.train import should_fine_tune
 
     reg = registry(project)
     assert not should_fine_tune(project, reg, 1, labels=10), "too few labels"
@@ -282,9 +282,9 @@ def test_fine_tune_schedule(project):
 
 
 def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(project):
-    from loop.train import embedding_cache
+    from bucle.loop.train import embedding_cache
 
-    done = subprocess.run([sys.executable, "-m", "loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
+    done = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     body = registry(project).latest_body()
@@ -311,7 +311,7 @@ def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(proje
 
 
 def test_int8_onnx_body_scores_like_the_fp32_body_and_round_trips(tmp_path, data):
-    from training.onnx_body import OnnxEncoder, export_int8
+    from bucle.training.onnx_body import OnnxEncoder, export_int8
 
     texts, labels, test_texts, _ = data
     model = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=64).fit(texts, labels)
@@ -408,7 +408,7 @@ def test_versions_written_before_the_library_layouts_still_load(tmp_path, data):
     registries hold, and what replays of their rounds load."""
     import joblib
 
-    from training.calibration import Calibrator
+    from bucle.training.calibration import Calibrator
 
     texts, labels, test_texts, _ = data
     tfidf = TfidfClassifier(CLASSES).fit(texts, labels)

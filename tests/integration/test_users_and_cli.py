@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from annotation.client import connect, login
-from annotation.errors import ArgillaError
-from annotation.users import add_user, check_logins, list_users
-from loop.config import load_config
-from annotation.embedded.ports import free_port
+from bucle.annotation.client import connect, login
+from bucle.annotation.errors import ArgillaError
+from bucle.annotation.users import add_user, check_logins, list_users
+from bucle.loop.config import load_config
+from bucle.annotation.embedded.ports import free_port
 from tests.helpers import assert_one_line_error, bucle, write_project
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotation.agreement import Answer, agreement_report, fleiss_kappa, krippendorff_alpha, majority_vote
+from bucle.annotation.agreement import Answer, agreement_report, fleiss_kappa, krippendorff_alpha, majority_vote
 
 
 def test_krippendorff_alpha_matches_krippendorffs_own_example():

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from loop.candidates import window
+from bucle.loop.candidates import window
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from loop.config import ConfigError, load_config
+from bucle.loop.config import ConfigError, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas" / "bucle.yaml"
 
@@ -87,7 +87,7 @@ def test_a_body_may_be_a_hub_id_or_an_existing_folder(tmp_path):
 
 
 def test_an_external_server_sends_a_private_spaces_token_and_the_embedded_one_nothing(tmp_path, monkeypatch):
-    from loop.adapters import space_headers
+    from bucle.loop.adapters import space_headers
 
     base = "name: x\nlabels: {a: A, b: B}\nguidelines: g\n"
     external = load_config(write(tmp_path, base + "server: {mode: external, url: 'https://somosnlp-argilla.hf.space/'}\n"))

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from annotation.errors import StateError
+from bucle.annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
+from bucle.annotation.errors import StateError
 
 
 def test_written_with_mode_0600_in_a_private_folder(tmp_path):
@@ -62,7 +62,7 @@ def test_the_ui_session_key_is_drawn_once_and_kept_beside_the_users(tmp_path):
 
 
 def test_the_server_environment_carries_the_stable_session_key(tmp_path):
-    from annotation.embedded.layout import ServerLayout
+    from bucle.annotation.embedded.layout import ServerLayout
 
     layout = ServerLayout(tmp_path / ".bucle")
     first = layout.server_env()["ARGILLA_AUTH_SECRET_KEY"]

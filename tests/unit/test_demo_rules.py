@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from common.errors import BucleError
-from demo.batch import read_csv_texts, safe_cell, write_predictions
-from demo.predictor import DemoInputError, check_text
-from demo.rate_limit import RateLimited, RateLimiter
+from bucle.common.errors import BucleError
+from bucle.demo.batch import read_csv_texts, safe_cell, write_predictions
+from bucle.demo.predictor import DemoInputError, check_text
+from bucle.demo.rate_limit import RateLimited, RateLimiter
 
 
 @pytest.mark.parametrize("text", [None, "", "   \n\t "])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loop.config import load_config
+from bucle.loop.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -94,7 +94,7 @@ def test_every_secret_comes_from_env_without_a_default(tmp_path, resolved):
 def test_the_dockerfile_installs_the_package_pyproject_describes():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = [name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    packages = list(project["tool"]["setuptools"]["package-dir"].values())  # the folders, installed as bucle.<folder>
     for package in packages:
         assert re.search(rf"^COPY {package} {package}$", dockerfile, re.M), f"the image lacks {package}/"
     assert "COPY pyproject.toml" in dockerfile

@@ -1,6 +1,6 @@
 """Offline language identification."""
 
-from loop.ingest.language import LanguageCheck
+from bucle.loop.ingest.language import LanguageCheck
 
 check = LanguageCheck("es", 0.8)
 

@@ -7,7 +7,7 @@ import pytest
 from bench.corpus import load_corpus
 from bench.learning_curves import (Curve, area_under_curve, label_ratio, labels_to_reach, labels_to_reach_at_least,
                                    match_ratio, mean_curve, summarise)
-from loop.ingest.readers import FileFormatError
+from bucle.loop.ingest.readers import FileFormatError
 
 
 def curve(points: list[tuple[int, float]], seed: int = 0, method: str = "m") -> Curve:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from loop.manifest import RoundManifest
+from bucle.loop.manifest import RoundManifest
 
 SCRIPT = """
 import sys, time
 from pathlib import Path
-from loop.manifest import RoundManifest
+from bucle.loop.manifest import RoundManifest
 
 rounds, log = Path(sys.argv[1]), Path(sys.argv[2])
 

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from loop.ingest.metadata_values import canonical, fold, key
+from bucle.loop.ingest.metadata_values import canonical, fold, key
 
 
 def test_spellings_that_differ_in_case_accents_spaces_or_punctuation_share_a_key():

@@ -4,9 +4,9 @@ import evaluate
 import numpy as np
 import pytest
 
-from training import metrics
-from training.calibration import Calibrator
-from training.evaluation import bootstrap_macro_f1
+from bucle.training import metrics
+from bucle.training.calibration import Calibrator
+from bucle.training.evaluation import bootstrap_macro_f1
 
 
 def test_classification_report_by_hand(tmp_path):
@@ -57,7 +57,7 @@ def test_bootstrap_interval_brackets_the_estimate():
 def test_a_folded_temperature_is_the_temperature_applied_to_the_probabilities(classes):
     from sklearn.linear_model import LogisticRegression
 
-    from training.calibration import fold_temperature
+    from bucle.training.calibration import fold_temperature
 
     rng = np.random.default_rng(classes)
     features, targets = rng.normal(size=(80, 5)), np.arange(80) % classes
@@ -70,7 +70,7 @@ def test_a_folded_temperature_is_the_temperature_applied_to_the_probabilities(cl
 def test_a_slice_of_one_class_reports_accuracy_but_no_macro_f1():
     import numpy as np
 
-    from training.bias import MIN_SLICE, slice_metrics
+    from bucle.training.bias import MIN_SLICE, slice_metrics
 
     n = MIN_SLICE
     probs = np.array([[0.9, 0.1]] * n + [[0.2, 0.8]] * n + [[0.7, 0.3]] * n)

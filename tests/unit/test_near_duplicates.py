@@ -2,7 +2,7 @@
 
 import random
 
-from loop.ingest.near_duplicates import NearDuplicateIndex, signature, similarity
+from bucle.loop.ingest.near_duplicates import NearDuplicateIndex, signature, similarity
 
 WORDS = "el gobierno anunció hoy un plan nuevo de agua potable para las comunidades rurales del norte".split()
 

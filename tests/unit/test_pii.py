@@ -1,6 +1,6 @@
 """Personal data is masked, and ordinary numbers are not."""
 
-from loop.ingest.pii import mask
+from bucle.loop.ingest.pii import mask
 
 
 def test_emails_phones_dni_nie_iban_are_masked_and_counted():

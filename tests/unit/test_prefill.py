@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from loop.prefill import MIN_EVIDENCE, share_above, threshold
-from training.calibration import HeldOut
+from bucle.loop.prefill import MIN_EVIDENCE, share_above, threshold
+from bucle.training.calibration import HeldOut
 
 
 def evidence(confidence: list[float], right: list[int]) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.evaluation import paired_bootstrap_difference
-from training.promotion import FIRST, MORE, NO_MORE, UNREADABLE, Paired, compare, decide
+from bucle.training.evaluation import paired_bootstrap_difference
+from bucle.training.promotion import FIRST, MORE, NO_MORE, UNREADABLE, Paired, compare, decide
 
 RNG = np.random.default_rng(0)
 REFERENCES = RNG.integers(0, 2, 300)

@@ -16,14 +16,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.errors import BucleError
-from demo.batch import read_csv_texts
-from demo.predictor import ChampionPredictor, DemoInputError
-from loop.config import load_config
-from loop.ingest.pipeline import ingest
-from loop.pool import Pool
-from training.models.tfidf import TfidfClassifier
-from training.registry import MODEL, Registry
+from bucle.common.errors import BucleError
+from bucle.demo.batch import read_csv_texts
+from bucle.demo.predictor import ChampionPredictor, DemoInputError
+from bucle.loop.config import load_config
+from bucle.loop.ingest.pipeline import ingest
+from bucle.loop.pool import Pool
+from bucle.training.models.tfidf import TfidfClassifier
+from bucle.training.registry import MODEL, Registry
 
 LABELS = ["falsa", "verdadera"]
 SPANISH = "El ayuntamiento aprobó ayer el presupuesto para las escuelas rurales de la comarca con el apoyo vecinal."

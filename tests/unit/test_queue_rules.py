@@ -1,6 +1,6 @@
 """The annotators' queue: a round at the low-water mark, never a push while a batch waits."""
 
-from loop.queue_rules import Queue, batch_to_push, round_reason, waiting
+from bucle.loop.queue_rules import Queue, batch_to_push, round_reason, waiting
 
 
 def reason(queue: Queue, trigger: str = "watch", low_water: int = 8) -> str | None:

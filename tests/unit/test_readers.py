@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from loop.ingest.readers import BadRow, FileFormatError, SourceRow, open_source, require_columns
+from bucle.loop.ingest.readers import BadRow, FileFormatError, SourceRow, open_source, require_columns
 
 ROWS = [{"id": "a", "text": "Hola, ¿qué tal?"}, {"id": "b", "text": "Adiós, señora."}]
 
@@ -193,7 +193,7 @@ def test_excel_formulas_give_their_value_and_a_header_without_a_name_is_one_line
 
 
 def test_spreadsheet_artefacts_are_empty_cells_in_disguise():
-    from loop.ingest.readers import is_artefact
+    from bucle.loop.ingest.readers import is_artefact
 
     assert all(is_artefact(v) for v in ("nan", " NaN ", "#NAME?", "#¿NOMBRE?", "#N/A", "#¡VALOR!", "#DIV/0!"))
     assert not any(is_artefact(v) for v in ("Nancy", "nana", "#MeToo", "", None, 3.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from training.registry import METRICS, Registry
+from bucle.training.registry import METRICS, Registry
 
 
 def _version(registry: Registry, name: str, family: str, training: int, labels: int, f1: float) -> None:

@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from loop.config import load_config
-from loop.scheduler import FINE_TUNE_JOB, INTERVAL_JOB, LLM_JOB, WATCH_JOB, WEBHOOK_JOB, LoopScheduler
+from bucle.loop.config import load_config
+from bucle.loop.scheduler import (BESIDE_FUNC, FINE_TUNE_JOB, INTERVAL_JOB, LLM_JOB, ROUND_FUNC, WATCH_JOB, WEBHOOK_JOB,
+                                  LoopScheduler, repoint_stored_jobs)
 from tests.helpers import write_project
 
 
@@ -34,6 +35,30 @@ def test_jobs_and_their_next_runs_survive_a_restart(config):
         assert job.max_instances == 1 and job.coalesce
     finally:
         again.stop()
+
+
+def test_jobs_stored_before_the_bucle_namespace_are_repointed_and_keep_their_next_runs(config):
+    import contextlib
+    import pickle
+    import sqlite3
+
+    first = LoopScheduler(config, config.root / "bucle.yaml").start()
+    before = first.jobs()
+    first.stop()
+    store = config.state_dir / "scheduler.sqlite"
+    with contextlib.closing(sqlite3.connect(store)) as db, db:  # as a bucle before the namespace stored them
+        for job_id, blob in db.execute("SELECT id, job_state FROM apscheduler_jobs").fetchall():
+            state = pickle.loads(blob)
+            state["func"] = state["func"].removeprefix("bucle.")
+            db.execute("UPDATE apscheduler_jobs SET job_state = ? WHERE id = ?", (pickle.dumps(state), job_id))
+
+    again = LoopScheduler(config, config.root / "bucle.yaml").start()
+    try:
+        assert again.jobs() == before, "every job kept, with its next run time"
+        assert {job.func_ref for job in again.scheduler.get_jobs()} == {ROUND_FUNC, BESIDE_FUNC}
+    finally:
+        again.stop()
+    assert repoint_stored_jobs(store) == 0, "nothing left to re-point"
 
 
 def test_a_changed_interval_replaces_the_stored_job(config):
@@ -64,16 +89,16 @@ def test_a_burst_of_webhooks_schedules_one_round_check_that_later_events_do_not_
 def test_stopping_the_scheduler_stops_a_fine_tune_beside_it(config):
     import subprocess
 
-    import loop.scheduler
+    from bucle.loop import scheduler as loop_scheduler
 
     scheduler = LoopScheduler(config, config.root / "bucle.yaml").start()
     child = subprocess.Popen(["sleep", "60"])  # stands in for `bucle fine-tune`
-    loop.scheduler._children.add(child)
+    loop_scheduler._children.add(child)
     try:
         scheduler.stop()
         assert child.wait(timeout=5) < 0, "terminated, not waited for"
     finally:
-        loop.scheduler._children.discard(child)
+        loop_scheduler._children.discard(child)
         child.kill()
 
 
@@ -83,8 +108,8 @@ def test_a_failing_round_is_one_line_on_the_console_and_its_traceback_goes_to_th
 
     from rich.console import Console
 
-    from loop.logs import send_logs
-    from loop.scheduler import ROUND_FUNC
+    from bucle.loop.logs import send_logs
+    from bucle.loop.scheduler import ROUND_FUNC
 
     screen = io.StringIO()
     log_path = send_logs(Console(file=screen, width=2000), config.state.log)
@@ -112,7 +137,7 @@ def test_a_fine_tune_dies_with_the_bucle_up_that_started_it(tmp_path):
     import sys
     import time
 
-    from common.processes import is_alive
+    from bucle.common.processes import is_alive
 
     script = ("import sys, time\nfrom loop.scheduler import spawn_beside\n"
               "child = spawn_beside(['sleep', '120'], open(sys.argv[1], 'w'))\nprint(child.pid, flush=True)\ntime.sleep(120)\n")  # fmt: skip
@@ -132,8 +157,8 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     import sys
     import time
 
-    from common.processes import is_alive
-    from loop.scheduler import stop_orphaned
+    from bucle.common.processes import is_alive
+    from bucle.loop.scheduler import stop_orphaned
 
     # as a SIGKILLed bucle up leaves it: its own session, its parent gone, holding the lock
     launcher = ("import subprocess, sys\n"

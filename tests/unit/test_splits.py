@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from loop.splits import split_size, stratified_sample
+from bucle.loop.splits import split_size, stratified_sample
 
 
 def test_proportions_and_determinism():

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from loop.lock import RoundLock, RoundLocked
-from loop.stopping import cohen_kappa, signals
+from bucle.loop.lock import RoundLock, RoundLocked
+from bucle.loop.stopping import cohen_kappa, signals
 
 
 def test_cohen_kappa_by_hand():
@@ -49,7 +49,7 @@ def test_the_lock_refuses_a_second_round_and_takes_over_a_dead_holders_lock(tmp_
 
 
 def test_criteria_are_small_classes_with_their_own_thresholds():
-    from loop.stopping import History, LabelBudget, Plateau, StabilisingPredictions
+    from bucle.loop.stopping import History, LabelBudget, Plateau, StabilisingPredictions
 
     history = History([list("aabb"), list("abab"), list("abab")], labels_used=40, macro_f1_by_round=[0.6, 0.61, 0.612])
     assert StabilisingPredictions(threshold=0.99, window=1).reason(history)
@@ -59,7 +59,7 @@ def test_criteria_are_small_classes_with_their_own_thresholds():
 
 
 def test_stopping_thresholds_come_from_the_config(tmp_path):
-    from loop.config import load_config
+    from bucle.loop.config import load_config
 
     path = tmp_path / "bucle.yaml"
     path.write_text("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {stopping: {kappa: 0.95, window: 5}}\n")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from loop.strategies import DEFAULT, STRATEGIES, Candidates, get
+from bucle.loop.strategies import DEFAULT, STRATEGIES, Candidates, get
 
 PROBS = np.array([
     [0.98, 0.01, 0.01],  # 0: sure
@@ -61,7 +61,7 @@ def test_class_balanced_gives_the_rare_label_its_share():
 
 
 def test_cold_start_asks_about_every_label_in_turn_from_the_descriptions():
-    from loop.strategies.cold_start import zero_shot_probs
+    from bucle.loop.strategies.cold_start import zero_shot_probs
 
     descriptions = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     texts = unit([[0.9, 0.1, 0], [0.95, 0.05, 0], [0.8, 0.2, 0.1], [0.1, 0.9, 0], [0.2, 0.1, 0.7], [0.3, 0.3, 0.3]])
@@ -118,7 +118,7 @@ def test_epsilon_margin_takes_a_seeded_random_share():
 
 
 def test_lsa_space_puts_texts_on_one_topic_together():
-    from loop.text_space import lsa_vectors
+    from bucle.loop.text_space import lsa_vectors
 
     texts = ["El Banco Central sube los tipos de interés y la inflación baja",
              "La inflación y los tipos de interés preocupan al Banco Central",
@@ -162,7 +162,7 @@ def test_clear_errors():
 
 
 def test_the_confident_share_replaces_the_tail_of_the_batch_with_sure_predictions_of_every_class():
-    from loop.strategies.confident_share import mix
+    from bucle.loop.strategies.confident_share import mix
 
     probs = np.array([[0.5, 0.5], [0.55, 0.45], [0.95, 0.05], [0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.52, 0.48]])
     batch, confident = mix([0, 1, 6, 3], probs, share=0.5, min_probability=0.7, seed=1)
@@ -178,7 +178,7 @@ def test_the_confident_share_replaces_the_tail_of_the_batch_with_sure_prediction
 
 
 def test_confirmations_report_precision_with_a_wilson_interval():
-    from loop.confirmations import Confirmations
+    from bucle.loop.confirmations import Confirmations
 
     assert Confirmations(0.7, 0, 0).precision is None and "no confident suggestion answered yet" in Confirmations(0.7, 0, 0).line()
     found = Confirmations(0.7, 20, 18)
@@ -189,7 +189,7 @@ def test_confirmations_report_precision_with_a_wilson_interval():
 
 
 def test_confident_learning_flags_labels_the_rest_of_the_data_contradicts():
-    from loop.label_issues import label_issues
+    from bucle.loop.label_issues import label_issues
 
     economy = ["El banco central sube los tipos de interés por la inflación", "La bolsa cae y el euro pierde valor",
                "El paro baja y el empleo crece en el sector industrial", "Los precios de la vivienda y los alquileres suben"]
@@ -218,9 +218,9 @@ def test_hedged_without_evidence_draws_the_batch_random_sampling_draws():
 
 
 def test_hedged_trusts_the_uncertainty_as_far_as_the_random_shares_showed_it_points_at_errors():
-    from loop.strategies import Evidence
-    from loop.strategies.density_margin import density_margin_scores
-    from loop.strategies.hedged import FLOOR, random_share
+    from bucle.loop.strategies import Evidence
+    from bucle.loop.strategies.density_margin import density_margin_scores
+    from bucle.loop.strategies.hedged import FLOOR, random_share
 
     probs, embeddings = hedged_inputs()
     wrong_when_unsure = Evidence(tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)),

@@ -1,15 +1,18 @@
 """The rules the layout keeps: the state folder's paths named once (loop/state.py, and the
 server's in its layout), Argilla only behind annotation/, training free of annotation/ and loop/,
-one atomic write."""
+one atomic write, and the folders installed and imported as one namespace, ``bucle.<folder>``."""
 
 from __future__ import annotations
 
+import ast
 import re
+import tomllib
 from pathlib import Path
 
-from loop.state import StateLayout
+from bucle.loop.state import StateLayout
 
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("common", "annotation", "loop", "training", "demo", "publishing")  # each installed as bucle.<name>
 NAMING_MODULES = {ROOT / "loop" / "state.py", ROOT / "annotation" / "embedded" / "layout.py"}
 
 
@@ -30,13 +33,13 @@ def test_every_path_is_inside_the_state_folder_and_distinct(tmp_path):
 
 
 def test_training_imports_nothing_of_annotation_or_loop():
-    imports = re.compile(r"^\s*(from|import) (annotation|loop)\b", re.M)
+    imports = re.compile(r"^\s*(from|import) bucle\.(annotation|loop)\b", re.M)
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "training").rglob("*.py") if imports.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
 
 def test_atomic_writes_replace_whole_files_with_the_mode_asked(tmp_path):
-    from common.files import write_atomically, write_json_atomically
+    from bucle.common.files import write_atomically, write_json_atomically
 
     target = tmp_path / "secreto.json"
     write_json_atomically(target, {"a": 1}, 0o600)
@@ -52,3 +55,24 @@ def test_only_annotation_imports_argilla():
                  for p in (ROOT / package).rglob("*.py")
                  if p != benchmark_of_the_sdk and imports.search(p.read_text(encoding="utf-8"))]  # fmt: skip
     assert offenders == []
+
+
+def test_every_import_goes_through_the_bucle_namespace():
+    """From the repository's root, `import loop` still finds the folder: a module imported both
+    ways would be two modules with two states, so no file may use the bare names."""
+    sources = [path for folder in (*PACKAGES, "bench", "tests") for path in (ROOT / folder).rglob("*.py")]
+    offenders = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])  # fmt: skip
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names if name.split(".")[0] in PACKAGES]
+    assert offenders == [], f"import these as bucle.<package>: {offenders}"
+
+
+def test_pyproject_maps_every_folder_into_the_namespace():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {f"bucle.{name}": name for name in PACKAGES}
+    folders = {"bucle." + str(init.parent.relative_to(ROOT)).replace("/", ".")
+               for name in PACKAGES for init in (ROOT / name).rglob("__init__.py")}  # fmt: skip
+    assert set(setuptools["packages"]) == folders, "a package missing here is missing from a wheel (editable installs hide it)"

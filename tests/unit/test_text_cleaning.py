@@ -2,7 +2,7 @@
 
 import pytest
 
-from loop.ingest.text_cleaning import clean_text, decode
+from bucle.loop.ingest.text_cleaning import clean_text, decode
 
 SPANISH = "Información pública: el niño comió piña en Córdoba. ¿Por qué? ¡Sí!"
 

@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from annotation.embedded.sqlite_search.schema import SCHEMA
-from annotation.embedded.sqlite_search.text_query import FtsQuery, to_fts
+from bucle.annotation.embedded.sqlite_search.schema import SCHEMA
+from bucle.annotation.embedded.sqlite_search.text_query import FtsQuery, to_fts
 
 
 @pytest.mark.parametrize(

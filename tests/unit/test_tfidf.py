@@ -10,8 +10,8 @@ import numpy as np
 import skops.io
 
 from tests.helpers import EXAMPLE_DATA
-from training.calibration import out_of_fold_proba
-from training.models.tfidf import PIPELINE, TfidfClassifier, build_pipeline, out_of_fold_texts
+from bucle.training.calibration import out_of_fold_proba
+from bucle.training.models.tfidf import PIPELINE, TfidfClassifier, build_pipeline, out_of_fold_texts
 
 ROWS = [json.loads(line) for line in (EXAMPLE_DATA / "train.jsonl").read_text(encoding="utf-8").splitlines()[:60]]
 TEXTS, TOPICS = [r["text"][:1500] for r in ROWS], [r["topic"] for r in ROWS]
@@ -39,8 +39,8 @@ def test_scores_from_the_process_counts_equal_scikit_learns_and_survive_eviction
     """A model scores from n-gram counts analysed once per process (``training.ngram_counts``):
     the same probabilities as the pipeline's own ``predict_proba``, fresh, cached, after the
     cache dropped texts, and for a model loaded from disk (its terms saved as an array)."""
-    from training.models.base import TextClassifier
-    from training.ngram_counts import COUNTS
+    from bucle.training.models.base import TextClassifier
+    from bucle.training.ngram_counts import COUNTS
 
     model = TfidfClassifier(CLASSES, seed=0).fit(TEXTS[:40], TOPICS[:40])
     reference = model.pipeline.predict_proba(TEXTS[40:])

@@ -4,8 +4,8 @@ import sqlite3
 
 import numpy as np
 
-from annotation.embedded.sqlite_search import vectors
-from annotation.embedded.sqlite_search.schema import SCHEMA
+from bucle.annotation.embedded.sqlite_search import vectors
+from bucle.annotation.embedded.sqlite_search.schema import SCHEMA
 
 
 def matrix_of(rows: np.ndarray, generation: int = 1) -> vectors.VectorMatrix:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from annotation.webhooks import WebhookReceiver
+from bucle.annotation.webhooks import WebhookReceiver
 
 SECRET = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
@@ -93,7 +93,7 @@ def test_a_replayed_delivery_is_refused(receiver):
 
 
 def test_seen_deliveries_forget_after_their_window():
-    from annotation.webhooks import SeenDeliveries
+    from bucle.annotation.webhooks import SeenDeliveries
 
     seen = SeenDeliveries(window_s=0.05, limit=3)
     assert seen.first_time("a") and not seen.first_time("a")

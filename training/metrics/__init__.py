@@ -13,8 +13,8 @@ from pathlib import Path
 
 import evaluate
 
-from training.metrics.calibration_error.calibration_error import CalibrationError
-from training.metrics.classification_report.classification_report import ClassificationReport
+from bucle.training.metrics.calibration_error.calibration_error import CalibrationError
+from bucle.training.metrics.classification_report.classification_report import ClassificationReport
 
 FOLDER = Path(__file__).resolve().parent
 MODULES = {"classification_report": ClassificationReport, "calibration_error": CalibrationError}

@@ -11,8 +11,8 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from training.calibration import Calibrator, HeldOut
-from training.errors import TrainingError
+from bucle.training.calibration import Calibrator, HeldOut
+from bucle.training.errors import TrainingError
 
 META = "meta.json"
 # 2: each family in its library's own layout, the calibration folded into the saved head;
@@ -80,7 +80,7 @@ class TextClassifier(ABC):
 
     @staticmethod
     def load(folder: Path) -> "TextClassifier":
-        from training.models import families
+        from bucle.training.models import families
 
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         model = families.family(meta["family"]).load_model(folder, meta)

@@ -28,11 +28,11 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from training.calibration import Calibrator
-from training.errors import TrainingError
-from common.progress import progress
-from training.models.base import TextClassifier, check_training_data
-from training.trainer_report import report_callback
+from bucle.training.calibration import Calibrator
+from bucle.training.errors import TrainingError
+from bucle.common.progress import progress
+from bucle.training.models.base import TextClassifier, check_training_data
+from bucle.training.trainer_report import report_callback
 
 log = logging.getLogger("bucle.training")
 ADAPTER_CONFIG = "adapter_config.json"  # peft's names

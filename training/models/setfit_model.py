@@ -25,13 +25,13 @@ import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from common.files import link_tree
-from common.progress import progress
-from training.calibration import calibrate, fold_temperature
-from training.embedding_cache import EmbeddingCache
-from training.errors import TrainingError
-from training.models.base import TextClassifier, check_training_data
-from training.trainer_report import report_callback, time_budget_callback
+from bucle.common.files import link_tree
+from bucle.common.progress import progress
+from bucle.training.calibration import calibrate, fold_temperature
+from bucle.training.embedding_cache import EmbeddingCache
+from bucle.training.errors import TrainingError
+from bucle.training.models.base import TextClassifier, check_training_data
+from bucle.training.trainer_report import report_callback, time_budget_callback
 
 HEAD = "model_head.pkl"  # SetFit's names
 SETFIT_CONFIG = "config_setfit.json"
@@ -125,7 +125,7 @@ class SetFitClassifier(TextClassifier):
     def _encode(self, texts: list[str], prompt: str | None = None) -> np.ndarray:
         if self.onnx_folder is not None:
             if self._onnx is None:
-                from training.onnx_body import OnnxEncoder
+                from bucle.training.onnx_body import OnnxEncoder
 
                 self._onnx = OnnxEncoder(self.onnx_folder)
             return self._onnx.encode(texts, prompt)

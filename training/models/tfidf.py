@@ -33,10 +33,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from training.calibration import calibrate, fold_temperature, out_of_fold_proba
-from training.errors import TrainingError
-from training.ngram_counts import COUNTS, VocabularyLookup
-from training.models.base import TextClassifier, check_training_data
+from bucle.training.calibration import calibrate, fold_temperature, out_of_fold_proba
+from bucle.training.errors import TrainingError
+from bucle.training.ngram_counts import COUNTS, VocabularyLookup
+from bucle.training.models.base import TextClassifier, check_training_data
 
 PIPELINE = "pipeline.skops"  # scikit-learn's pipeline, loadable with skops.io.load and nothing of bucle
 LEGACY_PIPELINE = "pipeline.joblib"  # format 1
