@@ -8,7 +8,6 @@ Each event is exposed to ``gradio_client`` under a stable ``api_name``.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +17,16 @@ import pandas as pd
 
 from bucle.common.errors import BucleError
 from bucle.demo.batch import read_csv_texts, write_predictions
-from bucle.demo.facts import model_facts
+from bucle.publishing.facts import default_examples, model_facts
 from bucle.demo.feedback import FeedbackQueue
 from bucle.demo.predictor import ChampionPredictor, check_text
 from bucle.demo.rate_limit import RateLimiter
 from bucle.loop.config import ProjectConfig
 from bucle.loop.ingest.language import LanguageCheck
-from bucle.loop.pool import Pool
 from bucle.loop.train import embedding_cache, registry
 from bucle.training.models.setfit_model import SetFitClassifier
 
-EXAMPLES = 3
-EXAMPLE_CHARS = 400
 MIN_WORDS = 5  # a shorter text gets a warning beside its prediction
-COMPLETE = re.compile(r"[.!?»\"”)]\s*$")  # ends a sentence: not cut mid-way
-NOISE = re.compile(r"@\w|https?://|www\.|…\s*$|\.\.\.\s*$")  # handles, links, a trailing ellipsis
 
 
 @dataclass
@@ -55,24 +49,6 @@ def parts(config: ProjectConfig) -> DemoParts:
         FeedbackQueue(config),
         LanguageCheck(config.data.language, config.data.language_confidence),
     )
-
-
-def default_examples(config: ProjectConfig, pool: Pool | None = None) -> list[str]:
-    """The configured examples, else three complete pool texts of typical length: no @handles or
-    links, ending a sentence, closest to the pool's median length (at most ``EXAMPLE_CHARS``,
-    so that the example reads at a glance)."""
-    if config.demo.examples:
-        return config.demo.examples
-    try:
-        with Pool.shared(config.state.pool, pool) as pool:  # a round passes its own
-            texts = [r.text.strip() for r in pool.records(split="pool")]
-    except (OSError, BucleError):
-        return []
-    if not texts:
-        return []
-    typical = min(sorted(len(t) for t in texts)[len(texts) // 2], EXAMPLE_CHARS)
-    complete = [t for t in texts if 80 <= len(t) <= EXAMPLE_CHARS and COMPLETE.search(t) and not NOISE.search(t)]
-    return sorted(complete, key=lambda t: (abs(len(t) - typical), t))[:EXAMPLES]
 
 
 def _client(request: gr.Request | None) -> str:

@@ -591,7 +591,7 @@ def demo_export(
     force: bool = typer.Option(False, "--force", help="Write over the files of a folder that is not empty."),
 ) -> None:
     """Write a Hugging Face Space folder that serves the model published in publish.model_repo."""
-    from bucle.demo.space import export_space
+    from bucle.publishing.space import export_space
 
     written = export_space(_config(ctx), folder, force=force)
     console.print(f"Space written to {written}: app.py, requirements.txt, README.md (Space header), vendor/")

@@ -99,7 +99,7 @@ def _trained_in(config: ProjectConfig, training: int) -> dict | None:
 
 def dry_run(config: ProjectConfig) -> dict[str, dict[str, int]]:
     """What a publish would commit: per repository, its files and their sizes."""
-    from bucle.demo.space import export_space
+    from bucle.publishing.space import export_space
 
     version = _champion(config)
     with tempfile.TemporaryDirectory(prefix="bucle-publish-") as scratch:
@@ -125,7 +125,7 @@ def _champion(config: ProjectConfig) -> str:
 def publish(config: ProjectConfig, pool: Pool | None = None) -> Publication:
     """Publish the champion, the dataset and the Space (in that order) as one commit each; a
     round passes its open ``pool``."""
-    from bucle.demo.space import export_space
+    from bucle.publishing.space import export_space
 
     version = _champion(config)
     tag = _tag(config)

@@ -4,6 +4,7 @@ the one-line-error check, and simulated annotators."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import subprocess
@@ -150,10 +151,29 @@ def captured_logs(name: str) -> Iterator[list[str]]:
         logger.setLevel(level)
 
 
+@functools.cache
+def python_without_bucle() -> Path:
+    """A fresh venv's Python that sees this venv's packages but not bucle: a ``.pth`` line adds
+    the site-packages folder to its path, and the ``.pth`` files in that folder (bucle's
+    editable install among them) are not run for a folder added that way."""
+    import site
+    import tempfile
+    import venv
+
+    folder = Path(tempfile.mkdtemp(prefix="bucle-bare-venv-"))
+    venv.create(folder, with_pip=False)
+    python = folder / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True,
+                         text=True, check=True).stdout.strip()  # fmt: skip
+    (Path(own) / "packages.pth").write_text(site.getsitepackages()[0] + "\n", encoding="utf-8")
+    return python
+
+
 @contextmanager
 def serving_space(folder: Path, model_dir: Path) -> Iterator:
-    """The Space in ``folder`` run as the Hub runs it (``python app.py``, nothing of bucle on the
-    path) against the model in ``model_dir``: a gradio_client for it."""
+    """The Space in ``folder`` run as the Hub runs it (``python app.py`` in a venv without bucle,
+    which its vendored files must stand in for) against the model in ``model_dir``: a
+    gradio_client for it."""
     import os
 
     from gradio_client import Client
@@ -162,7 +182,7 @@ def serving_space(folder: Path, model_dir: Path) -> Iterator:
 
     port = free_port()
     env = {**os.environ, "BUCLE_MODEL_DIR": str(model_dir), "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": ""}
-    space = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
+    space = subprocess.Popen([str(python_without_bucle()), "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 120

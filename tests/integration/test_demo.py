@@ -158,7 +158,7 @@ def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
 
 
 def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_line(demo_project, tmp_path):
-    from bucle.demo.space import export_space
+    from bucle.publishing.space import export_space
 
     path = demo_project.root / "bucle.yaml"
     taken = tmp_path / "etc"
@@ -172,7 +172,7 @@ def test_an_export_never_overwrites_a_folder_it_was_not_given_and_a_file_is_one_
 
 
 def test_the_default_examples_are_complete_pool_texts_of_typical_length(demo_project):
-    from bucle.demo.app import EXAMPLE_CHARS, default_examples
+    from bucle.publishing.facts import EXAMPLE_CHARS, default_examples
 
     examples = default_examples(demo_project)
     assert len(examples) == 3

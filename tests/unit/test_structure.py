@@ -76,3 +76,20 @@ def test_pyproject_maps_every_folder_into_the_namespace():
     folders = {"bucle." + str(init.parent.relative_to(ROOT)).replace("/", ".")
                for name in PACKAGES for init in (ROOT / name).rglob("__init__.py")}  # fmt: skip
     assert set(setuptools["packages"]) == folders, "a package missing here is missing from a wheel (editable installs hide it)"
+
+
+def test_the_space_vendors_the_import_closure_of_its_model_loaders():
+    from bucle.publishing.space import vendored
+
+    files = vendored()
+    assert {"common/__init__.py", "training/__init__.py", "training/models/__init__.py", "training/models/base.py",
+            "training/models/tfidf.py", "training/models/setfit_model.py", "training/models/lora.py"} <= set(files)  # fmt: skip
+    assert not [f for f in files if f.split("/")[0] in ("loop", "annotation", "demo", "publishing")], "loaders only"
+
+
+def test_only_the_cli_reaches_into_the_demo():
+    """The demo app (gradio, pandas) is a leaf: a round's publish step never imports it."""
+    imports = re.compile(r"^\s*(from|import) bucle\.demo\b", re.M)
+    offenders = [str(path.relative_to(ROOT)) for package in PACKAGES if package != "demo"
+                 for path in (ROOT / package).rglob("*.py") if imports.search(path.read_text(encoding="utf-8"))]  # fmt: skip
+    assert offenders == ["loop/cli.py"]

@@ -9,6 +9,7 @@ same model format as the registry. It loads ``publish.model_repo`` from the Hub 
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from importlib.metadata import version
@@ -17,21 +18,49 @@ from pathlib import Path
 import yaml
 
 from bucle.common.errors import BucleError
-from bucle.demo.app import default_examples
-from bucle.demo.facts import model_facts
+from bucle.publishing.facts import default_examples, model_facts
 from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool
 from bucle.loop.train import registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the folder that the bucle namespace maps (bucle.<folder> = ROOT/<folder>)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
-VENDORED = ("common/__init__.py", "common/errors.py", "common/files.py", "common/progress.py", "training/__init__.py",
-            "training/errors.py", "training/calibration.py", "training/embedding_cache.py", "training/onnx_body.py",
-            "training/trainer_report.py", "training/ngram_counts.py",
-            "training/models/__init__.py", "training/models/base.py", "training/models/families.py",
-            "training/models/tfidf.py", "training/models/setfit_model.py", "training/models/lora.py")  # fmt: skip
+# the Space imports these from the model loaders it vendors (``vendored``), and nothing else of bucle
+SPACE_IMPORTS = ("bucle.training.models.base",)
 REQUIREMENTS = ("gradio", "huggingface_hub", "numpy", "scipy", "scikit-learn", "skops", "joblib", "sentence-transformers",
                 "transformers", "torch", "onnxruntime", "peft")  # fmt: skip
+
+
+def _module_file(module: str) -> Path | None:
+    """The file of a ``bucle.*`` module, or None for anything else."""
+    parts = module.split(".")
+    if parts[0] != "bucle" or len(parts) < 2:
+        return None
+    base = ROOT.joinpath(*parts[1:])
+    return next((path for path in (base.with_suffix(".py"), base / "__init__.py") if path.exists()), None)
+
+
+def vendored(roots: tuple[str, ...] = SPACE_IMPORTS) -> list[str]:
+    """The files the Space must carry: the ``bucle.*`` import closure of ``roots`` (imports inside
+    functions included: a loader imports its family when a model of it is loaded), with the
+    ``__init__.py`` of every package on the way; paths relative to ``ROOT``. Derived rather than
+    listed, so that a new import in a model loader cannot leave the Space without its module."""
+    files: set[Path] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        path = _module_file(module)
+        if path is None or path in files:
+            continue
+        files.add(path)
+        parent = module.rsplit(".", 1)[0]
+        todo += [parent] if parent != "bucle" else []
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]  # a name may be a module
+    return sorted(str(path.relative_to(ROOT)) for path in files)
 
 
 def _check_target(folder: Path, force: bool) -> None:
@@ -66,7 +95,7 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
     facts = model_facts(reg, champion)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(TEMPLATE, folder / "app.py")
-    for relative in VENDORED:
+    for relative in vendored():
         target = folder / "vendor" / "bucle" / relative  # the `bucle` namespace, as installed
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, target)
@@ -88,7 +117,7 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
         "tags": ["bucle", "spanish", "text-classification", *(f"ods-{g}" for g in config.ods)],
     }  # fmt: skip
     code_url = config.publish.code_url.rstrip("/")
-    code = f" ([código]({code_url}/demo/space.py))" if code_url else ""
+    code = f" ([código]({code_url}/publishing/space.py))" if code_url else ""
     readme = (f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
               f"# {config.title or config.name}\n\nDemo del modelo [{model_repo}](https://huggingface.co/{model_repo})"
               f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle{code}.\n")  # fmt: skip

@@ -1,14 +1,22 @@
-"""What the demo tells end users about the model they are trying: version, test metrics beside
-the TF-IDF baseline, the learning curve of the models that were served (a refused challenger
-never reached users), and the limitations and bias notes of its
-model card (read from the card, so the demo never contradicts it)."""
+"""What the demo and the published Space tell end users about the model they are trying: version,
+test metrics beside the TF-IDF baseline, the learning curve of the models that were served (a
+refused challenger never reached users), the limitations and bias notes of its model card (read
+from the card, so neither contradicts it), and the example texts they offer."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from bucle.common.errors import BucleError
+from bucle.loop.config import ProjectConfig
+from bucle.loop.pool import Pool
 from bucle.training.registry import Registry
+
+EXAMPLES = 3
+EXAMPLE_CHARS = 400
+COMPLETE = re.compile(r"[.!?»\"”)]\s*$")  # ends a sentence: not cut mid-way
+NOISE = re.compile(r"@\w|https?://|www\.|…\s*$|\.\.\.\s*$")  # handles, links, a trailing ellipsis
 
 
 @dataclass(frozen=True)
@@ -42,3 +50,21 @@ def model_facts(registry: Registry, version: str) -> ChampionFacts:
         macro_f1=evaluation["macro_f1"], interval=(evaluation["macro_f1_low"], evaluation["macro_f1_high"]),
         accuracy=evaluation["accuracy"], baseline_macro_f1=baseline, curve=sorted(curve), limitations=limitations.strip(),
     )  # fmt: skip
+
+
+def default_examples(config: ProjectConfig, pool: Pool | None = None) -> list[str]:
+    """The configured examples, else three complete pool texts of typical length: no @handles or
+    links, ending a sentence, closest to the pool's median length (at most ``EXAMPLE_CHARS``,
+    so that the example reads at a glance)."""
+    if config.demo.examples:
+        return config.demo.examples
+    try:
+        with Pool.shared(config.state.pool, pool) as pool:  # a round passes its own
+            texts = [r.text.strip() for r in pool.records(split="pool")]
+    except (OSError, BucleError):
+        return []
+    if not texts:
+        return []
+    typical = min(sorted(len(t) for t in texts)[len(texts) // 2], EXAMPLE_CHARS)
+    complete = [t for t in texts if 80 <= len(t) <= EXAMPLE_CHARS and COMPLETE.search(t) and not NOISE.search(t)]
+    return sorted(complete, key=lambda t: (abs(len(t) - typical), t))[:EXAMPLES]
