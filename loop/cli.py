@@ -18,7 +18,7 @@ from rich.table import Table
 
 from bucle.annotation.credentials import ROLES, CredentialsFile
 from bucle.annotation.embedded import control
-from bucle.annotation.errors import BucleError, disk_full
+from bucle.common.errors import BucleError, disk_full
 from bucle.loop.config import STATE_FOLDER, ProjectConfig, load_config
 from bucle.loop.starter import write_starter
 

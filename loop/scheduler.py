@@ -42,7 +42,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bucle.common.processes import command_line, dies_with_this_process, is_alive, process_parent, session_leader
-from bucle.annotation.errors import BucleError, disk_full
+from bucle.common.errors import BucleError, disk_full
 from bucle.loop.config import ProjectConfig, load_config
 from bucle.loop.lock import RoundLock
 from bucle.loop.logs import TRACE

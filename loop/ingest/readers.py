@@ -123,6 +123,19 @@ class _PhysicalLines:
         self.next = index
 
 
+def _rows_swallowed(later: list[str], width: int, delimiter: str) -> bool:
+    """True when the lines a multi-line record took after its first are, each on its own, a
+    complete record of ``width`` fields: then the quote opened on its first line is a stray one
+    that a quote on a later row happened to close, not a text with line breaks in it."""
+    if not later:
+        return False
+    try:
+        records = list(csv.reader(later, delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(records) == len(later) and all(len(record) == width for record in records)
+
+
 def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]] | BadRow]:
     """``(line, fields)`` for every record, the header first, and a ``BadRow`` for each that
     cannot be read. A bad record never takes good rows with it: when one that spans several
@@ -142,6 +155,8 @@ def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str
             return
         except csv.Error as error:
             fields, problem = [], f"unreadable CSV row: {error}"
+        if problem is None and width is not None and _rows_swallowed(lines.lines[start + 1 : lines.next], width, delimiter):
+            problem = "a stray quote: it opens on this line and a quote on a later row closes it"
         if problem is None:
             if fields:
                 width = len(fields) if width is None else width
@@ -149,7 +164,8 @@ def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str
             continue
         if lines.next - start > 1:  # the bad record swallowed lines after its first: read them again
             lines.rewind(start + 1)
-            problem += " (a quote opened on this line is never closed)" if '"' in lines.lines[start] else ""
+            stray = '"' in lines.lines[start] and "quote" not in problem
+            problem += " (a quote opened on this line is never closed)" if stray else ""
         yield BadRow(start + 1, None, problem, lines.lines[start].rstrip("\r\n")[:SNIPPET])
 
 

@@ -115,6 +115,18 @@ def test_an_unclosed_quote_never_swallows_the_good_rows_after_it(tmp_path):
     assert len(good(rows)) == 18 and good(rows)[4].values["id"] == "r6"
 
 
+def test_a_stray_quote_closed_by_a_later_row_takes_only_its_own_line(tmp_path):
+    """The quote opened on line 2 is closed by the first quote of line 3's quoted field: read as
+    one record it has the right width, yet line 3 is a whole row of its own (found by Hypothesis)."""
+    path = tmp_path / "stray.csv"
+    path.write_text('id,text,label\n",El ayuntamiento aprobó el presupuesto,falsa\nr2,",0",falsa\n'
+                    'r3,"Un texto con\nun salto de línea",verdadera\n', encoding="utf-8")  # fmt: skip
+    rows = list(open_source(path).rows)
+    assert [r.line for r in bad(rows)] == [2] and "stray quote" in bad(rows)[0].problem
+    assert [r.values["id"] for r in good(rows)] == ["r2", "r3"], "a real line break inside quotes stays one record"
+    assert good(rows)[1].values["text"] == "Un texto con\nun salto de línea"
+
+
 def test_a_long_field_is_read_whole(tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("id,text\na," + "palabra " * 40_000 + "\nb,corto\n", encoding="utf-8")
