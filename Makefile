@@ -42,8 +42,11 @@ run: setup
 stop: setup
 	$(VENV)/bin/bucle --project $(PROJECT) server stop
 
+# ruff format is the project's formatter: lint fails on a file it would change (`ruff format` fixes it)
+LINTED := common annotation loop training demo publishing bench tests
 lint: setup
-	$(VENV)/bin/ruff check common annotation loop training demo publishing bench tests
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 test: setup lint /usr/bin/chromium /usr/bin/docker-compose
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \

@@ -24,8 +24,10 @@ RETRYABLE_STATUS = {502, 503, 504}
 
 
 def _unreachable(api_url: str) -> ArgillaError:
-    return ArgillaError(f"Cannot reach Argilla at {api_url}: is the server running? (bucle's own: `bucle server start`; "
-                        "a team server: check server.url and the network)")  # fmt: skip
+    return ArgillaError(
+        f"Cannot reach Argilla at {api_url}: is the server running? (bucle's own: `bucle server start`; "
+        "a team server: check server.url and the network)"
+    )
 
 
 def retrying(call: Callable[[], T], api_url: str, attempts: int = 4, first_wait_s: float = 0.5) -> T:
@@ -57,17 +59,23 @@ def _answers(api_url: str, headers: dict[str, str] | None) -> None:
         response.raise_for_status()
 
 
-def connect(api_url: str, api_key: str, who: str = "the owner", attempts: int = 4,
-            source: str = "the credentials file, which does not belong to this server's database",
-            headers: dict[str, str] | None = None) -> rg.Argilla:  # fmt: skip
+def connect(
+    api_url: str,
+    api_key: str,
+    who: str = "the owner",
+    attempts: int = 4,
+    source: str = "the credentials file, which does not belong to this server's database",
+    headers: dict[str, str] | None = None,
+) -> rg.Argilla:
     """An SDK client; ``source`` says where the key came from, for the error when it is refused;
     ``headers``: sent with every request (a private Space's Hugging Face token). The client
     keeps the SDK's own retries for the requests that follow."""
     extra = {"headers": dict(headers)} if headers else {}
     retrying(lambda: _answers(api_url, headers), api_url, attempts)
     try:
-        return retrying(lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S, **extra), api_url,
-                        attempts)  # fmt: skip
+        return retrying(
+            lambda: rg.Argilla(api_url=api_url, api_key=api_key, timeout=TIMEOUT_S, **extra), api_url, attempts
+        )
     except ArgillaCredentialsError:
         raise ArgillaError(f"Argilla at {api_url} rejected the API key of {who} (from {source})") from None
 

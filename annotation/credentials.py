@@ -26,7 +26,9 @@ def check_username(name: str) -> str:
     """The one rule for user names, in bucle.yaml and ``bucle users add`` alike (a subset of
     what Argilla accepts, safe in paths and URLs); ``ValueError`` says what is allowed."""
     if not USERNAME.match(name):
-        raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_' (at most 64, starting with a letter or digit)")
+        raise ValueError(
+            f"{name!r}: use lowercase letters, digits, '-' and '_' (at most 64, starting with a letter or digit)"
+        )
     return name
 
 
@@ -67,8 +69,10 @@ class CredentialsFile:
             raise self._unreadable(error) from None
 
     def _unreadable(self, error: Exception) -> StateError:
-        return StateError(f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
-                          "restore it, or delete the project's state folder to start over")  # fmt: skip
+        return StateError(
+            f"The credentials file {self.path} is unreadable ({error.__class__.__name__}); "
+            "restore it, or delete the project's state folder to start over"
+        )
 
     def load(self) -> dict[str, UserCredentials]:
         try:

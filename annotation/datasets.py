@@ -39,27 +39,37 @@ class DatasetSpec:
 
     def metadata_properties(self) -> list[dict]:
         """Every metadata property as argilla-server's API describes one (name, title, settings)."""
-        terms = lambda name, title, values=None: {"name": name, "title": title,  # noqa: E731
-                                                  "settings": {"type": "terms", "values": values}}  # fmt: skip
+        terms = lambda name, title, values=None: {
+            "name": name,
+            "title": title,  # noqa: E731
+            "settings": {"type": "terms", "values": values},
+        }
         number = lambda kind, name: {"name": name, "title": name, "settings": {"type": kind}}  # noqa: E731
-        properties = [*(terms(name, name) for name in self.metadata_terms),
-                      *(number("integer", name) for name in self.metadata_integers),
-                      *(number("float", name) for name in self.metadata_floats)]  # fmt: skip
+        properties = [
+            *(terms(name, name) for name in self.metadata_terms),
+            *(number("integer", name) for name in self.metadata_integers),
+            *(number("float", name) for name in self.metadata_floats),
+        ]
         if self.model_metadata:
             properties += [
                 terms(KIND, "Tipo: confirmar (el modelo está seguro) o decidir (el modelo duda)", [CONFIRM, DECIDE]),
                 terms(PREDICTION, "Predicción del modelo", list(self.labels)),
-                {"name": PROBABILITY, "title": "Probabilidad de la predicción",
-                 "settings": {"type": "float", "min": 0.0, "max": 1.0}},
-            ]  # fmt: skip
+                {
+                    "name": PROBABILITY,
+                    "title": "Probabilidad de la predicción",
+                    "settings": {"type": "float", "min": 0.0, "max": 1.0},
+                },
+            ]
         return properties
 
     def settings(self) -> rg.Settings:
         question_type = rg.MultiLabelQuestion if self.multi_label else rg.LabelQuestion
         return rg.Settings(
             guidelines=self.guidelines,
-            fields=[rg.TextField(name=TEXT_FIELD, title="Texto", use_markdown=False),
-                    *(rg.TextField(name=name, title=title, use_markdown=True) for name, title in self.extra_fields.items())],
+            fields=[
+                rg.TextField(name=TEXT_FIELD, title="Texto", use_markdown=False),
+                *(rg.TextField(name=name, title=title, use_markdown=True) for name, title in self.extra_fields.items()),
+            ],
             questions=[question_type(name=LABEL_QUESTION, title=self.question, labels=self.labels)],
             metadata=[_sdk_property(p) for p in self.metadata_properties()],
             vectors=[rg.VectorField(name=name, dimensions=dims) for name, dims in self.vector_dimensions.items()],

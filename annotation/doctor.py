@@ -30,8 +30,14 @@ def _version(text: str) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
-def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str | None, webhooks: bool,
-                 headers: dict[str, str] | None = None) -> list[Check]:
+def check_server(
+    url: str,
+    api_key: str | None,
+    workspace: str,
+    webhook_url: str | None,
+    webhooks: bool,
+    headers: dict[str, str] | None = None,
+) -> list[Check]:
     """The checks, in order; a failed check that later ones depend on ends the list.
     ``webhook_url``: where the server would post events (None: nowhere it can reach);
     ``headers``: sent with every request (a private Space's Hugging Face token)."""
@@ -46,7 +52,11 @@ def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str
             return [Check("reachable", False, f"{url} does not answer as an Argilla server ({why})")]
         checks.append(Check("reachable", True, url))
         wanted = ".".join(map(str, MIN_VERSION))
-        checks.append(Check("version", _version(version) >= MIN_VERSION, f"argilla-server {version} (bucle needs {wanted} or later)"))
+        checks.append(
+            Check(
+                "version", _version(version) >= MIN_VERSION, f"argilla-server {version} (bucle needs {wanted} or later)"
+            )
+        )
         if not api_key:
             return [*checks, Check("API key", False, "no key: set ARGILLA_API_KEY to an owner's API key")]
         headers = {KEY_HEADER: api_key}
@@ -57,15 +67,28 @@ def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str
         user = me.json()
         role = user["role"]
         checks.append(Check("API key", True, f"valid: user {user['username']}"))
-        checks.append(Check("role", role == "owner", "owner: may create the annotators, the workspace and the webhook"
-                            if role == "owner" else f"{role}: an owner must create the annotators and the workspace, "
-                            "or give bucle an owner's key"))  # fmt: skip
+        checks.append(
+            Check(
+                "role",
+                role == "owner",
+                "owner: may create the annotators, the workspace and the webhook"
+                if role == "owner"
+                else f"{role}: an owner must create the annotators and the workspace, or give bucle an owner's key",
+            )
+        )
         spaces = {item["name"] for item in http.get("/api/v1/me/workspaces", headers=headers).json()["items"]}
         if workspace in spaces:
             checks.append(Check("workspace", True, f"{workspace!r} exists"))
         else:
-            checks.append(Check("workspace", role == "owner", f"{workspace!r} will be created" if role == "owner"
-                                else f"{workspace!r} does not exist and this key may not create it"))  # fmt: skip
+            checks.append(
+                Check(
+                    "workspace",
+                    role == "owner",
+                    f"{workspace!r} will be created"
+                    if role == "owner"
+                    else f"{workspace!r} does not exist and this key may not create it",
+                )
+            )
         if webhooks:
             checks.append(_webhooks(http, headers, webhook_url))
     return checks
@@ -73,8 +96,17 @@ def check_server(url: str, api_key: str | None, workspace: str, webhook_url: str
 
 def _webhooks(http: httpx.Client, headers: dict, webhook_url: str | None) -> Check:
     if webhook_url is None:
-        return Check("webhooks", True, "off: no loop.schedule.webhook_url that the server can reach; the progress watch "
-                     "and the timer start rounds")  # fmt: skip
+        return Check(
+            "webhooks",
+            True,
+            "off: no loop.schedule.webhook_url that the server can reach; the progress watch "
+            "and the timer start rounds",
+        )
     allowed = http.get("/api/v1/webhooks", headers=headers).status_code == 200
-    return Check("webhooks", allowed, f"the server will post to {webhook_url}" if allowed
-                 else "this key may not manage webhooks: rounds start from the progress watch and the timer")  # fmt: skip
+    return Check(
+        "webhooks",
+        allowed,
+        f"the server will post to {webhook_url}"
+        if allowed
+        else "this key may not manage webhooks: rounds start from the progress watch and the timer",
+    )

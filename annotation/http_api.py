@@ -43,19 +43,39 @@ def _pages(client: rg.Argilla, method: str, path: str, **kwargs: Any) -> Iterato
 def answered_records(client: rg.Argilla, dataset: rg.Dataset) -> Iterator[dict]:
     """Records with a submitted or discarded response, responses included (the SDK's record
     objects drop a discard that carries no value)."""
-    body = {"query": {}, "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
-                                              "values": ["submitted", "discarded"]}]}}  # fmt: skip
-    for item in _pages(client, "POST", f"/api/v1/datasets/{dataset.id}/records/search",
-                       params={"include": "responses"}, json=body):  # fmt: skip
+    body = {
+        "query": {},
+        "filters": {
+            "and": [
+                {
+                    "type": "terms",
+                    "scope": {"entity": "response", "property": "status"},
+                    "values": ["submitted", "discarded"],
+                }
+            ]
+        },
+    }
+    for item in _pages(
+        client, "POST", f"/api/v1/datasets/{dataset.id}/records/search", params={"include": "responses"}, json=body
+    ):
         yield item["record"]
 
 
 def pending_for_me(client: rg.Argilla, dataset: rg.Dataset, limit: int = 1) -> list[dict]:
     """The next records the UI shows ``client``'s user: pending ones it has not answered."""
-    body = {"query": {}, "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
-                                              "values": ["pending"]}]}}  # fmt: skip
-    found = _call(client, "POST", f"/api/v1/me/datasets/{dataset.id}/records/search",
-                  params={"include": "suggestions", "offset": 0, "limit": limit}, json=body).json()  # fmt: skip
+    body = {
+        "query": {},
+        "filters": {
+            "and": [{"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]}]
+        },
+    }
+    found = _call(
+        client,
+        "POST",
+        f"/api/v1/me/datasets/{dataset.id}/records/search",
+        params={"include": "suggestions", "offset": 0, "limit": limit},
+        json=body,
+    ).json()
     return [item["record"] for item in found["items"]]
 
 
@@ -66,8 +86,13 @@ def record_server_ids(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]
 
 def submit_response(client: rg.Argilla, record_server_id: str, question: str, value: Any) -> bool:
     """Submit an answer as ``client``'s user, as the UI does; False if that user had answered."""
-    reply = _call(client, "POST", f"/api/v1/records/{record_server_id}/responses", tolerated=(422,),
-                  json={"status": "submitted", "values": {question: {"value": value}}})  # fmt: skip
+    reply = _call(
+        client,
+        "POST",
+        f"/api/v1/records/{record_server_id}/responses",
+        tolerated=(422,),
+        json={"status": "submitted", "values": {question: {"value": value}}},
+    )
     return reply.status_code != 422
 
 
@@ -80,16 +105,22 @@ def dataset_progress(client: rg.Argilla, dataset: rg.Dataset) -> tuple[dict, lis
 
 def add_vector_field(client: rg.Argilla, dataset: rg.Dataset, name: str, title: str, dimensions: int) -> bool:
     """Add a vector field to an existing dataset; False if it was created meanwhile."""
-    reply = _call(client, "POST", f"/api/v1/datasets/{dataset.id}/vectors-settings", tolerated=(409,),
-                  json={"name": name, "title": title, "dimensions": dimensions})  # fmt: skip
+    reply = _call(
+        client,
+        "POST",
+        f"/api/v1/datasets/{dataset.id}/vectors-settings",
+        tolerated=(409,),
+        json={"name": name, "title": title, "dimensions": dimensions},
+    )
     return reply.status_code != 409
 
 
 def add_metadata_property(client: rg.Argilla, dataset: rg.Dataset, description: dict) -> bool:
     """Add a metadata property (name, title, settings) to an existing dataset; False if it was
     created meanwhile."""
-    reply = _call(client, "POST", f"/api/v1/datasets/{dataset.id}/metadata-properties", tolerated=(409,),
-                  json=description)  # fmt: skip
+    reply = _call(
+        client, "POST", f"/api/v1/datasets/{dataset.id}/metadata-properties", tolerated=(409,), json=description
+    )
     return reply.status_code != 409
 
 
@@ -100,8 +131,9 @@ def user_api_key(client: rg.Argilla, user_id: Any) -> str:
 
 def dataset_records(client: rg.Argilla, dataset: rg.Dataset) -> Iterator[dict]:
     """Every record with its responses, suggestions and vectors, oldest first."""
-    yield from _pages(client, "GET", f"/api/v1/datasets/{dataset.id}/records",
-                      params={"include": "responses,suggestions,vectors"})  # fmt: skip
+    yield from _pages(
+        client, "GET", f"/api/v1/datasets/{dataset.id}/records", params={"include": "responses,suggestions,vectors"}
+    )
 
 
 def dataset_questions(client: rg.Argilla, dataset: rg.Dataset) -> list[dict]:
@@ -116,8 +148,13 @@ def upsert_records(client: rg.Argilla, dataset: rg.Dataset, items: list[dict]) -
 
 def delete_suggestions(client: rg.Argilla, record_server_id: str, suggestion_ids: list[str]) -> None:
     """Remove suggestions from a record: an upsert only adds or replaces them."""
-    _call(client, "DELETE", f"/api/v1/records/{record_server_id}/suggestions", tolerated=(404,),
-          params={"ids": ",".join(suggestion_ids)})  # fmt: skip
+    _call(
+        client,
+        "DELETE",
+        f"/api/v1/records/{record_server_id}/suggestions",
+        tolerated=(404,),
+        params={"ids": ",".join(suggestion_ids)},
+    )
 
 
 def user_name(client: rg.Argilla, user_id: Any) -> tuple[str, str]:

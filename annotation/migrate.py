@@ -45,9 +45,12 @@ class Copied:
 
 
 def counted(records: list[dict]) -> Counts:
-    return Counts(len(records), sum(len(r.get("responses") or []) for r in records),
-                  sum(len(r.get("suggestions") or []) for r in records),
-                  sum(len(r.get("vectors") or {}) for r in records))  # fmt: skip
+    return Counts(
+        len(records),
+        sum(len(r.get("responses") or []) for r in records),
+        sum(len(r.get("suggestions") or []) for r in records),
+        sum(len(r.get("vectors") or {}) for r in records),
+    )
 
 
 def counts(client: rg.Argilla, dataset: rg.Dataset) -> Counts:
@@ -76,16 +79,26 @@ def _items(records: list[dict], questions: dict[str, str], users: dict[str, str]
             "fields": record["fields"],
             "metadata": record.get("metadata") or None,
             "vectors": record.get("vectors") or None,
-            "suggestions": [{"question_id": questions[s["question_id"]], "value": s["value"], "score": s.get("score"),
-                             "agent": s.get("agent"), "type": s.get("type")}
-                            for s in record.get("suggestions") or []],  # fmt: skip
-            "responses": [{"user_id": users[r["user_id"]], "values": r.get("values"), "status": r["status"]}
-                          for r in record.get("responses") or []],  # fmt: skip
+            "suggestions": [
+                {
+                    "question_id": questions[s["question_id"]],
+                    "value": s["value"],
+                    "score": s.get("score"),
+                    "agent": s.get("agent"),
+                    "type": s.get("type"),
+                }
+                for s in record.get("suggestions") or []
+            ],
+            "responses": [
+                {"user_id": users[r["user_id"]], "values": r.get("values"), "status": r["status"]}
+                for r in record.get("responses") or []
+            ],
         }
 
 
-def copy_workspace(source: rg.Argilla, target: rg.Argilla, workspace: str, credentials: CredentialsFile,
-                   into: str | None = None) -> list[Copied]:  # fmt: skip
+def copy_workspace(
+    source: rg.Argilla, target: rg.Argilla, workspace: str, credentials: CredentialsFile, into: str | None = None
+) -> list[Copied]:
     """Copy every dataset of ``workspace`` from ``source`` to ``target``'s workspace ``into``
     (default: the same name); nothing if ``source`` has no such workspace. Both clients need an
     owner's key."""
@@ -96,8 +109,9 @@ def copy_workspace(source: rg.Argilla, target: rg.Argilla, workspace: str, crede
     return [copy_dataset(source, target, dataset, into or workspace, credentials) for dataset in loaded]
 
 
-def copy_dataset(source: rg.Argilla, target: rg.Argilla, dataset: rg.Dataset, workspace: str,
-                 credentials: CredentialsFile) -> Copied:  # fmt: skip
+def copy_dataset(
+    source: rg.Argilla, target: rg.Argilla, dataset: rg.Dataset, workspace: str, credentials: CredentialsFile
+) -> Copied:
     """Copy ``dataset`` from ``source`` into ``workspace`` on ``target``, in batches."""
     copy = _target_dataset(dataset, target, workspace)
     theirs = {question["name"]: question["id"] for question in dataset_questions(target, copy)}
@@ -118,19 +132,27 @@ def copy_dataset(source: rg.Argilla, target: rg.Argilla, dataset: rg.Dataset, wo
     return Copied(dataset.name, copied, counts(target, copy))
 
 
-def _upsert(target: rg.Argilla, copy: rg.Dataset, batch: list[dict], questions: dict[str, str], users: dict[str, str],
-            so_far: Counts) -> Counts:  # fmt: skip
+def _upsert(
+    target: rg.Argilla,
+    copy: rg.Dataset,
+    batch: list[dict],
+    questions: dict[str, str],
+    users: dict[str, str],
+    so_far: Counts,
+) -> Counts:
     upsert_records(target, copy, list(_items(batch, questions, users)))
     done = counted(batch)
     return Counts(*(a + b for a, b in zip(astuple(so_far), astuple(done))))
 
 
-def _target_user(source: rg.Argilla, target: rg.Argilla, user_id: str, workspace: str,
-                 credentials: CredentialsFile) -> str:  # fmt: skip
+def _target_user(
+    source: rg.Argilla, target: rg.Argilla, user_id: str, workspace: str, credentials: CredentialsFile
+) -> str:
     """The target's id of the user who answered on the source, created there if missing."""
     username, role = user_name(source, user_id)
-    add_user(target, credentials, username, role if role != "owner" else "annotator", workspace=workspace,
-             existing_ok=True)  # fmt: skip
+    add_user(
+        target, credentials, username, role if role != "owner" else "annotator", workspace=workspace, existing_ok=True
+    )
     found = quietly(lambda: target.users(username=username))
     if found is None:
         raise ArgillaError(f"user {username!r} could not be created on {target.api_url}")

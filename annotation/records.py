@@ -43,8 +43,15 @@ def _item(outgoing: OutgoingRecord, agent: str, question_id: str) -> dict:
     """The record as argilla-server's bulk upsert takes it."""
     suggestions = []
     if outgoing.label is not None:
-        suggestions.append({"question_id": question_id, "value": outgoing.label, "score": outgoing.score,
-                            "agent": agent, "type": "model"})  # fmt: skip
+        suggestions.append(
+            {
+                "question_id": question_id,
+                "value": outgoing.label,
+                "score": outgoing.score,
+                "agent": agent,
+                "type": "model",
+            }
+        )
     return {
         "external_id": outgoing.id,
         "fields": {TEXT_FIELD: outgoing.text, **outgoing.fields},
@@ -83,8 +90,11 @@ def pull(client: rg.Argilla, dataset: rg.Dataset) -> Pulled:
             if response["status"] == "submitted":
                 value = (response.get("values") or {}).get(LABEL_QUESTION, {}).get("value")
                 if value is not None:
-                    answers.append(Answer(record["external_id"], annotator,
-                                          tuple(sorted(value)) if isinstance(value, list) else value))  # fmt: skip
+                    answers.append(
+                        Answer(
+                            record["external_id"], annotator, tuple(sorted(value)) if isinstance(value, list) else value
+                        )
+                    )
             elif response["status"] == "discarded":
                 discarded.append((record["external_id"], annotator))
     return Pulled(answers=answers, discarded=sorted(discarded))

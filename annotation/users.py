@@ -39,7 +39,11 @@ def ensure_workspace(client: rg.Argilla, name: str) -> rg.Workspace:
 
 
 def add_user(
-    client: rg.Argilla, credentials: CredentialsFile, username: str, role: str = "annotator", workspace: str | None = None,
+    client: rg.Argilla,
+    credentials: CredentialsFile,
+    username: str,
+    role: str = "annotator",
+    workspace: str | None = None,
     existing_ok: bool = False,
 ) -> UserCredentials | None:
     """Create ``username`` (idempotent: an existing user of ours is only added to the workspace;
@@ -57,8 +61,9 @@ def add_user(
     user = _permitted(lambda: quietly(lambda: client.users(username=username)), client, what)
     if user is None:
         password = generate_password()
-        user = _permitted(lambda: rg.User(username=username, password=password, role=role, client=client).create(),
-                          client, what)  # fmt: skip
+        user = _permitted(
+            lambda: rg.User(username=username, password=password, role=role, client=client).create(), client, what
+        )
         api_key = user_api_key(client, user.id)
         stored = UserCredentials(username, role, password, api_key)
         credentials.put(stored)
@@ -86,8 +91,10 @@ def _permitted(action: Callable[[], T], client: rg.Argilla, what: str) -> T:
     except ArgillaAPIError as error:
         if error.status_code != 403:
             raise
-        raise ArgillaError(f"the API key's user may not {what} at {client.api_url}: an owner must do it in the "
-                           "Argilla UI, or give bucle an owner's key") from None  # fmt: skip
+        raise ArgillaError(
+            f"the API key's user may not {what} at {client.api_url}: an owner must do it in the "
+            "Argilla UI, or give bucle an owner's key"
+        ) from None
 
 
 def list_users(client: rg.Argilla, credentials: CredentialsFile) -> list[UserSummary]:

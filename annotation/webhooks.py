@@ -42,7 +42,9 @@ class SeenDeliveries:
         """True, and remembered, the first time ``delivery_id`` is seen within the window."""
         now = time.monotonic()
         with self._lock:
-            while self._seen and (now - next(iter(self._seen.values())) > self.window_s or len(self._seen) >= self.limit):
+            while self._seen and (
+                now - next(iter(self._seen.values())) > self.window_s or len(self._seen) >= self.limit
+            ):
                 self._seen.popitem(last=False)
             if delivery_id in self._seen:
                 return False
@@ -70,8 +72,10 @@ def ensure_webhook(client: rg.Argilla, url: str, description: str, events: tuple
 
     hook = retrying(find, client.api_url)
     if hook is None:
-        hook = retrying(lambda: rg.Webhook(url=url, events=list(events), description=description, _client=client).create(),
-                        client.api_url)  # fmt: skip
+        hook = retrying(
+            lambda: rg.Webhook(url=url, events=list(events), description=description, _client=client).create(),
+            client.api_url,
+        )
     elif hook.url != url or not hook.enabled or sorted(hook.events) != sorted(events):
         hook.url, hook.events, hook.enabled = url, list(events), True
         retrying(hook.update, client.api_url)
@@ -92,8 +96,14 @@ class WebhookReceiver:
     then every request is refused. A bad or oversized ``Content-Length`` is refused before the
     body is read, and a delivery id is accepted once."""
 
-    def __init__(self, secret: str, on_event: Callable[[str], None], host: str = "127.0.0.1", port: int = 0,
-                 on_rejected: Callable[[str], None] = lambda _reason: None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        secret: str,
+        on_event: Callable[[str], None],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_rejected: Callable[[str], None] = lambda _reason: None,
+    ) -> None:
         self.secret = secret
         seen = SeenDeliveries()
         receiver = self

@@ -33,16 +33,28 @@ from bucle.common.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
 from bucle.common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
-from bench.learning_curves import (Curve, Summary, fmt, label_ratio, labels_to_reach_at_least, match_ratio,  # noqa: E402
-                                   mean_curve, summarise)
+from bench.learning_curves import (
+    Curve,
+    Summary,
+    fmt,
+    label_ratio,
+    labels_to_reach_at_least,
+    match_ratio,  # noqa: E402
+    mean_curve,
+    summarise,
+)
 from bucle.loop import strategies  # noqa: E402
 from bucle.loop.splits import stratified_sample  # noqa: E402
 from bucle.loop.text_space import lsa_vectors  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
 from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
 
-RESULTS = ROOT / "docs" / "benchmarks" / "active-learning"  # published, one folder per corpus and task: the README shows them
-OWN_RESULTS = Path("bench-results")  # a user's own corpus: under the current folder, never the repository's docs/ or ~/.cache
+RESULTS = (
+    ROOT / "docs" / "benchmarks" / "active-learning"
+)  # published, one folder per corpus and task: the README shows them
+OWN_RESULTS = Path(
+    "bench-results"
+)  # a user's own corpus: under the current folder, never the repository's docs/ or ~/.cache
 EXAMPLE_CACHE = Path.home() / ".cache" / "bucle" / "bench-embeddings.sqlite"
 BUCLE_STRATEGIES = ["random", "least-confidence", "margin", "entropy", "hybrid"]
 FRACTION = 0.95
@@ -53,21 +65,51 @@ GOAL_RATIO = 0.60  # and the goal beyond that
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument("--keep", nargs="+", default=None, metavar="LABEL=FRACTION", help="keep only this fraction of "
-                        "each label's rows in pool and test (an imbalanced setting), e.g. falsa=0.15, or "
-                        "Sport=0.3 Science=0.3 for rare classes among many")  # fmt: skip
-    parser.add_argument("--drift", default=None, metavar="COLUMN=VALUE[,VALUE…]", help="the pool without the rows whose "
-                        "COLUMN is one of the values, the test set only those (a drift setting), e.g. topic=Politics")  # fmt: skip
-    parser.add_argument("--one-vs-rest", default=None, metavar="LABEL", help="two classes, LABEL and the rest (otra): "
-                        "rare positives, e.g. --label topic --one-vs-rest Health")  # fmt: skip
-    parser.add_argument("--strategies", nargs="+", default=None, help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
-                        f"and the project default; any of {', '.join(strategies.CHOICES)})")  # fmt: skip
-    parser.add_argument("--learners", nargs="+", default=["setfit-head", "tfidf"], choices=["setfit-head", "tfidf"],
-                        help="what bucle's rounds refit: the SetFit head on cached embeddings, the TF-IDF baseline")
-    parser.add_argument("--small-text", nargs="*", default=["head"], choices=[*small_text_runs.LEARNERS, "none"],
-                        help="small-text learners to compare with: head (the default: a logistic-regression head on the "
-                        "same embeddings), setfit (its SetFit integration: the body fine-tuned every round, by far the "
-                        "slowest part); 'none' leaves small-text out")  # fmt: skip
+    parser.add_argument(
+        "--keep",
+        nargs="+",
+        default=None,
+        metavar="LABEL=FRACTION",
+        help="keep only this fraction of "
+        "each label's rows in pool and test (an imbalanced setting), e.g. falsa=0.15, or "
+        "Sport=0.3 Science=0.3 for rare classes among many",
+    )
+    parser.add_argument(
+        "--drift",
+        default=None,
+        metavar="COLUMN=VALUE[,VALUE…]",
+        help="the pool without the rows whose "
+        "COLUMN is one of the values, the test set only those (a drift setting), e.g. topic=Politics",
+    )
+    parser.add_argument(
+        "--one-vs-rest",
+        default=None,
+        metavar="LABEL",
+        help="two classes, LABEL and the rest (otra): rare positives, e.g. --label topic --one-vs-rest Health",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=None,
+        help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
+        f"and the project default; any of {', '.join(strategies.CHOICES)})",
+    )
+    parser.add_argument(
+        "--learners",
+        nargs="+",
+        default=["setfit-head", "tfidf"],
+        choices=["setfit-head", "tfidf"],
+        help="what bucle's rounds refit: the SetFit head on cached embeddings, the TF-IDF baseline",
+    )
+    parser.add_argument(
+        "--small-text",
+        nargs="*",
+        default=["head"],
+        choices=[*small_text_runs.LEARNERS, "none"],
+        help="small-text learners to compare with: head (the default: a logistic-regression head on the "
+        "same embeddings), setfit (its SetFit integration: the body fine-tuned every round, by far the "
+        "slowest part); 'none' leaves small-text out",
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--seed-size", type=int, default=16, help="labels every method starts from")
     parser.add_argument("--batch", type=int, default=32, help="labels per round")
@@ -75,19 +117,39 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add_body_argument(parser)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--setfit-steps", type=int, default=10, help="small-text SetFit: fine-tuning steps per round")
-    parser.add_argument("--setfit-seeds", type=int, default=None, help="small-text SetFit: only the first N seeds (by far "
-                        "the slowest runs; default: every seed)")  # fmt: skip
+    parser.add_argument(
+        "--setfit-seeds",
+        type=int,
+        default=None,
+        help="small-text SetFit: only the first N seeds (by far the slowest runs; default: every seed)",
+    )
     parser.add_argument("--pool-size", type=int, default=None, help="use only this many pool texts")
     parser.add_argument("--test-size", type=int, default=None, help="use only this many test texts")
-    parser.add_argument("--cache", type=Path, default=None, help="embeddings of the corpus (default: ~/.cache/bucle for the "
-                        f"example corpus, {OWN_RESULTS}/embeddings.sqlite under the current folder for your own)")  # fmt: skip
-    parser.add_argument("--out", type=Path, default=None, help="folder for active_learning.{md,json,png} (default: "
-                        "<setting> = <name>-<label>[-keep-…][-drift-…][-…-vs-rest] under docs/benchmarks/active-learning "
-                        f"for the example corpus, under {OWN_RESULTS}/ in the current folder for your own)")  # fmt: skip
-    parser.add_argument("--resume", action="store_true", help="keep the runs already in --out's results and do the rest")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="embeddings of the corpus (default: ~/.cache/bucle for the "
+        f"example corpus, {OWN_RESULTS}/embeddings.sqlite under the current folder for your own)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for active_learning.{md,json,png} (default: "
+        "<setting> = <name>-<label>[-keep-…][-drift-…][-…-vs-rest] under docs/benchmarks/active-learning "
+        f"for the example corpus, under {OWN_RESULTS}/ in the current folder for your own)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the runs already in --out's results and do the rest"
+    )
     parser.add_argument("--report-only", action="store_true", help="rebuild the table and figure from --out's results")
-    parser.add_argument("--smoke", action="store_true", help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
-                        "results in test-artifacts/bench-smoke")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="small and fast (what CI runs): 2 seeds, 120 texts, batch 16 to 48 labels, "
+        "results in test-artifacts/bench-smoke",
+    )
     args = parser.parse_args(argv)
     args.small_text = [learner for learner in args.small_text if learner != "none"]
     unknown = [name for name in args.strategies or [] if name not in strategies.CHOICES]
@@ -97,7 +159,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         for value in values:
             name, equals, rest = value.partition("=")
             if not (name and equals and rest) or (option == "--keep" and not _fraction(rest)):
-                parser.error(f"{option} {value}: expected {'LABEL=FRACTION (0 < FRACTION ≤ 1)' if option == '--keep' else 'COLUMN=VALUE[,VALUE…]'}")
+                parser.error(
+                    f"{option} {value}: expected {'LABEL=FRACTION (0 < FRACTION ≤ 1)' if option == '--keep' else 'COLUMN=VALUE[,VALUE…]'}"
+                )
     if args.smoke:
         args.seeds, args.pool_size, args.test_size, args.batch, args.budget, args.setfit_steps = 2, 120, 60, 16, 48, 1
         args.learners, args.body = ["setfit-head"], args.body or "minilm"  # the small body: CI times the tables, not it
@@ -134,8 +198,23 @@ def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> t
         cache.close()
 
 
-RESULT_SETTINGS = ("pool", "test", "text", "label", "keep", "drift", "one_vs_rest", "seed_size", "batch", "budget", "body", "max_seq_length",
-                   "setfit_steps", "pool_size", "test_size")  # what changes a curve: --resume needs them equal
+RESULT_SETTINGS = (
+    "pool",
+    "test",
+    "text",
+    "label",
+    "keep",
+    "drift",
+    "one_vs_rest",
+    "seed_size",
+    "batch",
+    "budget",
+    "body",
+    "max_seq_length",
+    "setfit_steps",
+    "pool_size",
+    "test_size",
+)  # what changes a curve: --resume needs them equal
 
 
 class Results:
@@ -154,7 +233,9 @@ class Results:
             saved = json.loads(path.read_text(encoding="utf-8"))
             different = [k for k in RESULT_SETTINGS if saved["settings"].get(k) != settings.get(k)]
             if different:
-                raise ValueError(f"{path} was run with other settings ({', '.join(different)}); drop --resume or --out elsewhere")
+                raise ValueError(
+                    f"{path} was run with other settings ({', '.join(different)}); drop --resume or --out elsewhere"
+                )
             results.curves = {m: [Curve(**c) for c in runs] for m, runs in saved["curves"].items()}
             results.full = saved["full_data_by_seed"]
         return results
@@ -167,12 +248,20 @@ class Results:
 
     def save(self, summaries: dict[str, Summary] | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({
-            "settings": self.settings, "small_text": small_text_runs.installed(),
-            "full_data_macro_f1": self.full_means(), "full_data_by_seed": self.full,
-            "summaries": {method: asdict(s) for method, s in (summaries or {}).items()},
-            "curves": {method: [asdict(c) for c in runs] for method, runs in self.curves.items()},
-        }, indent=1), encoding="utf-8")  # fmt: skip
+        self.path.write_text(
+            json.dumps(
+                {
+                    "settings": self.settings,
+                    "small_text": small_text_runs.installed(),
+                    "full_data_macro_f1": self.full_means(),
+                    "full_data_by_seed": self.full,
+                    "summaries": {method: asdict(s) for method, s in (summaries or {}).items()},
+                    "curves": {method: [asdict(c) for c in runs] for method, runs in self.curves.items()},
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
 
 
 def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None:
@@ -187,16 +276,24 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(args.cache)
     bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
-    spaces = {"setfit-head": embeddings, "tfidf": lsa_vectors(corpus.pool_texts)}  # each learner's own (loop.text_space)
-    small_text = (small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
-                  if args.small_text else None)  # fmt: skip
+    spaces = {
+        "setfit-head": embeddings,
+        "tfidf": lsa_vectors(corpus.pool_texts),
+    }  # each learner's own (loop.text_space)
+    small_text = (
+        small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
+        if args.small_text
+        else None
+    )
     positions = {str(i): label for i, label in enumerate(corpus.pool_labels)}
     seed_sets = [[int(i) for i in stratified_sample(positions, args.seed_size, seed)] for seed in range(args.seeds)]
     groups = [("bucle", learner, args.strategies) for learner in args.learners]
     groups += [("small-text", learner, small_text_runs.STRATEGIES) for learner in args.small_text]
     seeds = {learner: range(args.seeds) for learner in (*args.learners, *args.small_text)}
     seeds["setfit"] = range(min(args.seeds, args.setfit_seeds or args.seeds))
-    jobs = [(family, learner, name, seed) for family, learner, names in groups for seed in seeds[learner] for name in names]
+    jobs = [
+        (family, learner, name, seed) for family, learner, names in groups for seed in seeds[learner] for name in names
+    ]
     todo = sum(not results.has(f"{family} · {name} · {learner}", seed) for family, learner, name, seed in jobs)
     began, done = time.perf_counter(), 0
     try:
@@ -208,19 +305,36 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
                     continue
                 full = results.full.setdefault(f"{family} · {learner}", {})
                 if str(seed) not in full:
-                    full[str(seed)] = (bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed) if family == "bucle"
-                                       else small_text.full_data_f1(learner, seed))  # fmt: skip
+                    full[str(seed)] = (
+                        bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed)
+                        if family == "bucle"
+                        else small_text.full_data_f1(learner, seed)
+                    )
                 start = time.perf_counter()
-                curve = (bucle_runs.run(corpus, name, learner, bucle_learners[learner], spaces[learner], seed, seed_sets[seed],
-                                        args.batch, args.budget) if family == "bucle"
-                         else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget))  # fmt: skip
+                curve = (
+                    bucle_runs.run(
+                        corpus,
+                        name,
+                        learner,
+                        bucle_learners[learner],
+                        spaces[learner],
+                        seed,
+                        seed_sets[seed],
+                        args.batch,
+                        args.budget,
+                    )
+                    if family == "bucle"
+                    else small_text.run(name, learner, seed, seed_sets[seed], args.batch, args.budget)
+                )
                 results.curves.setdefault(method, []).append(curve)
                 results.save()
                 done += 1
                 elapsed = time.perf_counter() - began
-                say(f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
+                say(
+                    f"seed {seed + 1}/{args.seeds} · {method}: macro-F1 {curve.macro_f1[0]:.3f} → {curve.macro_f1[-1]:.3f} "
                     f"at {curve.labels[-1]} labels ({time.perf_counter() - start:.0f} s); run {done} of {todo}, "
-                    f"{elapsed / 60:.1f} min so far, about {elapsed / done * (todo - done) / 60:.0f} min left")  # fmt: skip
+                    f"{elapsed / 60:.1f} min so far, about {elapsed / done * (todo - done) / 60:.0f} min left"
+                )
                 advance(1)
     finally:
         cache.close()
@@ -247,7 +361,9 @@ def random_of(method: str) -> str:
     return f"{family} · random · {learner}"
 
 
-def table(summaries: dict[str, Summary], matched: dict[str, float | None], args: argparse.Namespace, corpus: Corpus) -> str:
+def table(
+    summaries: dict[str, Summary], matched: dict[str, float | None], args: argparse.Namespace, corpus: Corpus
+) -> str:
     """``matched``: each method's labels to random's final macro-F1 as a multiple of random's (``match_ratio``)."""
     lines = [
         f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
@@ -260,19 +376,32 @@ def table(summaries: dict[str, Summary], matched: dict[str, float | None], args:
         "| method (family · strategy · learner) | full-data macro-F1 | macro-F1 at budget | AULC | "
         f"labels to {FRACTION:.0%} of full | × random's labels | × random's labels to random's final macro-F1 | s/round |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]  # fmt: skip
+    ]
     for method, s in summaries.items():
         baseline = summaries.get(random_of(method))
-        match = "—" if baseline is None or baseline is s else (fmt(matched[method], 2) if matched.get(method) else "not reached")
+        match = (
+            "—"
+            if baseline is None or baseline is s
+            else (fmt(matched[method], 2) if matched.get(method) else "not reached")
+        )
         method = method if s.seeds == args.seeds else f"{method} ({s.seeds} seed{'s' if s.seeds > 1 else ''})"
         ratio = label_ratio(s, baseline) if baseline is not None and baseline is not s else None
-        reach = f"{s.to_target:.0f}" if s.to_target is not None else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
-        lines.append(f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
-                     f"{reach} | {fmt(ratio, 2)} | {match} | {s.seconds_per_round:.2f} |")  # fmt: skip
+        reach = (
+            f"{s.to_target:.0f}"
+            if s.to_target is not None
+            else f"not within {args.budget} ({s.reached}/{s.seeds} seeds)"
+        )
+        lines.append(
+            f"| {method} | {s.full_f1:.3f} | {s.final_f1:.3f} ± {s.final_f1_sd:.3f} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | "
+            f"{reach} | {fmt(ratio, 2)} | {match} | {s.seconds_per_round:.2f} |"
+        )
     already = sorted({learner_of(m) for m, s in summaries.items() if s.to_target == args.seed_size})
     if already:
-        lines += ["", f"Labels to {FRACTION:.0%} of full count from where a curve stays there; the seed set alone "
-                  f"({args.seed_size} labels) is already there for {', '.join(already)}: those ratios say nothing."]  # fmt: skip
+        lines += [
+            "",
+            f"Labels to {FRACTION:.0%} of full count from where a curve stays there; the seed set alone "
+            f"({args.seed_size} labels) is already there for {', '.join(already)}: those ratios say nothing.",
+        ]
     return "\n".join(lines)
 
 
@@ -285,12 +414,21 @@ def at_chance(full: dict[str, float], classes: int) -> dict[str, float]:
     return {learner: f1 for learner, f1 in full.items() if f1 < 1 / classes + CHANCE_MARGIN}
 
 
-def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], matched: dict[str, float | None],
-             args: argparse.Namespace, chance: dict[str, float], classes: int) -> list[str]:  # fmt: skip
+def verdicts(
+    summaries: dict[str, Summary],
+    curves: dict[str, list[Curve]],
+    matched: dict[str, float | None],
+    args: argparse.Namespace,
+    chance: dict[str, float],
+    classes: int,
+) -> list[str]:
     """The targets, for the default strategy with each learner; "not meaningful" for a learner at
     chance."""
-    lines = [f"- {learner}: not meaningful: with every pool label its macro-F1 is {f1:.3f}, within {CHANCE_MARGIN} of "
-             f"chance ({1 / classes:.3f}); its curves say nothing about the strategies." for learner, f1 in chance.items()]
+    lines = [
+        f"- {learner}: not meaningful: with every pool label its macro-F1 is {f1:.3f}, within {CHANCE_MARGIN} of "
+        f"chance ({1 / classes:.3f}); its curves say nothing about the strategies."
+        for learner, f1 in chance.items()
+    ]
     for learner in args.learners:
         default = summaries.get(f"bucle · {strategies.DEFAULT} · {learner}")
         if default is not None and f"bucle · {learner}" not in chance:
@@ -298,41 +436,61 @@ def verdicts(summaries: dict[str, Summary], curves: dict[str, list[Curve]], matc
     return lines
 
 
-def _verdict(default: Summary, summaries: dict[str, Summary], curves: dict[str, list[Curve]], match: float | None) -> list[str]:
+def _verdict(
+    default: Summary, summaries: dict[str, Summary], curves: dict[str, list[Curve]], match: float | None
+) -> list[str]:
     lines = []
     random = random_of(default.method)
     if random in curves:
         labels, mine, _ = mean_curve(curves[default.method])
         theirs = dict(zip(*mean_curve(curves[random])[:2]))
         below = [f"{n} ({f1:.3f} vs {theirs[n]:.3f})" for n, f1 in zip(labels, mine) if n in theirs and f1 < theirs[n]]
-        lines.append(f"- Default ({default.method}) never below random sampling (mean curves): "
-                     + ("met." if not below else f"NOT met at {', '.join(below)}."))  # fmt: skip
-        lines.append(f"- Default ({default.method}) reaches random sampling's final macro-F1 with "
-                     + (f"{match:.2f}× random's labels." if match is not None else "— (never within the budget)."))  # fmt: skip
+        lines.append(
+            f"- Default ({default.method}) never below random sampling (mean curves): "
+            + ("met." if not below else f"NOT met at {', '.join(below)}.")
+        )
+        lines.append(
+            f"- Default ({default.method}) reaches random sampling's final macro-F1 with "
+            + (f"{match:.2f}× random's labels." if match is not None else "— (never within the budget).")
+        )
     ratio = label_ratio(default, summaries[random]) if random in summaries else None
     if ratio is None and random in curves and default.to_target is not None:  # random did not get there: a bound
         bound = default.to_target / labels_to_reach_at_least(curves[random], FRACTION * default.full_f1)
         verdict = "met" if bound <= TARGET_RATIO else "not measurable"
-        lines.append(f"- Default ({default.method}) needs under {bound:.2f}× the labels random sampling needs to reach "
-                     f"{FRACTION:.0%} of full-data macro-F1 (random did not get there with every seed within the budget): "
-                     f"target ≤ {TARGET_RATIO:.2f}× {verdict}.")  # fmt: skip
+        lines.append(
+            f"- Default ({default.method}) needs under {bound:.2f}× the labels random sampling needs to reach "
+            f"{FRACTION:.0%} of full-data macro-F1 (random did not get there with every seed within the budget): "
+            f"target ≤ {TARGET_RATIO:.2f}× {verdict}."
+        )
     elif ratio is not None:
-        lines.append(f"- Default ({default.method}) needs {ratio:.2f}× the labels random sampling needs to reach "
-                     f"{FRACTION:.0%} of full-data macro-F1: target ≤ {TARGET_RATIO:.2f}× {'met' if ratio <= TARGET_RATIO else 'NOT met'}"
-                     f" (goal {GOAL_RATIO:.2f}×: {'met' if ratio <= GOAL_RATIO else 'not yet'}).")  # fmt: skip
+        lines.append(
+            f"- Default ({default.method}) needs {ratio:.2f}× the labels random sampling needs to reach "
+            f"{FRACTION:.0%} of full-data macro-F1: target ≤ {TARGET_RATIO:.2f}× {'met' if ratio <= TARGET_RATIO else 'NOT met'}"
+            f" (goal {GOAL_RATIO:.2f}×: {'met' if ratio <= GOAL_RATIO else 'not yet'})."
+        )
     else:
-        lines.append(f"- Default ({default.method}) vs random, labels to {FRACTION:.0%} of full-data macro-F1: not measurable "
-                     "(one of them did not reach it with every seed within the budget).")
+        lines.append(
+            f"- Default ({default.method}) vs random, labels to {FRACTION:.0%} of full-data macro-F1: not measurable "
+            "(one of them did not reach it with every seed within the budget)."
+        )
     rivals = [s for name, s in summaries.items() if name.startswith("small-text")]
     if rivals:
         best = max(rivals, key=lambda s: s.aulc)
-        verdict = "met" if default.aulc >= best.aulc else ("within one sd" if default.aulc + default.aulc_sd >= best.aulc else "NOT met")
-        lines.append(f"- Default ({default.method}) AULC {default.aulc:.3f} vs small-text's best ({best.method}) {best.aulc:.3f}: "
-                     f"no worse {verdict}; at the budget {default.final_f1:.3f} vs {best.final_f1:.3f}.")  # fmt: skip
+        verdict = (
+            "met"
+            if default.aulc >= best.aulc
+            else ("within one sd" if default.aulc + default.aulc_sd >= best.aulc else "NOT met")
+        )
+        lines.append(
+            f"- Default ({default.method}) AULC {default.aulc:.3f} vs small-text's best ({best.method}) {best.aulc:.3f}: "
+            f"no worse {verdict}; at the budget {default.final_f1:.3f} vs {best.final_f1:.3f}."
+        )
     return lines
 
 
-def plot(curves: dict[str, list[Curve]], full: dict[str, float], path: Path, args: argparse.Namespace, title_corpus: str) -> None:
+def plot(
+    curves: dict[str, list[Curve]], full: dict[str, float], path: Path, args: argparse.Namespace, title_corpus: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -354,8 +512,14 @@ def plot(curves: dict[str, list[Curve]], full: dict[str, float], path: Path, arg
             line = axis.plot(labels, means, label=strategy, linewidth=2.2 if method in defaults else 1.2)[0]
             axis.fill_between(labels, np.subtract(means, sds), np.add(means, sds), color=line.get_color(), alpha=0.15)
         axis.axhline(FRACTION * full[title], linestyle="--", linewidth=0.8, color="grey")
-        axis.annotate(f"{FRACTION:.0%} of full data", (args.budget, FRACTION * full[title]), fontsize=7, ha="right",
-                      va="bottom", color="grey")  # fmt: skip
+        axis.annotate(
+            f"{FRACTION:.0%} of full data",
+            (args.budget, FRACTION * full[title]),
+            fontsize=7,
+            ha="right",
+            va="bottom",
+            color="grey",
+        )
         axis.set(title=title, xlabel="labels", ylabel="macro-F1 (test)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="lower right")
@@ -425,12 +589,24 @@ def main(argv: list[str] | None = None) -> int:
     else:
         simulate(args, corpus, results)
     full = results.full_means()
-    summaries = {method: summarise(sorted(runs, key=lambda c: c.seed), full[learner_of(method)], FRACTION)
-                 for method, runs in results.curves.items()}  # fmt: skip
-    matched = {method: match_ratio(runs, results.curves[random_of(method)])
-               for method, runs in results.curves.items() if random_of(method) in results.curves}  # fmt: skip
-    report = table(summaries, matched, args, corpus) + "\n\n" + "\n".join(
-        verdicts(summaries, results.curves, matched, args, at_chance(full, len(corpus.classes)), len(corpus.classes)))
+    summaries = {
+        method: summarise(sorted(runs, key=lambda c: c.seed), full[learner_of(method)], FRACTION)
+        for method, runs in results.curves.items()
+    }
+    matched = {
+        method: match_ratio(runs, results.curves[random_of(method)])
+        for method, runs in results.curves.items()
+        if random_of(method) in results.curves
+    }
+    report = (
+        table(summaries, matched, args, corpus)
+        + "\n\n"
+        + "\n".join(
+            verdicts(
+                summaries, results.curves, matched, args, at_chance(full, len(corpus.classes)), len(corpus.classes)
+            )
+        )
+    )
     print(report)
     (args.out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
     results.save(summaries)

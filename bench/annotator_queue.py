@@ -73,8 +73,14 @@ class Session:
 
     def row(self) -> dict[str, float]:
         p = lambda values, q: float(np.percentile(values, q)) if values else float("nan")  # noqa: E731
-        return {"empty_s": self.empty_s, "empty_times": self.empty_times, "wait_p50": p(self.waits, 50),
-                "wait_p95": p(self.waits, 95), "fresh_p50": p(self.fresh, 50), "fresh_p95": p(self.fresh, 95)}  # fmt: skip
+        return {
+            "empty_s": self.empty_s,
+            "empty_times": self.empty_times,
+            "wait_p50": p(self.waits, 50),
+            "wait_p95": p(self.waits, 95),
+            "fresh_p50": p(self.fresh, 50),
+            "fresh_p95": p(self.fresh, 95),
+        }
 
 
 def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bool) -> ProjectConfig:
@@ -100,8 +106,11 @@ def epoch(stamp: str) -> float:
 
 def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, float], seed: int, log: Path) -> Session:
     """Start ``bucle up``, answer ``answers`` records at ``pace``, stop it; what the annotator lived."""
-    service = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
-                               stdout=log.open("w"), stderr=subprocess.STDOUT)  # fmt: skip
+    service = subprocess.Popen(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     session = Session(setting)
     submitted: list[tuple[str, float]] = []
     try:
@@ -135,8 +144,11 @@ def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, f
             last = time.monotonic()
             submitted.append((record["external_id"], time.time()))
             session.answers += 1
-            print(f"  {setting}: {session.answers}/{answers} answered, {session.empty_s:.1f} s empty so far",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"  {setting}: {session.answers}/{answers} answered, {session.empty_s:.1f} s empty so far",
+                file=sys.stderr,
+                flush=True,
+            )
         session.minutes = (time.monotonic() - began) / 60
     finally:
         service.send_signal(signal.SIGINT)
@@ -162,19 +174,28 @@ def play(config: ProjectConfig, setting: str, answers: int, pace: tuple[float, f
 
 def table(sessions: list[Session], pace: tuple[float, float]) -> str:
     base = sessions[-1].row()
-    lines = [f"A simulated annotator answering the example at one record every {pace[0]:g}–{pace[1]:g} s "
-             "(the UI's API calls), `bucle up` running.", "",
-             "| setting | answers | rounds (retrained) | empty queue s (times) | answer → next record s p50 / p95 | "
-             "answer → trained on s p50 / p95 | empty s × baseline |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        f"A simulated annotator answering the example at one record every {pace[0]:g}–{pace[1]:g} s "
+        "(the UI's API calls), `bucle up` running.",
+        "",
+        "| setting | answers | rounds (retrained) | empty queue s (times) | answer → next record s p50 / p95 | "
+        "answer → trained on s p50 / p95 | empty s × baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for s in sessions:
         row = s.row()
         ratio = row["empty_s"] / base["empty_s"] if base["empty_s"] else float("nan")
-        lines.append(f"| {s.setting} | {s.answers} | {s.rounds} ({s.trainings}) | {row['empty_s']:.1f} ({s.empty_times}) | "
-                     f"{row['wait_p50']:.2f} / {row['wait_p95']:.2f} | {row['fresh_p50']:.0f} / {row['fresh_p95']:.0f} | "
-                     f"{ratio:.2f} |")  # fmt: skip
-    lines += ["", "Answers no round had trained on when the session ended (not in the last columns): "
-              + ", ".join(f"{s.setting} {s.not_trained_on}" for s in sessions) + "."]  # fmt: skip
+        lines.append(
+            f"| {s.setting} | {s.answers} | {s.rounds} ({s.trainings}) | {row['empty_s']:.1f} ({s.empty_times}) | "
+            f"{row['wait_p50']:.2f} / {row['wait_p95']:.2f} | {row['fresh_p50']:.0f} / {row['fresh_p95']:.0f} | "
+            f"{ratio:.2f} |"
+        )
+    lines += [
+        "",
+        "Answers no round had trained on when the session ended (not in the last columns): "
+        + ", ".join(f"{s.setting} {s.not_trained_on}" for s in sessions)
+        + ".",
+    ]
     return "\n".join(lines)
 
 
@@ -183,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=100, help="answers per setting")
     parser.add_argument("--pace", type=float, nargs=2, default=[5.0, 10.0], help="seconds per answer, min and max")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="short texts' settings (max_seq_length 64), results in "
-                        "test-artifacts/bench-smoke")  # fmt: skip
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="short texts' settings (max_seq_length 64), results in test-artifacts/bench-smoke",
+    )
     shared_server.add_argument(parser)
     args = parser.parse_args(argv)
     pace = (args.pace[0], args.pace[1])

@@ -175,20 +175,38 @@ def bench_size(client: rg.Argilla, workspace: str, n: int, queries: int, seed: i
             fields={"text": row["text"]},
             responses=[rg.Response("label", row["label"], user_id=owner_id, status="submitted")],
         )
-        for row in rows[:: 10]
+        for row in rows[::10]
     ]
     dataset.records.log(answered, batch_size=min(BATCH, len(answered)))
 
     rng = random.Random(seed + 1)
     text = [{"query": {"text": {"q": f"{rng.choice(VOCABULARY)} {rng.choice(VOCABULARY)}"}}} for _ in range(queries)]
     metadata = [
-        {"filters": {"and": [{"type": "terms", "scope": {"entity": "metadata", "metadata_property": "topic"},
-                              "values": [rng.choice(TOPICS)]}]}}
+        {
+            "filters": {
+                "and": [
+                    {
+                        "type": "terms",
+                        "scope": {"entity": "metadata", "metadata_property": "topic"},
+                        "values": [rng.choice(TOPICS)],
+                    }
+                ]
+            }
+        }
         for _ in range(queries)
     ]
     status = [
-        {"filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
-                              "values": [rng.choice(["submitted", "pending"])]}]}}
+        {
+            "filters": {
+                "and": [
+                    {
+                        "type": "terms",
+                        "scope": {"entity": "response", "property": "status"},
+                        "values": [rng.choice(["submitted", "pending"])],
+                    }
+                ]
+            }
+        }
         for _ in range(queries)
     ]
     similar = [

@@ -49,7 +49,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", nargs="+", default=["16", "32", "64", "128", "all"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--max-seq-length", type=int, default=256, help="bucle's default")
-    parser.add_argument("--fine-tune-sizes", nargs="*", default=["64"], help="sizes at which the body is fine-tuned too")
+    parser.add_argument(
+        "--fine-tune-sizes", nargs="*", default=["64"], help="sizes at which the body is fine-tuned too"
+    )
     parser.add_argument("--fine-tune-seeds", type=int, default=1)
     parser.add_argument("--fine-tune-steps", type=int, default=40)
     parser.add_argument("--bodies", nargs="+", default=list(BODY_NAMES), choices=list(BODY_NAMES))
@@ -67,8 +69,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def zero_shot_accuracy(encoder: SetFitClassifier, corpus: Corpus, descriptions: dict[str, str] | None) -> float | None:
     if descriptions is None:
         return None
-    probs = zero_shot_probs(encoder.embed(corpus.pool_texts, prompt="passage"),
-                            encoder.embed([descriptions[c] for c in corpus.classes], prompt="query"))  # fmt: skip
+    probs = zero_shot_probs(
+        encoder.embed(corpus.pool_texts, prompt="passage"),
+        encoder.embed([descriptions[c] for c in corpus.classes], prompt="query"),
+    )
     return float(np.mean([corpus.classes[k] == gold for k, gold in zip(probs.argmax(axis=1), corpus.pool_labels)]))
 
 
@@ -93,22 +97,37 @@ def main(argv: list[str] | None = None) -> int:
             encoder = SetFitClassifier(corpus.classes, body=body, max_seq_length=args.max_seq_length, cache=cache)
             encoder.embed(corpus.pool_texts + corpus.test_texts)
             zero_shot[name] = zero_shot_accuracy(encoder, corpus, descriptions)
-            print(f"{name}: embedded in {time.perf_counter() - started:.0f} s; zero-shot accuracy {zero_shot[name]}",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"{name}: embedded in {time.perf_counter() - started:.0f} s; zero-shot accuracy {zero_shot[name]}",
+                file=sys.stderr,
+                flush=True,
+            )
         for size in args.sizes:
             n = len(corpus.pool_texts) if size == "all" else int(size)
             for seed in range(1 if size == "all" else args.seeds):
                 chosen = [int(i) for i in stratified_sample(positions, n, seed)]
                 texts, labels = [corpus.pool_texts[i] for i in chosen], [corpus.pool_labels[i] for i in chosen]
-                scores.setdefault(("TF-IDF + LR", size), []).append(macro_f1(TfidfClassifier(corpus.classes, seed=seed).fit(texts, labels), corpus))
+                scores.setdefault(("TF-IDF + LR", size), []).append(
+                    macro_f1(TfidfClassifier(corpus.classes, seed=seed).fit(texts, labels), corpus)
+                )
                 for name, body in encoders.items():
-                    head = SetFitClassifier(corpus.classes, body=body, max_seq_length=args.max_seq_length, seed=seed, cache=cache)
-                    scores.setdefault((f"SetFit head · {name}", size), []).append(macro_f1(head.fit(texts, labels), corpus))
+                    head = SetFitClassifier(
+                        corpus.classes, body=body, max_seq_length=args.max_seq_length, seed=seed, cache=cache
+                    )
+                    scores.setdefault((f"SetFit head · {name}", size), []).append(
+                        macro_f1(head.fit(texts, labels), corpus)
+                    )
                     if size in args.fine_tune_sizes and seed < args.fine_tune_seeds:
                         started = time.perf_counter()
-                        tuned = SetFitClassifier(corpus.classes, body=body, max_seq_length=args.max_seq_length, seed=seed)
-                        tuned.fine_tune(texts, labels, FineTuneSettings(batch_size=16, max_steps=args.fine_tune_steps, seed=seed))
-                        scores.setdefault((f"SetFit fine-tuned · {name}", size), []).append(macro_f1(tuned.fit(texts, labels), corpus))
+                        tuned = SetFitClassifier(
+                            corpus.classes, body=body, max_seq_length=args.max_seq_length, seed=seed
+                        )
+                        tuned.fine_tune(
+                            texts, labels, FineTuneSettings(batch_size=16, max_steps=args.fine_tune_steps, seed=seed)
+                        )
+                        scores.setdefault((f"SetFit fine-tuned · {name}", size), []).append(
+                            macro_f1(tuned.fit(texts, labels), corpus)
+                        )
                         seconds.setdefault(name, []).append(time.perf_counter() - started)
             print(f"done: {size} labels", file=sys.stderr, flush=True)
     finally:
@@ -118,9 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / f"{corpus.name}-{args.label}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bodies.md").write_text(report + "\n", encoding="utf-8")
-    (out / "bodies.json").write_text(json.dumps({"scores": {f"{m} @ {s}": v for (m, s), v in scores.items()},
-                                                 "fine_tune_seconds": seconds, "zero_shot_accuracy": zero_shot}, indent=1),
-                                     encoding="utf-8")  # fmt: skip
+    (out / "bodies.json").write_text(
+        json.dumps(
+            {
+                "scores": {f"{m} @ {s}": v for (m, s), v in scores.items()},
+                "fine_tune_seconds": seconds,
+                "zero_shot_accuracy": zero_shot,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return 0
 
 
@@ -135,16 +162,22 @@ def table(args, corpus: Corpus, scores: dict, seconds: dict, zero_shot: dict) ->
         return f"{mean:.3f}{sd} ({mean / base:.2f}×)" if model != "TF-IDF + LR" else f"{mean:.3f}{sd}"
 
     models = list(dict.fromkeys(model for model, _ in scores))
-    lines = [f"Corpus `{corpus.name}` ({args.label}): pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, "
-             f"{len(corpus.classes)} labels; macro-F1 on the test set, mean ± sd over {args.seeds} seeds ('all': one run), "
-             f"(× TF-IDF's in the same run); max_seq_length {args.max_seq_length}; fine-tune: {args.fine_tune_steps} steps "
-             f"of batch 16, {args.fine_tune_seeds} seed(s).", "",
-             "| model | " + " | ".join(f"{s} labels" for s in args.sizes) + " |",
-             "| --- | " + " | ".join("---:" for _ in args.sizes) + " |"]  # fmt: skip
+    lines = [
+        f"Corpus `{corpus.name}` ({args.label}): pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, "
+        f"{len(corpus.classes)} labels; macro-F1 on the test set, mean ± sd over {args.seeds} seeds ('all': one run), "
+        f"(× TF-IDF's in the same run); max_seq_length {args.max_seq_length}; fine-tune: {args.fine_tune_steps} steps "
+        f"of batch 16, {args.fine_tune_seeds} seed(s).",
+        "",
+        "| model | " + " | ".join(f"{s} labels" for s in args.sizes) + " |",
+        "| --- | " + " | ".join("---:" for _ in args.sizes) + " |",
+    ]
     lines += [f"| {model} | " + " | ".join(cell(model, size) for size in args.sizes) + " |" for model in models]
     lines.append("")
-    lines += [f"- zero-shot accuracy of the label descriptions with {name}: "
-              + (f"{value:.3f}" if value is not None else "no descriptions for this label") for name, value in zero_shot.items()]  # fmt: skip
+    lines += [
+        f"- zero-shot accuracy of the label descriptions with {name}: "
+        + (f"{value:.3f}" if value is not None else "no descriptions for this label")
+        for name, value in zero_shot.items()
+    ]
     lines += [f"- one fine-tune of {name}: {statistics.fmean(values):.0f} s" for name, values in seconds.items()]
     return "\n".join(lines)
 

@@ -28,23 +28,40 @@ Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
 
 def learners(classes: list[str], body: str | None, max_seq_length: int, cache: EmbeddingCache) -> dict[str, Learner]:
     return {
-        "setfit-head": lambda seed: SetFitClassifier(classes, body=body, max_seq_length=max_seq_length, seed=seed,
-                                                     cache=cache),  # fmt: skip
+        "setfit-head": lambda seed: SetFitClassifier(
+            classes, body=body, max_seq_length=max_seq_length, seed=seed, cache=cache
+        ),
         "tfidf": lambda seed: TfidfClassifier(classes, seed=seed),
     }
 
 
 def macro_f1(model: TextClassifier, corpus: Corpus) -> float:
-    return float(f1_score(corpus.test_labels, model.predict(corpus.test_texts), labels=corpus.classes,
-                          average="macro", zero_division=0))  # fmt: skip
+    return float(
+        f1_score(
+            corpus.test_labels,
+            model.predict(corpus.test_texts),
+            labels=corpus.classes,
+            average="macro",
+            zero_division=0,
+        )
+    )
 
 
 def full_data_f1(corpus: Corpus, learner: Learner, seed: int) -> float:
     return macro_f1(learner(seed).fit(corpus.pool_texts, corpus.pool_labels), corpus)
 
 
-def run(corpus: Corpus, strategy_name: str, learner_name: str, learner: Learner, embeddings: np.ndarray,
-        seed: int, seed_set: list[int], batch: int, budget: int) -> Curve:  # fmt: skip
+def run(
+    corpus: Corpus,
+    strategy_name: str,
+    learner_name: str,
+    learner: Learner,
+    embeddings: np.ndarray,
+    seed: int,
+    seed_set: list[int],
+    batch: int,
+    budget: int,
+) -> Curve:
     """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
     random shares a strategy draws become its evidence, labelled by the gold, as the loop's are."""
     strategy = strategies.get(strategy_name)
@@ -72,5 +89,6 @@ def run(corpus: Corpus, strategy_name: str, learner_name: str, learner: Learner,
         explored = pick[: strategy.explored(offered, size)]
         evidence = strategies.Evidence(
             evidence.confidence + tuple(float(probs[i].max()) for i in explored),
-            evidence.correct + tuple(model.classes[int(np.argmax(probs[i]))] == gold[candidates[i]] for i in explored))
+            evidence.correct + tuple(model.classes[int(np.argmax(probs[i]))] == gold[candidates[i]] for i in explored),
+        )
         labelled += candidates[pick].tolist()

@@ -50,7 +50,9 @@ def f1_with(corpus: Corpus, chosen: list[int], seed: int) -> float:
         from sklearn.metrics import f1_score
 
         return float(f1_score(corpus.test_labels, only, labels=corpus.classes, average="macro", zero_division=0))
-    return macro_f1(TfidfClassifier(corpus.classes, seed=seed).fit([corpus.pool_texts[i] for i in chosen], labels), corpus)
+    return macro_f1(
+        TfidfClassifier(corpus.classes, seed=seed).fit([corpus.pool_texts[i] for i in chosen], labels), corpus
+    )
 
 
 def picks(method: str, spaces: dict[str, np.ndarray], zero_shot: np.ndarray, corpus: Corpus, seed: int) -> list[int]:
@@ -63,7 +65,10 @@ def picks(method: str, spaces: dict[str, np.ndarray], zero_shot: np.ndarray, cor
             candidates, name = strategies.Candidates(None, spaces["LSA"][rest]), "random"
         elif method.startswith("representative"):
             space = spaces[method.split("·")[1].strip()]
-            candidates, name = strategies.Candidates(None, space[rest], space[chosen] if chosen else None), "representative"
+            candidates, name = (
+                strategies.Candidates(None, space[rest], space[chosen] if chosen else None),
+                "representative",
+            )
         else:
             candidates, name = strategies.Candidates(zero_shot[rest], labelled_counts=counts), "cold-start"
         chosen += rest[strategies.get(name).select(candidates, int(size), seed * 100 + step)].tolist()
@@ -73,8 +78,12 @@ def picks(method: str, spaces: dict[str, np.ndarray], zero_shot: np.ndarray, cor
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument("--descriptions", type=Path, default=None, help="YAML: label -> Spanish description (default: "
-                        "bench/descriptions/<corpus>-<label>.yaml)")  # fmt: skip
+    parser.add_argument(
+        "--descriptions",
+        type=Path,
+        default=None,
+        help="YAML: label -> Spanish description (default: bench/descriptions/<corpus>-<label>.yaml)",
+    )
     parser.add_argument("--seeds", type=int, default=5)
     add_body_argument(parser)
     parser.add_argument("--max-seq-length", type=int, default=128)
@@ -100,36 +109,58 @@ def main(argv: list[str] | None = None) -> int:
         cache.close()
     spaces = {"LSA": lsa_vectors(corpus.pool_texts), "body": embeddings}
     zero_shot = zero_shot_probs(passages, described_vectors)
-    zero_shot_accuracy = float(np.mean([corpus.classes[int(k)] == gold for k, gold in zip(zero_shot.argmax(axis=1), corpus.pool_labels)]))
+    zero_shot_accuracy = float(
+        np.mean([corpus.classes[int(k)] == gold for k, gold in zip(zero_shot.argmax(axis=1), corpus.pool_labels)])
+    )
     runs: dict[str, list[dict]] = {}
     for method in METHODS:
         for seed in range(args.seeds):
             chosen = picks(method, spaces, zero_shot, corpus, seed)
-            runs.setdefault(method, []).append({str(n): {"macro_f1": f1_with(corpus, chosen[:n], seed),
-                                                         "labels_covered": len({corpus.pool_labels[i] for i in chosen[:n]})}
-                                                for n in STEPS})  # fmt: skip
-        print(f"{method}: " + ", ".join(f"{n} labels {statistics.fmean(r[str(n)]['macro_f1'] for r in runs[method]):.3f}"
-                                        for n in STEPS), file=sys.stderr, flush=True)  # fmt: skip
+            runs.setdefault(method, []).append(
+                {
+                    str(n): {
+                        "macro_f1": f1_with(corpus, chosen[:n], seed),
+                        "labels_covered": len({corpus.pool_labels[i] for i in chosen[:n]}),
+                    }
+                    for n in STEPS
+                }
+            )
+        print(
+            f"{method}: "
+            + ", ".join(
+                f"{n} labels {statistics.fmean(r[str(n)]['macro_f1'] for r in runs[method]):.3f}" for n in STEPS
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
 
     def cell(method: str, n: int, key: str, digits: int) -> str:
         values = [r[str(n)][key] for r in runs[method]]
-        return f"{statistics.fmean(values):.{digits}f} ± {statistics.stdev(values) if len(values) > 1 else 0:.{digits}f}"
+        return (
+            f"{statistics.fmean(values):.{digits}f} ± {statistics.stdev(values) if len(values) > 1 else 0:.{digits}f}"
+        )
 
-    lines = [f"Corpus `{corpus.name}` ({args.label}): pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, "
-             f"{len(corpus.classes)} labels; {args.seeds} seeds; TF-IDF trained on the picks; body `{Path(body).name}`; "
-             f"zero-shot accuracy of the descriptions on the pool {zero_shot_accuracy:.3f}.", "",
-             "| first query | macro-F1 at 16 | labels covered at 16 | macro-F1 at 32 | labels covered at 32 |",
-             "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        f"Corpus `{corpus.name}` ({args.label}): pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, "
+        f"{len(corpus.classes)} labels; {args.seeds} seeds; TF-IDF trained on the picks; body `{Path(body).name}`; "
+        f"zero-shot accuracy of the descriptions on the pool {zero_shot_accuracy:.3f}.",
+        "",
+        "| first query | macro-F1 at 16 | labels covered at 16 | macro-F1 at 32 | labels covered at 32 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for method in METHODS:
-        lines.append(f"| {method} | {cell(method, 16, 'macro_f1', 3)} | {cell(method, 16, 'labels_covered', 1)} | "
-                     f"{cell(method, 32, 'macro_f1', 3)} | {cell(method, 32, 'labels_covered', 1)} |")  # fmt: skip
+        lines.append(
+            f"| {method} | {cell(method, 16, 'macro_f1', 3)} | {cell(method, 16, 'labels_covered', 1)} | "
+            f"{cell(method, 32, 'macro_f1', 3)} | {cell(method, 32, 'labels_covered', 1)} |"
+        )
     report = "\n".join(lines)
     print(report)
     out = args.out or RESULTS / f"{corpus.name}-{args.label}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "cold_start.md").write_text(report + "\n", encoding="utf-8")
-    (out / "cold_start.json").write_text(json.dumps({"zero_shot_accuracy": zero_shot_accuracy, "runs": runs}, indent=1),
-                                         encoding="utf-8")  # fmt: skip
+    (out / "cold_start.json").write_text(
+        json.dumps({"zero_shot_accuracy": zero_shot_accuracy, "runs": runs}, indent=1), encoding="utf-8"
+    )
     return 0
 
 

@@ -37,8 +37,14 @@ class Corpus:
             return [i for i, gold in enumerate(labels) if gold != label or rng.random() < fraction]
 
         pool, test = kept(self.pool_labels), kept(self.test_labels)
-        return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
-                      [self.test_texts[i] for i in test], [self.test_labels[i] for i in test])  # fmt: skip
+        return Corpus(
+            self.name,
+            self.classes,
+            [self.pool_texts[i] for i in pool],
+            [self.pool_labels[i] for i in pool],
+            [self.test_texts[i] for i in test],
+            [self.test_labels[i] for i in test],
+        )
 
     def drift(self, held_out: set[str]) -> "Corpus":
         """The pool without the rows whose group (``--drift``'s column) is in ``held_out``, the test
@@ -50,9 +56,16 @@ class Corpus:
         test = [i for i, group in enumerate(self.test_groups) if group in held_out]
         if not test or len(pool) == len(self.pool_groups):
             raise ValueError(f"--drift: {', '.join(sorted(held_out))} must occur in both the pool and the test set")
-        return Corpus(self.name, self.classes, [self.pool_texts[i] for i in pool], [self.pool_labels[i] for i in pool],
-                      [self.test_texts[i] for i in test], [self.test_labels[i] for i in test],
-                      [self.pool_groups[i] for i in pool], [self.test_groups[i] for i in test])  # fmt: skip
+        return Corpus(
+            self.name,
+            self.classes,
+            [self.pool_texts[i] for i in pool],
+            [self.pool_labels[i] for i in pool],
+            [self.test_texts[i] for i in test],
+            [self.test_labels[i] for i in test],
+            [self.pool_groups[i] for i in pool],
+            [self.test_groups[i] for i in test],
+        )
 
     def one_vs_rest(self, label: str, rest: str = "otra") -> "Corpus":
         """Two classes, ``label`` and everything else: the "is this text about ODS 3?" kind of task,
@@ -62,8 +75,14 @@ class Corpus:
         def binary(labels: list[str]) -> list[str]:
             return [gold if gold == label else rest for gold in labels]
 
-        return Corpus(self.name, sorted([label, rest]), self.pool_texts, binary(self.pool_labels), self.test_texts,
-                      binary(self.test_labels))  # fmt: skip
+        return Corpus(
+            self.name,
+            sorted([label, rest]),
+            self.pool_texts,
+            binary(self.pool_labels),
+            self.test_texts,
+            binary(self.test_labels),
+        )
 
     def _require(self, option: str, label: str) -> None:
         if label not in self.classes:
@@ -71,8 +90,14 @@ class Corpus:
 
     def subsample(self, pool: int | None, test: int | None) -> "Corpus":
         """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""
-        return Corpus(self.name, self.classes, self.pool_texts[:pool], self.pool_labels[:pool],
-                      self.test_texts[:test], self.test_labels[:test])  # fmt: skip
+        return Corpus(
+            self.name,
+            self.classes,
+            self.pool_texts[:pool],
+            self.pool_labels[:pool],
+            self.test_texts[:test],
+            self.test_labels[:test],
+        )
 
 
 def _read(path: Path, text: list[str], label: str, group: str | None = None) -> tuple[list[str], list[str], list[str]]:
@@ -104,10 +129,16 @@ def is_example(pool: Path) -> bool:
 
 def add_arguments(parser) -> None:
     """The options that name a corpus, the same in every benchmark that reads one."""
-    parser.add_argument("--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)")
+    parser.add_argument(
+        "--pool", type=Path, default=DEFAULT / "train.jsonl", help="labelled pool (any format bucle ingests)"
+    )
     parser.add_argument("--test", type=Path, default=DEFAULT / "dev.jsonl", help="frozen test set")
-    parser.add_argument("--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them")
-    parser.add_argument("--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)")
+    parser.add_argument(
+        "--text", nargs="+", default=["text"], help="text columns, joined with a blank line as data.text joins them"
+    )
+    parser.add_argument(
+        "--name", default=None, help="the corpus's name in titles and the default --out (default: its folder's)"
+    )
     parser.add_argument("--label", default="label", help="gold label column")
 
 
@@ -116,8 +147,12 @@ BODIES = Path.home() / ".cache" / "bucle" / "bodies"
 
 def add_body_argument(parser) -> None:
     """``--body``, the same in every benchmark that embeds texts."""
-    parser.add_argument("--body", default=None, help="sentence-transformer body: a Hub id or folder, 'minilm' for the small "
-                        f"English all-MiniLM-L6-v2 (default: bucle's, multilingual-e5-small, stored once in {BODIES})")  # fmt: skip
+    parser.add_argument(
+        "--body",
+        default=None,
+        help="sentence-transformer body: a Hub id or folder, 'minilm' for the small "
+        f"English all-MiniLM-L6-v2 (default: bucle's, multilingual-e5-small, stored once in {BODIES})",
+    )
 
 
 def body_path(name: str | None) -> str:
@@ -133,8 +168,14 @@ def corpus_name(pool: Path) -> str:
     return folder.parent.name if folder.name == "data" else folder.name
 
 
-def load_corpus(pool: Path, test: Path, text: list[str] | None = None, label: str = "label", name: str | None = None,
-                group: str | None = None) -> Corpus:  # fmt: skip
+def load_corpus(
+    pool: Path,
+    test: Path,
+    text: list[str] | None = None,
+    label: str = "label",
+    name: str | None = None,
+    group: str | None = None,
+) -> Corpus:
     """``group``: a column whose values ``Corpus.drift`` splits by."""
     text = text or ["text"]
     pool_texts, pool_labels, pool_groups = _read(pool, text, label, group)
@@ -144,6 +185,13 @@ def load_corpus(pool: Path, test: Path, text: list[str] | None = None, label: st
         raise ValueError(f"{test}: labels {unknown} never occur in the pool {pool}")
     order = list(range(len(pool_texts)))
     random.Random(0).shuffle(order)  # so that --pool N takes a sample, not the head of a sorted file
-    return Corpus(name or corpus_name(pool), sorted(set(pool_labels)), [pool_texts[i] for i in order],
-                  [pool_labels[i] for i in order], test_texts, test_labels,
-                  [pool_groups[i] for i in order] if group else None, test_groups if group else None)  # fmt: skip
+    return Corpus(
+        name or corpus_name(pool),
+        sorted(set(pool_labels)),
+        [pool_texts[i] for i in order],
+        [pool_labels[i] for i in order],
+        test_texts,
+        test_labels,
+        [pool_groups[i] for i in order] if group else None,
+        test_groups if group else None,
+    )

@@ -35,10 +35,12 @@ from bucle.loop.train import champion_model, train_round  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
-TEXT = ("El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "
-        "de edificios en barrios vulnerables, según anunció la ministra en una rueda de prensa en la que "
-        "también explicó que las ayudas se repartirán entre las comunidades autónomas en función de la "
-        "población y del número de solicitudes recibidas durante el primer trimestre del año.")  # fmt: skip
+TEXT = (
+    "El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "
+    "de edificios en barrios vulnerables, según anunció la ministra en una rueda de prensa en la que "
+    "también explicó que las ayudas se repartirán entre las comunidades autónomas en función de la "
+    "población y del número de solicitudes recibidas durante el primer trimestre del año."
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -50,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--smoke", action="store_true", help="what CI runs: the small MiniLM body (it times the demo, "
-                        "not the default body)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="what CI runs: the small MiniLM body (it times the demo, not the default body)",
+    )
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bucle-bench-demo-")) / "proyecto"
@@ -117,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, n, values, rps in rows:
         p50 = statistics.median(values)
-        print(f"| {name} | {n} | {len(values)} | {p50 * 1000:.1f} | {percentile(values, 0.95) * 1000:.1f} | "
-              f"{p50 / base:.1f} | {rps if rps is not None else 1 / p50:.1f} |")  # fmt: skip
+        print(
+            f"| {name} | {n} | {len(values)} | {p50 * 1000:.1f} | {percentile(values, 0.95) * 1000:.1f} | "
+            f"{p50 / base:.1f} | {rps if rps is not None else 1 / p50:.1f} |"
+        )
     return 0
 
 

@@ -109,21 +109,32 @@ def main(argv: list[str] | None = None) -> int:
             "name": "bench-ingest",
             "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
             "guidelines": "Benchmark.",
-            "data": {"sources": [{"path": data.name}], "text": ["text"], "id": "id", "label": "label",
-                     "metadata": ["topic"]},
-        }  # fmt: skip
+            "data": {
+                "sources": [{"path": data.name}],
+                "text": ["text"],
+                "id": "id",
+                "label": "label",
+                "metadata": ["topic"],
+            },
+        }
         (root / "bucle.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         base = baseline(data)
         child = subprocess.run(
-            [sys.executable, "-c", CHILD, str(root / "bucle.yaml")], capture_output=True, text=True, cwd=ROOT, check=True
+            [sys.executable, "-c", CHILD, str(root / "bucle.yaml")],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
     rate = result["rows"] / result["seconds"]
     print("| step | rows | seconds | rows/s | vs. baseline | peak memory |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     print(f"| read + parse JSON (baseline) | {args.rows:,} | {args.rows / base:.1f} | {base:,.0f} | 1.00 | |")
-    print(f"| bucle ingest (all checks) | {result['rows']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
-          f"{rate / base:.3f} | {result['max_rss_mb']:,.0f} MB |")  # fmt: skip
+    print(
+        f"| bucle ingest (all checks) | {result['rows']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
+        f"{rate / base:.3f} | {result['max_rss_mb']:,.0f} MB |"
+    )
     print(f"\nquarantined: {result['quarantined']}; personal data masked: {result['pii']}")
     print(f"target >= {TARGET_ROWS_PER_S:,} rows/s: {'met' if rate >= TARGET_ROWS_PER_S else 'NOT met'}")
     return 0

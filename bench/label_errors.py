@@ -38,7 +38,9 @@ def flip(labels: list[str], classes: list[str], share: float, seed: int) -> tupl
     """``labels`` with ``share`` of them (a seeded sample) changed to another label at random."""
     rng = random.Random(seed)
     flipped = set(rng.sample(range(len(labels)), round(share * len(labels))))
-    noisy = [rng.choice([c for c in classes if c != label]) if i in flipped else label for i, label in enumerate(labels)]
+    noisy = [
+        rng.choice([c for c in classes if c != label]) if i in flipped else label for i, label in enumerate(labels)
+    ]
     return noisy, flipped
 
 
@@ -52,14 +54,25 @@ def one_seed(corpus: Corpus, share: float, ks: list[int], seed: int) -> dict:
     def trained_f1(labels: list[str]) -> float:
         return macro_f1(TfidfClassifier(corpus.classes, seed=seed).fit(corpus.pool_texts, labels), corpus)
 
-    result = {"seed": seed, "flipped": len(flipped), "flagged": len(ranked), "seconds": seconds,
-              "flagged_precision": sum(i in flipped for i in ranked) / len(ranked) if ranked else None,
-              "clean_f1": trained_f1(corpus.pool_labels), "noisy_f1": trained_f1(noisy), "at": {}}  # fmt: skip
+    result = {
+        "seed": seed,
+        "flipped": len(flipped),
+        "flagged": len(ranked),
+        "seconds": seconds,
+        "flagged_precision": sum(i in flipped for i in ranked) / len(ranked) if ranked else None,
+        "clean_f1": trained_f1(corpus.pool_labels),
+        "noisy_f1": trained_f1(noisy),
+        "at": {},
+    }
     for k in ks:
         top = ranked[:k]
         reviewed = [corpus.pool_labels[i] if i in top else label for i, label in enumerate(noisy)]  # the reviewer knows
-        result["at"][str(k)] = {"sent": len(top), "precision": sum(i in flipped for i in top) / len(top) if top else None,
-                                "caught": sum(i in flipped for i in top) / len(flipped), "reviewed_f1": trained_f1(reviewed)}  # fmt: skip
+        result["at"][str(k)] = {
+            "sent": len(top),
+            "precision": sum(i in flipped for i in top) / len(top) if top else None,
+            "caught": sum(i in flipped for i in top) / len(flipped),
+            "reviewed_f1": trained_f1(reviewed),
+        }
     return result
 
 
@@ -83,15 +96,20 @@ def report(corpus: Corpus, args: argparse.Namespace, runs: list[dict]) -> str:
         "",
         "| top k sent for review | precision@k | share of flips caught | macro-F1 after review |",
         "| ---: | ---: | ---: | ---: |",
-    ]  # fmt: skip
+    ]
     for k in args.k:
         at = [r["at"][str(k)] for r in runs]
-        lines.append(f"| {k} | {mean([a['precision'] for a in at])} | {mean([a['caught'] for a in at])} | "
-                     f"{mean([a['reviewed_f1'] for a in at])} |")  # fmt: skip
+        lines.append(
+            f"| {k} | {mean([a['precision'] for a in at])} | {mean([a['caught'] for a in at])} | "
+            f"{mean([a['reviewed_f1'] for a in at])} |"
+        )
     at20 = [r["at"]["20"]["precision"] for r in runs if "20" in r["at"] and r["at"]["20"]["precision"] is not None]
     if at20:
         value = statistics.fmean(at20)
-        lines += ["", f"Precision@20 {value:.2f}: target ≥ {TARGET_PRECISION_AT_20} {'met' if value >= TARGET_PRECISION_AT_20 else 'NOT met'}."]
+        lines += [
+            "",
+            f"Precision@20 {value:.2f}: target ≥ {TARGET_PRECISION_AT_20} {'met' if value >= TARGET_PRECISION_AT_20 else 'NOT met'}.",
+        ]
     return "\n".join(lines)
 
 
@@ -102,9 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, nargs="+", default=[20, 50], help="records sent for review")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pool-size", type=int, default=None)
-    parser.add_argument("--out", type=Path, default=None, help="folder for label_errors.{md,json} (default: "
-                        "docs/benchmarks/label-errors/<name>-<label>)")  # fmt: skip
-    parser.add_argument("--smoke", action="store_true", help="120 texts, one seed, results in test-artifacts/bench-smoke")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for label_errors.{md,json} (default: docs/benchmarks/label-errors/<name>-<label>)",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="120 texts, one seed, results in test-artifacts/bench-smoke"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.seeds, args.pool_size, args.k = 1, 120, [10]
@@ -117,15 +141,24 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for seed in range(args.seeds):
         runs.append(one_seed(corpus, args.flip, args.k, seed))
-        print(f"seed {seed + 1}/{args.seeds}: {runs[-1]['flagged']} flagged, precision@{args.k[0]} "
-              f"{runs[-1]['at'][str(args.k[0])]['precision']}", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"seed {seed + 1}/{args.seeds}: {runs[-1]['flagged']} flagged, precision@{args.k[0]} "
+            f"{runs[-1]['at'][str(args.k[0])]['precision']}",
+            file=sys.stderr,
+            flush=True,
+        )
     text = report(corpus, args, runs)
     print(text)
     out = args.out or RESULTS / f"{corpus.name}-{args.label}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "label_errors.md").write_text(text + "\n", encoding="utf-8")
-    (out / "label_errors.json").write_text(json.dumps({"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                                                       "runs": runs}, indent=1), encoding="utf-8")  # fmt: skip
+    (out / "label_errors.json").write_text(
+        json.dumps(
+            {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "runs": runs},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return 0
 
 

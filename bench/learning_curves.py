@@ -45,8 +45,10 @@ def area_under_curve(curve: Curve) -> float:
     its width): the mean macro-F1 an annotator sees along the way, in [0, 1]."""
     if len(curve.labels) < 2:
         return curve.macro_f1[0] if curve.macro_f1 else float("nan")
-    area = sum((x1 - x0) * (y0 + y1) / 2 for x0, x1, y0, y1 in
-               zip(curve.labels, curve.labels[1:], curve.macro_f1, curve.macro_f1[1:]))  # fmt: skip
+    area = sum(
+        (x1 - x0) * (y0 + y1) / 2
+        for x0, x1, y0, y1 in zip(curve.labels, curve.labels[1:], curve.macro_f1, curve.macro_f1[1:])
+    )
     return area / (curve.labels[-1] - curve.labels[0])
 
 
@@ -76,9 +78,18 @@ def summarise(curves: list[Curve], full_f1: float, fraction: float = 0.95) -> Su
     reached = [n for n in reach if n is not None]
     final, final_sd = mean_sd([c.macro_f1[-1] for c in curves])
     aulc, aulc_sd = mean_sd([area_under_curve(c) for c in curves])
-    return Summary(curves[0].method, len(curves), full_f1, final, final_sd, aulc, aulc_sd,
-                   statistics.fmean(reached) if len(reached) == len(curves) else None, len(reached),
-                   statistics.fmean(s for c in curves for s in c.seconds))  # fmt: skip
+    return Summary(
+        curves[0].method,
+        len(curves),
+        full_f1,
+        final,
+        final_sd,
+        aulc,
+        aulc_sd,
+        statistics.fmean(reached) if len(reached) == len(curves) else None,
+        len(reached),
+        statistics.fmean(s for c in curves for s in c.seconds),
+    )
 
 
 def mean_curve(curves: list[Curve]) -> tuple[list[int], list[float], list[float]]:

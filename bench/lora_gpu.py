@@ -77,8 +77,11 @@ def batches(encoded: list[list[int]], size: int, bucketed: bool, rng: random.Ran
     rng.shuffle(order)
     if bucketed:
         mega = size * 50
-        order = [i for start in range(0, len(order), mega)
-                 for i in sorted(order[start : start + mega], key=lambda i: -len(encoded[i]))]  # fmt: skip
+        order = [
+            i
+            for start in range(0, len(order), mega)
+            for i in sorted(order[start : start + mega], key=lambda i: -len(encoded[i]))
+        ]
     chunks = [order[start : start + size] for start in range(0, len(order), size)]
     if bucketed:
         rng.shuffle(chunks)
@@ -111,8 +114,10 @@ def lora_model(shape: str, tokenizer, device: str, liger: bool):
         from liger_kernel.transformers import _apply_liger_kernel_to_instance
 
         _apply_liger_kernel_to_instance(model=model)
-    model = get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=16, lora_alpha=32, lora_dropout=0.05,
-                                             target_modules="all-linear"))  # fmt: skip
+    model = get_peft_model(
+        model,
+        LoraConfig(task_type=TaskType.SEQ_CLS, r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear"),
+    )
     return model.to(device)
 
 
@@ -195,16 +200,20 @@ def synchronize(device: str) -> None:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| shape | configuration | train texts/s | ratio | train tokens/s | MFU | peak GiB | score texts/s | ratio | note |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+    lines = [
+        "| shape | configuration | train texts/s | ratio | train tokens/s | MFU | peak GiB | score texts/s | ratio | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     fmt = lambda value, spec, unit="": "" if value is None else format(value, spec) + unit  # noqa: E731
     for row in rows:
         base = next(r for r in rows if r.shape == row.shape and r.config == "baseline")
         train_ratio = row.train_texts_s / base.train_texts_s if row.train_texts_s and base.train_texts_s else None
         score_ratio = row.score_texts_s / base.score_texts_s if row.score_texts_s and base.score_texts_s else None
-        lines.append(f"| {row.shape} | {row.config} | {fmt(row.train_texts_s, ',.1f')} | {fmt(train_ratio, '.2f', '×')} | "
-                     f"{fmt(row.train_tokens_s, ',.0f')} | {fmt(row.mfu, '.1%')} | {fmt(row.peak_gib, '.1f')} | "
-                     f"{fmt(row.score_texts_s, ',.0f')} | {fmt(score_ratio, '.2f', '×')} | {row.note} |")  # fmt: skip
+        lines.append(
+            f"| {row.shape} | {row.config} | {fmt(row.train_texts_s, ',.1f')} | {fmt(train_ratio, '.2f', '×')} | "
+            f"{fmt(row.train_tokens_s, ',.0f')} | {fmt(row.mfu, '.1%')} | {fmt(row.peak_gib, '.1f')} | "
+            f"{fmt(row.score_texts_s, ',.0f')} | {fmt(score_ratio, '.2f', '×')} | {row.note} |"
+        )
     return "\n".join(lines)
 
 
@@ -217,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="timed optimisation steps per configuration")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--large-batch", type=int, default=64)
-    parser.add_argument("--columns", nargs="+", default=["headline", "text"],
-                        help="text columns (headline alone: short texts, where length grouping matters)")
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        default=["headline", "text"],
+        help="text columns (headline alone: short texts, where length grouping matters)",
+    )
     parser.add_argument("--smoke", action="store_true", help="the tiny shape on the CPU, a few steps")
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -228,14 +241,19 @@ def main(argv: list[str] | None = None) -> int:
         args.configs = [c for c in args.configs if c != "compiled"]  # compiling takes minutes on 2 cores
     shapes = args.shapes or list(GPU_SHAPES)
     if device == "cpu" and not args.smoke:
-        print("no CUDA device: these figures are for a GPU (use --smoke to check the script on the CPU)", file=sys.stderr)
+        print(
+            "no CUDA device: these figures are for a GPU (use --smoke to check the script on the CPU)", file=sys.stderr
+        )
     texts = corpus(args.columns)
     with tempfile.TemporaryDirectory() as folder:
         tokenizer = train_tokenizer(texts, 32_000 if not args.smoke else 2_000, Path(folder))
     tokenizer.pad_token = tokenizer.eos_token
     encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
-    print(f"{len(texts)} texts, {sum(map(len, encoded)) / len(encoded):.0f} tokens on average (cut at {MAX_TOKENS}); "
-          f"device: {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}", flush=True)  # fmt: skip
+    print(
+        f"{len(texts)} texts, {sum(map(len, encoded)) / len(encoded):.0f} tokens on average (cut at {MAX_TOKENS}); "
+        f"device: {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}",
+        flush=True,
+    )
     rows = []
     for shape in shapes:
         for name in ["baseline", *[c for c in args.configs if c != "baseline"]]:

@@ -74,15 +74,29 @@ def main(argv: list[str] | None = None) -> int:
             reg.set_champion(version, "manual", "benchmark")
             back = timed(lambda: publish(config))
             files = listing(model_files(reg.path(version), Path(scratch) / f"listing-{family}"))
-            rows.append((family, sum(files.values()) / 2**20, size_mib(config.state.publish / "model.git"),
-                         size_mib(config.state.publish / "dataset.git"), size_mib(config.state.publish / "space.git"),
-                         copy, first, again, back))  # fmt: skip
-    lines = ["| champion | model files MiB | model.git MiB so far | dataset.git MiB | space.git MiB | copy s (baseline) | "
-             "first publish s | again (no change) s | back after a rollback s | first ÷ copy |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+            rows.append(
+                (
+                    family,
+                    sum(files.values()) / 2**20,
+                    size_mib(config.state.publish / "model.git"),
+                    size_mib(config.state.publish / "dataset.git"),
+                    size_mib(config.state.publish / "space.git"),
+                    copy,
+                    first,
+                    again,
+                    back,
+                )
+            )
+    lines = [
+        "| champion | model files MiB | model.git MiB so far | dataset.git MiB | space.git MiB | copy s (baseline) | "
+        "first publish s | again (no change) s | back after a rollback s | first ÷ copy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for family, files, model, dataset, space, copy, first, again, back in rows:
-        lines.append(f"| {family} | {files:.1f} | {model:.1f} | {dataset:.1f} | {space:.1f} | {copy:.2f} | {first:.2f} | "
-                     f"{again:.2f} | {back:.2f} | {first / copy:.0f}× |")  # fmt: skip
+        lines.append(
+            f"| {family} | {files:.1f} | {model:.1f} | {dataset:.1f} | {space:.1f} | {copy:.2f} | {first:.2f} | "
+            f"{again:.2f} | {back:.2f} | {first / copy:.0f}× |"
+        )
     print("\n".join(lines))
     return 0
 

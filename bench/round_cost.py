@@ -54,8 +54,21 @@ from bucle.training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
-COLUMNS = ["pull", "export", "fit", "evaluate", "register", "gate", "select", "push", "warm", "score", "refresh",
-           "review", "publish"]
+COLUMNS = [
+    "pull",
+    "export",
+    "fit",
+    "evaluate",
+    "register",
+    "gate",
+    "select",
+    "push",
+    "warm",
+    "score",
+    "refresh",
+    "review",
+    "publish",
+]
 TARGET_10K_S = 300
 
 
@@ -140,13 +153,18 @@ def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectCon
         "ods": [16],
         "labels": {"falsa": "Falsa", "verdadera": "Verdadera"},
         "guidelines": "# Guía\n\nElige la etiqueta correcta.",
-        "data": {"sources": [{"path": "data/pool.jsonl"}, {"path": "data/test.jsonl", "role": "test"}],
-                 "text": ["text"], "id": "id", "label": "label", "seed_size": 32},
+        "data": {
+            "sources": [{"path": "data/pool.jsonl"}, {"path": "data/test.jsonl", "role": "test"}],
+            "text": ["text"],
+            "id": "id",
+            "label": "label",
+            "seed_size": 32,
+        },
         "annotation": {"annotators": ["anotadora-1"]},
         "server": {"port": port},
         "model": {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()} if smoke else {},  # the small body
         "loop": {"candidates": 100} if smoke else {},  # the smoke pool is smaller than the default window
-    }  # fmt: skip
+    }
     path = folder / "bucle.yaml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     return load_config(path)
@@ -172,8 +190,9 @@ def costs(config: ProjectConfig, manifest: RoundManifest, peaks: dict[str, float
     return cost
 
 
-def measure(size: int, folder: Path, running: Path | None, smoke: bool,
-            meter: StepMeter) -> tuple[int, float, list[RoundCost]]:  # fmt: skip
+def measure(
+    size: int, folder: Path, running: Path | None, smoke: bool, meter: StepMeter
+) -> tuple[int, float, list[RoundCost]]:
     config = write_project(folder, size, shared_server.port(running), smoke)
     shared_server.join(config, running)
     start = time.perf_counter()
@@ -188,7 +207,9 @@ def measure(size: int, folder: Path, running: Path | None, smoke: bool,
         owner = owner_client(config)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         clients = annotator_clients(config, config.annotation.annotators[:1])
-        gold = {row["id"]: row["label"] for row in map(json.loads, (folder / "data" / "pool.jsonl").open(encoding="utf-8"))}
+        gold = {
+            row["id"]: row["label"] for row in map(json.loads, (folder / "data" / "pool.jsonl").open(encoding="utf-8"))
+        }
         answer(owner, clients, dataset, {i: gold[i] for i in result(first, "select").ids})
         meter.start()
         run_round(config)
@@ -201,27 +222,38 @@ def measure(size: int, folder: Path, running: Path | None, smoke: bool,
 
 def table(rows: list[RoundCost], ingest_s: dict[int, float]) -> str:
     baseline = {r.kind: r.total for r in rows if r.pool == rows[0].pool}
-    lines = ["Seconds per step (peak MiB of the bucle process during the step).", "",
-             f"| pool | round | {' | '.join(COLUMNS)} | total s | pull → push s | × {rows[0].pool:,}-pool round |",
-             f"| ---: | --- | {' | '.join('---:' for _ in COLUMNS)} | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        "Seconds per step (peak MiB of the bucle process during the step).",
+        "",
+        f"| pool | round | {' | '.join(COLUMNS)} | total s | pull → push s | × {rows[0].pool:,}-pool round |",
+        f"| ---: | --- | {' | '.join('---:' for _ in COLUMNS)} | ---: | ---: | ---: |",
+    ]
     for r in rows:
         cells = [f"{r.seconds[c]:.1f} ({r.peak_mib[c]:,.0f})" for c in COLUMNS]
-        lines.append(f"| {r.pool:,} | {r.kind} | {' | '.join(cells)} | {r.total:.1f} | {r.waited:.1f} | "
-                     f"{r.total / baseline[r.kind]:.2f} |")  # fmt: skip
+        lines.append(
+            f"| {r.pool:,} | {r.kind} | {' | '.join(cells)} | {r.total:.1f} | {r.waited:.1f} | "
+            f"{r.total / baseline[r.kind]:.2f} |"
+        )
     lines += ["", "| pool | ingest s (not part of a round) |", "| ---: | ---: |"]
     lines += [f"| {pool:,} | {seconds:.1f} |" for pool, seconds in ingest_s.items()]
     lines.append("")
     for r in rows:
         verdict = "met" if r.total < TARGET_10K_S else "NOT met"
-        lines.append(f"- {r.kind.capitalize()} round over a {r.pool:,}-text pool: {r.total:.1f} s (target < {TARGET_10K_S} s: {verdict}).")
+        lines.append(
+            f"- {r.kind.capitalize()} round over a {r.pool:,}-text pool: {r.total:.1f} s (target < {TARGET_10K_S} s: {verdict})."
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000], help="rows generated per pool")
-    parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
-                        "a 100-text test set, a window of 100 candidates, results in test-artifacts/bench-smoke")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
+        "a 100-text test set, a window of 100 candidates, results in test-artifacts/bench-smoke",
+    )
     shared_server.add_argument(parser)
     args = parser.parse_args(argv)
     meter = StepMeter(PeakMemory())

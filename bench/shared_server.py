@@ -17,8 +17,12 @@ from bucle.loop.config import ProjectConfig, load_config
 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", type=Path, metavar="BUCLE_YAML",
-                        help="a project whose embedded server is running: use it instead of starting one")  # fmt: skip
+    parser.add_argument(
+        "--server",
+        type=Path,
+        metavar="BUCLE_YAML",
+        help="a project whose embedded server is running: use it instead of starting one",
+    )
 
 
 def port(running: Path | None) -> int:

@@ -39,8 +39,15 @@ def installed() -> str | None:
 class SmallText:
     """Builds small-text's datasets and classifier factories once per corpus."""
 
-    def __init__(self, corpus: Corpus, embeddings: np.ndarray, test_embeddings: np.ndarray, body: str,
-                 max_seq_length: int, setfit_steps: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        corpus: Corpus,
+        embeddings: np.ndarray,
+        test_embeddings: np.ndarray,
+        body: str,
+        max_seq_length: int,
+        setfit_steps: int,
+    ) -> None:
         self.corpus, self.body, self.max_seq_length, self.setfit_steps = corpus, body, max_seq_length, setfit_steps
         self.y = np.array([corpus.classes.index(label) for label in corpus.pool_labels])
         self.test_y = np.array([corpus.classes.index(label) for label in corpus.test_labels])
@@ -52,22 +59,34 @@ class SmallText:
         if learner == "head":
             return SklearnDataset(self.embeddings, self.y), SklearnDataset(self.test_embeddings, self.test_y)
         targets = np.arange(len(self.corpus.classes))
-        return (TextDataset.from_arrays(self.corpus.pool_texts, self.y, target_labels=targets),
-                TextDataset.from_arrays(self.corpus.test_texts, self.test_y, target_labels=targets))  # fmt: skip
+        return (
+            TextDataset.from_arrays(self.corpus.pool_texts, self.y, target_labels=targets),
+            TextDataset.from_arrays(self.corpus.test_texts, self.test_y, target_labels=targets),
+        )
 
     def _factory(self, learner: str, seed: int):
         classes = len(self.corpus.classes)
         if learner == "head":
             from small_text import SklearnClassifierFactory
 
-            return SklearnClassifierFactory(LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed), classes)
+            return SklearnClassifierFactory(
+                LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed), classes
+            )
         from small_text.integrations.transformers.classifiers.factories import SetFitClassificationFactory
         from small_text.integrations.transformers.classifiers.setfit import SetFitModelArguments
 
-        arguments = SetFitModelArguments(self.body, max_length=self.max_seq_length, max_steps=self.setfit_steps,
-                                         train_batch_size=16, seed=seed, show_progress_bar=False,
-                                         output_dir=tempfile.mkdtemp(prefix="bucle-small-text-"))  # fmt: skip
-        return SetFitClassificationFactory(arguments, classes, classification_kwargs={"max_length": self.max_seq_length})
+        arguments = SetFitModelArguments(
+            self.body,
+            max_length=self.max_seq_length,
+            max_steps=self.setfit_steps,
+            train_batch_size=16,
+            seed=seed,
+            show_progress_bar=False,
+            output_dir=tempfile.mkdtemp(prefix="bucle-small-text-"),
+        )
+        return SetFitClassificationFactory(
+            arguments, classes, classification_kwargs={"max_length": self.max_seq_length}
+        )
 
     def _f1(self, classifier, test) -> float:
         return float(f1_score(self.test_y, classifier.predict(test), average="macro", zero_division=0))

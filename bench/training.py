@@ -46,8 +46,9 @@ def run_model(name, make, fit, test_texts, test_labels, rows):
         fit(model)
         seconds = time.perf_counter() - start
         evaluation, _ = evaluate_model(model, test_texts, test_labels, bootstrap=200)
-    rows.append((name, evaluation.macro_f1, evaluation.macro_f1_low, evaluation.macro_f1_high, seconds,
-                 footprint.grams_co2eq))  # fmt: skip
+    rows.append(
+        (name, evaluation.macro_f1, evaluation.macro_f1_low, evaluation.macro_f1_high, seconds, footprint.grams_co2eq)
+    )
     return model
 
 
@@ -73,15 +74,27 @@ def main(argv: list[str] | None = None) -> int:
         ids = stratified_sample({r["id"]: r["label"] for r in train}, n, args.seed)
         texts, labels = [by_id[i]["text"] for i in ids], [by_id[i]["label"] for i in ids]
         rows: list[tuple] = []
-        run_model("TF-IDF + LR", lambda: TfidfClassifier(CLASSES), lambda m: m.fit(texts, labels), test_texts, test_labels, rows)
+        run_model(
+            "TF-IDF + LR",
+            lambda: TfidfClassifier(CLASSES),
+            lambda m: m.fit(texts, labels),
+            test_texts,
+            test_labels,
+            rows,
+        )
         head = lambda: SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache)  # noqa: E731
         warm = head().fit(texts, labels)  # fills the cache: the timed refit below is the head-only round
         warm.predict_proba(test_texts)
         run_model("SetFit head-only", head, lambda m: m.fit(texts, labels), test_texts, test_labels, rows)
         settings = FineTuneSettings(pairs_per_label=10, batch_size=16, max_steps=args.fine_tune_steps, seed=args.seed)
-        run_model(f"SetFit fine-tune ({args.fine_tune_steps} steps)",
-                  lambda: SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length),
-                  lambda m: (m.fine_tune(texts, labels, settings), m.fit(texts, labels)), test_texts, test_labels, rows)  # fmt: skip
+        run_model(
+            f"SetFit fine-tune ({args.fine_tune_steps} steps)",
+            lambda: SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length),
+            lambda m: (m.fine_tune(texts, labels, settings), m.fit(texts, labels)),
+            test_texts,
+            test_labels,
+            rows,
+        )
         quality += [(n, *row) for row in rows]
         print(f"done: {n} labels", file=sys.stderr, flush=True)
 
@@ -102,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     model.fit(thousand, thousand_labels)
     refit_1k = time.perf_counter() - start
 
-    fresh = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=EmbeddingCache(folder / "fresh.sqlite"))
+    fresh = SetFitClassifier(
+        CLASSES, body=body, max_seq_length=args.max_seq_length, cache=EmbeddingCache(folder / "fresh.sqlite")
+    )
     fresh.head = model.head  # calibrated: the temperature is folded into it
     start = time.perf_counter()
     fresh.predict_proba(pool)
@@ -120,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     int8.predict_proba(pool)
     int8_s = time.perf_counter() - start
     texts, labels = [r["text"] for r in train], [r["label"] for r in train]
-    fp32_model = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache).fit(texts, labels)
+    fp32_model = SetFitClassifier(CLASSES, body=body, max_seq_length=args.max_seq_length, cache=cache).fit(
+        texts, labels
+    )
     int8_model = fp32_model.with_int8_body(folder / "onnx")
     fp32_f1 = evaluate_model(fp32_model, test_texts, test_labels, bootstrap=200)[0].macro_f1
     int8_f1 = evaluate_model(int8_model, test_texts, test_labels, bootstrap=200)[0].macro_f1
@@ -139,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| score it again, cached body | {cached_s:.2f} | {len(pool) / cached_s:,.0f} | < 5 s |")
     print(f"| score it with a fresh int8 ONNX body | {int8_s:.1f} | {len(pool) / int8_s:,.0f} | |")
     print(f"\nfresh / cached: {fresh_s / cached_s:,.0f}× slower; int8 / fp32 speed-up: {fresh_s / int8_s:.2f}×")
-    print(f"head-only SetFit on all labels, test macro-F1: fp32 {fp32_f1:.3f}, int8 {int8_f1:.3f} "
-          f"(delta {100 * (int8_f1 - fp32_f1):+.1f} points; used only within -0.5)")
+    print(
+        f"head-only SetFit on all labels, test macro-F1: fp32 {fp32_f1:.3f}, int8 {int8_f1:.3f} "
+        f"(delta {100 * (int8_f1 - fp32_f1):+.1f} points; used only within -0.5)"
+    )
     return 0
 
 

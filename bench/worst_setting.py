@@ -82,12 +82,24 @@ def rows_of(setting: Path) -> list[Row]:
         gaps = [(f1 - theirs[n], n) for n, f1 in zip(labels[1:], mine[1:]) if n in theirs]  # the seed set is shared
         gap, at = min(gaps)
         by_seed = {c.seed: dict(zip(c.labels, c.macro_f1)) for c in random}
-        paired = [dict(zip(c.labels, c.macro_f1))[at] - by_seed[c.seed][at] for c in runs if at in by_seed.get(c.seed, {})]
+        paired = [
+            dict(zip(c.labels, c.macro_f1))[at] - by_seed[c.seed][at] for c in runs if at in by_seed.get(c.seed, {})
+        ]
         se = statistics.stdev(paired) / len(paired) ** 0.5 if len(paired) > 1 else None
         base_labels, base_means, _ = mean_curve(random)
-        rows.append(Row(setting.name, method, gap, at, se, statistics.fmean(area_under_curve(c) for c in runs),
-                        statistics.fmean(area_under_curve(c) for c in random), stays_from(labels, mine, FRACTION * full),
-                        stays_from(base_labels, base_means, FRACTION * full)))  # fmt: skip
+        rows.append(
+            Row(
+                setting.name,
+                method,
+                gap,
+                at,
+                se,
+                statistics.fmean(area_under_curve(c) for c in runs),
+                statistics.fmean(area_under_curve(c) for c in random),
+                stays_from(labels, mine, FRACTION * full),
+                stays_from(base_labels, base_means, FRACTION * full),
+            )
+        )
     return rows
 
 
@@ -96,10 +108,16 @@ def report(folder: Path) -> str:
     if not settings:
         raise SystemExit(f"no active_learning.json under {folder}: run make bench-label-efficiency first")
     rows = [row for setting in settings for row in rows_of(setting)]
-    lines = [f"| setting | method | worst (method − random) ± s.e., at labels | AULC (random's) | labels to {FRACTION:.0%} of full, "
-             "kept (× random) |", "| --- | --- | ---: | ---: | ---: |"]  # fmt: skip
-    lines += [f"| {r.setting} | {r.method} | {r.gap} at {r.worst_at} | {r.aulc:.3f} ({r.random_aulc:.3f}) | "
-              f"{r.to_target if r.to_target is not None else '—'} ({r.ratio}) |" for r in rows]  # fmt: skip
+    lines = [
+        f"| setting | method | worst (method − random) ± s.e., at labels | AULC (random's) | labels to {FRACTION:.0%} of full, "
+        "kept (× random) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r.setting} | {r.method} | {r.gap} at {r.worst_at} | {r.aulc:.3f} ({r.random_aulc:.3f}) | "
+        f"{r.to_target if r.to_target is not None else '—'} ({r.ratio}) |"
+        for r in rows
+    ]
     lines.append("")
     for method in dict.fromkeys(r.method for r in rows):
         mine = [r for r in rows if r.method == method]
@@ -111,9 +129,14 @@ def report(folder: Path) -> str:
             f"target ≥ −{TOLERANCE}: {_shortfall_verdict(worst)}); "
             f"worst AULC against random {aulc.aulc - aulc.random_aulc:+.3f} ({aulc.setting}; target ≥ 0: "
             f"{'met' if aulc.aulc >= aulc.random_aulc else 'NOT met'}); "
-            + (f"worst label ratio {max(ratios)[0]:.2f}× ({max(ratios)[1]}; target ≤ {TARGET_RATIO:.2f}×: "
-               f"{'met' if max(ratios)[0] <= TARGET_RATIO else 'NOT met'})" if ratios else "no setting where both reach 95% of full")
-            + f"; {len(mine)} settings.")  # fmt: skip
+            + (
+                f"worst label ratio {max(ratios)[0]:.2f}× ({max(ratios)[1]}; target ≤ {TARGET_RATIO:.2f}×: "
+                f"{'met' if max(ratios)[0] <= TARGET_RATIO else 'NOT met'})"
+                if ratios
+                else "no setting where both reach 95% of full"
+            )
+            + f"; {len(mine)} settings."
+        )
     return "\n".join(lines)
 
 

@@ -35,5 +35,7 @@ def disk_full(error: BaseException, folder: Path) -> str | None:
         where = folder
     else:
         return None
-    return (f"No space left on the disk of {where}: free some space and run the command again "
-            "(nothing was half-written: every step is resumable)")  # fmt: skip
+    return (
+        f"No space left on the disk of {where}: free some space and run the command again "
+        "(nothing was half-written: every step is resumable)"
+    )

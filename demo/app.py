@@ -72,8 +72,10 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
         version = f"Modelo **{prediction.version}** · etiqueta más probable: **{config.labels[prediction.label]}**"
         foreign = p.language.foreign(text)
         if foreign is not None:  # predicted anyway, with a warning: the user may know better
-            version += (f"\n\n⚠️ El texto no parece estar en español (detectado: {foreign[0]}, {foreign[1]:.2f}); "
-                        "el modelo se entrenó con textos en español y esta predicción puede no ser fiable.")  # fmt: skip
+            version += (
+                f"\n\n⚠️ El texto no parece estar en español (detectado: {foreign[0]}, {foreign[1]:.2f}); "
+                "el modelo se entrenó con textos en español y esta predicción puede no ser fiable."
+            )
         return prediction.probabilities, version, {"label": prediction.label, "version": prediction.version}
 
     def send_feedback(text: str, label: str, last: dict | None, request: gr.Request):
@@ -85,11 +87,15 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             if not label:
                 raise BucleError("Elige la etiqueta correcta en la lista.")
             if label == last["label"]:
-                raise BucleError("Esa es la etiqueta que predijo el modelo: si es incorrecta, elige la que corresponde.")
+                raise BucleError(
+                    "Esa es la etiqueta que predijo el modelo: si es incorrecta, elige la que corresponde."
+                )
             p.feedback.submit(cleaned, label, last["label"], last["version"])
         except BucleError as error:
             raise _user_error(error) from None
-        return "¡Gracias! Tu corrección irá a revisión por el equipo anotador; no entra directamente en el entrenamiento."
+        return (
+            "¡Gracias! Tu corrección irá a revisión por el equipo anotador; no entra directamente en el entrenamiento."
+        )
 
     def predict_file(upload: str | None, request: gr.Request):
         try:
@@ -112,11 +118,17 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
                 rows.append({"text": shown, "error": str(error), "warning": ""})
         probs = model.predict_proba([cleaned for _, cleaned in valid]) if valid else []
         for (index, _), row in zip(valid, probs):
-            rows[index].update({"label": model.classes[int(row.argmax())], "model": version,
-                                **{f"p_{label}": round(float(v), 4) for label, v in zip(model.classes, row)}})  # fmt: skip
+            rows[index].update(
+                {
+                    "label": model.classes[int(row.argmax())],
+                    "model": version,
+                    **{f"p_{label}": round(float(v), 4) for label, v in zip(model.classes, row)},
+                }
+            )
         path = write_predictions(rows, Path(tempfile.mkdtemp(prefix="bucle-demo-")) / "predicciones.csv")
-        shown = pd.DataFrame(rows).rename(columns={"text": "texto", "label": "etiqueta", "error": "error",
-                                                   "warning": "aviso", "model": "modelo"})  # fmt: skip
+        shown = pd.DataFrame(rows).rename(
+            columns={"text": "texto", "label": "etiqueta", "error": "error", "warning": "aviso", "model": "modelo"}
+        )
         return str(path), shown
 
     def _warning(text: str) -> str:
@@ -140,23 +152,34 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
         else:
             base = f"{facts.baseline_macro_f1:.3f}" if facts.baseline_macro_f1 is not None else "—"
             reference = f"referencia TF-IDF de la misma ronda: {base}"
-        text = (f"**{facts.version}** ({facts.family}), entrenado con {facts.labels} etiquetas.\n\n"
-                f"Macro-F1 en el conjunto de prueba congelado: **{facts.macro_f1:.3f}** "
-                f"(IC 95 %: {facts.interval[0]:.3f}–{facts.interval[1]:.3f}); exactitud {facts.accuracy:.3f}; "
-                f"{reference}.")  # fmt: skip
+        text = (
+            f"**{facts.version}** ({facts.family}), entrenado con {facts.labels} etiquetas.\n\n"
+            f"Macro-F1 en el conjunto de prueba congelado: **{facts.macro_f1:.3f}** "
+            f"(IC 95 %: {facts.interval[0]:.3f}–{facts.interval[1]:.3f}); exactitud {facts.accuracy:.3f}; "
+            f"{reference}."
+        )
         # label counts as categories: a numeric axis ticks at half labels between two versions
         ticks = [str(n) for n in sorted({n for n, _, _ in facts.curve})]
-        curve = pd.DataFrame([{"etiquetas": str(n), "macro-F1": f1, "familia": v.split("-", 1)[1]}
-                              for n, f1, v in facts.curve])  # fmt: skip
+        curve = pd.DataFrame(
+            [{"etiquetas": str(n), "macro-F1": f1, "familia": v.split("-", 1)[1]} for n, f1, v in facts.curve]
+        )
         return text, gr.LinePlot(value=curve, sort=ticks), facts.limitations
 
     with gr.Blocks(title=config.title or config.name) as app:
-        gr.Markdown(f"# {config.title or config.name}\n\nClasificador de textos en español entrenado con bucle "
-                    f"(ODS {', '.join(str(g) for g in config.ods) or '—'}). Etiquetas: "
-                    + ", ".join(f"**{v}**" for v in config.labels.values()) + ".")  # fmt: skip
+        gr.Markdown(
+            f"# {config.title or config.name}\n\nClasificador de textos en español entrenado con bucle "
+            f"(ODS {', '.join(str(g) for g in config.ods) or '—'}). Etiquetas: "
+            + ", ".join(f"**{v}**" for v in config.labels.values())
+            + "."
+        )
         with gr.Tab("Probar"):
-            text = gr.Textbox(label="Texto en español", lines=6, max_length=config.demo.max_chars,
-                              placeholder="Pega aquí una noticia, un mensaje…", elem_id="texto")  # fmt: skip
+            text = gr.Textbox(
+                label="Texto en español",
+                lines=6,
+                max_length=config.demo.max_chars,
+                placeholder="Pega aquí una noticia, un mensaje…",
+                elem_id="texto",
+            )
             button = gr.Button("Clasificar", variant="primary", elem_id="clasificar")
             result = gr.Label(label="Probabilidades (calibradas)", num_top_classes=len(labels), elem_id="resultado")
             version = gr.Markdown(elem_id="version")
@@ -165,8 +188,12 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             if examples:
                 gr.Examples(examples=[[e] for e in examples], inputs=[text], label="Ejemplos")
             with gr.Accordion("¿La predicción es incorrecta?", open=False):
-                correct = gr.Dropdown(choices=[(config.labels[k], k) for k in labels], value=None,
-                                      label="Etiqueta correcta", elem_id="correcta")  # fmt: skip
+                correct = gr.Dropdown(
+                    choices=[(config.labels[k], k) for k in labels],
+                    value=None,
+                    label="Etiqueta correcta",
+                    elem_id="correcta",
+                )
                 send = gr.Button("Enviar corrección", elem_id="enviar")
                 thanks = gr.Markdown(elem_id="gracias")
             button.click(predict, [text], [result, version, last], api_name="predict")
@@ -176,8 +203,9 @@ def build_app(config: ProjectConfig, demo_parts: DemoParts | None = None) -> gr.
             upload = gr.File(label="CSV con una columna «text»", file_types=[".csv"], type="filepath")
             run = gr.Button("Clasificar el archivo")
             download = gr.File(label="Predicciones")
-            table = gr.Dataframe(label="Resultados (avisos: textos muy cortos o en otra lengua)", elem_id="tabla",
-                                 wrap=True)  # fmt: skip
+            table = gr.Dataframe(
+                label="Resultados (avisos: textos muy cortos o en otra lengua)", elem_id="tabla", wrap=True
+            )
             run.click(predict_file, [upload], [download, table], api_name="predict_csv")
         with gr.Tab("Sobre el modelo"):
             summary = gr.Markdown()

@@ -40,8 +40,12 @@ def read_csv_texts(path: str, max_rows: int) -> list[tuple[str, str | None]]:
     if len(body) > max_rows:
         raise BucleError(f"El CSV tiene {len(body):,} filas; el máximo es {max_rows:,}.")
     column = column or 0
-    return [(record.raw, f"Fila {record.line} ilegible: {record.problem}.") if isinstance(record, BadRow)
-            else (record[1][column] if column < len(record[1]) else "", None) for record in body]  # fmt: skip
+    return [
+        (record.raw, f"Fila {record.line} ilegible: {record.problem}.")
+        if isinstance(record, BadRow)
+        else (record[1][column] if column < len(record[1]) else "", None)
+        for record in body
+    ]
 
 
 def safe_cell(value: Any) -> Any:

@@ -69,8 +69,7 @@ class FeedbackQueue:
     def submit(self, text: str, label: str, predicted: str, version: str) -> FeedbackItem:
         if label not in self.config.labels:
             raise BucleError(f"«{label}» no es una etiqueta del proyecto ({', '.join(self.config.labels)})")
-        item = FeedbackItem(f"feedback-{uuid.uuid4().hex}", text, label, predicted, version,
-                            utc_now())  # fmt: skip
+        item = FeedbackItem(f"feedback-{uuid.uuid4().hex}", text, label, predicted, version, utc_now())
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -96,15 +95,20 @@ class FeedbackQueue:
             try:
                 client = owner_client(self.config)
                 dataset = ensure_dataset(client, feedback_spec(self.config))
-                records = [OutgoingRecord(i.id, i.text, {"modelo": i.version, "prediccion": i.predicted}, i.label)
-                           for i in items]  # fmt: skip
+                records = [
+                    OutgoingRecord(i.id, i.text, {"modelo": i.version, "prediccion": i.predicted}, i.label)
+                    for i in items
+                ]
                 push(client, dataset, records, agent=AGENT)
             except (BucleError, httpx.HTTPError) as error:
                 log.warning("feedback kept on disk (%d items): %s", len(items), error)
                 return 0
             delivered = {i.id for i in items}
-            rest = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line)["id"] not in delivered]  # fmt: skip
+            rest = [
+                line
+                for line in self.path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line)["id"] not in delivered
+            ]
             write_atomically(self.path, "".join(line + "\n" for line in rest), 0o600)
             return len(items)
 

@@ -41,7 +41,9 @@ def check_text(text: str | None, max_chars: int) -> str:
         raise DemoInputError("Escribe o pega un texto en español: el campo está vacío.")
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > max_chars:
-        raise DemoInputError(f"El texto tiene {len(text):,} caracteres; el máximo es {max_chars:,}. Acórtalo, por favor.")
+        raise DemoInputError(
+            f"El texto tiene {len(text):,} caracteres; el máximo es {max_chars:,}. Acórtalo, por favor."
+        )
     return text
 
 

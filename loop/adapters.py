@@ -37,8 +37,10 @@ def owner_key(config: ProjectConfig) -> str:
         return CredentialsFile(config.server_layout.credentials).owner().api_key
     key = os.environ.get(OWNER_KEY, "").strip()
     if not key:
-        raise ArgillaError(f"server.mode is external: set {OWNER_KEY} to the API key of an owner of {config.argilla_url} "
-                           "(Argilla UI → My settings → API key); bucle never writes it to a file or a log")  # fmt: skip
+        raise ArgillaError(
+            f"server.mode is external: set {OWNER_KEY} to the API key of an owner of {config.argilla_url} "
+            "(Argilla UI → My settings → API key); bucle never writes it to a file or a log"
+        )
     return key
 
 
@@ -49,5 +51,7 @@ def space_headers(config: ProjectConfig) -> dict[str, str]:
 
 
 def owner_client(config: ProjectConfig) -> Client:
-    source = f"{OWNER_KEY}" if config.external else "the credentials file, which does not belong to this server's database"
+    source = (
+        f"{OWNER_KEY}" if config.external else "the credentials file, which does not belong to this server's database"
+    )
     return connect(config.argilla_url, owner_key(config), source=source, headers=space_headers(config))

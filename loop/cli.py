@@ -99,8 +99,10 @@ def up(
         )
     if result.first_round is not None:  # the project's first round, or an interrupted one resumed
         ran = result.first_round
-        console.print(f"Round {ran.round} ({'the first' if ran.round == 1 else 'resumed'}): champion {ran.champion}, "
-                      f"{len(ran.sent)} records sent to annotators")  # fmt: skip
+        console.print(
+            f"Round {ran.round} ({'the first' if ran.round == 1 else 'resumed'}): champion {ran.champion}, "
+            f"{len(ran.sent)} records sent to annotators"
+        )
     console.print(f"Argilla UI: [bold]{result.url}[/bold]")
     console.print(f"Dataset {result.dataset!r} in workspace {result.workspace!r}")
     console.print(f"Users and passwords: {result.credentials} (mode 0600)")
@@ -137,8 +139,16 @@ def ingest(ctx: typer.Context) -> None:
         report = run_ingest(config, progress=lambda name, rows: bar.update(task, description=f"{name}: {rows:,} rows"))
     table = Table("source", "role", "format", "encoding", "rows", "added", "already there", "quarantined")
     for source in report.sources:
-        table.add_row(source.path, source.role, source.format, source.encoding or "-", f"{source.rows:,}",
-                      f"{source.added:,}", f"{source.already_in_pool:,}", f"{sum(source.quarantined.values()):,}")  # fmt: skip
+        table.add_row(
+            source.path,
+            source.role,
+            source.format,
+            source.encoding or "-",
+            f"{source.rows:,}",
+            f"{source.added:,}",
+            f"{source.already_in_pool:,}",
+            f"{sum(source.quarantined.values()):,}",
+        )
     console.print(table)
     if report.quarantined:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(report.quarantined.items()))
@@ -224,12 +234,16 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
 
     config = _config(ctx)
     report = run_round(config, seed=seed)
-    console.print(f"Round {report.round}: {report.new_labels} new labels, "
-                  f"{'retrained' if report.trained else 'no retraining'}, champion {report.champion}, "
-                  f"{len(report.sent)} records sent to annotators")  # fmt: skip
+    console.print(
+        f"Round {report.round}: {report.new_labels} new labels, "
+        f"{'retrained' if report.trained else 'no retraining'}, champion {report.champion}, "
+        f"{len(report.sent)} records sent to annotators"
+    )
     if fine_tune_due(config):
-        console.print(f"A fine-tune of the body is due: `bucle -p {ctx.obj} fine-tune` (minutes), "
-                      "or keep `bucle up` running, which runs it beside the rounds")  # fmt: skip
+        console.print(
+            f"A fine-tune of the body is due: `bucle -p {ctx.obj} fine-tune` (minutes), "
+            "or keep `bucle up` running, which runs it beside the rounds"
+        )
 
 
 @app.command()
@@ -243,8 +257,10 @@ def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round
         console.print(f"Round {number}: its selection of {len(result.recorded)} records is reproduced exactly")
         return
     missing, extra = set(result.recorded) - set(result.replayed), set(result.replayed) - set(result.recorded)
-    console.print(f"Round {number}: the replay differs ({len(missing)} recorded records not chosen again, "
-                  f"{len(extra)} others chosen{', same records in another order' if not missing and not extra else ''})")  # fmt: skip
+    console.print(
+        f"Round {number}: the replay differs ({len(missing)} recorded records not chosen again, "
+        f"{len(extra)} others chosen{', same records in another order' if not missing and not extra else ''})"
+    )
     raise typer.Exit(1)
 
 
@@ -259,9 +275,16 @@ def simulate(ctx: typer.Context, rounds: int = typer.Option(3, min=1, help="How 
     config = _config(ctx)
     table = Table("round", "labels", "champion", "its labels", "F1", "gate rule", "sent", "pre-filled", box=None)
     for row in run_simulation(config, rounds):
-        table.add_row(str(row.round), str(row.labels), row.champion or "-", str(row.champion_labels or "-"),
-                      f"{row.champion_macro_f1:.3f}" if row.champion_macro_f1 is not None else "-", row.rule or "-",
-                      str(row.sent), str(row.prefilled))  # fmt: skip
+        table.add_row(
+            str(row.round),
+            str(row.labels),
+            row.champion or "-",
+            str(row.champion_labels or "-"),
+            f"{row.champion_macro_f1:.3f}" if row.champion_macro_f1 is not None else "-",
+            row.rule or "-",
+            str(row.sent),
+            str(row.prefilled),
+        )
     console.print(table)
     with Pool(config.state.pool) as pool:
         console.print(f"Suggestions: {confirmations(config, pool).line()}", soft_wrap=False)
@@ -277,15 +300,22 @@ def status_command(ctx: typer.Context) -> None:
     table = Table("round", "labels", "α", "best F1", "champion", "sent", "s")  # fits 80 columns
     for row in state.rounds:
         best = f"{max(row.macro_f1.values()):.3f}" if row.macro_f1 else "-"
-        table.add_row(f"{row.round}" + ("" if row.finished else " (resumes)"),
-                      f"{row.labels if row.labels is not None else '-'} (+{row.new_labels or 0})",
-                      f"{row.alpha:.2f}" if row.alpha is not None else "-", best, row.champion or "-",
-                      str(row.sent or 0), f"{sum(row.seconds.values()):.0f}")  # fmt: skip
+        table.add_row(
+            f"{row.round}" + ("" if row.finished else " (resumes)"),
+            f"{row.labels if row.labels is not None else '-'} (+{row.new_labels or 0})",
+            f"{row.alpha:.2f}" if row.alpha is not None else "-",
+            best,
+            row.champion or "-",
+            str(row.sent or 0),
+            f"{sum(row.seconds.values()):.0f}",
+        )
     console.print(table)
     wrapped = functools.partial(console.print, soft_wrap=False)  # status fits the terminal (80 columns when piped)
     f1 = f"{state.champion_macro_f1:.3f}" if state.champion_macro_f1 is not None else "-"
     base = f"{state.baseline_macro_f1:.3f}" if state.baseline_macro_f1 is not None else "-"
-    wrapped(f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})")
+    wrapped(
+        f"Labels: {state.labels}; champion {state.champion or '-'} (macro-F1 {f1}; TF-IDF baseline of its training {base})"
+    )
     wrapped(f"Argilla: {state.argilla}")
     wrapped(f"Suggestions: {state.suggestions}")
     wrapped(f"Selection: {state.selection}")
@@ -310,9 +340,15 @@ def models_list(ctx: typer.Context) -> None:
         info = reg.info(name)
         ev = info.metrics.get("evaluation", {})
         ci = f"{ev['macro_f1']:.3f} ({ev['macro_f1_low']:.3f}–{ev['macro_f1_high']:.3f})" if ev else "-"
-        table.add_row("★" if name == champion else "", name, str(info.metrics.get("labels", "-")), ci,
-                      f"{ev['ece']:.3f}" if ev else "-", f"{info.metrics.get('carbon', {}).get('grams_co2eq', 0):.3f}",
-                      "yes" if info.intact else "DAMAGED")  # fmt: skip
+        table.add_row(
+            "★" if name == champion else "",
+            name,
+            str(info.metrics.get("labels", "-")),
+            ci,
+            f"{ev['ece']:.3f}" if ev else "-",
+            f"{info.metrics.get('carbon', {}).get('grams_co2eq', 0):.3f}",
+            "yes" if info.intact else "DAMAGED",
+        )
     console.print(table)
 
 
@@ -325,8 +361,10 @@ def models_show(ctx: typer.Context, version: str) -> None:
     ev = info.metrics.get("evaluation", {})
     console.print(f"{version} ({info.metrics.get('family')}), {'intact' if info.intact else 'DAMAGED'}")
     if ev:
-        console.print(f"macro-F1 {ev['macro_f1']:.3f} (95% CI {ev['macro_f1_low']:.3f}–{ev['macro_f1_high']:.3f}), "
-                      f"accuracy {ev['accuracy']:.3f}, Brier {ev['brier']:.3f}, ECE {ev['ece']:.3f}")  # fmt: skip
+        console.print(
+            f"macro-F1 {ev['macro_f1']:.3f} (95% CI {ev['macro_f1_low']:.3f}–{ev['macro_f1_high']:.3f}), "
+            f"accuracy {ev['accuracy']:.3f}, Brier {ev['brier']:.3f}, ECE {ev['ece']:.3f}"
+        )
     console.print(f"decision: {info.metrics.get('decision', '-')}")
     console.print(f"card: {info.path / 'README.md'}")
 
@@ -341,7 +379,9 @@ def models_promote(ctx: typer.Context, version: str) -> None:
 
 @models_app.command("rollback")
 @user_errors
-def models_rollback(ctx: typer.Context, version: str = typer.Argument(None, help="Default: the previous champion.")) -> None:
+def models_rollback(
+    ctx: typer.Context, version: str = typer.Argument(None, help="Default: the previous champion.")
+) -> None:
     """Serve an earlier version again."""
     reg = _registry(ctx)
     target = version or _previous_champion(reg)
@@ -353,8 +393,12 @@ def models_rollback(ctx: typer.Context, version: str = typer.Argument(None, help
 
 @app.command("publish")
 @user_errors
-def publish_command(ctx: typer.Context, dry_run: bool = typer.Option(False, "--dry-run", help="List what would be "
-                    "committed to each repository, commit nothing.")) -> None:  # fmt: skip
+def publish_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be committed to each repository, commit nothing."
+    ),
+) -> None:
     """Publish the champion, the labelled dataset and the demo Space (publish.target: local git
     repositories or the Hub), one commit and one round-N tag per repository."""
     from bucle.loop.publish import dry_run as listing
@@ -439,12 +483,16 @@ def migrate(
     copied = run_migration(config, to, workspace)
     table = Table("dataset", "records", "responses", "suggestions", "vectors", "complete")
     for one in copied:
-        cells = [f"{getattr(one.source, kind):,} → {getattr(one.target, kind):,}"
-                 for kind in ("records", "responses", "suggestions", "vectors")]  # fmt: skip
+        cells = [
+            f"{getattr(one.source, kind):,} → {getattr(one.target, kind):,}"
+            for kind in ("records", "responses", "suggestions", "vectors")
+        ]
         table.add_row(one.dataset, *cells, "yes" if one.complete else "NO: run it again")
     console.print(table)
-    console.print(f"Annotators created there: {target_credentials(config, to)} (mode 0600). Next: server.mode: "
-                  f"external and server.url: {to.rstrip('/')} in bucle.yaml, the owner's key in ARGILLA_API_KEY")  # fmt: skip
+    console.print(
+        f"Annotators created there: {target_credentials(config, to)} (mode 0600). Next: server.mode: "
+        f"external and server.url: {to.rstrip('/')} in bucle.yaml, the owner's key in ARGILLA_API_KEY"
+    )
     if not all(one.complete for one in copied):
         raise typer.Exit(1)
 
@@ -453,8 +501,10 @@ def _embedded(ctx: typer.Context) -> ProjectConfig:
     """The config, for the commands that run bucle's own server (refused for a team's)."""
     config = _config(ctx)
     if config.external:
-        raise BucleError(f"server.mode is external: bucle does not run the Argilla at {config.argilla_url} "
-                         "(its owners do; `bucle doctor` checks it)")  # fmt: skip
+        raise BucleError(
+            f"server.mode is external: bucle does not run the Argilla at {config.argilla_url} "
+            "(its owners do; `bucle doctor` checks it)"
+        )
     return config
 
 
@@ -517,8 +567,10 @@ def users_add(
     credentials = CredentialsFile(config.server_layout.credentials)
     user = add_user(owner_client(config), credentials, username, role, workspace=config.workspace)
     if user.role != role:
-        console.print(f"User {username!r} already exists as {user.role}; bucle does not change roles "
-                      f"(change it in Argilla if you must); password in {credentials.path}")  # fmt: skip
+        console.print(
+            f"User {username!r} already exists as {user.role}; bucle does not change roles "
+            f"(change it in Argilla if you must); password in {credentials.path}"
+        )
     else:
         console.print(f"User {username!r} ({user.role}) is ready; password in {credentials.path}")
 
@@ -552,7 +604,6 @@ def users_check(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
-
 @pool_app.command("restore")
 @user_errors
 def pool_restore(ctx: typer.Context) -> None:
@@ -561,7 +612,9 @@ def pool_restore(ctx: typer.Context) -> None:
 
     copy, aside = restore_pool(_config(ctx))
     console.print(f"Pool restored from {copy.name}" + (f"; the damaged file is at {aside}" if aside else ""))
-    console.print(f"Run `bucle -p {ctx.obj} round` (or keep `bucle up` running): its pull brings back every answer given since")
+    console.print(
+        f"Run `bucle -p {ctx.obj} round` (or keep `bucle up` running): its pull brings back every answer given since"
+    )
 
 
 @demo_app.callback(invoke_without_command=True)

@@ -53,7 +53,9 @@ class ServerConfig(Strict):
     @model_validator(mode="after")
     def _external_url(self) -> "ServerConfig":
         if self.mode == "external" and not (self.url and re.match(r"^https?://[^/\s]+", self.url)):
-            raise ValueError("server.mode external needs server.url, the Argilla server's address (http:// or https://)")
+            raise ValueError(
+                "server.mode external needs server.url, the Argilla server's address (http:// or https://)"
+            )
         if self.url and "@" in self.url.split("//", 1)[-1].split("/", 1)[0]:
             raise ValueError("server.url must not carry credentials: the API key comes from ARGILLA_API_KEY")
         return self
@@ -99,8 +101,10 @@ class DataConfig(Strict):
     def _not_reserved(cls, columns: list[str]) -> list[str]:
         taken = sorted(set(columns) & {PREDICTION, PROBABILITY, KIND})
         if taken:
-            raise ValueError(f"{', '.join(taken)}: bucle writes the model's prediction under these metadata names; "
-                             "rename the column in the data")  # fmt: skip
+            raise ValueError(
+                f"{', '.join(taken)}: bucle writes the model's prediction under these metadata names; "
+                "rename the column in the data"
+            )
         return columns
 
     @model_validator(mode="after")
@@ -293,8 +297,10 @@ class ProjectConfig(Strict):
         """``model.body`` and ``model.llm.base_model`` name an existing local folder or have the
         form of a Hub id, so that a typo fails here rather than minutes later, when a training
         loads it."""
-        for key, name, example in (("model.body", self.model.body, "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"),
-                                   ("model.llm.base_model", self.model.llm.base_model, "BSC-LT/salamandra-2b")):  # fmt: skip
+        for key, name, example in (
+            ("model.body", self.model.body, "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"),
+            ("model.llm.base_model", self.model.llm.base_model, "BSC-LT/salamandra-2b"),
+        ):
             if name is None:
                 continue
             path = Path(name).expanduser()
@@ -302,8 +308,10 @@ class ProjectConfig(Strict):
             if local.exists() or Path(name).exists():
                 continue
             if path.is_absolute() or name.startswith((".", "~")) or not HUB_ID.match(name):
-                raise ValueError(f"{key}: {name!r} is neither an existing folder (relative to bucle.yaml) nor "
-                                 f"a Hub model id such as {example}")  # fmt: skip
+                raise ValueError(
+                    f"{key}: {name!r} is neither an existing folder (relative to bucle.yaml) nor "
+                    f"a Hub model id such as {example}"
+                )
         return self
 
     @property

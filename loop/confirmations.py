@@ -49,12 +49,18 @@ class Confirmations:
         return {**asdict(self), "precision": self.precision, "low": low, "high": high}
 
     def line(self) -> str:
-        least = "nothing pre-filled now" if self.min_probability is None else f"pre-filled from p ≥ {self.min_probability:.2f}"
+        least = (
+            "nothing pre-filled now"
+            if self.min_probability is None
+            else f"pre-filled from p ≥ {self.min_probability:.2f}"
+        )
         if not self.answered:
             return f"{least}; no confident suggestion answered yet"
         low, high = self.interval()
-        return (f"{least}; {self.right} of {self.answered} confident ones "
-                f"confirmed ({self.precision:.0%}, 95% CI {low:.0%}–{high:.0%})")
+        return (
+            f"{least}; {self.right} of {self.answered} confident ones "
+            f"confirmed ({self.precision:.0%}, 95% CI {low:.0%}–{high:.0%})"
+        )
 
 
 def confirmations(config: ProjectConfig, pool: Pool) -> Confirmations:

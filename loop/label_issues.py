@@ -41,5 +41,9 @@ def label_issues(ids: Sequence[str], texts: Sequence[str], labels: Sequence[str]
     if probs is None:
         return []
     flagged = find_label_issues(targets, probs, return_indices_ranked_by="self_confidence")
-    return [LabelIssue(ids[i], labels[i], classes[int(np.argmax(probs[i]))], float(np.max(probs[i])),
-                       float(probs[i, targets[i]])) for i in flagged]  # fmt: skip
+    return [
+        LabelIssue(
+            ids[i], labels[i], classes[int(np.argmax(probs[i]))], float(np.max(probs[i])), float(probs[i, targets[i]])
+        )
+        for i in flagged
+    ]

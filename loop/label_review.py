@@ -35,17 +35,25 @@ SOURCE = "review"  # the pool's label_source of a reviewed label
 
 
 def review_spec(config: ProjectConfig) -> DatasetSpec:
-    return replace(dataset_spec(config), name=f"{config.name}-etiquetas-dudosas", question="Revisión: ¿qué etiqueta corresponde a este texto?",
-                   metadata_terms=(GIVEN,), model_metadata=False, min_submitted=1,
-                   extra_fields={WHY: "Por qué vuelve a revisión"})  # fmt: skip
+    return replace(
+        dataset_spec(config),
+        name=f"{config.name}-etiquetas-dudosas",
+        question="Revisión: ¿qué etiqueta corresponde a este texto?",
+        metadata_terms=(GIVEN,),
+        model_metadata=False,
+        min_submitted=1,
+        extra_fields={WHY: "Por qué vuelve a revisión"},
+    )
 
 
 def explanation(issue: LabelIssue, labels: dict[str, str]) -> str:
     """What the reviewer reads under the text (Markdown, Spanish)."""
-    return (f"Etiqueta dada: **{labels.get(issue.given, issue.given)}**.\n\n"
-            f"Un modelo entrenado sin este texto propone **{labels.get(issue.predicted, issue.predicted)}** "
-            f"(probabilidad {issue.probability:.0%}) y da a la etiqueta dada {issue.quality:.0%}. "
-            "Elige la etiqueta correcta: puede ser la dada.")  # fmt: skip
+    return (
+        f"Etiqueta dada: **{labels.get(issue.given, issue.given)}**.\n\n"
+        f"Un modelo entrenado sin este texto propone **{labels.get(issue.predicted, issue.predicted)}** "
+        f"(probabilidad {issue.probability:.0%}) y da a la etiqueta dada {issue.quality:.0%}. "
+        "Elige la etiqueta correcta: puede ser la dada."
+    )
 
 
 @dataclass
@@ -86,19 +94,34 @@ def review(ctx: "RoundContext", round_number: int) -> Reviewed:
     records = ctx.pool.records(split="pool", labelled=True)
     if len(records) < settings.min_labels:
         return Reviewed(answered, changed, skipped=f"{len(records)} labels, fewer than {settings.min_labels}")
-    issues = label_issues([r.id for r in records], [r.text for r in records], [r.label for r in records],
-                          config.data.split_seed)  # fmt: skip
+    issues = label_issues(
+        [r.id for r in records], [r.text for r in records], [r.label for r in records], config.data.split_seed
+    )
     reviewed = {r.id for r in records if r.label_source == SOURCE} | set(log.sent)
     chosen = [issue for issue in issues if issue.id not in reviewed][:room]
     if not chosen:
         return Reviewed(answered, changed, len(issues))
     texts = {r.id: r.text for r in records}
     dataset = dataset or ensure_dataset(ctx.client, review_spec(config))
-    push(ctx.client, dataset, [OutgoingRecord(issue.id, texts[issue.id], {GIVEN: issue.given},
-                                              fields={WHY: explanation(issue, config.labels)}) for issue in chosen], AGENT)  # fmt: skip
+    push(
+        ctx.client,
+        dataset,
+        [
+            OutgoingRecord(
+                issue.id, texts[issue.id], {GIVEN: issue.given}, fields={WHY: explanation(issue, config.labels)}
+            )
+            for issue in chosen
+        ],
+        AGENT,
+    )
     for issue in chosen:
-        log.sent[issue.id] = {"given": issue.given, "predicted": issue.predicted, "probability": round(issue.probability, 4),
-                              "quality": round(issue.quality, 4), "round": round_number}  # fmt: skip
+        log.sent[issue.id] = {
+            "given": issue.given,
+            "predicted": issue.predicted,
+            "probability": round(issue.probability, 4),
+            "quality": round(issue.quality, 4),
+            "round": round_number,
+        }
     log.save(config)
     return Reviewed(answered, changed, len(issues), [issue.id for issue in chosen])
 
@@ -114,10 +137,16 @@ def _apply_answers(ctx: "RoundContext", dataset, log: ReviewLog, round_number: i
     reviewers = {}
     for answer in pulled.answers:
         reviewers.setdefault(answer.record_id, []).append(answer.annotator)
-    given = {d.record_id: log.sent.get(d.record_id, {}).get("given", known[d.record_id].label) for d in fresh}  # stable on a resume
+    given = {
+        d.record_id: log.sent.get(d.record_id, {}).get("given", known[d.record_id].label) for d in fresh
+    }  # stable on a resume
     ctx.pool.set_labels({d.record_id: d.label for d in fresh}, SOURCE)
     for d in fresh:
-        log.answered[d.record_id] = {"given": given[d.record_id], "label": d.label,
-                                     "reviewers": sorted(reviewers.get(d.record_id, [])), "round": round_number}  # fmt: skip
+        log.answered[d.record_id] = {
+            "given": given[d.record_id],
+            "label": d.label,
+            "reviewers": sorted(reviewers.get(d.record_id, [])),
+            "round": round_number,
+        }
     log.save(ctx.config)
     return len(fresh), sum(given[d.record_id] != d.label for d in fresh)

@@ -52,7 +52,9 @@ class RoundLock:
         deadline = time.monotonic() + self.timeout_s
         while not self._try():
             if time.monotonic() >= deadline:
-                raise RoundLocked(f"another {self.what} is running (pid {self.holder()}, lock {self.path}); try again later")
+                raise RoundLocked(
+                    f"another {self.what} is running (pid {self.holder()}, lock {self.path}); try again later"
+                )
             time.sleep(self.poll_s)
         return self
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
+
 class _Lines(logging.Handler):
     """One plain line per record, for a console that is not a terminal (a pipe, a file, CI):
     no time column, no padding to the width, no wrapping."""
@@ -35,11 +36,17 @@ def send_logs(console: Console, path: Path) -> Path:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     to_file = logging.FileHandler(path, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    to_console = (RichHandler(console=console, show_path=False, show_level=False, log_time_format="[%H:%M:%S]")
-                  if console.is_terminal else _Lines(console))  # fmt: skip
+    to_console = (
+        RichHandler(console=console, show_path=False, show_level=False, log_time_format="[%H:%M:%S]")
+        if console.is_terminal
+        else _Lines(console)
+    )
     logging.captureWarnings(True)
-    for name, handlers, level in (("bucle", [to_console, to_file], logging.INFO), (TRACE, [to_file], logging.DEBUG),
-                                  *((quiet, [to_file], logging.INFO) for quiet in QUIET)):  # fmt: skip
+    for name, handlers, level in (
+        ("bucle", [to_console, to_file], logging.INFO),
+        (TRACE, [to_file], logging.DEBUG),
+        *((quiet, [to_file], logging.INFO) for quiet in QUIET),
+    ):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if isinstance(handler, (RichHandler, _Lines, logging.FileHandler)):

@@ -78,7 +78,11 @@ class RoundManifest:
             return self.result(step)
         started = time.perf_counter()
         result = action()
-        self.data["steps"][step] = {"result": result, "seconds": round(time.perf_counter() - started, 3), "at": utc_now()}
+        self.data["steps"][step] = {
+            "result": result,
+            "seconds": round(time.perf_counter() - started, 3),
+            "at": utc_now(),
+        }
         self._save()
         return result
 

@@ -39,7 +39,9 @@ def migrate(config: ProjectConfig, url: str, workspace: str | None = None) -> li
         raise ArgillaError(f"the project is already in workspace {workspace!r} of {url}")
     key = os.environ.get(TARGET_KEY, "").strip()
     if not key:
-        raise ArgillaError(f"set {TARGET_KEY} to the API key of an owner of {url}; bucle never writes it to a file or a log")
+        raise ArgillaError(
+            f"set {TARGET_KEY} to the API key of an owner of {url}; bucle never writes it to a file or a log"
+        )
     target = connect(url, key, source=TARGET_KEY)
     credentials = target_credentials(config, url)
     credentials.parent.mkdir(parents=True, exist_ok=True)

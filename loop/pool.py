@@ -185,7 +185,9 @@ class Pool:
             self.conn.execute("ROLLBACK")
             raise
 
-    def add(self, records: Iterable[tuple[PoolRecord, str, np.ndarray | None]], rejections: Iterable[Rejection]) -> None:
+    def add(
+        self, records: Iterable[tuple[PoolRecord, str, np.ndarray | None]], rejections: Iterable[Rejection]
+    ) -> None:
         """Store one batch of kept records (with content hash and signature) and rejections,
         atomically: a crash mid-ingest leaves whole batches only."""
         with self.transaction():
@@ -193,12 +195,22 @@ class Pool:
                 "INSERT OR IGNORE INTO records (id, text, content_hash, metadata, gold, split, label, label_source, "
                 "source, line, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (r.id, r.text, content_hash, json.dumps(r.metadata, ensure_ascii=False), _dumps(r.gold), r.split,
-                     _dumps(r.label), r.label_source, r.source, r.line,
-                     signature.tobytes() if signature is not None else None)
+                    (
+                        r.id,
+                        r.text,
+                        content_hash,
+                        json.dumps(r.metadata, ensure_ascii=False),
+                        _dumps(r.gold),
+                        r.split,
+                        _dumps(r.label),
+                        r.label_source,
+                        r.source,
+                        r.line,
+                        signature.tobytes() if signature is not None else None,
+                    )
                     for r, content_hash, signature in records
                 ],
-            )  # fmt: skip
+            )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO quarantine (source, line, reason, detail, raw, record_id) VALUES (?, ?, ?, ?, ?, ?)",
                 [(q.source, q.line, q.reason, q.detail, q.raw, q.record_id) for q in rejections],
@@ -229,9 +241,13 @@ class Pool:
             self.conn.executemany("UPDATE records SET metadata = ? WHERE id = ?", updates)
             self.conn.executemany(
                 "INSERT OR IGNORE INTO metadata_originals (id, name, original) VALUES (?, ?, ?)",
-                [(record_id, name, original) for name, values in originals.items()
-                 for record_id, original in values.items() if shown[name].get(record_id) != original],
-            )  # fmt: skip
+                [
+                    (record_id, name, original)
+                    for name, values in originals.items()
+                    for record_id, original in values.items()
+                    if shown[name].get(record_id) != original
+                ],
+            )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -251,7 +267,9 @@ class Pool:
 
     def known(self) -> Iterator[tuple[str, str, str, Any]]:
         """``(id, content hash, source, gold)`` of every record, for checks held in memory."""
-        for record_id, content_hash, source, gold in self.conn.execute("SELECT id, content_hash, source, gold FROM records"):
+        for record_id, content_hash, source, gold in self.conn.execute(
+            "SELECT id, content_hash, source, gold FROM records"
+        ):
             yield record_id, content_hash, source, _loads(gold)
 
     def signatures(self) -> Iterator[tuple[str, np.ndarray]]:
@@ -280,7 +298,9 @@ class Pool:
         return self.conn.execute(sql, params).fetchone()[0]
 
     def has_labels_from(self, source: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM records WHERE label_source = ? LIMIT 1", (source,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM records WHERE label_source = ? LIMIT 1", (source,)).fetchone() is not None
+        )
 
     def quarantine(self) -> list[Rejection]:
         rows = self.conn.execute(

@@ -35,8 +35,10 @@ def restore_pool(config: ProjectConfig) -> tuple[Path, Path | None]:
     deleted. Returns the copy used and where the old pool went (None if there was none)."""
     copies = [path for path in sorted(config.state.backups.glob("pool-*.sqlite"), reverse=True) if is_sound(path)]
     if not copies:
-        raise StateError(f"There is no sound copy of the pool in {config.state.backups} (one is kept after every "
-                         "round); delete the pool and run `bucle ingest`, then `bucle round` to pull the answers")  # fmt: skip
+        raise StateError(
+            f"There is no sound copy of the pool in {config.state.backups} (one is kept after every "
+            "round); delete the pool and run `bucle ingest`, then `bucle round` to pull the answers"
+        )
     pool = config.state.pool
     aside = move_aside(pool) if pool.exists() else None
     tmp = pool.with_name(f".{pool.name}.restoring")

@@ -57,7 +57,9 @@ def _repository(config: ProjectConfig, kind: str) -> HubRepository | LocalReposi
     if publish.target == "hub":
         missing = [f"publish.{name}_repo" for name in KINDS if not getattr(publish, f"{name}_repo")]
         if missing:
-            raise BucleError(f"publishing to the Hub needs {', '.join(missing)} in bucle.yaml (e.g. mi-organizacion/mi-modelo)")
+            raise BucleError(
+                f"publishing to the Hub needs {', '.join(missing)} in bucle.yaml (e.g. mi-organizacion/mi-modelo)"
+            )
         return HubRepository(repo_ids(config)[kind], kind, publish.private)
     folder = publish.local_dir if publish.local_dir is not None else config.state.publish
     folder = folder if folder.is_absolute() else config.root / folder
@@ -83,14 +85,20 @@ def _folders(config: ProjectConfig, version: str, scratch: Path) -> dict[str, Pa
     if not (export / "README.md").exists() or not (export / DATA).is_dir():  # none yet, or an older layout
         export = export_labelled(config).folder
     reg = registry(config)
-    return {"model": model_files(reg.path(version), scratch / "model", _trained_in(config, reg.evaluated(version).training)),
-            "dataset": dataset_files(export, scratch / "dataset")}  # fmt: skip
+    return {
+        "model": model_files(
+            reg.path(version), scratch / "model", _trained_in(config, reg.evaluated(version).training)
+        ),
+        "dataset": dataset_files(export, scratch / "dataset"),
+    }
 
 
 def _trained_in(config: ProjectConfig, training: int) -> dict | None:
     """The record of the round that ran training ``training``, up to its gate (what follows
     changes after the publish, which would make every publish a new commit)."""
-    manifest = next((m for m in RoundManifest.all(config.state.rounds) if m.data.get("registry_round") == training), None)
+    manifest = next(
+        (m for m in RoundManifest.all(config.state.rounds) if m.data.get("registry_round") == training), None
+    )
     if manifest is None:
         return None
     steps = {step: entry for step, entry in manifest.data["steps"].items() if step in TRAINING_STEPS}
@@ -104,7 +112,9 @@ def dry_run(config: ProjectConfig) -> dict[str, dict[str, int]]:
     version = _champion(config)
     with tempfile.TemporaryDirectory(prefix="bucle-publish-") as scratch:
         folders = _folders(config, version, Path(scratch))
-        folders["space"] = space_files(export_space(config, Path(scratch) / "space", model_repo=repo_ids(config)["model"]))
+        folders["space"] = space_files(
+            export_space(config, Path(scratch) / "space", model_repo=repo_ids(config)["model"])
+        )
         return {kind: listing(folder) for kind, folder in folders.items()}
 
 
@@ -114,11 +124,15 @@ def _champion(config: ProjectConfig) -> str:
         raise BucleError("there is no champion to publish yet: run a round first")
     reg = registry(config)
     if not reg.intact(version):
-        raise BucleError(f"the champion {version} is damaged (its files do not match their checksums); it is not published")
+        raise BucleError(
+            f"the champion {version} is damaged (its files do not match their checksums); it is not published"
+        )
     meta = json.loads((reg.model_folder(version) / META).read_text(encoding="utf-8"))
     if meta.get("format", 1) < FORMAT:
-        raise BucleError(f"the champion {version} was saved by an older bucle, in a format only bucle loads: train a "
-                         "new version (`bucle train`) and publish that")  # fmt: skip
+        raise BucleError(
+            f"the champion {version} was saved by an older bucle, in a format only bucle loads: train a "
+            "new version (`bucle train`) and publish that"
+        )
     return version
 
 
@@ -136,16 +150,26 @@ def publish(config: ProjectConfig, pool: Pool | None = None) -> Publication:
         for kind in ("model", "dataset"):
             log.info("publishing the %s (%s)…", kind, repo_ids(config)[kind])
             done[kind] = _repository(config, kind).publish(folders[kind], tag, message)
-        space = export_space(config, Path(scratch) / "space", model_repo=repo_ids(config)["model"],
-                             model_revision=done["model"].commit, pool=pool)  # fmt: skip
+        space = export_space(
+            config,
+            Path(scratch) / "space",
+            model_repo=repo_ids(config)["model"],
+            model_revision=done["model"].commit,
+            pool=pool,
+        )
         log.info("publishing the space (%s)…", repo_ids(config)["space"])
         done["space"] = _repository(config, "space").publish(space_files(space), tag, message)
     publication = Publication(version, tag, done)
     config.state.publish.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(config.state.published, {**asdict(publication), "target": config.publish.target,
-                                                   "at": utc_now()})  # fmt: skip
+    write_json_atomically(
+        config.state.published, {**asdict(publication), "target": config.publish.target, "at": utc_now()}
+    )
     changed = [kind for kind, published in done.items() if published.changed]
-    log.info("published %s: %s", version, ", ".join(f"{kind} {done[kind].commit[:12]}" for kind in changed) or "nothing had changed")
+    log.info(
+        "published %s: %s",
+        version,
+        ", ".join(f"{kind} {done[kind].commit[:12]}" for kind in changed) or "nothing had changed",
+    )
     return publication
 
 

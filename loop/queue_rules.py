@@ -24,14 +24,17 @@ def waiting(pending: int, discarded: int, overlap: int) -> int:
     return max(pending - discarded // max(overlap, 1), 0)
 
 
-def round_reason(queue: Queue, trigger: str, low_water: int, min_new_labels: int, every_minutes: float,
-                 last_round: int) -> str | None:  # fmt: skip
+def round_reason(
+    queue: Queue, trigger: str, low_water: int, min_new_labels: int, every_minutes: float, last_round: int
+) -> str | None:
     """Why a round should start now (None: it should not). ``trigger``: interval, watch or webhook."""
     if queue.new_labels >= min_new_labels:
         return f"{queue.new_labels} records labelled since round {last_round}"
     if queue.new_answers > 0 and queue.waiting <= low_water:
-        return (f"the annotators' queue is down to {queue.waiting} records (low water {low_water}; "
-                f"{queue.new_labels} new labels)")  # fmt: skip
+        return (
+            f"the annotators' queue is down to {queue.waiting} records (low water {low_water}; "
+            f"{queue.new_labels} new labels)"
+        )
     if queue.new_answers > 0 and trigger == "interval":
         return f"{queue.new_labels} records labelled since round {last_round} ({every_minutes:g} min)"
     return None

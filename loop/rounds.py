@@ -41,8 +41,21 @@ from bucle.loop.queue_rules import batch_to_push
 from bucle.loop.strategies.cold_start import zero_shot_probs
 from bucle.loop.strategies.confident_share import mix
 from bucle.loop.text_space import lsa_vectors
-from bucle.loop.step_results import (Exported, Gated, PublishStep, Pulled, Pushed, Refreshed, Scored, Selection, Training,
-                               Warmed, from_json, result, to_json)  # fmt: skip
+from bucle.loop.step_results import (
+    Exported,
+    Gated,
+    PublishStep,
+    Pulled,
+    Pushed,
+    Refreshed,
+    Scored,
+    Selection,
+    Training,
+    Warmed,
+    from_json,
+    result,
+    to_json,
+)
 from bucle.loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
 from bucle.publishing.local_git import PublishError
 from bucle.training.embedding_cache import EmbeddingCache
@@ -133,14 +146,24 @@ def _pull(ctx: RoundContext) -> Pulled:
     votes = majority_vote(pulled.answers)
     decisions = [d for d in votes if d.label is not None and d.votes >= config.annotation.overlap]
     known = {r.id: r for r in ctx.pool.records(split="pool")}
-    new = {d.record_id: d.label for d in decisions  # a reviewer's label stands (loop.label_review)
-           if d.record_id in known and known[d.record_id].label != d.label and known[d.record_id].label_source != REVIEWED}
+    new = {
+        d.record_id: d.label
+        for d in decisions  # a reviewer's label stands (loop.label_review)
+        if d.record_id in known and known[d.record_id].label != d.label and known[d.record_id].label_source != REVIEWED
+    }
     ctx.pool.set_labels(new, "annotators")
     final = {i: new.get(i, record.label) for i, record in known.items()}  # the labels after this pull
-    return Pulled(answers=len(pulled.answers), new_labels=len(new), received=sorted(new), ties=sum(d.tie for d in votes),
-                  discarded=sorted({record for record, _ in pulled.discarded}), completed=before.completed,
-                  discards=before.discarded, agreement=asdict(agreement_report(pulled.answers, list(config.labels))),
-                  annotators=agreement_with(pulled.answers, final))  # fmt: skip
+    return Pulled(
+        answers=len(pulled.answers),
+        new_labels=len(new),
+        received=sorted(new),
+        ties=sum(d.tie for d in votes),
+        discarded=sorted({record for record, _ in pulled.discarded}),
+        completed=before.completed,
+        discards=before.discarded,
+        agreement=asdict(agreement_report(pulled.answers, list(config.labels))),
+        annotators=agreement_with(pulled.answers, final),
+    )
 
 
 def _export(ctx: RoundContext, agreement: dict[str, Any]) -> Exported:
@@ -163,7 +186,9 @@ def _train(ctx: RoundContext, manifest: RoundManifest) -> Training:
     number = manifest.remember("registry_round", reg.next_training)
     # the body is fine-tuned beside the rounds (loop.scheduler), never inside one: annotators wait on rounds
     trained = train_versions(config, fine_tune=False, training=number, pool=ctx.pool, cache=ctx.cache)
-    return Training.of(trained, {version: reg.metrics(version)["carbon"]["grams_co2eq"] for version in trained.versions})
+    return Training.of(
+        trained, {version: reg.metrics(version)["carbon"]["grams_co2eq"] for version in trained.versions}
+    )
 
 
 def _gate(ctx: RoundContext, training: Training) -> Gated:
@@ -211,8 +236,9 @@ class Batch:
         return cls(strategy, config.loop.batch_size, seed, config.annotation.suggestions.confirm_share, least)
 
 
-def _space(ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: list[str], labelled: list[str],
-           seed: int) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+def _space(
+    ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: list[str], labelled: list[str], seed: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The candidates' and the labelled texts' vectors in the space strategies compare them in
     (``loop.text_space``): the configured body's for a SetFit champion or none, LSA otherwise."""
     if served is None or served[1].family == "setfit":
@@ -241,9 +267,15 @@ def evidence_for(config: ProjectConfig, pool: Pool) -> strategies.Evidence:
     return strategies.Evidence(tuple(confidence), tuple(correct))
 
 
-def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[PoolRecord],
-            served: tuple[str, TextClassifier] | None, batch: Batch, committee: list[str] | None = None,
-            evidence: strategies.Evidence | None = None) -> Selection:  # fmt: skip
+def _choose(
+    ctx: RoundContext,
+    candidates: list[PoolRecord],
+    labelled: list[PoolRecord],
+    served: tuple[str, TextClassifier] | None,
+    batch: Batch,
+    committee: list[str] | None = None,
+    evidence: strategies.Evidence | None = None,
+) -> Selection:
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
     strategy asks (default: ``committee_versions`` now); ``evidence``: what a hedged strategy
@@ -259,21 +291,27 @@ def _choose(ctx: RoundContext, candidates: list[PoolRecord], labelled: list[Pool
     if probs is None and strategy.zero_shot:
         body = ctx.base_body()
         # e5 was trained to match queries to passages: the descriptions ask, the texts answer
-        probs = zero_shot_probs(body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query"))
+        probs = zero_shot_probs(
+            body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query")
+        )
     embeddings = labelled_embeddings = members = None
     if strategy.needs_embeddings:
         embeddings, labelled_embeddings = _space(ctx, served, texts, [r.text for r in labelled], seed)
     if strategy.needs_committee:
         committee = committee_versions(ctx.registry) if committee is None else committee
-        members = tuple(probs if served is not None and name == served[0] else ctx.model(name).predict_proba(texts)
-                        for name in committee)  # fmt: skip
+        members = tuple(
+            probs if served is not None and name == served[0] else ctx.model(name).predict_proba(texts)
+            for name in committee
+        )
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     offered = strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members, evidence)
     chosen = strategy.select(offered, batch_size, seed)
     explored = chosen[: strategy.explored(offered, batch_size)]
     confident_probs = probs if served is not None and batch.least is not None else None  # none is pre-filled: no share
-    chosen, confident = mix(chosen, confident_probs, batch.confirm_share, batch.least if batch.least is not None else 1.0, seed)
+    chosen, confident = mix(
+        chosen, confident_probs, batch.confirm_share, batch.least if batch.least is not None else 1.0, seed
+    )
     return Selection(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
@@ -301,8 +339,14 @@ def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[st
     name = config.loop.strategy if served is not None else "cold-start"
     queued = len(waiting_ids(config, ctx.pool, discarded))
     if not batch_to_push(queued, config.loop.batch_size):
-        return Selection([], [], [], served[0] if served else None, name,
-                         held=f"{queued} records still waiting for annotators, a full batch or more")  # fmt: skip
+        return Selection(
+            [],
+            [],
+            [],
+            served[0] if served else None,
+            name,
+            held=f"{queued} records still waiting for annotators, a full batch or more",
+        )
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
     least = least_for(ctx.registry, served[0] if served else None, header)
@@ -328,10 +372,14 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     manifests = RoundManifest.all(config.state.rounds)
     target = next((m for m in manifests if m.number == number), None)
     if target is None or not target.done("select"):
-        raise BucleError(f"round {number} has no recorded selection (rounds: {', '.join(str(m.number) for m in manifests) or 'none'})")
+        raise BucleError(
+            f"round {number} has no recorded selection (rounds: {', '.join(str(m.number) for m in manifests) or 'none'})"
+        )
     pulls = [result(m, "pull") for m in manifests if m.number <= number and m.done("pull")]
     if any(pulled.received is None for pulled in pulls):
-        raise BucleError(f"round {number} was recorded before manifests kept the ids they received; it cannot be replayed")
+        raise BucleError(
+            f"round {number} was recorded before manifests kept the ids they received; it cannot be replayed"
+        )
     received = {record for pulled in pulls for record in pulled.received}
     excluded = {i for m in manifests if m.number < number and m.done("push") for i in result(m, "select").ids}
     excluded |= set(result(target, "pull").discarded)
@@ -343,16 +391,23 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
         known = {r.id for r in labelled} | excluded
         served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
-        asked = Batch(recorded.strategy, target.data["batch_size"], target.data["seed"] + number,
-                      target.data.get("confirm_share", 0.0), least_for(ctx.registry, recorded.model, target.data))  # fmt: skip
+        asked = Batch(
+            recorded.strategy,
+            target.data["batch_size"],
+            target.data["seed"] + number,
+            target.data.get("confirm_share", 0.0),
+            least_for(ctx.registry, recorded.model, target.data),
+        )
         evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
-        again = _choose(ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee,
-                        evidence)  # fmt: skip
+        again = _choose(
+            ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee, evidence
+        )
     return Replay(number, recorded.ids, again.ids)
 
 
-def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str],
-              least: float | None) -> list[OutgoingRecord]:  # fmt: skip
+def _outgoing(
+    ctx: RoundContext, ids: list[str], labels: list, scores: list, confirm: set[str], least: float | None
+) -> list[OutgoingRecord]:
     """Records as annotators see them: text, metadata, the body's embedding, and the model's
     prediction as metadata, pre-filled as a suggestion only from ``least``, the version's own
     threshold (``loop.prefill``: an unsure suggestion accepted with Enter is a coin flip), and
@@ -365,10 +420,21 @@ def _outgoing(ctx: RoundContext, ids: list[str], labels: list, scores: list, con
     outgoing = []
     for i, text, label, score, vector in zip(ids, texts, labels, scores, vectors):
         sure = least is not None and label is not None and score >= least
-        model = {} if label is None else {
-            PREDICTION: label, PROBABILITY: round(score, 4), KIND: CONFIRM if sure and i in confirm else DECIDE}  # fmt: skip
-        outgoing.append(OutgoingRecord(i, text, {**by_id[i].metadata, **model}, label if sure else None,
-                                       score if sure else None, {VECTOR: vector.tolist()}))  # fmt: skip
+        model = (
+            {}
+            if label is None
+            else {PREDICTION: label, PROBABILITY: round(score, 4), KIND: CONFIRM if sure and i in confirm else DECIDE}
+        )
+        outgoing.append(
+            OutgoingRecord(
+                i,
+                text,
+                {**by_id[i].metadata, **model},
+                label if sure else None,
+                score if sure else None,
+                {VECTOR: vector.tolist()},
+            )
+        )
     return outgoing
 
 
@@ -393,8 +459,11 @@ def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
     config = ctx.config
     if not config.loop.warm_ahead:
         return Warmed(0)
-    candidates = window([r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded],
-                        config.loop.candidates, config.data.split_seed)  # fmt: skip
+    candidates = window(
+        [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded],
+        config.loop.candidates,
+        config.data.split_seed,
+    )
     body = ctx.base_body()
     ahead = ctx.cache.missing(body.cache_key, [r.text for r in candidates])[: config.loop.warm_ahead]
     if ahead:
@@ -440,7 +509,9 @@ def _publish(ctx: RoundContext) -> PublishStep:
 
 
 @contextmanager
-def round_context(config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None) -> Iterator[RoundContext]:
+def round_context(
+    config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None
+) -> Iterator[RoundContext]:
     with Pool(config.state.pool) as pool:
         cache = embedding_cache(config)
         try:
@@ -454,14 +525,21 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
         folder = config.state.rounds
         unfinished = RoundManifest.unfinished(folder)
         if unfinished is not None:
-            log.info("round %d was interrupted; resuming after %s", unfinished.number,
-                     ", ".join(unfinished.data["steps"]) or "its start")  # fmt: skip
+            log.info(
+                "round %d was interrupted; resuming after %s",
+                unfinished.number,
+                ", ".join(unfinished.data["steps"]) or "its start",
+            )
         manifest = unfinished or RoundManifest.open(
-            folder, len(RoundManifest.all(folder)) + 1, strategy=config.loop.strategy, seed=seed,
-            batch_size=config.loop.batch_size, confirm_share=config.annotation.suggestions.confirm_share,
+            folder,
+            len(RoundManifest.all(folder)) + 1,
+            strategy=config.loop.strategy,
+            seed=seed,
+            batch_size=config.loop.batch_size,
+            confirm_share=config.annotation.suggestions.confirm_share,
             min_probability=config.annotation.suggestions.min_probability,
             min_precision=config.annotation.suggestions.min_precision,
-        )  # fmt: skip
+        )
         client = owner_client(config)
         with round_context(config, client, ensure_dataset(client, dataset_spec(config))) as ctx:
 
@@ -477,7 +555,9 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             trained = step("train", lambda: _train(ctx, manifest))
             step("gate", lambda: _gate(ctx, trained))
             excluded = sent_ids(config) | set(pulled.discarded)
-            selection = step("select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data))
+            selection = step(
+                "select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data)
+            )
             step("push", lambda: _push(ctx, selection, manifest.data))
             step("warm", lambda: _warm(ctx, excluded | set(selection.ids)))  # after the push: nobody waits on it
             step("score", lambda: _score_stop_set(ctx))  # after the push: annotators do not wait on it

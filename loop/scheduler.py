@@ -91,6 +91,7 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     from bucle.loop.manifest import RoundManifest
     from bucle.loop.step_results import result
     from bucle.loop.adapters import dataset_spec, owner_client
+
     manifests = RoundManifest.all(config.state.rounds)
     if not manifests:
         return "no round has run yet"
@@ -104,8 +105,9 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     news = new + now.discarded - (now.discarded if pulled.discards is None else pulled.discards)  # labels and discards
     queue = Queue(waiting(now.pending, now.discarded, config.annotation.overlap), new, news)
     schedule = config.loop.schedule
-    return round_reason(queue, trigger, config.loop.low_water, schedule.min_new_labels, schedule.every_minutes,
-                        last.number)  # fmt: skip
+    return round_reason(
+        queue, trigger, config.loop.low_water, schedule.min_new_labels, schedule.every_minutes, last.number
+    )
 
 
 def scheduled_round(config_path: str, trigger: str) -> None:
@@ -125,8 +127,10 @@ def scheduled_round(config_path: str, trigger: str) -> None:
             return
     log.info("%s: %s; starting a round", trigger, reason)
     report = run_round(config)
-    log.info(f"round {report.round}: {report.new_labels} new labels, {'retrained' if report.trained else 'no retraining'}, "
-            f"{len(report.sent)} records sent, champion {report.champion}")  # fmt: skip
+    log.info(
+        f"round {report.round}: {report.new_labels} new labels, {'retrained' if report.trained else 'no retraining'}, "
+        f"{len(report.sent)} records sent, champion {report.champion}"
+    )
 
 
 _children: set[subprocess.Popen] = set()  # fine-tunes and LLM trainings running beside the rounds
@@ -137,8 +141,9 @@ def spawn_beside(command: list[str], output) -> subprocess.Popen:
     """Start ``command`` niced, in its own session (a Ctrl-C at the terminal is the scheduler's
     to handle), and dying with this process: a ``bucle up`` killed with SIGKILL takes it along
     instead of leaving it to hold its lock for an hour."""
-    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                               preexec_fn=dies_with_this_process())  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=dies_with_this_process()
+    )
     os.setpriority(os.PRIO_PROCESS, process.pid, 10)
     return process
 
@@ -156,8 +161,10 @@ def stop_orphaned(config: ProjectConfig, command: str) -> int | None:
     if pid is None or not is_alive(pid, command):
         return None
     parent = process_parent(pid)
-    if session_leader(pid) and parent is not None and not any(
-        marker in command_line(parent) for marker in ("bucle.loop.cli", "bin/bucle")
+    if (
+        session_leader(pid)
+        and parent is not None
+        and not any(marker in command_line(parent) for marker in ("bucle.loop.cli", "bin/bucle"))
     ):
         os.kill(pid, signal.SIGTERM)
         return pid
@@ -226,7 +233,9 @@ class LoopScheduler:
         for command in BESIDE_JOBS.values():
             orphan = stop_orphaned(self.config, command)
             if orphan is not None:
-                log.info("stopped %s (pid %d) left running by an earlier bucle up; it starts again when due", command, orphan)
+                log.info(
+                    "stopped %s (pid %d) left running by an earlier bucle up; it starts again when due", command, orphan
+                )
         if repointed := repoint_stored_jobs(self.store):
             log.info("re-pointed %d stored jobs at bucle.loop.scheduler (stored by an earlier bucle)", repointed)
         self.scheduler.start(paused=True)
@@ -236,17 +245,34 @@ class LoopScheduler:
         for job_id, command in BESIDE_JOBS.items():
             job = self.scheduler.get_job(job_id)
             if job is None or job.func_ref != BESIDE_FUNC:  # new, or stored by a bucle before train-llm
-                self.scheduler.add_job(BESIDE_FUNC, "interval", seconds=schedule.watch_seconds, id=job_id,
-                                       executor="beside", args=[self.config_path, command], replace_existing=True)  # fmt: skip
+                self.scheduler.add_job(
+                    BESIDE_FUNC,
+                    "interval",
+                    seconds=schedule.watch_seconds,
+                    id=job_id,
+                    executor="beside",
+                    args=[self.config_path, command],
+                    replace_existing=True,
+                )
         self.scheduler.resume()
         return self
 
     def _ensure_interval(self, job_id: str, every: dt.timedelta, trigger: str) -> None:
         job = self.scheduler.get_job(job_id)
-        if job is not None and getattr(job.trigger, "interval", None) == every and job.args == (self.config_path, trigger):
+        if (
+            job is not None
+            and getattr(job.trigger, "interval", None) == every
+            and job.args == (self.config_path, trigger)
+        ):
             return
-        self.scheduler.add_job(ROUND_FUNC, "interval", seconds=every.total_seconds(), id=job_id, replace_existing=True,
-                               args=[self.config_path, trigger])  # fmt: skip
+        self.scheduler.add_job(
+            ROUND_FUNC,
+            "interval",
+            seconds=every.total_seconds(),
+            id=job_id,
+            replace_existing=True,
+            args=[self.config_path, trigger],
+        )
 
     def on_webhook(self, event: str) -> None:
         """Debounce: one round check ``debounce_seconds`` after the first event of a burst; later
@@ -257,8 +283,14 @@ class LoopScheduler:
             if self.scheduler.get_job(WEBHOOK_JOB) is not None:
                 return
             run_at = _now() + dt.timedelta(seconds=self.config.loop.schedule.debounce_seconds)
-            self.scheduler.add_job(ROUND_FUNC, "date", run_date=run_at, id=WEBHOOK_JOB, replace_existing=True,
-                                   args=[self.config_path, "webhook"])  # fmt: skip
+            self.scheduler.add_job(
+                ROUND_FUNC,
+                "date",
+                run_date=run_at,
+                id=WEBHOOK_JOB,
+                replace_existing=True,
+                args=[self.config_path, "webhook"],
+            )
 
     def jobs(self) -> dict[str, dt.datetime | None]:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
@@ -267,8 +299,11 @@ class LoopScheduler:
         """One line on the console; the traceback to the log file only."""
         error = event.exception
         what = f"the {BESIDE_JOBS[event.job_id]} check" if event.job_id in BESIDE_JOBS else "the round"
-        why = (str(error) if isinstance(error, BucleError)
-               else disk_full(error, self.config.state_dir) or f"{type(error).__name__}: {error}")  # fmt: skip
+        why = (
+            str(error)
+            if isinstance(error, BucleError)
+            else disk_full(error, self.config.state_dir) or f"{type(error).__name__}: {error}"
+        )
         log.error(f"{event.job_id}: {what} failed: {why}; it resumes at the next trigger")
         logging.getLogger(TRACE).error("%s failed:\n%s", event.job_id, event.traceback or "")
 

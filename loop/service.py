@@ -35,19 +35,32 @@ def serve(config: ProjectConfig, config_path: Path, stop: threading.Event | None
     schedule = config.loop.schedule
     try:
         if schedule.webhooks and config.external and not schedule.webhook_url:
-            log.info("no webhooks: Argilla at %s cannot reach this machine's receiver without "
-                     "loop.schedule.webhook_url; the progress watch and the timer start rounds", config.argilla_url)  # fmt: skip
+            log.info(
+                "no webhooks: Argilla at %s cannot reach this machine's receiver without "
+                "loop.schedule.webhook_url; the progress watch and the timer start rounds",
+                config.argilla_url,
+            )
         elif schedule.webhooks:
             client = owner_client(config)
-            receiver = WebhookReceiver("", scheduler.on_webhook, schedule.webhook_host, schedule.webhook_port,
-                                       on_rejected=lambda why: log.warning("webhook rejected (%s)", why))  # fmt: skip
+            receiver = WebhookReceiver(
+                "",
+                scheduler.on_webhook,
+                schedule.webhook_host,
+                schedule.webhook_port,
+                on_rejected=lambda why: log.warning("webhook rejected (%s)", why),
+            )
             address = schedule.webhook_url or receiver.url
             receiver.secret = ensure_webhook(client, address, webhook_name(config))
             receiver.start()
             log.info("listening for Argilla's webhooks at %s (Argilla posts to %s)", receiver.url, address)
-        log.info("scheduler running: a round when %d records are labelled or the annotators' queue is down to %d "
-                 "(checked every %gs), or every %g min if any are; Ctrl-C stops", schedule.min_new_labels,
-                 config.loop.low_water, schedule.watch_seconds, schedule.every_minutes)  # fmt: skip
+        log.info(
+            "scheduler running: a round when %d records are labelled or the annotators' queue is down to %d "
+            "(checked every %gs), or every %g min if any are; Ctrl-C stops",
+            schedule.min_new_labels,
+            config.loop.low_water,
+            schedule.watch_seconds,
+            schedule.every_minutes,
+        )
         stop.wait()
         log.info("stopping: waiting for a running round to finish (Ctrl-C again to stop now)")
     finally:

@@ -49,7 +49,9 @@ def annotator_clients(config: ProjectConfig, names: list[str]) -> list[Client]:
     owner = owner_client(config)
     credentials = CredentialsFile(config.server_layout.credentials)
     users = [add_user(owner, credentials, name, workspace=config.workspace) for name in names]
-    return [connect(config.argilla_url, user.api_key, who=user.username, headers=space_headers(config)) for user in users]
+    return [
+        connect(config.argilla_url, user.api_key, who=user.username, headers=space_headers(config)) for user in users
+    ]
 
 
 def answer(owner: Client, clients: list[Client], dataset: Dataset, labels: dict[str, str]) -> int:
@@ -81,7 +83,12 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
         answered = answer(owner, clients, dataset, {i: gold[i] for i in sorted(queue) if gold.get(i) is not None})
         review = find_dataset(owner, review_spec(config))  # labels sent back for a second look, answered from gold too
         if review is not None:
-            answer(owner, clients[:1], review, {i: gold[i] for i in ReviewLog.load(config).waiting() if gold.get(i) is not None})
+            answer(
+                owner,
+                clients[:1],
+                review,
+                {i: gold[i] for i in ReviewLog.load(config).waiting() if gold.get(i) is not None},
+            )
         with Pool(config.state.pool) as pool:
             labels = pool.count(split="pool", labelled=True)
         reg = registry(config)
@@ -92,8 +99,26 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
         trained, selection = result(manifest, "train"), result(manifest, "select")
         least = least_for(reg, selection.model, manifest.data)
         prefilled = sum(score is not None and least is not None and score >= least for score in selection.scores)
-        results.append(SimulatedRound(report.round, labels, champion, f1, answered, held.labels if held else None,
-                                      trained.rule if trained.trained else "", len(selection.ids), prefilled))  # fmt: skip
-        log.info("round %d: %d labels, champion %s (macro-F1 %.3f, trained on %s labels), %d records answered",
-                 report.round, labels, champion, f1 or 0, held.labels if held else "-", answered)  # fmt: skip
+        results.append(
+            SimulatedRound(
+                report.round,
+                labels,
+                champion,
+                f1,
+                answered,
+                held.labels if held else None,
+                trained.rule if trained.trained else "",
+                len(selection.ids),
+                prefilled,
+            )
+        )
+        log.info(
+            "round %d: %d labels, champion %s (macro-F1 %.3f, trained on %s labels), %d records answered",
+            report.round,
+            labels,
+            champion,
+            f1 or 0,
+            held.labels if held else "-",
+            answered,
+        )
     return results

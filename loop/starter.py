@@ -12,5 +12,7 @@ def write_starter(path: Path) -> Path:
     if path.exists():
         raise BucleError(f"{path} already exists; remove it or choose another path")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(resources.files("loop").joinpath("templates/bucle.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(
+        resources.files("loop").joinpath("templates/bucle.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     return path

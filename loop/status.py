@@ -52,13 +52,20 @@ def status(config: ProjectConfig) -> Status:
     for manifest in manifests:
         pulled, exported, trained = result(manifest, "pull"), result(manifest, "export"), result(manifest, "train")
         gated, scored, selection = result(manifest, "gate"), result(manifest, "score"), result(manifest, "select")
-        rows.append(RoundRow(
-            round=manifest.number, finished=manifest.finished, labels=exported and exported.train,
-            new_labels=pulled and pulled.new_labels, alpha=pulled.agreement.get("alpha") if pulled else None,
-            trained=trained and trained.trained, macro_f1=trained.versions if trained else {},
-            champion=gated and gated.champion, sent=len(selection.ids) if selection else None,
-            seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
-        ))  # fmt: skip
+        rows.append(
+            RoundRow(
+                round=manifest.number,
+                finished=manifest.finished,
+                labels=exported and exported.train,
+                new_labels=pulled and pulled.new_labels,
+                alpha=pulled.agreement.get("alpha") if pulled else None,
+                trained=trained and trained.trained,
+                macro_f1=trained.versions if trained else {},
+                champion=gated and gated.champion,
+                sent=len(selection.ids) if selection else None,
+                seconds={step: entry["seconds"] for step, entry in manifest.data["steps"].items()},
+            )
+        )
         if scored and scored.predictions:
             stop_set_predictions.append(scored.predictions)
     with Pool(config.state.pool) as pool:
@@ -73,14 +80,33 @@ def status(config: ProjectConfig) -> Status:
     held = reg.evaluated(champion) if champion else None
     champion_f1 = held.macro_f1 if held else None
     stopping = config.loop.stopping
-    advice = signals(stop_set_predictions, labels, config.loop.label_budget, [f1_by_round[k] for k in sorted(f1_by_round)],
-                     stopping.kappa, stopping.window, stopping.min_gain)  # fmt: skip
+    advice = signals(
+        stop_set_predictions,
+        labels,
+        config.loop.label_budget,
+        [f1_by_round[k] for k in sorted(f1_by_round)],
+        stopping.kappa,
+        stopping.window,
+        stopping.min_gain,
+    )
     llm = llm_plan(config)[1]
     if config.state.job_failed("train-llm").exists():
         llm += f"; the last LLM training failed (log: {config.state.job_log('train-llm')})"
-    return Status(rows, labels, champion, champion_f1, baseline, advice, _published(config, manifests), llm,
-                  _gate(reg.decisions()), _argilla(config, manifests), suggestions, _selection(manifests),
-                  _review(config, manifests))  # fmt: skip
+    return Status(
+        rows,
+        labels,
+        champion,
+        champion_f1,
+        baseline,
+        advice,
+        _published(config, manifests),
+        llm,
+        _gate(reg.decisions()),
+        _argilla(config, manifests),
+        suggestions,
+        _selection(manifests),
+        _review(config, manifests),
+    )
 
 
 GATE_LINES = 5
@@ -106,21 +132,33 @@ def _review(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
     elif not log.sent:
         line = f"nothing sent yet (from {config.annotation.review.min_labels} labels on)"
     else:
-        line = (f"{len(log.sent)} labels sent back, {len(log.answered)} answered ({log.changed()} changed), "
-                f"{len(log.waiting())} waiting in {review_spec(config).name}")  # fmt: skip
+        line = (
+            f"{len(log.sent)} labels sent back, {len(log.answered)} answered ({log.changed()} changed), "
+            f"{len(log.waiting())} waiting in {review_spec(config).name}"
+        )
     pulled = next((p for p in (result(m, "pull") for m in reversed(manifests)) if p and p.annotators), None)
     if pulled:
         line += "; agreement with the final labels: " + ", ".join(
-            f"{name} {agreed / answered:.0%} ({agreed} of {answered})" for name, (agreed, answered) in pulled.annotators.items())
+            f"{name} {agreed / answered:.0%} ({agreed} of {answered})"
+            for name, (agreed, answered) in pulled.annotators.items()
+        )
     return line
 
 
 def _gate(decisions: list[dict]) -> list[str]:
     """What the gate decided lately and why: a refusal (a new model worse than the champion)
     must be visible where the owner looks, not only in a log."""
-    said = {"promote": "promoted", "refused": "refused", "manual": "made champion by hand", "rollback": "rolled back to"}
-    return [f"{d['version']} {said.get(d.get('kind', ''), d.get('kind', '?'))}: {d.get('reason', '')}"
-            f"{' (rule ' + d['rule'] + ')' if d.get('rule') else ''}" for d in reversed(decisions[-GATE_LINES:])]  # fmt: skip
+    said = {
+        "promote": "promoted",
+        "refused": "refused",
+        "manual": "made champion by hand",
+        "rollback": "rolled back to",
+    }
+    return [
+        f"{d['version']} {said.get(d.get('kind', ''), d.get('kind', '?'))}: {d.get('reason', '')}"
+        f"{' (rule ' + d['rule'] + ')' if d.get('rule') else ''}"
+        for d in reversed(decisions[-GATE_LINES:])
+    ]
 
 
 def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
@@ -140,17 +178,28 @@ def _argilla(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
     pulled = result(manifests[-1], "pull") if manifests else None
     since = now.completed - (pulled.completed or 0) if pulled else now.completed
     queued = waiting(now.pending, now.discarded, config.annotation.overlap)
-    return (f"{since} answers waiting since the last round; {queued} records in the annotators' queue "
-            f"(the next round starts at {config.loop.low_water})")
+    return (
+        f"{since} answers waiting since the last round; {queued} records in the annotators' queue "
+        f"(the next round starts at {config.loop.low_water})"
+    )
 
 
 def _published(config: ProjectConfig, manifests: list[RoundManifest]) -> str:
     from bucle.loop.publish import last_published
 
     last = last_published(config)
-    said = "nothing yet" if last is None else (
-        f"{last['version']} as {last['tag']} to the {last.get('target', 'local')} target at {last['at']} ("
-        + ", ".join(f"{kind} {done['commit'][:12]}" for kind, done in last["repositories"].items()) + ")")  # fmt: skip
+    said = (
+        "nothing yet"
+        if last is None
+        else (
+            f"{last['version']} as {last['tag']} to the {last.get('target', 'local')} target at {last['at']} ("
+            + ", ".join(f"{kind} {done['commit'][:12]}" for kind, done in last["repositories"].items())
+            + ")"
+        )
+    )
     failed = result(manifests[-1], "publish") if manifests else None
-    return said + (f"; the last round's publish failed (the next round tries again): {failed.error}"
-                   if failed and failed.error else "")  # fmt: skip
+    return said + (
+        f"; the last round's publish failed (the next round tries again): {failed.error}"
+        if failed and failed.error
+        else ""
+    )

@@ -47,8 +47,17 @@ class Training:
 
     @classmethod
     def of(cls, trained: Trained, grams: dict[str, float]) -> "Training":
-        return cls(True, trained.reason, trained.round, trained.versions, trained.best, trained.promote,
-                   trained.fine_tuned, grams, trained.rule)  # fmt: skip
+        return cls(
+            True,
+            trained.reason,
+            trained.round,
+            trained.versions,
+            trained.best,
+            trained.promote,
+            trained.fine_tuned,
+            grams,
+            trained.rule,
+        )
 
     def outcome(self) -> Trained:
         return Trained(self.round, self.versions, self.best, self.promote, self.reason, self.fine_tuned, self.rule)
@@ -117,9 +126,19 @@ class PublishStep:
     error: str | None = None  # the target failed: the next round tries again
 
 
-KINDS: dict[str, type] = {"pull": Pulled, "export": Exported, "train": Training, "gate": Gated, "score": Scored,
-                          "select": Selection, "push": Pushed, "warm": Warmed, "refresh": Refreshed, "review": Reviewed,
-                          "publish": PublishStep}  # fmt: skip
+KINDS: dict[str, type] = {
+    "pull": Pulled,
+    "export": Exported,
+    "train": Training,
+    "gate": Gated,
+    "score": Scored,
+    "select": Selection,
+    "push": Pushed,
+    "warm": Warmed,
+    "refresh": Refreshed,
+    "review": Reviewed,
+    "publish": PublishStep,
+}
 
 
 def from_json(kind: type[T], data: dict[str, Any]) -> T:

@@ -61,7 +61,7 @@ class StabilisingPredictions(StoppingCriterion):
 
     def reason(self, history: History) -> str | None:
         kappas = self.kappas(history)
-        if len(kappas) >= self.window and all(k >= self.threshold for k in kappas[-self.window:]):
+        if len(kappas) >= self.window and all(k >= self.threshold for k in kappas[-self.window :]):
             return f"predictions are stable (kappa ≥ {self.threshold} for {self.window} rounds)"
         return None
 
@@ -83,7 +83,7 @@ class Plateau(StoppingCriterion):
 
     def reason(self, history: History) -> str | None:
         f1 = history.macro_f1_by_round
-        if len(f1) > self.window and max(f1[-self.window:]) <= max(f1[:-self.window]) + self.min_gain:
+        if len(f1) > self.window and max(f1[-self.window :]) <= max(f1[: -self.window]) + self.min_gain:
             return f"test macro-F1 has not gained {self.min_gain} in {self.window} rounds"
         return None
 
@@ -113,8 +113,11 @@ def signals(
     """The three criteria on one history, and the advice they give together."""
     history = History(stop_set_predictions, labels_used, macro_f1_by_round)
     stable = StabilisingPredictions(threshold, window)
-    reasons = [criterion.reason(history) for criterion in (stable, LabelBudget(label_budget), Plateau(window, min_gain))]
+    reasons = [
+        criterion.reason(history) for criterion in (stable, LabelBudget(label_budget), Plateau(window, min_gain))
+    ]
     given = [reason for reason in reasons if reason]
     advice = "it is time to stop: " + "; ".join(given) if given else "keep annotating"
-    return StoppingSignals(reasons[0] is not None, stable.kappas(history), reasons[1] is not None,
-                           reasons[2] is not None, advice)  # fmt: skip
+    return StoppingSignals(
+        reasons[0] is not None, stable.kappas(history), reasons[1] is not None, reasons[2] is not None, advice
+    )

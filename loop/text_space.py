@@ -27,8 +27,13 @@ def lsa_vectors(texts: Sequence[str], seed: int = 0, dimensions: int = DIMENSION
 
     if not texts:
         return np.zeros((0, dimensions), dtype=np.float32)
-    vectorizer = TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", min_df=2 if len(texts) >= 50 else 1,
-                                 max_df=0.9, token_pattern=r"(?u)\b\w{2,40}\b")  # fmt: skip
+    vectorizer = TfidfVectorizer(
+        sublinear_tf=True,
+        strip_accents="unicode",
+        min_df=2 if len(texts) >= 50 else 1,
+        max_df=0.9,
+        token_pattern=r"(?u)\b\w{2,40}\b",
+    )
     try:
         tfidf = vectorizer.fit_transform(list(texts))
     except ValueError:  # no term left (a handful of texts that share nothing): every text is its own point

@@ -58,7 +58,9 @@ def should_fine_tune(config: ProjectConfig, reg: Registry, training: int, labels
     last = reg.latest_body()
     if last is None:
         return True
-    return training - last.training >= settings.fine_tune_every or labels >= (1 + settings.fine_tune_growth) * last.labels
+    return (
+        training - last.training >= settings.fine_tune_every or labels >= (1 + settings.fine_tune_growth) * last.labels
+    )
 
 
 def fine_tune_due(config: ProjectConfig) -> bool:
@@ -80,8 +82,15 @@ def fine_tune_body(config: ProjectConfig, pool: Pool | None = None) -> Body:
     ahead |= {r.id for r in window(unlabelled, config.loop.candidates, config.data.split_seed)}
     cache = embedding_cache(config)
     try:
-        return tune_body(config.model, list(config.labels), registry(config), cache, [r.text for r in train],
-                         [r.label for r in train], [r.text for r in records if r.id in ahead])  # fmt: skip
+        return tune_body(
+            config.model,
+            list(config.labels),
+            registry(config),
+            cache,
+            [r.text for r in train],
+            [r.label for r in train],
+            [r.text for r in records if r.id in ahead],
+        )
     finally:
         cache.close()
 
@@ -93,8 +102,10 @@ def llm_params(config: ProjectConfig) -> LoraParams:
     if llm.base_model is None:
         raise TrainingError("no LLM is configured: set model.llm.base_model (a Hub name or local folder) in bucle.yaml")
     if llm.device == "auto" and not cuda_available():
-        raise TrainingError("no CUDA device is visible: an LLM trains on a GPU (set model.llm.device: cpu to train a "
-                            "small one on the CPU anyway)")  # fmt: skip
+        raise TrainingError(
+            "no CUDA device is visible: an LLM trains on a GPU (set model.llm.device: cpu to train a "
+            "small one on the CPU anyway)"
+        )
     local = config.root / Path(llm.base_model).expanduser()
     base = str(local) if local.exists() else llm.base_model
     fields = llm.model_dump(exclude={"base_model", "min_labels", "retrain_growth"})
@@ -119,7 +130,9 @@ def llm_plan(config: ProjectConfig) -> tuple[bool, str]:
         return True, f"{llm.base_model}: the first training is due ({labels} labels)"
     said = f"{last[-1].name} macro-F1 {last[-1].macro_f1:.3f} on {last[-1].labels} labels"
     again = int(-(-(1 + llm.retrain_growth) * last[-1].labels // 1))
-    return labels >= again, said + ("; the next training is due" if labels >= again else f"; the next from {again} labels")
+    return labels >= again, said + (
+        "; the next training is due" if labels >= again else f"; the next from {again} labels"
+    )
 
 
 def llm_due(config: ProjectConfig) -> bool:
@@ -146,7 +159,9 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
             data = labelled_data(config, pool)
             run = training_run(config, reg, cache, pool)
         if len(data.texts) < config.model.llm.min_labels:
-            raise TrainingError(f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})")
+            raise TrainingError(
+                f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})"
+            )
         main, baseline = run.fit_llm(data, params)
         if not main_process():
             return None
@@ -162,16 +177,33 @@ def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
     """The labels so far and the frozen test set (its annotators' labels, else its gold)."""
     train = pool.records(split="pool", labelled=True)
     test = [r for r in pool.records(split="test") if r.test_label is not None]
-    return Labelled([r.text for r in train], [r.label for r in train], [r.text for r in test], [r.test_label for r in test],
-                    [r.metadata for r in test], list(config.data.metadata))  # fmt: skip
+    return Labelled(
+        [r.text for r in train],
+        [r.label for r in train],
+        [r.text for r in test],
+        [r.test_label for r in test],
+        [r.metadata for r in test],
+        list(config.data.metadata),
+    )
 
 
 def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache, pool: Pool) -> TrainingRun:
     publish = config.publish
     confirmed = confirmations(config, pool).facts()  # for the cards: the precision annotators saw so far
-    project = ProjectFacts(config.name, config.title, list(config.ods), config.license, list(config.labels),
-                           publish.dataset_repo, publish.model_repo, publish.code_url, confirmed)  # fmt: skip
-    workspace = Workspace(reg, cache, config.state.evaluate_cache, config.state.onnx_export, config.state.llm_checkpoints)
+    project = ProjectFacts(
+        config.name,
+        config.title,
+        list(config.ods),
+        config.license,
+        list(config.labels),
+        publish.dataset_repo,
+        publish.model_repo,
+        publish.code_url,
+        confirmed,
+    )
+    workspace = Workspace(
+        reg, cache, config.state.evaluate_cache, config.state.onnx_export, config.state.llm_checkpoints
+    )
     return TrainingRun(config.model, project, workspace)
 
 
@@ -184,8 +216,13 @@ def train_round(config: ProjectConfig, fine_tune: bool | None = None) -> RoundRe
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, trained.fine_tuned)
 
 
-def train_versions(config: ProjectConfig, fine_tune: bool | None = None, training: int | None = None,
-                     pool: Pool | None = None, cache: EmbeddingCache | None = None) -> Trained:  # fmt: skip
+def train_versions(
+    config: ProjectConfig,
+    fine_tune: bool | None = None,
+    training: int | None = None,
+    pool: Pool | None = None,
+    cache: EmbeddingCache | None = None,
+) -> Trained:
     """Train SetFit and the TF-IDF baseline, evaluate both on the frozen test set and register
     them as versions ``NNNN-setfit`` / ``NNNN-tfidf`` with the gate's verdict in their cards.
     The verdict is applied by ``apply_gate``, so that a round killed in between resumes at the
@@ -218,12 +255,22 @@ def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
         if reg.champion() != trained.best:
             reg.set_champion(trained.best, "promote", trained.reason, rule=trained.rule)
     elif not any(d.get("kind") == "refused" and d.get("version") == trained.best for d in reg.decisions()):
-        reg.record({"version": trained.best, "kind": "refused", "rule": trained.rule, "reason": trained.reason,
-                    "champion": reg.champion(), "at": utc_now()})  # fmt: skip
+        reg.record(
+            {
+                "version": trained.best,
+                "kind": "refused",
+                "rule": trained.rule,
+                "reason": trained.reason,
+                "champion": reg.champion(),
+                "at": utc_now(),
+            }
+        )
     return reg.champion()
 
 
-def served_model(config: ProjectConfig, version: str, cache: EmbeddingCache | None = None) -> tuple[str, TextClassifier]:
+def served_model(
+    config: ProjectConfig, version: str, cache: EmbeddingCache | None = None
+) -> tuple[str, TextClassifier]:
     """Registry version ``version`` ready to score, with the embedding cache attached for SetFit."""
     model = TextClassifier.load(registry(config).model_folder(version))
     if isinstance(model, SetFitClassifier):

@@ -18,10 +18,29 @@ from pathlib import Path
 
 from bucle.common.files import link_tree
 
-GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in (
-    "*.bin", "*.ckpt", "*.h5", "*.joblib", "*.model", "*.npy", "*.npz", "*.onnx", "*.parquet", "*.pickle", "*.pkl",
-    "*.pt", "*.pth", "*.safetensors", "*.skops", "*.zip", "*.png", "tokenizer.json",
-))  # fmt: skip
+GITATTRIBUTES = "".join(
+    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
+    for pattern in (
+        "*.bin",
+        "*.ckpt",
+        "*.h5",
+        "*.joblib",
+        "*.model",
+        "*.npy",
+        "*.npz",
+        "*.onnx",
+        "*.parquet",
+        "*.pickle",
+        "*.pkl",
+        "*.pt",
+        "*.pth",
+        "*.safetensors",
+        "*.skops",
+        "*.zip",
+        "*.png",
+        "tokenizer.json",
+    )
+)
 VERSION_FILES = ("README.md", "metrics.json", "reliability.png", "manifest.json")
 DATASET_FILES = ("README.md", "agreement.json")
 
@@ -60,4 +79,6 @@ def space_files(space: Path) -> Path:
 
 def listing(folder: Path) -> dict[str, int]:
     """Path in the repository -> size in bytes, for a dry run and the Hub's operations."""
-    return {path.relative_to(folder).as_posix(): path.stat().st_size for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.stat().st_size for path in sorted(folder.rglob("*")) if path.is_file()
+    }

@@ -40,16 +40,24 @@ def _section(card: str, title: str) -> str:
 def model_facts(registry: Registry, version: str) -> ChampionFacts:
     metrics = registry.metrics(version)
     evaluation = metrics["evaluation"]
-    served = {d["version"] for d in registry.decisions() if d.get("kind") in ("promote", "manual", "rollback")} | {version}
+    served = {d["version"] for d in registry.decisions() if d.get("kind") in ("promote", "manual", "rollback")} | {
+        version
+    }
     curve = [(row.labels, row.macro_f1, row.name) for row in registry.history() if row.name in served]
     baseline = registry.baseline(version)
     card = (registry.path(version) / "README.md").read_text(encoding="utf-8")
     limitations = _section(card, "Limitaciones") + "\n\n" + _section(card, "Sesgos")
     return ChampionFacts(
-        version=version, family=metrics.get("family", "?"), labels=metrics.get("labels", 0),
-        macro_f1=evaluation["macro_f1"], interval=(evaluation["macro_f1_low"], evaluation["macro_f1_high"]),
-        accuracy=evaluation["accuracy"], baseline_macro_f1=baseline, curve=sorted(curve), limitations=limitations.strip(),
-    )  # fmt: skip
+        version=version,
+        family=metrics.get("family", "?"),
+        labels=metrics.get("labels", 0),
+        macro_f1=evaluation["macro_f1"],
+        interval=(evaluation["macro_f1_low"], evaluation["macro_f1_high"]),
+        accuracy=evaluation["accuracy"],
+        baseline_macro_f1=baseline,
+        curve=sorted(curve),
+        limitations=limitations.strip(),
+    )
 
 
 def default_examples(config: ProjectConfig, pool: Pool | None = None) -> list[str]:

@@ -32,7 +32,9 @@ def operations(folder: Path, existing: list[str]):
 
 def _transient(error: Exception) -> bool:
     """A connection that failed or timed out (whatever HTTP library the Hub client uses)."""
-    return isinstance(error, (ConnectionError, TimeoutError)) or type(error).__module__.split(".")[0].startswith("httpx")
+    return isinstance(error, (ConnectionError, TimeoutError)) or type(error).__module__.split(".")[0].startswith(
+        "httpx"
+    )
 
 
 def _retrying(what: str, call: Callable[[], T]) -> T:
@@ -66,8 +68,16 @@ class HubRepository:
 
         # the token: HF_TOKEN or the saved login, read by the client itself
         api, what = HfApi(endpoint=os.environ.get("HF_ENDPOINT")), f"{self.repo_type} {self.repo_id}"
-        _retrying(what, lambda: api.create_repo(self.repo_id, repo_type=self.repo_type, private=self.private,
-                                                exist_ok=True, space_sdk="gradio" if self.repo_type == "space" else None))  # fmt: skip
+        _retrying(
+            what,
+            lambda: api.create_repo(
+                self.repo_id,
+                repo_type=self.repo_type,
+                private=self.private,
+                exist_ok=True,
+                space_sdk="gradio" if self.repo_type == "space" else None,
+            ),
+        )
         card = RepoCard.load(files / "README.md", repo_type=self.repo_type)
         try:
             _retrying(what, lambda: card.validate(repo_type=self.repo_type))
@@ -75,10 +85,18 @@ class HubRepository:
             raise PublishError(f"the Hub finds the card of {what} invalid: {str(error)[:300]}") from None
         existing = _retrying(what, lambda: api.list_repo_files(self.repo_id, repo_type=self.repo_type))
         before = _retrying(what, lambda: api.repo_info(self.repo_id, repo_type=self.repo_type).sha)
-        info = _retrying(what, lambda: api.create_commit(self.repo_id, operations(files, existing), commit_message=message,
-                                                         repo_type=self.repo_type))  # fmt: skip
+        info = _retrying(
+            what,
+            lambda: api.create_commit(
+                self.repo_id, operations(files, existing), commit_message=message, repo_type=self.repo_type
+            ),
+        )
         changed = info.oid != before
         if changed:
-            _retrying(what, lambda: api.create_tag(self.repo_id, tag=tag, revision=info.oid, repo_type=self.repo_type,
-                                                   exist_ok=True))  # fmt: skip
+            _retrying(
+                what,
+                lambda: api.create_tag(
+                    self.repo_id, tag=tag, revision=info.oid, repo_type=self.repo_type, exist_ok=True
+                ),
+            )
         return Published(self.repo_id, info.oid, tag if changed else None, changed)

@@ -18,8 +18,12 @@ from pathlib import Path
 from bucle.common.errors import BucleError
 
 BRANCH = "main"
-AUTHOR = {"GIT_AUTHOR_NAME": "bucle", "GIT_AUTHOR_EMAIL": "bucle@localhost", "GIT_COMMITTER_NAME": "bucle",
-          "GIT_COMMITTER_EMAIL": "bucle@localhost"}  # fmt: skip
+AUTHOR = {
+    "GIT_AUTHOR_NAME": "bucle",
+    "GIT_AUTHOR_EMAIL": "bucle@localhost",
+    "GIT_COMMITTER_NAME": "bucle",
+    "GIT_COMMITTER_EMAIL": "bucle@localhost",
+}
 
 
 class PublishError(BucleError):
@@ -48,14 +52,20 @@ class LocalRepository:
     def _ensure(self) -> None:
         if not (self.path / "HEAD").exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["git", "init", "-q", "--bare", f"--initial-branch={BRANCH}", str(self.path)], check=True,
-                           capture_output=True)  # fmt: skip
+            subprocess.run(
+                ["git", "init", "-q", "--bare", f"--initial-branch={BRANCH}", str(self.path)],
+                check=True,
+                capture_output=True,
+            )
 
     def head(self) -> str | None:
         if not (self.path / "HEAD").exists():
             return None
-        done = subprocess.run(["git", f"--git-dir={self.path}", "rev-parse", "-q", "--verify", f"refs/heads/{BRANCH}"],
-                              capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            ["git", f"--git-dir={self.path}", "rev-parse", "-q", "--verify", f"refs/heads/{BRANCH}"],
+            capture_output=True,
+            text=True,
+        )
         return done.stdout.strip() or None
 
     def tags(self) -> dict[str, str]:

@@ -27,8 +27,20 @@ ROOT = Path(__file__).resolve().parents[1]  # the folder that the bucle namespac
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"
 # the Space imports these from the model loaders it vendors (``vendored``), and nothing else of bucle
 SPACE_IMPORTS = ("bucle.training.models.base",)
-REQUIREMENTS = ("gradio", "huggingface_hub", "numpy", "scipy", "scikit-learn", "skops", "joblib", "sentence-transformers",
-                "transformers", "torch", "onnxruntime", "peft")  # fmt: skip
+REQUIREMENTS = (
+    "gradio",
+    "huggingface_hub",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "skops",
+    "joblib",
+    "sentence-transformers",
+    "transformers",
+    "torch",
+    "onnxruntime",
+    "peft",
+)
 
 
 def _module_file(module: str) -> Path | None:
@@ -59,7 +71,10 @@ def vendored(roots: tuple[str, ...] = SPACE_IMPORTS) -> list[str]:
             if isinstance(node, ast.Import):
                 todo += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]  # a name may be a module
+                todo += [
+                    node.module,
+                    *(f"{node.module}.{alias.name}" for alias in node.names),
+                ]  # a name may be a module
     return sorted(str(path.relative_to(ROOT)) for path in files)
 
 
@@ -68,12 +83,19 @@ def _check_target(folder: Path, force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise BucleError(f"{folder} is a file, not a folder: give a folder for the Space")
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise BucleError(f"{folder} is not empty: give a new folder, or pass --force to write the Space's files over "
-                         "the ones there")  # fmt: skip
+        raise BucleError(
+            f"{folder} is not empty: give a new folder, or pass --force to write the Space's files over the ones there"
+        )
 
 
-def export_space(config: ProjectConfig, folder: Path, force: bool = False, model_repo: str = "",
-                 model_revision: str | None = None, pool: Pool | None = None) -> Path:  # fmt: skip
+def export_space(
+    config: ProjectConfig,
+    folder: Path,
+    force: bool = False,
+    model_repo: str = "",
+    model_revision: str | None = None,
+    pool: Pool | None = None,
+) -> Path:
     """Write the Space into ``folder`` (new or empty unless ``force``), serving ``model_repo``
     (default ``publish.model_repo``) at ``model_revision`` (a commit; None: the latest); a path
     that cannot be written is one clear error."""
@@ -84,8 +106,9 @@ def export_space(config: ProjectConfig, folder: Path, force: bool = False, model
         raise BucleError(f"cannot write the Space to {folder}: {error.strerror or error}") from None
 
 
-def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_revision: str | None,
-                 pool: Pool | None = None) -> Path:  # fmt: skip
+def _write_space(
+    config: ProjectConfig, folder: Path, model_repo: str, model_revision: str | None, pool: Pool | None = None
+) -> Path:
     reg = registry(config)
     champion = reg.champion()
     if champion is None:
@@ -100,26 +123,40 @@ def _write_space(config: ProjectConfig, folder: Path, model_repo: str, model_rev
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, target)
     settings = {
-        "title": config.title or config.name, "model_repo": model_repo, "model_revision": model_revision,
+        "title": config.title or config.name,
+        "model_repo": model_repo,
+        "model_revision": model_revision,
         "labels": config.labels,
-        "max_chars": config.demo.max_chars, "examples": default_examples(config, pool), "limitations": facts.limitations,
+        "max_chars": config.demo.max_chars,
+        "examples": default_examples(config, pool),
+        "limitations": facts.limitations,
         "intro": f"Modelo {champion} ({facts.family}): macro-F1 {facts.macro_f1:.3f} en el conjunto de prueba "
-                 f"congelado, con {facts.labels} etiquetas. Entrenado con bucle.",
-    }  # fmt: skip
+        f"congelado, con {facts.labels} etiquetas. Entrenado con bucle.",
+    }
     (folder / "space.json").write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")
-    (folder / "requirements.txt").write_text("".join(f"{name}=={version(name)}\n" for name in REQUIREMENTS),
-                                             encoding="utf-8")  # fmt: skip
+    (folder / "requirements.txt").write_text(
+        "".join(f"{name}=={version(name)}\n" for name in REQUIREMENTS), encoding="utf-8"
+    )
     header = {
-        "title": (config.title or config.name)[:60], "emoji": "🔁", "colorFrom": "green", "colorTo": "blue",
-        "sdk": "gradio", "sdk_version": version("gradio"), "app_file": "app.py", "pinned": False,
-        "license": config.license, "models": [model_repo],
+        "title": (config.title or config.name)[:60],
+        "emoji": "🔁",
+        "colorFrom": "green",
+        "colorTo": "blue",
+        "sdk": "gradio",
+        "sdk_version": version("gradio"),
+        "app_file": "app.py",
+        "pinned": False,
+        "license": config.license,
+        "models": [model_repo],
         **({"datasets": [config.publish.dataset_repo]} if config.publish.dataset_repo else {}),
         "tags": ["bucle", "spanish", "text-classification", *(f"ods-{g}" for g in config.ods)],
-    }  # fmt: skip
+    }
     code_url = config.publish.code_url.rstrip("/")
     code = f" ([código]({code_url}/publishing/space.py))" if code_url else ""
-    readme = (f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
-              f"# {config.title or config.name}\n\nDemo del modelo [{model_repo}](https://huggingface.co/{model_repo})"
-              f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle{code}.\n")  # fmt: skip
+    readme = (
+        f"---\n{yaml.safe_dump(header, allow_unicode=True, sort_keys=False)}---\n\n"
+        f"# {config.title or config.name}\n\nDemo del modelo [{model_repo}](https://huggingface.co/{model_repo})"
+        f"{f' en la revisión `{model_revision}`' if model_revision else ''}, exportada por bucle{code}.\n"
+    )
     (folder / "README.md").write_text(readme, encoding="utf-8")
     return folder

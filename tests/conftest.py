@@ -67,9 +67,13 @@ def sibling_project(project, server, tmp_path_factory):
     def make(name: str, **overrides) -> ProjectConfig:
         folder = tmp_path_factory.mktemp(name)
         data = with_example_data(folder)
-        settings = {"name": name, "data": data, "model": SMALL_MODEL,
-                    "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64},
-                    **overrides}  # fmt: skip
+        settings = {
+            "name": name,
+            "data": data,
+            "model": SMALL_MODEL,
+            "loop": {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64},
+            **overrides,
+        }
         config = load_config(write_project(folder, project.server.port, **settings))
         shared_server.join(config, project.root / "bucle.yaml")
         return config
@@ -83,8 +87,9 @@ def demo_project(sibling_project):
     from bucle.loop.ingest.pipeline import ingest
     from bucle.loop.train import train_round
 
-    config = sibling_project("demostracion", publish={"model_repo": "somosnlp/prueba-bucle"},
-                             demo={"rate_limit_per_minute": 1000})  # fmt: skip
+    config = sibling_project(
+        "demostracion", publish={"model_repo": "somosnlp/prueba-bucle"}, demo={"rate_limit_per_minute": 1000}
+    )
     ingest(config)
     train_round(config, fine_tune=False)
     return config

@@ -35,8 +35,12 @@ def with_example_data(folder: Path) -> dict:
         (folder / "data" / name).write_bytes((EXAMPLE_DATA / name).read_bytes())
     return {
         "sources": [{"path": "data/train.jsonl"}, {"path": "data/dev.jsonl", "role": "test"}],
-        "text": ["text"], "id": "id", "label": "label", "metadata": ["topic"], "seed_size": 16,
-    }  # fmt: skip
+        "text": ["text"],
+        "id": "id",
+        "label": "label",
+        "metadata": ["topic"],
+        "seed_size": 16,
+    }
 
 
 def write_project(folder: Path, port: int, **overrides) -> Path:
@@ -58,9 +62,7 @@ def write_project(folder: Path, port: int, **overrides) -> Path:
 
 def bucle(project: Path, *args: str) -> subprocess.CompletedProcess:
     """The ``bucle`` command as a user runs it, in a process of its own."""
-    return subprocess.run(
-        [*BUCLE, "--project", str(project), *args], capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([*BUCLE, "--project", str(project), *args], capture_output=True, text=True, timeout=300)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -116,11 +118,15 @@ def answer_waiting(config) -> int:
 
 def answer_all(config, ids) -> None:
     gold = gold_labels(config)
-    answer(owner_client(config), annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids})
+    answer(
+        owner_client(config), annotator_clients(config, ["anotadora-1"]), dataset_of(config), {i: gold[i] for i in ids}
+    )
 
 
-DEMO_TEXT = ("El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "
-             "escuelas públicas y transporte, según informó la alcaldesa en rueda de prensa.")  # fmt: skip
+DEMO_TEXT = (
+    "El Ayuntamiento aprobó ayer el presupuesto municipal para el próximo año, con más fondos para "
+    "escuelas públicas y transporte, según informó la alcaldesa en rueda de prensa."
+)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,8 +169,9 @@ def python_without_bucle() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="bucle-bare-venv-"))
     venv.create(folder, with_pip=False)
     python = folder / "bin" / "python"
-    own = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True,
-                         text=True, check=True).stdout.strip()  # fmt: skip
+    own = subprocess.run(
+        [str(python), "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     (Path(own) / "packages.pth").write_text(site.getsitepackages()[0] + "\n", encoding="utf-8")
     return python
 
@@ -182,8 +189,14 @@ def serving_space(folder: Path, model_dir: Path) -> Iterator:
 
     port = free_port()
     env = {**os.environ, "BUCLE_MODEL_DIR": str(model_dir), "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": ""}
-    space = subprocess.Popen([str(python_without_bucle()), "app.py"], cwd=folder, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    space = subprocess.Popen(
+        [str(python_without_bucle()), "app.py"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:

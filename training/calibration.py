@@ -69,7 +69,9 @@ def out_of_fold_proba(estimator, features, targets: np.ndarray, n_classes: int, 
     if folds < 2:
         return None
     probs = np.zeros((len(targets), n_classes))
-    for train, held_out in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(targets)), targets):
+    for train, held_out in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+        np.zeros(len(targets)), targets
+    ):
         model = clone(estimator).fit(_take(features, train), targets[train])
         probs[np.ix_(held_out, model.classes_)] = model.predict_proba(_take(features, held_out))
     return probs

@@ -29,14 +29,24 @@ from bucle.training.dataset_facts import (
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dataset_card.md"
 REQUIRED = ("language", "license", "task_categories", "size_categories", "annotations_creators", "pretty_name")
 ODS_NAMES = {
-    1: "Fin de la pobreza", 2: "Hambre cero", 3: "Salud y bienestar", 4: "Educación de calidad",
-    5: "Igualdad de género", 6: "Agua limpia y saneamiento", 7: "Energía asequible y no contaminante",
-    8: "Trabajo decente y crecimiento económico", 9: "Industria, innovación e infraestructura",
-    10: "Reducción de las desigualdades", 11: "Ciudades y comunidades sostenibles",
-    12: "Producción y consumo responsables", 13: "Acción por el clima", 14: "Vida submarina",
-    15: "Vida de ecosistemas terrestres", 16: "Paz, justicia e instituciones sólidas",
+    1: "Fin de la pobreza",
+    2: "Hambre cero",
+    3: "Salud y bienestar",
+    4: "Educación de calidad",
+    5: "Igualdad de género",
+    6: "Agua limpia y saneamiento",
+    7: "Energía asequible y no contaminante",
+    8: "Trabajo decente y crecimiento económico",
+    9: "Industria, innovación e infraestructura",
+    10: "Reducción de las desigualdades",
+    11: "Ciudades y comunidades sostenibles",
+    12: "Producción y consumo responsables",
+    13: "Acción por el clima",
+    14: "Vida submarina",
+    15: "Vida de ecosistemas terrestres",
+    16: "Paz, justicia e instituciones sólidas",
     17: "Alianzas para lograr los objetivos",
-}  # fmt: skip
+}
 
 
 class CardError(ValueError):
@@ -93,9 +103,11 @@ def _agreement_text(agreement: dict[str, Any] | None) -> str:
     )
 
 
-SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
-           ("anotación y acuerdo / annotation and agreement", "annotation/agreement.py"),
-           ("exportación / export", "loop/labelled.py"))
+SCRIPTS = (
+    ("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
+    ("anotación y acuerdo / annotation and agreement", "annotation/agreement.py"),
+    ("exportación / export", "loop/labelled.py"),
+)
 
 
 def script_links(code_url: str, scripts: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
@@ -120,8 +132,12 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         source_datasets=facts.source_datasets or ["original"],
         tags=["bucle", "argilla", "active-learning", *(f"ods-{goal}" for goal in facts.ods)],
         # the export's layout, which is the dataset repository's: load_dataset(<repo>) reads these
-        configs=[{"config_name": "default", "data_files": [{"split": split, "path": f"{DATA}/{split}.parquet"}
-                                                             for split in ("train", "test")]}],
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [{"split": split, "path": f"{DATA}/{split}.parquet"} for split in ("train", "test")],
+            }
+        ],
     )
     goals = ", ".join(f"ODS {g} ({ODS_NAMES.get(g, '?')})" for g in facts.ods) or "sin ODS declarado"
     return DatasetCard.from_template(
@@ -148,7 +164,12 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         agreement=_agreement_text(facts.agreement),
         guidelines=demote_headings(facts.guidelines, 3),
         label_rows=[
-            {"label": label, "description": facts.labels[label], "train": train_counts[label], "test": test_counts[label]}
+            {
+                "label": label,
+                "description": facts.labels[label],
+                "train": train_counts[label],
+                "test": test_counts[label],
+            }
             for label in labels
         ],
         train_size=len(facts.train),

@@ -16,10 +16,12 @@ from bucle.training.spanish_gender import WORD, gendered_counts
 # Words typical of one variety of Spanish: a rough, documented indicator, not a classifier.
 VARIETY_MARKERS: dict[str, frozenset[str]] = {
     "España": frozenset({"vosotros", "vosotras", "ordenador", "ordenadores", "zumo", "móvil", "coche", "coches"}),
-    "México y Centroamérica": frozenset({"celular", "celulares", "computadora", "computadoras", "carro", "chamba", "güey", "alberca"}),
+    "México y Centroamérica": frozenset(
+        {"celular", "celulares", "computadora", "computadoras", "carro", "chamba", "güey", "alberca"}
+    ),
     "Río de la Plata": frozenset({"pibe", "pibes", "laburo", "celu", "remera", "colectivos"}),
     "Andes y Caribe": frozenset({"chévere", "guagua", "parcero", "bacán"}),
-}  # fmt: skip
+}
 SMALL_SHARE = 0.05
 SHORTCUT_SHARE = 0.95  # a slice this pure in one label is a shortcut a model can learn
 SHORTCUT_MIN_RECORDS = 10
@@ -92,7 +94,11 @@ def variety_table(rows: list[LabelledRow]) -> list[dict[str, Any]]:
         for variety, markers in VARIETY_MARKERS.items():
             counts[variety] += sum(token in markers for token in tokens)
     return [
-        {"variety": variety, "markers": counts[variety], "per_100k_words": 1e5 * counts[variety] / words if words else 0.0}
+        {
+            "variety": variety,
+            "markers": counts[variety],
+            "per_100k_words": 1e5 * counts[variety] / words if words else 0.0,
+        }
         for variety in VARIETY_MARKERS
     ]
 
@@ -124,5 +130,7 @@ def known_gaps(rows: list[LabelledRow], labels: list[str], metadata: list[str]) 
                 f"{'; …' if len(shortcuts) > 5 else ''}): un modelo puede aprender «{column}» en vez del contenido."
             )
     if len(rows) < 1000:
-        gaps.append(f"El conjunto es pequeño ({len(rows)} registros etiquetados): los intervalos de confianza son amplios.")
+        gaps.append(
+            f"El conjunto es pequeño ({len(rows)} registros etiquetados): los intervalos de confianza son amplios."
+        )
     return gaps

@@ -51,18 +51,26 @@ def _draws(n: int, samples: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(samples, n))
 
 
-def bootstrap_macro_f1(predictions: np.ndarray, references: np.ndarray, k: int, samples: int, seed: int) -> tuple[float, float]:
+def bootstrap_macro_f1(
+    predictions: np.ndarray, references: np.ndarray, k: int, samples: int, seed: int
+) -> tuple[float, float]:
     """95% percentile interval of macro-F1 over ``samples`` resamples of the test set."""
-    low, high = np.percentile(_resampled_macro_f1(predictions, references, k, _draws(len(references), samples, seed)), [2.5, 97.5])
+    low, high = np.percentile(
+        _resampled_macro_f1(predictions, references, k, _draws(len(references), samples, seed)), [2.5, 97.5]
+    )
     return float(low), float(high)
 
 
-def paired_bootstrap_difference(first: np.ndarray, second: np.ndarray, references: np.ndarray, k: int, samples: int,
-                                seed: int) -> tuple[float, float, float]:  # fmt: skip
+def paired_bootstrap_difference(
+    first: np.ndarray, second: np.ndarray, references: np.ndarray, k: int, samples: int, seed: int
+) -> tuple[float, float, float]:
     """Macro-F1 of ``first`` minus that of ``second`` (predicted class indices for the same
     ``references``) and its 95% interval, both scored on the same resamples of the test set."""
     everything = np.arange(len(references))[None, :]
-    point = _resampled_macro_f1(first, references, k, everything)[0] - _resampled_macro_f1(second, references, k, everything)[0]
+    point = (
+        _resampled_macro_f1(first, references, k, everything)[0]
+        - _resampled_macro_f1(second, references, k, everything)[0]
+    )
     draws = _draws(len(references), samples, seed)
     differences = _resampled_macro_f1(first, references, k, draws) - _resampled_macro_f1(second, references, k, draws)
     low, high = np.percentile(differences, [2.5, 97.5])
@@ -83,13 +91,19 @@ def evaluate_probabilities(
     report = metrics.load("classification_report", cache_dir).compute(
         predictions=predictions, references=references, num_classes=len(classes)
     )
-    calibration = metrics.load("calibration_error", cache_dir).compute(predictions=probs.tolist(), references=references)
+    calibration = metrics.load("calibration_error", cache_dir).compute(
+        predictions=probs.tolist(), references=references
+    )
     low, high = bootstrap_macro_f1(predictions, references, len(classes), bootstrap, seed)
     per_class = {
-        label: {"precision": report["precision"][i], "recall": report["recall"][i], "f1": report["f1"][i],
-                "support": report["support"][i]}
+        label: {
+            "precision": report["precision"][i],
+            "recall": report["recall"][i],
+            "f1": report["f1"][i],
+            "support": report["support"][i],
+        }
         for i, label in enumerate(classes)
-    }  # fmt: skip
+    }
     return Evaluation(
         n=len(references),
         accuracy=report["accuracy"],
@@ -126,8 +140,15 @@ def reliability_diagram(evaluation: Evaluation, path: Path, title: str) -> Path:
     filled = [b for b in evaluation.bins if b["count"]]
     figure, axis = plt.subplots(figsize=(4.5, 4.5), dpi=110)
     axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibración perfecta")
-    axis.bar([b["low"] for b in filled], [b["accuracy"] for b in filled], width=[b["high"] - b["low"] for b in filled],
-             align="edge", alpha=0.7, edgecolor="black", label="acierto por intervalo")  # fmt: skip
+    axis.bar(
+        [b["low"] for b in filled],
+        [b["accuracy"] for b in filled],
+        width=[b["high"] - b["low"] for b in filled],
+        align="edge",
+        alpha=0.7,
+        edgecolor="black",
+        label="acierto por intervalo",
+    )
     axis.plot([b["confidence"] for b in filled], [b["accuracy"] for b in filled], marker="o", color="black")
     axis.set_xlim(0, 1)
     axis.set_ylim(0, 1)

@@ -54,14 +54,24 @@ HUB_MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # org/name: a local 
 
 
 def _row(name: str, evaluation: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "macro_f1": evaluation["macro_f1"], "low": evaluation["macro_f1_low"],
-            "high": evaluation["macro_f1_high"], "accuracy": evaluation["accuracy"], "brier": evaluation["brier"],
-            "ece": evaluation["ece"]}  # fmt: skip
+    return {
+        "name": name,
+        "macro_f1": evaluation["macro_f1"],
+        "low": evaluation["macro_f1_low"],
+        "high": evaluation["macro_f1_high"],
+        "accuracy": evaluation["accuracy"],
+        "brier": evaluation["brier"],
+        "ece": evaluation["ece"],
+    }
 
 
-SCRIPTS = (("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
-           ("entrenamiento / training", "training/run.py"), ("evaluación / evaluation", "training/evaluation.py"),
-           ("sesgo / bias", "training/bias.py"), ("bucle activo / active-learning loop", "loop/rounds.py"))
+SCRIPTS = (
+    ("ingesta y limpieza / ingest and cleaning", "loop/ingest/pipeline.py"),
+    ("entrenamiento / training", "training/run.py"),
+    ("evaluación / evaluation", "training/evaluation.py"),
+    ("sesgo / bias", "training/bias.py"),
+    ("bucle activo / active-learning loop", "loop/rounds.py"),
+)
 
 
 LIBRARY = {"setfit": "setfit", "tfidf": "sklearn", "lora": "peft"}  # each family's library, as the Hub names it
@@ -70,41 +80,66 @@ LIBRARY = {"setfit": "setfit", "tfidf": "sklearn", "lora": "peft"}  # each famil
 def _usage(facts: ModelFacts) -> str:
     where = facts.model_repo or f".bucle/registry/versions/{facts.version}/model"
     if facts.family == "setfit":
-        return (f'from setfit import SetFitModel\n\nmodel = SetFitModel.from_pretrained("{where}")\n'
-                'model.predict_proba(["Texto en español que clasificar."])')
+        return (
+            f'from setfit import SetFitModel\n\nmodel = SetFitModel.from_pretrained("{where}")\n'
+            'model.predict_proba(["Texto en español que clasificar."])'
+        )
     if facts.family == "lora":
         pad = facts.hyperparameters.get("pad_token_id")
-        return ("from peft import AutoPeftModelForSequenceClassification\nfrom transformers import AutoTokenizer\n\n"
-                f'model = AutoPeftModelForSequenceClassification.from_pretrained("{where}", num_labels={len(facts.labels)}, '
-                f"pad_token_id={pad})\ntokenizer = AutoTokenizer.from_pretrained(\"{where}\")\n"
-                'inputs = tokenizer(["Texto en español que clasificar."], return_tensors="pt", padding=True)\n'
-                "model(**inputs).logits.softmax(-1)  # columns: " + ", ".join(facts.labels))  # fmt: skip
-    load = (f'hf_hub_download("{where}", "pipeline.skops")' if facts.model_repo else f'"{where}/pipeline.skops"')
-    return ("import skops.io\n" + ("from huggingface_hub import hf_hub_download\n" if facts.model_repo else "")
-            + f"\npipeline = skops.io.load({load})\npipeline.predict_proba([\"Texto en español que clasificar.\"])")
+        return (
+            "from peft import AutoPeftModelForSequenceClassification\nfrom transformers import AutoTokenizer\n\n"
+            f'model = AutoPeftModelForSequenceClassification.from_pretrained("{where}", num_labels={len(facts.labels)}, '
+            f'pad_token_id={pad})\ntokenizer = AutoTokenizer.from_pretrained("{where}")\n'
+            'inputs = tokenizer(["Texto en español que clasificar."], return_tensors="pt", padding=True)\n'
+            "model(**inputs).logits.softmax(-1)  # columns: " + ", ".join(facts.labels)
+        )
+    load = f'hf_hub_download("{where}", "pipeline.skops")' if facts.model_repo else f'"{where}/pipeline.skops"'
+    return (
+        "import skops.io\n"
+        + ("from huggingface_hub import hf_hub_download\n" if facts.model_repo else "")
+        + f'\npipeline = skops.io.load({load})\npipeline.predict_proba(["Texto en español que clasificar."])'
+    )
 
 
 def _procedure(facts: ModelFacts) -> str:
     if facts.family == "lora":
-        return ("Adaptadores LoRA (peft) en todas las capas lineales del modelo base y cabeza de clasificación, con "
-                "parada temprana en una partición de validación / LoRA adapters on every linear layer of the base "
-                "model and a classification head, early-stopped on a validation split")  # fmt: skip
+        return (
+            "Adaptadores LoRA (peft) en todas las capas lineales del modelo base y cabeza de clasificación, con "
+            "parada temprana en una partición de validación / LoRA adapters on every linear layer of the base "
+            "model and a classification head, early-stopped on a validation split"
+        )
     if facts.fine_tuned:
-        return ("Ajuste contrastivo del cuerpo (SetFit) y cabeza de regresión logística / contrastive body fine-tuning "
-                "and a logistic-regression head")  # fmt: skip
+        return (
+            "Ajuste contrastivo del cuerpo (SetFit) y cabeza de regresión logística / contrastive body fine-tuning "
+            "and a logistic-regression head"
+        )
     if facts.family == "setfit":
-        return "Cabeza de regresión logística reentrenada sobre embeddings en caché / head refitted on cached embeddings"
-    return "TF-IDF de palabras y caracteres con regresión logística / word and character TF-IDF with logistic regression"
+        return (
+            "Cabeza de regresión logística reentrenada sobre embeddings en caché / head refitted on cached embeddings"
+        )
+    return (
+        "TF-IDF de palabras y caracteres con regresión logística / word and character TF-IDF with logistic regression"
+    )
 
 
 def build_card(facts: ModelFacts) -> ModelCard:
     evaluation = facts.evaluation
     dataset_name = facts.dataset_repo or facts.project
     eval_results = [
-        EvalResult(task_type="text-classification", dataset_type=dataset_name, dataset_name=facts.title or facts.project,
-                   dataset_split="test", metric_type=metric, metric_name=name, metric_value=round(value, 4))
-        for metric, name, value in (("f1", "macro-F1", evaluation["macro_f1"]), ("accuracy", "accuracy", evaluation["accuracy"]))
-    ]  # fmt: skip
+        EvalResult(
+            task_type="text-classification",
+            dataset_type=dataset_name,
+            dataset_name=facts.title or facts.project,
+            dataset_split="test",
+            metric_type=metric,
+            metric_name=name,
+            metric_value=round(value, 4),
+        )
+        for metric, name, value in (
+            ("f1", "macro-F1", evaluation["macro_f1"]),
+            ("accuracy", "accuracy", evaluation["accuracy"]),
+        )
+    ]
     card_data = ModelCardData(
         language=["es"],
         license=facts.license,
@@ -115,7 +150,11 @@ def build_card(facts: ModelFacts) -> ModelCard:
         co2_eq_emissions={
             "emissions": round(facts.carbon["grams_co2eq"], 4),
             "source": "codecarbon",
-            "training_type": "fine-tuning" if facts.fine_tuned or facts.family == "lora" else "head-only refit" if facts.family == "setfit" else "training",
+            "training_type": "fine-tuning"
+            if facts.fine_tuned or facts.family == "lora"
+            else "head-only refit"
+            if facts.family == "setfit"
+            else "training",
             "geographical_location": facts.carbon.get("country", ""),
             "hardware_used": facts.carbon.get("hardware", ""),
         },
@@ -138,8 +177,9 @@ def build_card(facts: ModelFacts) -> ModelCard:
         limitations.append("Sensible al género de las palabras del texto (véase el contrafactual). / Gender-sensitive.")
     per_point = (
         f"{facts.grams_per_point:.3f} g CO₂eq por punto de macro-F1 ganado sobre el campeón anterior."
-        if facts.grams_per_point is not None else ""
-    )  # fmt: skip
+        if facts.grams_per_point is not None
+        else ""
+    )
     return ModelCard.from_template(
         card_data,
         template_path=str(TEMPLATE),
@@ -149,7 +189,9 @@ def build_card(facts: ModelFacts) -> ModelCard:
         intended_es=f"Sugerir etiquetas a personas anotadoras en Argilla y ofrecer una demostración pública. Contribuye a: {goals}.",
         intended_en="Suggest labels to annotators in Argilla and power a public demo.",
         dataset_name=dataset_name,
-        dataset_link=f"https://huggingface.co/datasets/{facts.dataset_repo}" if facts.dataset_repo else "../export/README.md",
+        dataset_link=f"https://huggingface.co/datasets/{facts.dataset_repo}"
+        if facts.dataset_repo
+        else "../export/README.md",
         train_size=facts.train_size,
         test_size=facts.test_size,
         family=facts.family,

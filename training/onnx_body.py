@@ -47,14 +47,26 @@ def export_int8(encoder, folder: Path) -> Path:
 
     axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "hidden"]}
     with torch.no_grad():
-        torch.onnx.export(_Hidden(transformer).eval(), tuple(sample[name] for name in names), str(folder / MODEL_FP32),
-                          input_names=names, output_names=["hidden"], dynamic_axes=axes, opset_version=17,
-                          dynamo=False)  # fmt: skip
+        torch.onnx.export(
+            _Hidden(transformer).eval(),
+            tuple(sample[name] for name in names),
+            str(folder / MODEL_FP32),
+            input_names=names,
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     quantize_dynamic(str(folder / MODEL_FP32), str(folder / MODEL_INT8), weight_type=QuantType.QInt8)
     (folder / MODEL_FP32).unlink()
     tokenizer.save_pretrained(str(folder))
-    settings = {"inputs": names, "max_seq_length": encoder.max_seq_length, "normalize": "Normalize" in modules,
-                "prompts": encoder.prompts or {}, "default_prompt": encoder.default_prompt_name}  # fmt: skip
+    settings = {
+        "inputs": names,
+        "max_seq_length": encoder.max_seq_length,
+        "normalize": "Normalize" in modules,
+        "prompts": encoder.prompts or {},
+        "default_prompt": encoder.default_prompt_name,
+    }
     (folder / SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
     return folder / MODEL_INT8
 
@@ -68,7 +80,9 @@ class OnnxEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(folder / MODEL_INT8), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(folder / MODEL_INT8), options, providers=["CPUExecutionProvider"]
+        )
 
     def encode(self, texts: Sequence[str], prompt: str | None = None) -> np.ndarray:
         """As the body's ``encode``: its prompt (``prompt``, else its default one) put before each text."""
@@ -77,8 +91,13 @@ class OnnxEncoder:
         texts = [prefix + text for text in texts]
         parts = []
         for start in range(0, len(texts), BATCH):
-            batch = self.tokenizer(list(texts[start : start + BATCH]), padding=True, truncation=True,
-                                   max_length=self.settings["max_seq_length"], return_tensors="np")  # fmt: skip
+            batch = self.tokenizer(
+                list(texts[start : start + BATCH]),
+                padding=True,
+                truncation=True,
+                max_length=self.settings["max_seq_length"],
+                return_tensors="np",
+            )
             feeds = {name: batch[name].astype(np.int64) for name in self.settings["inputs"]}
             hidden = self.session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)

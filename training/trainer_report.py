@@ -29,11 +29,18 @@ def time_budget_callback(seconds: float, what: str):
             if state.global_step == 2:
                 per_step = elapsed / 2
                 expected = min(args.max_steps, max(2, int(seconds / per_step))) if args.max_steps > 0 else None
-                log.info("%s: %.1f s a step; %s steps, about %.0f min", what, per_step, expected or "?",
-                         (expected or 0) * per_step / 60)  # fmt: skip
+                log.info(
+                    "%s: %.1f s a step; %s steps, about %.0f min",
+                    what,
+                    per_step,
+                    expected or "?",
+                    (expected or 0) * per_step / 60,
+                )
             if elapsed >= seconds:
                 control.should_training_stop = True
-                log.info("%s: stopped at its time budget (%.0f min) after %d steps", what, seconds / 60, state.global_step)
+                log.info(
+                    "%s: stopped at its time budget (%.0f min) after %d steps", what, seconds / 60, state.global_step
+                )
 
     return TimeBudget()
 

@@ -106,8 +106,10 @@ def _clear_stale(layout: ServerLayout, loud: bool = True) -> None:
         processes.remove(path)
     left = strays.stop_strays(layout.home)
     if left:
-        notice(f"stopped {len(left)} process(es) of this project's server left behind by a crash "
-               f"(pids {', '.join(map(str, left))})")  # fmt: skip
+        notice(
+            f"stopped {len(left)} process(es) of this project's server left behind by a crash "
+            f"(pids {', '.join(map(str, left))})"
+        )
 
 
 def _check_port(host: str, port: int) -> None:
@@ -136,7 +138,9 @@ def _check_state(layout: ServerLayout) -> None:
             "move the project to a shorter path"
         )
     if not layout.server_python.exists() or layout.redis_server is None:
-        raise ServerError(f"The Argilla server venv is missing or incomplete ({layout.server_python}): run `make setup`")
+        raise ServerError(
+            f"The Argilla server venv is missing or incomplete ({layout.server_python}): run `make setup`"
+        )
     CredentialsFile(layout.credentials).auth_secret()  # an unreadable file fails here, before anything starts
 
 
@@ -209,14 +213,21 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
     _check_port(layout.host, layout.port)
     with open(layout.log(SUPERVISOR), "ab") as log:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", SUPERVISOR_MODULE, str(layout.state_dir), layout.host, str(layout.port),
-             str(layout.server_python)],
+            [
+                sys.executable,
+                "-m",
+                SUPERVISOR_MODULE,
+                str(layout.state_dir),
+                layout.host,
+                str(layout.port),
+                str(layout.server_python),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=layout.root,
-        )  # fmt: skip
+        )
     _wait_until_healthy(layout, timeout_s, alive=lambda: supervisor.poll() is None)
     _ensure_owner(layout)
     return status(layout)

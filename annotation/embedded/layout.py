@@ -99,8 +99,10 @@ class ServerLayout:
         """A command run by the server venv's Python through bucle's launcher. bucle is not
         installed in that venv: the command makes this checkout the ``bucle`` namespace (what the
         main venv's install maps) and runs the launcher as ``__main__``."""
-        bootstrap = (f"import runpy, sys, types; bucle = types.ModuleType('bucle'); bucle.__path__ = [{str(REPO_ROOT)!r}]; "
-                     f"sys.modules['bucle'] = bucle; runpy.run_module({LAUNCHER!r}, run_name='__main__')")  # fmt: skip
+        bootstrap = (
+            f"import runpy, sys, types; bucle = types.ModuleType('bucle'); bucle.__path__ = [{str(REPO_ROOT)!r}]; "
+            f"sys.modules['bucle'] = bucle; runpy.run_module({LAUNCHER!r}, run_name='__main__')"
+        )
         return [str(self.server_python), "-c", bootstrap, *args]
 
     @property
@@ -113,13 +115,23 @@ class ServerLayout:
     def redis_command(self) -> list[str]:
         return [
             str(self.redis_server),
-            "--port", "0",
-            "--bind", "127.0.0.1",
-            "--unixsocket", str(self.redis_socket),
-            "--unixsocketperm", "700",
-            "--dir", str(self.redis_dir),
-            "--dbfilename", "dump.rdb",
-            "--save", "60", "1",
-            "--daemonize", "no",
-            "--protected-mode", "yes",
-        ]  # fmt: skip
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--unixsocket",
+            str(self.redis_socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.redis_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60",
+            "1",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+        ]

@@ -25,7 +25,7 @@ def _environment_home(pid: int) -> str | None:
         return None
     for entry in environ.split(b"\0"):
         if entry.startswith(VARIABLE):
-            return os.path.realpath(entry[len(VARIABLE):].decode(errors="replace"))
+            return os.path.realpath(entry[len(VARIABLE) :].decode(errors="replace"))
     return None
 
 
@@ -33,8 +33,11 @@ def project_processes(home: Path) -> list[int]:
     """Pids of running processes whose environment names ``home`` as Argilla's home."""
     wanted = os.path.realpath(home)
     own = os.getpid()
-    return [int(entry) for entry in os.listdir("/proc")
-            if entry.isdigit() and int(entry) != own and _environment_home(int(entry)) == wanted]  # fmt: skip
+    return [
+        int(entry)
+        for entry in os.listdir("/proc")
+        if entry.isdigit() and int(entry) != own and _environment_home(int(entry)) == wanted
+    ]
 
 
 def _descends_from(pid: int, ancestors: set[int]) -> bool:

@@ -83,7 +83,9 @@ class Supervisor:
             except OSError as error:
                 raise RuntimeError(f"cannot run {self.layout.server_python}: {error.strerror}") from None
         if result.returncode != 0:
-            raise RuntimeError(f"`{' '.join(args)}` failed with exit code {result.returncode}; see {self.layout.log(name)}")
+            raise RuntimeError(
+                f"`{' '.join(args)}` failed with exit code {result.returncode}; see {self.layout.log(name)}"
+            )
         self.say(f"{' '.join(args)}: done")
 
     def wait_for_redis(self, timeout_s: float = 30.0) -> None:

@@ -20,7 +20,9 @@ FAST_PATH_CHARS = 800
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _WORDS = re.compile(r"\w+")
 SPANISH_ONLY = frozenset({"y", "los", "las"})
-SPANISH_FUNCTION = frozenset({"y", "los", "las", "el", "la", "de", "del", "que", "en", "por", "para", "con", "una", "se"})
+SPANISH_FUNCTION = frozenset(
+    {"y", "los", "las", "el", "la", "de", "del", "que", "en", "por", "para", "con", "una", "se"}
+)
 
 
 @dataclass

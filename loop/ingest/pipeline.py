@@ -79,7 +79,6 @@ class IngestReport:
         }
 
 
-
 def _label_value(raw: Any, multi_label: bool) -> Any:
     """The gold label of a row, None when it has none; lists for multi-label tasks."""
     if raw is None or (isinstance(raw, float) and raw != raw):
@@ -140,10 +139,16 @@ class _RowChecker:
         known = self.hashes.get(record_id)
         if known is not None:
             if known[0] != content_hash:
-                return reject("id_conflict", f"id {record_id!r} already holds a different text (from {known[1]})", record_id)
+                return reject(
+                    "id_conflict", f"id {record_id!r} already holds a different text (from {known[1]})", record_id
+                )
             if gold != known[2]:
-                return reject("label_conflict", f"id {record_id!r} has the same text with label {known[2]!r} "
-                                                f"(from {known[1]}); this row says {gold!r}", record_id)  # fmt: skip
+                return reject(
+                    "label_conflict",
+                    f"id {record_id!r} has the same text with label {known[2]!r} "
+                    f"(from {known[1]}); this row says {gold!r}",
+                    record_id,
+                )
             if record_id not in self.in_pool:  # a second copy within this ingest
                 return reject("duplicate", f"same id and text as an earlier row ({record_id})", record_id)
             return None
@@ -153,8 +158,10 @@ class _RowChecker:
             return reject("too_long", f"{len(text)} characters, more than {data.max_chars}")
         foreign = self.language.foreign(text)
         if foreign is not None:
-            return reject("not_spanish" if data.language == "es" else "wrong_language",
-                          f"detected {foreign[0]} (p={foreign[1]:.2f})")  # fmt: skip
+            return reject(
+                "not_spanish" if data.language == "es" else "wrong_language",
+                f"detected {foreign[0]} (p={foreign[1]:.2f})",
+            )
         duplicate_of = self.ids.get(content_hash)
         if duplicate_of is not None:
             return reject("duplicate", f"same text as {duplicate_of}", record_id)
@@ -279,12 +286,18 @@ def ingest(config: ProjectConfig, progress: Progress | None = None) -> IngestRep
         originals = pool.metadata_originals(config.data.metadata)
         shown, folded = fold(originals)
         pool.set_metadata_values(shown, originals)
-        notes += [f"metadata {name}: {count} records show the most common spelling of their value ("
-                  + ", ".join(f"{original!r} → {value!r}" for original, value in folded.examples[name])
-                  + "); their own is kept in the pool" for name, count in folded.changed.items()]  # fmt: skip
+        notes += [
+            f"metadata {name}: {count} records show the most common spelling of their value ("
+            + ", ".join(f"{original!r} → {value!r}" for original, value in folded.examples[name])
+            + "); their own is kept in the pool"
+            for name, count in folded.changed.items()
+        ]
         if checker.artefacts:
-            notes.append(f"{sum(checker.artefacts.values())} cells held a spreadsheet artefact, read as empty ("
-                         + ", ".join(f"{value!r}: {count}" for value, count in checker.artefacts.most_common()) + ")")  # fmt: skip
+            notes.append(
+                f"{sum(checker.artefacts.values())} cells held a spreadsheet artefact, read as empty ("
+                + ", ".join(f"{value!r}: {count}" for value, count in checker.artefacts.most_common())
+                + ")"
+            )
         report = IngestReport(
             sources=reports,
             pii_masked=checker.pii,

@@ -21,13 +21,41 @@ from bucle.common.errors import BucleError
 from bucle.loop.ingest.text_cleaning import decode, utf16_without_bom
 
 SNIPPET = 200
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
-              ".xlsx": "xlsx", ".xlsm": "xlsx"}  # fmt: skip
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
 # Cells that hold no value but read as text: pandas' missing value written out ("nan"), and Excel's
 # error values in English and Spanish (a formula that failed, or text pasted from one). Kept as
 # text they become label clues (in one corpus every empty headline of one class read "nan").
-ARTEFACTS = frozenset({"nan", "NaN", "NAN", "#NAME?", "#¿NOMBRE?", "#N/A", "#N/D", "#DIV/0!", "#VALUE!", "#¡VALOR!",
-                       "#REF!", "#¡REF!", "#NUM!", "#¡NUM!", "#NULL!", "#¡NULO!", "#SPILL!", "#¡DESBORDAMIENTO!"})  # fmt: skip
+ARTEFACTS = frozenset(
+    {
+        "nan",
+        "NaN",
+        "NAN",
+        "#NAME?",
+        "#¿NOMBRE?",
+        "#N/A",
+        "#N/D",
+        "#DIV/0!",
+        "#VALUE!",
+        "#¡VALOR!",
+        "#REF!",
+        "#¡REF!",
+        "#NUM!",
+        "#¡NUM!",
+        "#NULL!",
+        "#¡NULO!",
+        "#SPILL!",
+        "#¡DESBORDAMIENTO!",
+    }
+)
 
 
 def is_artefact(value: Any) -> bool:
@@ -149,13 +177,20 @@ def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str
         start = lines.next
         try:
             fields = next(reader)
-            problem = None if width is None or not fields or len(fields) == width else (
-                f"expected {width} fields, found {len(fields)}")  # fmt: skip
+            problem = (
+                None
+                if width is None or not fields or len(fields) == width
+                else (f"expected {width} fields, found {len(fields)}")
+            )
         except StopIteration:
             return
         except csv.Error as error:
             fields, problem = [], f"unreadable CSV row: {error}"
-        if problem is None and width is not None and _rows_swallowed(lines.lines[start + 1 : lines.next], width, delimiter):
+        if (
+            problem is None
+            and width is not None
+            and _rows_swallowed(lines.lines[start + 1 : lines.next], width, delimiter)
+        ):
             problem = "a stray quote: it opens on this line and a quote on a later row closes it"
         if problem is None:
             if fields:
@@ -225,7 +260,9 @@ def _json_rows(text: str) -> tuple[list[str], Iterator[Row]]:
         raise FileFormatError("expected a JSON array of objects, or JSON Lines")
     columns = list(next((item for item in data if isinstance(item, dict)), {}))
     rows = (
-        SourceRow(index, item) if isinstance(item, dict) else BadRow(index, None, "not a JSON object", str(item)[:SNIPPET])
+        SourceRow(index, item)
+        if isinstance(item, dict)
+        else BadRow(index, None, "not a JSON object", str(item)[:SNIPPET])
         for index, item in enumerate(data, start=1)
     )
     return columns, rows
@@ -273,7 +310,9 @@ def _xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileFormatError(f"{path}: not a readable Excel .xlsx file ({error.__class__.__name__}: {error})") from None
+        raise FileFormatError(
+            f"{path}: not a readable Excel .xlsx file ({error.__class__.__name__}: {error})"
+        ) from None
     if sheet is not None and sheet not in book.sheetnames:
         raise FileFormatError(f"{path}: no sheet {sheet!r} (the file has: {', '.join(book.sheetnames)})")
     sheets = [book[sheet]] if sheet is not None else list(book.worksheets)
@@ -287,8 +326,10 @@ def _xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
                 empty = [i for i, name in enumerate(header) if name in (None, "") or not str(name).strip()]
                 if empty:
                     column = _column_letter(empty[0])
-                    raise FileFormatError(f"{path}: sheet {ws.title!r}, row {number}: column {column} has no header "
-                                          "(an empty or merged header cell); name every column in the header row")  # fmt: skip
+                    raise FileFormatError(
+                        f"{path}: sheet {ws.title!r}, row {number}: column {column} has no header "
+                        "(an empty or merged header cell); name every column in the header row"
+                    )
                 headers[ws.title] = (number, [str(name).strip() for name in header])
                 break
     columns = list(dict.fromkeys(name for _, header in headers.values() for name in header))

@@ -38,9 +38,24 @@ from bucle.loop.strategies.uncertainty import Entropy, LeastConfidence, Margin
 
 STRATEGIES: dict[str, type[QueryStrategy]] = {
     strategy.name: strategy
-    for strategy in (RandomSampling, LeastConfidence, Margin, Entropy, Diversity, Hybrid, ClassBalanced, ColdStart,
-                     Committee, ClusterMargin, DensityClusterMargin, DensityMargin, DiverseDensityMargin, EpsilonMargin,
-                     Representative, Hedged)
+    for strategy in (
+        RandomSampling,
+        LeastConfidence,
+        Margin,
+        Entropy,
+        Diversity,
+        Hybrid,
+        ClassBalanced,
+        ColdStart,
+        Committee,
+        ClusterMargin,
+        DensityClusterMargin,
+        DensityMargin,
+        DiverseDensityMargin,
+        EpsilonMargin,
+        Representative,
+        Hedged,
+    )
 }
 DEFAULT = "hedged"
 CHOICES = tuple(sorted(name for name in STRATEGIES if name != ColdStart.name))  # what loop.strategy may name

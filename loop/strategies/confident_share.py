@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def confident_picks(probs: np.ndarray, k: int, min_probability: float, exclude: set[int],
-                    rng: np.random.Generator) -> list[int]:  # fmt: skip
+def confident_picks(
+    probs: np.ndarray, k: int, min_probability: float, exclude: set[int], rng: np.random.Generator
+) -> list[int]:
     """Up to ``k`` positions predicted with at least ``min_probability``, not in ``exclude``."""
     confident = [i for i in np.flatnonzero(probs.max(axis=1) >= min_probability) if int(i) not in exclude]
     by_class: dict[int, list[int]] = {}
@@ -27,8 +28,9 @@ def confident_picks(probs: np.ndarray, k: int, min_probability: float, exclude: 
     return picks
 
 
-def mix(chosen: list[int], probs: np.ndarray | None, share: float, min_probability: float,
-        seed: int) -> tuple[list[int], list[int]]:  # fmt: skip
+def mix(
+    chosen: list[int], probs: np.ndarray | None, share: float, min_probability: float, seed: int
+) -> tuple[list[int], list[int]]:
     """The batch: the strategy's ``chosen`` (best first) with its last ``share`` replaced by
     confident predictions, where there are enough; returns (batch, the confident positions)."""
     k = int(round(len(chosen) * share)) if probs is not None else 0

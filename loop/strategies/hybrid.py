@@ -26,8 +26,9 @@ class Hybrid(QueryStrategy):
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         shortlist = top(margin_scores(candidates.probs), min(len(candidates), self.prefilter * batch_size))
         uncertainty = 1.0 + margin_scores(candidates.probs[shortlist])  # 1 - margin, in [0, 1]
-        picked = core_set(candidates.embeddings[shortlist], batch_size, candidates.labelled_embeddings, rng,
-                          weights=uncertainty)  # fmt: skip
+        picked = core_set(
+            candidates.embeddings[shortlist], batch_size, candidates.labelled_embeddings, rng, weights=uncertainty
+        )
         chosen = shortlist[picked]
         order = np.argsort(-margin_scores(candidates.probs[chosen]), kind="stable")
         return chosen[order]

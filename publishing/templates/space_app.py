@@ -37,8 +37,9 @@ def predict(text: str) -> dict[str, float]:
     if not text:
         raise gr.Error("Escribe o pega un texto en español: el campo está vacío.", print_exception=False)
     if len(text) > SETTINGS["max_chars"]:
-        raise gr.Error(f"El texto tiene {len(text):,} caracteres; el máximo es {SETTINGS['max_chars']:,}.",
-                       print_exception=False)
+        raise gr.Error(
+            f"El texto tiene {len(text):,} caracteres; el máximo es {SETTINGS['max_chars']:,}.", print_exception=False
+        )
     probs = MODEL.predict_proba([text])[0]
     return {LABELS.get(label, label): float(p) for label, p in zip(MODEL.classes, probs)}
 

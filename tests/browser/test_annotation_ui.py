@@ -60,7 +60,9 @@ def test_wrong_password_keeps_the_annotator_out(browser, server, owner, credenti
     page.close()
 
 
-def test_annotator_labels_a_record_and_the_sdk_sees_it(browser, server, owner, credentials, project, ui_dataset, artifacts):
+def test_annotator_labels_a_record_and_the_sdk_sees_it(
+    browser, server, owner, credentials, project, ui_dataset, artifacts
+):
     annotator = add_user(owner, credentials, "anotadora-1", workspace=project.workspace)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     sign_in(page, server.url, annotator.username, annotator.password)

@@ -32,8 +32,11 @@ def test_the_next_batch_is_there_before_the_last_record_is_answered(browser, sib
     # webhooks only: the progress watch and the timer are far away
     schedule = {"min_new_labels": 4, "low_water": 5, "watch_seconds": 3600, "every_minutes": 600, "debounce_seconds": 1}
     config = sibling_project("cola-continua", loop={"batch_size": BATCH, "schedule": schedule})
-    service = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    service = subprocess.Popen(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         assert wait_for(lambda: len(finished(config)) >= 1 or service.poll() is not None, 300), "the first round"
         assert service.poll() is None, "bucle up stopped"

@@ -24,8 +24,9 @@ def test_make_bench_smoke_prints_every_table(project, server):
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
     start = time.perf_counter()
     shared = f"BENCH_SERVER={project.root / 'bucle.yaml'}"  # the session's server, not one per benchmark
-    result = subprocess.run(["make", "-s", "bench-smoke", shared], cwd=ROOT, capture_output=True, text=True, timeout=900,
-                            env=environment)  # fmt: skip
+    result = subprocess.run(
+        ["make", "-s", "bench-smoke", shared], cwd=ROOT, capture_output=True, text=True, timeout=900, env=environment
+    )
     seconds = time.perf_counter() - start
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     (ROOT / "test-artifacts" / "bench-smoke.log").write_text(f"{seconds:.0f} s\n{result.stdout}\n{result.stderr}")
@@ -45,8 +46,21 @@ def test_make_bench_smoke_prints_every_table(project, server):
     rounds = json.loads((OUT / "round_cost.json").read_text())
     assert [r["kind"] for r in rounds] == ["first", "steady"]
     for r in rounds:
-        assert set(r["seconds"]) == {"pull", "export", "fit", "evaluate", "register", "gate", "score", "select", "push",
-                                     "warm", "refresh", "review", "publish"}  # fmt: skip
+        assert set(r["seconds"]) == {
+            "pull",
+            "export",
+            "fit",
+            "evaluate",
+            "register",
+            "gate",
+            "score",
+            "select",
+            "push",
+            "warm",
+            "refresh",
+            "review",
+            "publish",
+        }
         assert r["seconds"]["fit"] > 0 and all(mib > 100 for mib in r["peak_mib"].values())
     assert "| first |" in out and "| steady |" in out
     # the annotator's queue: the default low-water mark against 0 in the same run
@@ -62,15 +76,23 @@ def test_make_bench_smoke_prints_every_table(project, server):
     # label efficiency: bucle's default and random, small-text's two learners and strategies
     report = json.loads((OUT / "active_learning.json").read_text())
     methods = set(report["summaries"])
-    assert {"bucle · random · setfit-head", f"bucle · {DEFAULT} · setfit-head", "bucle · hedged · setfit-head",
-            "small-text · breaking-ties · setfit",
-            "small-text · random · head"} <= methods  # fmt: skip
+    assert {
+        "bucle · random · setfit-head",
+        f"bucle · {DEFAULT} · setfit-head",
+        "bucle · hedged · setfit-head",
+        "small-text · breaking-ties · setfit",
+        "small-text · random · head",
+    } <= methods
     for method, runs in report["curves"].items():
-        assert [run["seed"] for run in runs] == ([0] if method.endswith("· setfit") else [0, 1]), method  # SetFit: one seed
+        assert [run["seed"] for run in runs] == ([0] if method.endswith("· setfit") else [0, 1]), (
+            method
+        )  # SetFit: one seed
         assert all(run["labels"] == [16, 32, 48] for run in runs), method  # the same seed set and batches for all
         assert all(0 <= f1 <= 1 for run in runs for f1 in run["macro_f1"])
     first_points = {method: [run["macro_f1"][0] for run in runs] for method, runs in report["curves"].items()}
-    assert first_points["bucle · random · setfit-head"] == first_points[f"bucle · {DEFAULT} · setfit-head"]  # same seed set
+    assert (
+        first_points["bucle · random · setfit-head"] == first_points[f"bucle · {DEFAULT} · setfit-head"]
+    )  # same seed set
     assert (OUT / "active_learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # bodies: the SetFit head beside TF-IDF at each budget, the fine-tune and the zero-shot accuracy
     assert "| SetFit head · minilm |" in out and "| SetFit fine-tuned · minilm |" in out and "zero-shot accuracy" in out
@@ -80,4 +102,5 @@ def test_make_bench_smoke_prints_every_table(project, server):
     assert [run["flipped"] for run in errors["runs"]] == [12] and "| 10 |" in out and "precision@k" in out
     assert "| method (family · strategy · learner) |" in out
     assert f"Default (bucle · {DEFAULT} · setfit-head)" in out or "bucle · setfit-head: not meaningful" in out, (
-        "a verdict, or why there is none (the learner at chance)")
+        "a verdict, or why there is none (the learner at chance)"
+    )

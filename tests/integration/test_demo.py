@@ -21,6 +21,8 @@ from tests.helpers import DEMO_TEXT as TEXT
 from tests.helpers import assert_one_line_error, bucle, serving_space
 
 pytestmark = pytest.mark.integration
+
+
 def test_a_prediction_gives_every_label_a_calibrated_probability_and_the_version(running, demo_project):
     url, _ = running
     label, version = Client(url, verbose=False).predict(TEXT, api_name="/predict")
@@ -40,8 +42,10 @@ def test_bad_input_gets_a_clear_message(running):
 
 def test_a_text_in_another_language_is_predicted_with_a_warning(running):
     url, _ = running
-    english = ("The city council approved the municipal budget yesterday, with more money for public schools "
-               "and transport, the mayor told reporters at a press conference on Tuesday afternoon.")  # fmt: skip
+    english = (
+        "The city council approved the municipal budget yesterday, with more money for public schools "
+        "and transport, the mayor told reporters at a press conference on Tuesday afternoon."
+    )
     _, version = Client(url, verbose=False).predict(english, api_name="/predict")
     assert "no parece estar en español (detectado: en" in version
     _, spanish = Client(url, verbose=False).predict(TEXT, api_name="/predict")
@@ -82,8 +86,16 @@ def test_a_csv_is_classified_row_by_row_with_errors_for_bad_rows(running, demo_p
     url, _ = running
     upload = tmp_path / "lote.csv"
     with open(upload, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([["id", "text"], [1, TEXT], [2, "  "], [3, TEXT[:80]], [4, "Hola a todos"],
-                                      [5, "The city council approved the new budget for public schools yesterday."]])
+        csv.writer(handle).writerows(
+            [
+                ["id", "text"],
+                [1, TEXT],
+                [2, "  "],
+                [3, TEXT[:80]],
+                [4, "Hola a todos"],
+                [5, "The city council approved the new budget for public schools yesterday."],
+            ]
+        )
     result, table = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/predict_csv")
     with open(result, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -92,7 +104,9 @@ def test_a_csv_is_classified_row_by_row_with_errors_for_bad_rows(running, demo_p
     assert "vacío" in rows[1]["error"]
     assert [r["warning"] for r in rows][:3] == ["", "", ""] and "muy corto" in rows[3]["warning"]
     assert "no parece español" in rows[4]["warning"] and rows[4]["label"], "warned, still classified"
-    assert table["headers"][:3] == ["texto", "error", "aviso"] and len(table["data"]) == 5, "the table shows the rows too"
+    assert table["headers"][:3] == ["texto", "error", "aviso"] and len(table["data"]) == 5, (
+        "the table shows the rows too"
+    )
 
 
 def test_a_new_champion_is_served_without_a_restart(running, demo_project):
@@ -145,8 +159,20 @@ def test_feedback_waits_on_disk_while_argilla_is_unreachable_then_arrives_for_re
 
 def test_the_exported_space_serves_the_model_offline(demo_project, tmp_path):
     folder = tmp_path / "space"
-    done = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(demo_project.root / "bucle.yaml"), "demo",
-                           "export", str(folder)], capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bucle.loop.cli",
+            "-p",
+            str(demo_project.root / "bucle.yaml"),
+            "demo",
+            "export",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert readme.startswith("---\n") and "sdk: gradio" in readme and "somosnlp/prueba-bucle" in readme
@@ -178,4 +204,4 @@ def test_the_default_examples_are_complete_pool_texts_of_typical_length(demo_pro
     assert len(examples) == 3
     for text in examples:
         assert 80 <= len(text) <= EXAMPLE_CHARS and "@" not in text and "http" not in text
-        assert text.rstrip()[-1] in ".!?»\"”)", "a complete text, not one cut mid-sentence"
+        assert text.rstrip()[-1] in '.!?»"”)', "a complete text, not one cut mid-sentence"

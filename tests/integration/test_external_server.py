@@ -24,8 +24,18 @@ from bucle.loop.ingest.pipeline import ingest
 from bucle.loop.project import bring_up
 from bucle.loop.rounds import run_round
 from bucle.loop.simulate import annotator_clients, answer
-from tests.helpers import (BUCLE, SMALL_MODEL, answer_all, bucle, captured_logs, dataset_of, gold_labels, wait_for, with_example_data,
-                           write_project)
+from tests.helpers import (
+    BUCLE,
+    SMALL_MODEL,
+    answer_all,
+    bucle,
+    captured_logs,
+    dataset_of,
+    gold_labels,
+    wait_for,
+    with_example_data,
+    write_project,
+)
 
 pytestmark = pytest.mark.integration
 ANNOTATOR = "anotadora-externa"
@@ -41,10 +51,16 @@ def owner_key(credentials) -> str:
 def external(project, server, owner_key, tmp_path_factory):
     """A project on the session's server in external mode; the supervisor refuses every call."""
     folder = tmp_path_factory.mktemp("externo")
-    path = write_project(folder, 6900, name="externo", data=with_example_data(folder), model=SMALL_MODEL,
-                         annotation={"annotators": [ANNOTATOR, TEAM_MEMBER]},
-                         loop={"batch_size": 8, "schedule": {"min_new_labels": 4}},
-                         server={"mode": "external", "url": project.argilla_url + "/"})  # fmt: skip
+    path = write_project(
+        folder,
+        6900,
+        name="externo",
+        data=with_example_data(folder),
+        model=SMALL_MODEL,
+        annotation={"annotators": [ANNOTATOR, TEAM_MEMBER]},
+        loop={"batch_size": 8, "schedule": {"min_new_labels": 4}},
+        server={"mode": "external", "url": project.argilla_url + "/"},
+    )
     import argilla as rg
 
     owner = connect(project.argilla_url, owner_key)
@@ -70,7 +86,9 @@ def test_an_external_server_runs_the_loop_with_the_owner_key_from_the_environmen
 
     gold = gold_labels(external)
     owner = owner_client(external)
-    answer(owner, annotator_clients(external, [ANNOTATOR]), dataset_of(external), {i: gold[i] for i in up.first_round.sent})
+    answer(
+        owner, annotator_clients(external, [ANNOTATOR]), dataset_of(external), {i: gold[i] for i in up.first_round.sent}
+    )
     second = run_round(external)
     assert second.new_labels == 8 and second.trained and len(second.sent) == 8
     assert bring_up(external).first_round is None, "bringing it up again creates nothing twice"
@@ -98,7 +116,14 @@ def test_bucle_doctor_checks_the_server_one_line_each(external, owner_key):
     good = bucle_with(env, path)
     assert good.returncode == 0, good.stdout + good.stderr
     lines = good.stdout.splitlines()
-    assert [line.split(":")[0][2:] for line in lines] == ["reachable", "version", "API key", "role", "workspace", "webhooks"]
+    assert [line.split(":")[0][2:] for line in lines] == [
+        "reachable",
+        "version",
+        "API key",
+        "role",
+        "workspace",
+        "webhooks",
+    ]
     assert "role: owner" in good.stdout and "webhooks: off: no loop.schedule.webhook_url" in good.stdout
     assert owner_key not in good.stdout + good.stderr
     bad = bucle_with({**env, OWNER_KEY: "not-a-key"}, path)
@@ -131,8 +156,9 @@ def _wait_for(lines: list[str], text: str, timeout_s: float = 30.0) -> list[str]
     return lines
 
 
-def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupted_copy(sibling_project, owner_key,
-                                                                                         monkeypatch):  # fmt: skip
+def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupted_copy(
+    sibling_project, owner_key, monkeypatch
+):
     from bucle.annotation import migrate as copying
     from bucle.loop.migrate import TARGET_KEY, migrate
 
@@ -176,4 +202,7 @@ def test_bucle_migrate_copies_the_work_to_a_team_server_and_resumes_an_interrupt
 def test_bucle_doctor_on_the_embedded_server(project, server):
     checked = bucle(project.root / "bucle.yaml", "doctor")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "✓ role: owner" in checked.stdout and "webhooks: the server will post to a receiver on 127.0.0.1" in checked.stdout
+    assert (
+        "✓ role: owner" in checked.stdout
+        and "webhooks: the server will post to a receiver on 127.0.0.1" in checked.stdout
+    )

@@ -97,8 +97,15 @@ def test_ingesting_twice_adds_nothing_and_a_grown_file_adds_only_new_rows(exampl
     assert (again.pool_size, again.test_size, again.seed_size) == (first.pool_size, first.test_size, first.seed_size)
 
     train = example.root / "data" / "train.jsonl"
-    extra = {"id": "nuevo-1", "label": "falsa", "topic": "Health", "source": "Nuevo", "headline": "x", "link": "",
-             "text": "Un estudio asegura que el agua de lluvia cura todas las enfermedades conocidas en una semana."}  # fmt: skip
+    extra = {
+        "id": "nuevo-1",
+        "label": "falsa",
+        "topic": "Health",
+        "source": "Nuevo",
+        "headline": "x",
+        "link": "",
+        "text": "Un estudio asegura que el agua de lluvia cura todas las enfermedades conocidas en una semana.",
+    }
     with open(train, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(extra, ensure_ascii=False) + "\n")
     grown = ingest(example)
@@ -130,27 +137,56 @@ def test_each_rejection_reason_lands_in_the_quarantine_with_its_line(tmp_path):
         {"id": "vacio", "text": "   <p> </p> ", "label": "falsa", "topic": "agua"},
         {"id": "corto", "text": "Hola.", "label": "falsa", "topic": "agua"},
         {"id": "largo", "text": long_text, "label": "falsa", "topic": "agua"},
-        {"id": "ingles", "text": "The city council announced a brand new water treatment plant for the southern districts.",
-         "label": "falsa", "topic": "agua"},
+        {
+            "id": "ingles",
+            "text": "The city council announced a brand new water treatment plant for the southern districts.",
+            "label": "falsa",
+            "topic": "agua",
+        },
         {"id": "copia", "text": SPANISH[0], "label": "verdadera", "topic": "agua"},
-        {"id": "casi", "text": SPANISH[1] + " " + SPANISH[2] + " Más información mañana.", "label": "falsa", "topic": "e"},
+        {
+            "id": "casi",
+            "text": SPANISH[1] + " " + SPANISH[2] + " Más información mañana.",
+            "label": "falsa",
+            "topic": "e",
+        },
         {"id": "base", "text": SPANISH[1] + " " + SPANISH[2], "label": "falsa", "topic": "educación"},
         {"id": "rara", "text": SPANISH[3], "label": "dudosa", "topic": "salud"},
-        {"id": "ok-2", "text": SPANISH[4] + " Contacto: prensa@instituto.mx, tel. +52 55 1234 5678.", "label": "falsa",
-         "topic": "aire"},
+        {
+            "id": "ok-2",
+            "text": SPANISH[4] + " Contacto: prensa@instituto.mx, tel. +52 55 1234 5678.",
+            "label": "falsa",
+            "topic": "aire",
+        },
         {"id": "ok-3", "text": SPANISH[5], "label": "", "topic": "café"},
-    ]  # fmt: skip
+    ]
     data = tmp_path / "datos.csv"
     write_csv(data, rows)
     with open(data, "a", encoding="utf-8") as handle:
         handle.write('roto,"texto sin cerrar,falsa,agua\n')
-    config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "min_chars": 20, "max_chars": 5000,
-                                            "near_duplicate_jaccard": 0.6, "test_size": 1}))  # fmt: skip
+    config = load_config(
+        project(
+            tmp_path,
+            {
+                "sources": [{"path": "datos.csv"}],
+                "min_chars": 20,
+                "max_chars": 5000,
+                "near_duplicate_jaccard": 0.6,
+                "test_size": 1,
+            },
+        )
+    )
     report = ingest(config)
     assert report.quarantined == {
-        "empty": 1, "too_short": 1, "too_long": 1, "not_spanish": 1, "duplicate": 1, "near_duplicate": 1,
-        "unknown_label": 1, "malformed": 1,
-    }  # fmt: skip
+        "empty": 1,
+        "too_short": 1,
+        "too_long": 1,
+        "not_spanish": 1,
+        "duplicate": 1,
+        "near_duplicate": 1,
+        "unknown_label": 1,
+        "malformed": 1,
+    }
     assert report.pii_masked == {"email": 1, "phone": 1}
     quarantine = [json.loads(line) for line in (config.state_dir / "quarantine.jsonl").read_text().splitlines()]
     by_reason = {q["reason"]: q for q in quarantine}
@@ -209,11 +245,22 @@ def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkey
     carves the full split."""
     import bucle.loop.ingest.pipeline as pipeline
 
-    rows = [{"id": f"r{i}", "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
-             "label": "falsa" if i % 4 else "verdadera", "topic": "t"} for i in range(40)]  # fmt: skip
+    rows = [
+        {
+            "id": f"r{i}",
+            "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
+            "label": "falsa" if i % 4 else "verdadera",
+            "topic": "t",
+        }
+        for i in range(40)
+    ]
     write_csv(tmp_path / "datos.csv", rows)
-    config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "test_size": 0.2,
-                                            "near_duplicate_jaccard": 0, "seed_size": 4}))  # fmt: skip
+    config = load_config(
+        project(
+            tmp_path,
+            {"sources": [{"path": "datos.csv"}], "test_size": 0.2, "near_duplicate_jaccard": 0, "seed_size": 4},
+        )
+    )
     real = pipeline.stratified_sample
 
     def dies_half_way(items, size, seed):
@@ -234,8 +281,9 @@ def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkey
 def test_encodings_and_formats_all_reach_the_pool(tmp_path):
     rows = [{"id": f"e{i}", "text": text, "label": "falsa", "topic": "t"} for i, text in enumerate(SPANISH)]
     write_csv(tmp_path / "latin.csv", rows[:2], encoding="cp1252")
-    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + "id,text,label,topic\n".encode() +
-                                       f'e2,"{SPANISH[2]}",falsa,t\n'.encode())  # fmt: skip
+    (tmp_path / "bom.csv").write_bytes(
+        b"\xef\xbb\xbf" + "id,text,label,topic\n".encode() + f'e2,"{SPANISH[2]}",falsa,t\n'.encode()
+    )
     mojibake = SPANISH[3].encode("utf-8").decode("cp1252")
     (tmp_path / "moji.jsonl").write_text(json.dumps({"id": "e3", "text": mojibake, "label": "falsa", "topic": "t"}))
     datasets.Dataset.from_list(rows[4:]).to_parquet(str(tmp_path / "rest.parquet"))
@@ -255,13 +303,24 @@ def test_an_excel_corpus_ingests_and_its_artefacts_never_become_text_or_labels(t
     from tests.unit.test_readers import workbook
 
     header = ["id", "headline", "text", "label", "topic"]
-    rows = [[f"x{i}", "nan" if i == 0 else f"Titular {i}", text, "falsa" if i % 2 else "verdadera", "t"]
-            for i, text in enumerate(SPANISH)]  # fmt: skip
+    rows = [
+        [f"x{i}", "nan" if i == 0 else f"Titular {i}", text, "falsa" if i % 2 else "verdadera", "t"]
+        for i, text in enumerate(SPANISH)
+    ]
     rows.append(["x-error", "#¿NOMBRE?", "#NAME?", "falsa", "t"])  # nothing left once the artefacts are read as empty
     rows.append(["x-nolabel", "Sin etiqueta", SPANISH[0] + " Otra vez, con otras palabras del día.", "nan", "t"])
     workbook(tmp_path / "noticias.xlsx", {"train": [header, *rows[:4]], "development": [header, *rows[4:]]})
-    config = load_config(project(tmp_path, {"sources": [{"path": "noticias.xlsx"}], "text": ["headline", "text"],
-                                            "test_size": 2, "near_duplicate_jaccard": 0}))  # fmt: skip
+    config = load_config(
+        project(
+            tmp_path,
+            {
+                "sources": [{"path": "noticias.xlsx"}],
+                "text": ["headline", "text"],
+                "test_size": 2,
+                "near_duplicate_jaccard": 0,
+            },
+        )
+    )
     report = ingest(config)
     with Pool(config.state.pool) as pool:
         records = {r.id: r for r in pool.records()}
@@ -272,23 +331,38 @@ def test_an_excel_corpus_ingests_and_its_artefacts_never_become_text_or_labels(t
 
 
 def test_carved_test_set_is_stratified_and_frozen(tmp_path):
-    rows = [{"id": f"r{i}", "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
-             "label": "falsa" if i % 4 else "verdadera", "topic": "t"} for i in range(40)]  # fmt: skip
+    rows = [
+        {
+            "id": f"r{i}",
+            "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
+            "label": "falsa" if i % 4 else "verdadera",
+            "topic": "t",
+        }
+        for i in range(40)
+    ]
     write_csv(tmp_path / "datos.csv", rows)
-    config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}], "test_size": 0.2,
-                                            "near_duplicate_jaccard": 0, "seed_size": 4}))  # fmt: skip
+    config = load_config(
+        project(
+            tmp_path,
+            {"sources": [{"path": "datos.csv"}], "test_size": 0.2, "near_duplicate_jaccard": 0, "seed_size": 4},
+        )
+    )
     report = ingest(config)
     with Pool(config.state.pool) as pool:
         test = {r.id: r.gold for r in pool.records(split="test")}
     assert report.test_size == 8 and Counter(test.values()) == {"falsa": 6, "verdadera": 2}
-    write_csv(tmp_path / "datos.csv", rows + [{"id": "r99", "text": SPANISH[5] + " Extra.", "label": "falsa", "topic": "t"}])
+    write_csv(
+        tmp_path / "datos.csv", rows + [{"id": "r99", "text": SPANISH[5] + " Extra.", "label": "falsa", "topic": "t"}]
+    )
     ingest(config)
     with Pool(config.state.pool) as pool:
         assert {r.id for r in pool.records(split="test")} == set(test)
 
 
 def test_without_gold_labels_the_report_says_where_the_test_set_will_come_from(tmp_path):
-    write_csv(tmp_path / "datos.csv", [{"id": f"r{i}", "text": SPANISH[i], "label": "", "topic": "t"} for i in range(6)])
+    write_csv(
+        tmp_path / "datos.csv", [{"id": f"r{i}", "text": SPANISH[i], "label": "", "topic": "t"} for i in range(6)]
+    )
     config = load_config(project(tmp_path, {"sources": [{"path": "datos.csv"}]}))
     report = ingest(config)
     assert report.test_size == 0 and report.seed_size == 0
@@ -302,8 +376,11 @@ def test_a_broken_file_fails_before_anything_is_taken(tmp_path):
         ingest(config)
     with Pool(config.state.pool) as pool:
         assert pool.count() == 0
-    result = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(tmp_path / "bucle.yaml"), "ingest"],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(tmp_path / "bucle.yaml"), "ingest"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no column 'text'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
@@ -321,8 +398,17 @@ def test_export_writes_a_loadable_dataset_parquet_and_a_valid_card(example):
     assert data.language == ["es"] and data.license == "cc-by-4.0"
     assert data.task_categories == ["text-classification"] and data.size_categories == ["n<1K"]
     assert data.source_datasets == ["jpposadas/FakeNewsCorpusSpanish"]
-    for heading in ("Evaluación de sesgos", "Palabras con género", "Variedades del español", "Carencias conocidas",
-                    "Datos personales", "Cómo cargarlo", "Motivación y ODS", "Guía de anotación", "Cita"):  # fmt: skip
+    for heading in (
+        "Evaluación de sesgos",
+        "Palabras con género",
+        "Variedades del español",
+        "Carencias conocidas",
+        "Datos personales",
+        "Cómo cargarlo",
+        "Motivación y ODS",
+        "Guía de anotación",
+        "Cita",
+    ):
         assert heading in card_text, heading
     assert "α de Krippendorff 0.710" in card_text
     assert "«source» predice la etiqueta" in card_text, "the source shortcut of this corpus must be flagged"

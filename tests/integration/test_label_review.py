@@ -20,12 +20,19 @@ pytestmark = pytest.mark.integration
 
 
 def test_doubtful_labels_go_back_to_a_reviewer_whose_answer_becomes_the_label(sibling_project):
-    config = sibling_project("revision", annotation={"annotators": ["anotadora-1"], "review": {"per_round": 4, "min_labels": 64}})
+    config = sibling_project(
+        "revision", annotation={"annotators": ["anotadora-1"], "review": {"per_round": 4, "min_labels": 64}}
+    )
     ingest(config)
     with Pool(config.state.pool) as pool:  # 160 more labels, one in ten wrong, as from a tired annotator
         unlabelled = sorted(pool.records(split="pool", labelled=False), key=lambda r: r.id)[:160]
-        pool.set_labels({r.id: r.gold if i % 10 else next(label for label in config.labels if label != r.gold)
-                         for i, r in enumerate(unlabelled)}, "gold")  # fmt: skip
+        pool.set_labels(
+            {
+                r.id: r.gold if i % 10 else next(label for label in config.labels if label != r.gold)
+                for i, r in enumerate(unlabelled)
+            },
+            "gold",
+        )
     first = run_round(config)
     reviewed = result(RoundManifest.all(config.state.rounds)[-1], "review")
     assert reviewed.flagged is not None and 0 < len(reviewed.sent) <= 4, reviewed
@@ -44,7 +51,12 @@ def test_doubtful_labels_go_back_to_a_reviewer_whose_answer_becomes_the_label(si
     # the reviewer changes the first label and confirms the rest; the batch is answered meanwhile
     first_id, *others = sorted(records)
     other_label = next(label for label in config.labels if label != labels[first_id])
-    answer(owner, annotator_clients(config, ["anotadora-1"]), dataset, {first_id: other_label, **{i: labels[i] for i in others}})
+    answer(
+        owner,
+        annotator_clients(config, ["anotadora-1"]),
+        dataset,
+        {first_id: other_label, **{i: labels[i] for i in others}},
+    )
     answer_all(config, first.sent)
     run_round(config)
     again = result(RoundManifest.all(config.state.rounds)[-1], "review")
@@ -55,7 +67,12 @@ def test_doubtful_labels_go_back_to_a_reviewer_whose_answer_becomes_the_label(si
     assert all(after[i].label == labels[i] and after[i].label_source == SOURCE for i in others)
     assert not set(again.sent) & set(records), "a record is reviewed once"
     log = ReviewLog.load(config)
-    assert log.answered[first_id] == {"given": labels[first_id], "label": other_label, "reviewers": ["anotadora-1"], "round": 2}
+    assert log.answered[first_id] == {
+        "given": labels[first_id],
+        "label": other_label,
+        "reviewers": ["anotadora-1"],
+        "round": 2,
+    }
 
     run_round(config)  # a later pull of the main dataset never puts the reviewed label back
     with Pool(config.state.pool) as pool:

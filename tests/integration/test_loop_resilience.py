@@ -71,8 +71,13 @@ def test_a_round_killed_after_each_step_resumes_with_nothing_lost_or_duplicated(
     answer_all(config, first.sent)
     log = tmp_path / "killed-rounds.log"  # a file, not a pipe: eleven rounds' output would fill a pipe nobody reads
     with log.open("w") as errors:
-        killer = subprocess.Popen([sys.executable, "-c", KILL_AFTER_EACH_STEP, str(config.root / "bucle.yaml"), *STEPS],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)  # fmt: skip
+        killer = subprocess.Popen(
+            [sys.executable, "-c", KILL_AFTER_EACH_STEP, str(config.root / "bucle.yaml"), *STEPS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
     try:
         for step in STEPS:
             said = killer.stdout.readline().split()
@@ -109,8 +114,12 @@ def test_two_rounds_at_once_the_second_refuses(resilient):
     config = resilient
     path = str(config.root / "bucle.yaml")
     lock = config.state_dir / "round.lock"
-    holder = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", path, "round"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", path, "round"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not lock.exists() and holder.poll() is None and time.monotonic() < deadline:
@@ -175,8 +184,9 @@ def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):
         waiting = set(server_ids) - {r.id for r in pool.records(labelled=True)}
     assert set(nxt.sent) <= waiting
     for record_id in waiting:  # the annotator discards everything left in the queue
-        reply = annotator.http_client.post(f"/api/v1/records/{server_ids[record_id]}/responses",
-                                           json={"status": "discarded", "values": None})  # fmt: skip
+        reply = annotator.http_client.post(
+            f"/api/v1/records/{server_ids[record_id]}/responses", json={"status": "discarded", "values": None}
+        )
         assert reply.status_code == 201, reply.text
     assert "queue is down to 0 records" in due(config, "watch"), "a queue emptied by discards gets the next batch"
     after = run_round(config)
@@ -224,7 +234,8 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     records = list(dataset_of(config).records(with_suggestions=True))
     assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
     assert {r.metadata[PREDICTION] for r in records} == set(config.labels), (
-        "the zero-shot cold start asks about every label's description in turn, shown as the prediction")
+        "the zero-shot cold start asks about every label's description in turn, shown as the prediction"
+    )
 
     answer_all(config, first.sent)
     second = run_round(config)
@@ -243,12 +254,16 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     assert labels == [16, 24, 32], "every round learns from the previous round's answers"
     trained = [m.result("train") for m in manifests]
     assert all(t["trained"] for t in trained)
-    assert trained[0]["rule"] == "first-model" and {t["rule"] for t in trained[1:]} <= {"more-labels"}, "the gate names its rule"
+    assert trained[0]["rule"] == "first-model" and {t["rule"] for t in trained[1:]} <= {"more-labels"}, (
+        "the gate names its rule"
+    )
     assert "gate rule" in result.stdout and "its labels" in result.stdout and "Suggestions:" in result.stdout
     for outcome in trained:
         assert set(outcome["versions"]) == {f"{outcome['round']:04d}-setfit", f"{outcome['round']:04d}-tfidf"}
         assert all(0.0 <= f1 <= 1.0 for f1 in outcome["versions"].values())
-    assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), "agreement over every answer so far"
+    assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), (
+        "agreement over every answer so far"
+    )
     status = bucle(config.root / "bucle.yaml", "status")
     assert status.returncode == 0 and "Stopping:" in status.stdout
     lines = status.stdout.splitlines()

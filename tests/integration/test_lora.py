@@ -47,10 +47,20 @@ def tiny_decoder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def llm_project(sibling_project, tiny_decoder):
-    llm = {"base_model": str(tiny_decoder), "device": "cpu", "min_labels": 16, "epochs": 3, "max_length": 96,
-           "batch_size": 8, "learning_rate": 1e-3}  # fmt: skip
-    config = sibling_project("llm", model={**SMALL_MODEL, "llm": llm},
-                             loop={"batch_size": 8, "strategy": "committee", "schedule": {"min_new_labels": 4}})  # fmt: skip
+    llm = {
+        "base_model": str(tiny_decoder),
+        "device": "cpu",
+        "min_labels": 16,
+        "epochs": 3,
+        "max_length": 96,
+        "batch_size": 8,
+        "learning_rate": 1e-3,
+    }
+    config = sibling_project(
+        "llm",
+        model={**SMALL_MODEL, "llm": llm},
+        loop={"batch_size": 8, "strategy": "committee", "schedule": {"min_new_labels": 4}},
+    )
     ingest(config)
     return config
 
@@ -64,8 +74,9 @@ def llm_trained(llm_project):
     return first, due, train_llm(llm_project)
 
 
-def test_a_lora_challenger_beside_the_rounds_is_registered_gated_carded_and_asked_by_the_committee(llm_project,
-                                                                                                   llm_trained):  # fmt: skip
+def test_a_lora_challenger_beside_the_rounds_is_registered_gated_carded_and_asked_by_the_committee(
+    llm_project, llm_trained
+):
     config = llm_project
     first, due, result = llm_trained
     assert first.trained and len(first.sent) == 8
@@ -102,7 +113,9 @@ def test_a_published_lora_champion_loads_with_peft_alone_from_a_clone(llm_projec
     texts, _ = example("dev.jsonl")
     texts = texts[:6]
     expected = TextClassifier.load(reg.model_folder(name)).predict_proba(texts)
-    pad = json.loads((reg.model_folder(name) / "meta.json").read_text(encoding="utf-8"))["hyperparameters"]["pad_token_id"]
+    pad = json.loads((reg.model_folder(name) / "meta.json").read_text(encoding="utf-8"))["hyperparameters"][
+        "pad_token_id"
+    ]
     assert publish(llm_project).version == name
     clone = tmp_path / "model"
     subprocess.run(["git", "clone", "-q", str(llm_project.state.publish / "model.git"), str(clone)], check=True)
@@ -115,9 +128,14 @@ def test_a_published_lora_champion_loads_with_peft_alone_from_a_clone(llm_projec
         "tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])\n"
         "inputs = tokenizer(json.loads(sys.argv[2]), return_tensors='pt', padding=True, truncation=True, max_length=96)\n"
         "print(json.dumps(model.eval()(**inputs).logits.softmax(-1).tolist()))\n"
-    )  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", script, str(clone), json.dumps(texts)], capture_output=True, text=True,
-                         cwd=tmp_path, check=True)  # fmt: skip
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(clone), json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
     assert np.allclose(json.loads(out.stdout.splitlines()[-1]), expected, atol=1e-5), "the calibration is in the head"
 
 
@@ -152,14 +170,16 @@ def test_an_llm_without_a_gpu_or_a_loadable_base_is_a_clear_error(llm_project, t
 
     llm = llm_project.model.llm
     if not torch.cuda.is_available():
-        auto = llm_project.model_copy(update={"model": llm_project.model.model_copy(
-            update={"llm": llm.model_copy(update={"device": "auto"})})})  # fmt: skip
+        auto = llm_project.model_copy(
+            update={"model": llm_project.model.model_copy(update={"llm": llm.model_copy(update={"device": "auto"})})}
+        )
         assert not llm_due(auto)
         with pytest.raises(TrainingError, match="no CUDA device is visible"):
             train_llm(auto)
     with pytest.raises(TrainingError, match="cannot load the LLM"):
         LoraClassifier(CLASSES, LoraParams(str(tmp_path / "no-such-model"), device="cpu")).fit(
-            ["uno dos tres", "cuatro cinco seis"] * 4, ["falsa", "verdadera"] * 4)  # fmt: skip
+            ["uno dos tres", "cuatro cinco seis"] * 4, ["falsa", "verdadera"] * 4
+        )
 
 
 def test_train_llm_runs_unchanged_on_two_data_parallel_processes(llm_project):
@@ -167,9 +187,21 @@ def test_train_llm_runs_unchanged_on_two_data_parallel_processes(llm_project):
     both train, only the main process registers."""
     before = set(registry(llm_project).names())
     torchrun = Path(sys.executable).parent / "torchrun"
-    result = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "bucle.loop.cli", "-p",
-                             str(llm_project.root / "bucle.yaml"), "train-llm"], capture_output=True, text=True,
-                            timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [
+            str(torchrun),
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "bucle.loop.cli",
+            "-p",
+            str(llm_project.root / "bucle.yaml"),
+            "train-llm",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     added = set(registry(llm_project).names()) - before
     assert len(added) == 2 and {name.split("-")[1] for name in added} == {"lora", "tfidf"}, added

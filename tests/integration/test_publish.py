@@ -34,8 +34,10 @@ PREDICT = "import json, sys\n{load}\nprint(json.dumps(model.predict_proba(json.l
 
 @pytest.fixture(scope="module")
 def owner_project(sibling_project):
-    config = sibling_project("publicacion", publish={"model_repo": "somosnlp/noticias-modelo",
-                                                     "code_url": "https://github.com/somosnlp/bucle/blob/main"})  # fmt: skip
+    config = sibling_project(
+        "publicacion",
+        publish={"model_repo": "somosnlp/noticias-modelo", "code_url": "https://github.com/somosnlp/bucle/blob/main"},
+    )
     ingest(config)
     train_round(config, fine_tune=False)
     return config
@@ -61,14 +63,19 @@ def test_published_repositories_load_without_bucle_once_cloned(owner_project, tm
 
     model = _clone(owner_project, "model", tmp_path)
     assert {"README.md", "metrics.json", "reliability.png", "manifest.json", ".gitattributes", "meta.json"} <= {
-        p.name for p in model.iterdir()}
+        p.name for p in model.iterdir()
+    }
     card = (model / "README.md").read_text(encoding="utf-8")
     assert "https://github.com/somosnlp/bucle/blob/main/training/run.py" in card, "the card links the code"
     assert "somosnlp/noticias-modelo" in card and ("SetFitModel.from_pretrained" in card or "skops.io.load" in card)
     dataset_card = (_clone(owner_project, "dataset", tmp_path) / "README.md").read_text(encoding="utf-8")
     assert "blob/main/loop/ingest/pipeline.py" in dataset_card
-    fresh = subprocess.run([sys.executable, "-c", PREDICT.format(load=LOAD[family]), str(model), json.dumps(test)],
-                           capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    fresh = subprocess.run(
+        [sys.executable, "-c", PREDICT.format(load=LOAD[family]), str(model), json.dumps(test)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert fresh.returncode == 0, fresh.stderr[-2000:]
     served = TextClassifier.load(reg.model_folder(done.version)).predict_proba(test)
     assert np.allclose(json.loads(fresh.stdout.splitlines()[-1]), served, atol=1e-5)
@@ -104,8 +111,17 @@ def test_publishing_twice_commits_nothing_and_a_rollback_is_a_new_commit(owner_p
     assert "model model.git: commit" in rolled.stdout, "the rollback republishes"
     head = model.head()
     assert head not in (first.repositories["model"].commit, promoted.repositories["model"].commit), "a new commit"
-    tree = subprocess.run(["git", f"--git-dir={model.path}", "rev-parse", f"{head}^{{tree}}",
-                           f"{first.repositories['model'].commit}^{{tree}}"], capture_output=True, text=True)  # fmt: skip
+    tree = subprocess.run(
+        [
+            "git",
+            f"--git-dir={model.path}",
+            "rev-parse",
+            f"{head}^{{tree}}",
+            f"{first.repositories['model'].commit}^{{tree}}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert len(set(tree.stdout.split())) == 1, "the rolled-back champion's files again"
 
 
@@ -129,14 +145,20 @@ def test_a_publish_killed_midway_is_completed_by_the_next(owner_project, monkeyp
     monkeypatch.setattr(LocalRepository, "_git", real)
     done = publish(owner_project)
     assert done.version == other and done.repositories["space"].changed and not done.repositories["model"].changed
-    pinned = subprocess.run(["git", f"--git-dir={space.path}", "show", "main:space.json"], capture_output=True, text=True)
+    pinned = subprocess.run(
+        ["git", f"--git-dir={space.path}", "show", "main:space.json"], capture_output=True, text=True
+    )
     assert json.loads(pinned.stdout)["model_revision"] == LocalRepository(space.path.parent / "model.git").head()
 
     # a real SIGKILL in the middle of a publish, then a publish that completes it
     reg.set_champion(next(name for name in reg.names() if name != other), "manual", "test")
     space_before = space.head()
-    child = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(owner_project.root / "bucle.yaml"), "publish"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(owner_project.root / "bucle.yaml"), "publish"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in child.stdout:  # killed once the model is committed, while the dataset's is being made
         if "publishing the dataset" in line:
             break
@@ -161,9 +183,14 @@ def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret
     folder = model_files(reg.path(reg.champion()), tmp_path / "model")
     ops = hub.operations(folder, existing=["README.md", "obsolete.bin"])
     added = sorted(op.path_in_repo for op in ops if type(op).__name__ == "CommitOperationAdd")
-    tracked = subprocess.run(["git", f"--git-dir={owner_project.state.publish / 'model.git'}", "ls-tree", "-r",
-                              "--name-only", "main"], capture_output=True, text=True).stdout.split()  # fmt: skip
-    assert added == sorted(listing(folder)) == sorted(tracked), "the Hub commit holds exactly the local repository's files"
+    tracked = subprocess.run(
+        ["git", f"--git-dir={owner_project.state.publish / 'model.git'}", "ls-tree", "-r", "--name-only", "main"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert added == sorted(listing(folder)) == sorted(tracked), (
+        "the Hub commit holds exactly the local repository's files"
+    )
     assert ".gitattributes" in added
     assert [op.path_in_repo for op in ops if type(op).__name__ == "CommitOperationDelete"] == ["obsolete.bin"]
 
@@ -173,8 +200,9 @@ def test_the_hub_commit_lists_exactly_the_local_files_and_the_token_stays_secret
     monkeypatch.setattr(hub, "ATTEMPTS", 2)
     monkeypatch.setattr(time, "sleep", lambda _s: None)  # the backoff, ours and the Hub client's
     config = load_config(owner_project.root / "bucle.yaml").model_copy(deep=True)
-    publish_settings = config.publish.model_copy(update={"target": "hub", "model_repo": "somosnlp/m",
-                                                         "dataset_repo": "somosnlp/d", "space_repo": "somosnlp/s"})  # fmt: skip
+    publish_settings = config.publish.model_copy(
+        update={"target": "hub", "model_repo": "somosnlp/m", "dataset_repo": "somosnlp/d", "space_repo": "somosnlp/s"}
+    )
     config = config.model_copy(update={"publish": publish_settings})
     with captured_logs("bucle") as lines, pytest.raises(PublishError) as error:
         publish(config)

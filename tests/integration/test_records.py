@@ -17,14 +17,22 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def dataset(owner, project):
-    spec = DatasetSpec(name="ida-y-vuelta", workspace=project.workspace, labels={"falsa": "Falsa", "verdadera": "Verdadera"},
-                       guidelines="Elige.", metadata_terms=("topic",), min_submitted=2)  # fmt: skip
+    spec = DatasetSpec(
+        name="ida-y-vuelta",
+        workspace=project.workspace,
+        labels={"falsa": "Falsa", "verdadera": "Verdadera"},
+        guidelines="Elige.",
+        metadata_terms=("topic",),
+        min_submitted=2,
+    )
     return ensure_dataset(owner, spec)
 
 
 def outgoing(n: int, label: str = "falsa", score: float = 0.6) -> list[OutgoingRecord]:
-    return [OutgoingRecord(f"p{i}", f"Noticia de prueba número {i} sobre el agua potable.", {"topic": "agua"}, label, score)
-            for i in range(n)]  # fmt: skip
+    return [
+        OutgoingRecord(f"p{i}", f"Noticia de prueba número {i} sobre el agua potable.", {"topic": "agua"}, label, score)
+        for i in range(n)
+    ]
 
 
 def test_a_record_pushed_twice_stays_one_and_its_suggestion_is_refreshed(owner, dataset):
@@ -53,14 +61,23 @@ def test_a_suggestion_pushed_again_without_one_is_removed_not_left_prefilled(own
 def test_a_dataset_created_by_an_earlier_bucle_gets_the_model_metadata_it_lacks(owner, project):
     from bucle.annotation.model_metadata import CONFIRM, KIND, PREDICTION, PROBABILITY
 
-    older = DatasetSpec(name="de-antes", workspace=project.workspace, labels={"a": "A", "b": "B"}, guidelines="Elige.",
-                        metadata_terms=("topic",))  # fmt: skip
+    older = DatasetSpec(
+        name="de-antes",
+        workspace=project.workspace,
+        labels={"a": "A", "b": "B"},
+        guidelines="Elige.",
+        metadata_terms=("topic",),
+    )
     ensure_dataset(owner, older)
     dataset = ensure_dataset(owner, replace(older, model_metadata=True))
     assert {p.name for p in dataset.settings.metadata} == {"topic", KIND, PREDICTION, PROBABILITY}
     metadata = {"topic": "agua", KIND: CONFIRM, PREDICTION: "a", PROBABILITY: 0.93}
-    push(owner, dataset, [OutgoingRecord("r1", "Una noticia sobre el agua potable en la ciudad.", metadata, "a", 0.93)],
-         agent="0001-tfidf")  # fmt: skip
+    push(
+        owner,
+        dataset,
+        [OutgoingRecord("r1", "Una noticia sobre el agua potable en la ciudad.", metadata, "a", 0.93)],
+        agent="0001-tfidf",
+    )
     assert next(iter(dataset.records())).metadata == metadata
     assert ensure_dataset(owner, replace(older, model_metadata=True)).id == dataset.id
 
@@ -86,9 +103,11 @@ def test_pull_reads_submissions_and_discards_and_ignores_drafts(server, owner, c
 
     pulled = pull(owner, dataset)
     assert sorted((a.record_id, a.annotator, a.value) for a in pulled.answers) == [
-        ("p0", "anotador-2", "falsa"), ("p0", "anotadora-1", "falsa"),
-        ("p1", "anotador-2", "verdadera"), ("p1", "anotadora-1", "falsa"),
-    ]  # fmt: skip
+        ("p0", "anotador-2", "falsa"),
+        ("p0", "anotadora-1", "falsa"),
+        ("p1", "anotador-2", "verdadera"),
+        ("p1", "anotadora-1", "falsa"),
+    ]
     assert pulled.discarded == [("p2", "anotadora-1")]
     decisions = {d.record_id: d for d in majority_vote(pulled.answers)}
     assert decisions["p0"].label == "falsa" and decisions["p1"].tie

@@ -89,8 +89,11 @@ def test_simulate_answers_from_gold_and_status_reports_the_rounds(server, projec
     import subprocess
     import sys
 
-    shown = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "status"],
-                           capture_output=True, text=True)  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "status"],
+        capture_output=True,
+        text=True,
+    )
     assert shown.returncode == 0, shown.stderr
     assert "Stopping:" in shown.stdout and "champion" in shown.stdout
     assert "Published: " in shown.stdout and " to the local target at " in shown.stdout
@@ -123,7 +126,9 @@ def test_a_confident_share_is_marked_and_its_precision_reaches_status_and_the_ca
     from bucle.loop.status import status
     from tests.helpers import dataset_of, gold_labels
 
-    config = sibling_project("confirmaciones", annotation={"suggestions": {"min_precision": 0.5, "confirm_share": 0.25}})
+    config = sibling_project(
+        "confirmaciones", annotation={"suggestions": {"min_precision": 0.5, "confirm_share": 0.25}}
+    )
     ingest(config)
     simulate(config, rounds=3)
     manifests = RoundManifest.all(config.state.rounds)

@@ -116,8 +116,10 @@ def answers(dataset: rg.Dataset, owner: rg.Argilla) -> dict:
     ranked = search_body(
         owner,
         dataset,
-        {"query": {"text": {"q": "informacion"}}, "sort": [{"scope": {"entity": "suggestion", "question": "label",
-                                                                       "property": "score"}, "order": "desc"}]},
+        {
+            "query": {"text": {"q": "informacion"}},
+            "sort": [{"scope": {"entity": "suggestion", "question": "label", "property": "score"}, "order": "desc"}],
+        },
     )
     return {
         "text": sorted(ids(dataset, rg.Query(query="informacion"))),
@@ -222,7 +224,9 @@ def test_similarity_search_by_vector_and_by_record(dataset, corpus):
     similar = similar_ids(dataset, rg.Query(similar=rg.Similar("embedding", record)), 5)
     assert similar == expected
 
-    salud_only = rg.Query(similar=rg.Similar("embedding", target.tolist()), filter=rg.Filter(("metadata.topic", "==", "salud")))
+    salud_only = rg.Query(
+        similar=rg.Similar("embedding", target.tolist()), filter=rg.Filter(("metadata.topic", "==", "salud"))
+    )
     found = similar_ids(dataset, salud_only, 10)
     assert len(found) == 10
     assert set(found) <= {row["id"] for row in corpus if row["topic"] == "salud"}
@@ -233,7 +237,10 @@ def test_two_annotators_submit_and_progress_follows(server, owner, credentials, 
     for name in ("anotadora-1", "anotador-2"):
         user = add_user(owner, credentials, name, workspace=SPEC.workspace)
         annotators[name] = connect(server.url, user.api_key, who=name)
-    server_ids = {r.id: str(r._server_id) for r in dataset.records(query=rg.Query(filter=rg.Filter(("metadata.length", "<=", 13))))}
+    server_ids = {
+        r.id: str(r._server_id)
+        for r in dataset.records(query=rg.Query(filter=rg.Filter(("metadata.length", "<=", 13))))
+    }
     chosen = sorted(server_ids)[:6]
     for index, external_id in enumerate(chosen):
         name = "anotadora-1" if index < 4 else "anotador-2"
@@ -263,11 +270,26 @@ def test_two_annotators_submit_and_progress_follows(server, owner, credentials, 
     assert metrics["responses"]["submitted"] == 2
     assert metrics["responses"]["draft"] == 1
 
-    mine = annotators["anotador-2"].http_client.post(
-        f"/api/v1/me/datasets/{dataset.id}/records/search",
-        params={"limit": 1000},
-        json={"query": {}, "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["submitted"]}]}},
-    ).json()
+    mine = (
+        annotators["anotador-2"]
+        .http_client.post(
+            f"/api/v1/me/datasets/{dataset.id}/records/search",
+            params={"limit": 1000},
+            json={
+                "query": {},
+                "filters": {
+                    "and": [
+                        {
+                            "type": "terms",
+                            "scope": {"entity": "response", "property": "status"},
+                            "values": ["submitted"],
+                        }
+                    ]
+                },
+            },
+        )
+        .json()
+    )
     assert {item["record"]["external_id"] for item in mine["items"]} == set(chosen[4:])
 
 

@@ -35,8 +35,12 @@ def test_submitted_answers_start_a_round_through_signed_webhooks(sibling_project
     # the progress watcher and the timer are far away: only a webhook can start round 2
     schedule = {"min_new_labels": 4, "watch_seconds": 3600, "every_minutes": 600, "debounce_seconds": 1}
     config = sibling_project("programada", loop={"batch_size": 8, "schedule": schedule})
-    process = subprocess.Popen([sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(config.root / "bucle.yaml"), "up"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()

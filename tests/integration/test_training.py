@@ -30,8 +30,14 @@ from bucle.training.registry import RegistryError
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
 CLASSES = ["falsa", "verdadera"]
-SMALL = {"body": minilm(), "max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_pairs_per_label": 1, "fine_tune_max_steps": 3,
-         "fine_tune_batch_size": 8}  # fmt: skip
+SMALL = {
+    "body": minilm(),
+    "max_seq_length": 64,
+    "bootstrap_samples": 200,
+    "fine_tune_pairs_per_label": 1,
+    "fine_tune_max_steps": 3,
+    "fine_tune_batch_size": 8,
+}
 
 
 def small_project(folder: Path, seed_size: int = 24) -> Path:
@@ -111,7 +117,9 @@ def test_counterfactual_swaps_hand_made_sentences():
     assert bias.swap_gender("El presidente habló con su hijo Juan y con ella.") == (
         "La presidenta habló con su hija Juana y con él."
     )
-    assert bias.swap_gender("La ministra visitó al alcalde del pueblo.") == "El ministro visitó a la alcaldesa del pueblo."
+    assert (
+        bias.swap_gender("La ministra visitó al alcalde del pueblo.") == "El ministro visitó a la alcaldesa del pueblo."
+    )
     assert bias.swap_gender("EL REY y los ciudadanos") == "LA REINA y las ciudadanas"
     assert bias.swap_gender("Sin palabras con género.") == "Sin palabras con género."
 
@@ -162,7 +170,12 @@ def test_rounds_register_versions_gate_and_cards(project):
         for heading in ("Contrafactual de género", "Huella de carbono", "Curva de aprendizaje", "Limitaciones"):
             assert heading in text
         metrics = reg.metrics(name)
-        assert 0 <= metrics["evaluation"]["macro_f1_low"] <= metrics["evaluation"]["macro_f1"] <= metrics["evaluation"]["macro_f1_high"]
+        assert (
+            0
+            <= metrics["evaluation"]["macro_f1_low"]
+            <= metrics["evaluation"]["macro_f1"]
+            <= metrics["evaluation"]["macro_f1_high"]
+        )
         assert set(metrics["slices"]) == {"topic", "source"}
         assert metrics["carbon"]["grams_co2eq"] >= 0
     served = champion_model(project)
@@ -183,8 +196,11 @@ def test_rounds_register_versions_gate_and_cards(project):
     # by hand, then roll back
     reg.set_champion("0002-setfit", "manual", "test")
     assert champion_model(project)[0] == "0002-setfit"
-    result = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models",
-                             "rollback"], capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "rollback"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert reg.champion() == first.champion
 
@@ -251,8 +267,11 @@ def test_a_damaged_version_is_detected_and_never_served(project):
         reg.model_folder(victim)
     with pytest.raises(RegistryError, match="damaged"):
         reg.set_champion(victim, "manual", "test")
-    listing = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
-                             capture_output=True, text=True)  # fmt: skip
+    listing = subprocess.run(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "list"],
+        capture_output=True,
+        text=True,
+    )
     assert listing.returncode == 0 and "DAMAGED" in listing.stdout
     # versions share their body's files (hard links): a damaged stored body is set aside and saved again
     for stored in reg.bodies_dir.glob("base-*"):
@@ -270,6 +289,7 @@ def test_fine_tune_schedule(project):
     assert not should_fine_tune(project, reg, 1, labels=10), "too few labels"
     (reg.root / "bodies.json").unlink(missing_ok=True)
     assert should_fine_tune(project, reg, 1, labels=100), "first fine-tune once there are enough labels"
+
     def save(folder: Path) -> None:
         folder.mkdir()
         (folder / "weights").write_text("a stand-in for a body")
@@ -284,8 +304,11 @@ def test_fine_tune_schedule(project):
 def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(project):
     from bucle.loop.train import embedding_cache
 
-    done = subprocess.run([sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     body = registry(project).latest_body()
     assert body.folder.is_dir() and body.body_id.startswith("fine-tuned:body-")
@@ -358,8 +381,9 @@ print(json.dumps({"probs": pipeline.predict_proba(json.loads(sys.argv[2])).tolis
 
 
 def _fresh(script: str, path: Path, texts: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(texts)], capture_output=True, text=True,
-                          cwd=path.anchor)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), json.dumps(texts)], capture_output=True, text=True, cwd=path.anchor
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -427,15 +451,20 @@ def test_versions_written_before_the_library_layouts_still_load(tmp_path, data):
     folder.mkdir()
     joblib.dump(setfit.head, folder / "head.joblib")
     hyper = {**setfit.hyperparameters(), "base_body": setfit.body, "body": setfit.body}
-    (folder / "meta.json").write_text(json.dumps({"family": "setfit", "classes": CLASSES, "temperature": 1.0,
-                                                  "hyperparameters": hyper}))  # fmt: skip
-    assert np.allclose(TextClassifier.load(folder).predict_proba(test_texts[:5]), setfit.predict_proba(test_texts[:5]), atol=1e-5)
+    (folder / "meta.json").write_text(
+        json.dumps({"family": "setfit", "classes": CLASSES, "temperature": 1.0, "hyperparameters": hyper})
+    )
+    assert np.allclose(
+        TextClassifier.load(folder).predict_proba(test_texts[:5]), setfit.predict_proba(test_texts[:5]), atol=1e-5
+    )
 
 
 def test_a_fine_tune_stops_at_its_time_budget_whatever_its_step_cap(data, caplog):
     texts, labels, _, _ = data
     model = SetFitClassifier(CLASSES, body=minilm(), max_seq_length=32)
     with caplog.at_level("INFO", logger="bucle.training"):
-        steps = model.fine_tune(texts, labels, FineTuneSettings(pairs_per_label=2, batch_size=8, max_steps=50, max_seconds=0.01))
+        steps = model.fine_tune(
+            texts, labels, FineTuneSettings(pairs_per_label=2, batch_size=8, max_steps=50, max_seconds=0.01)
+        )
     assert steps == 1 and model.fine_tuned, "stopped after its first step, not after 50"
     assert "stopped at its time budget" in caplog.text

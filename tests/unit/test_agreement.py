@@ -20,8 +20,18 @@ def test_krippendorff_alpha_matches_krippendorffs_own_example():
 
 def test_fleiss_kappa_matches_fleiss_worked_example():
     # Fleiss (1971) as worked on Wikipedia: 10 subjects, 14 raters, 5 categories -> 0.210
-    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]  # fmt: skip
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
     units = [[category for category, n in enumerate(row) for _ in range(n)] for row in table]
     assert fleiss_kappa(units) == pytest.approx(0.210, abs=5e-4)
 
@@ -35,10 +45,13 @@ def test_perfect_agreement_and_undefined_cases():
 
 def test_majority_vote_flags_ties():
     answers = [
-        Answer("r1", "ana", "falsa"), Answer("r1", "luis", "falsa"), Answer("r1", "eva", "verdadera"),
-        Answer("r2", "ana", "falsa"), Answer("r2", "luis", "verdadera"),
+        Answer("r1", "ana", "falsa"),
+        Answer("r1", "luis", "falsa"),
+        Answer("r1", "eva", "verdadera"),
+        Answer("r2", "ana", "falsa"),
+        Answer("r2", "luis", "verdadera"),
         Answer("r3", "ana", "verdadera"),
-    ]  # fmt: skip
+    ]
     decisions = {d.record_id: d for d in majority_vote(answers)}
     assert decisions["r1"].label == "falsa" and decisions["r1"].agreement == pytest.approx(2 / 3)
     assert decisions["r2"].label is None and decisions["r2"].tie
@@ -51,9 +64,12 @@ def test_majority_vote_flags_ties():
 
 def test_multi_label_majority_per_label():
     answers = [
-        Answer("r1", "ana", ("agua", "salud")), Answer("r1", "luis", ("agua",)), Answer("r1", "eva", ("agua", "salud")),
-        Answer("r2", "ana", ("agua",)), Answer("r2", "luis", ("salud",)),
-    ]  # fmt: skip
+        Answer("r1", "ana", ("agua", "salud")),
+        Answer("r1", "luis", ("agua",)),
+        Answer("r1", "eva", ("agua", "salud")),
+        Answer("r2", "ana", ("agua",)),
+        Answer("r2", "luis", ("salud",)),
+    ]
     decisions = {d.record_id: d for d in majority_vote(answers)}
     assert decisions["r1"].label == ("agua", "salud")
     assert decisions["r2"].tie

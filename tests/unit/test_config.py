@@ -38,25 +38,42 @@ def test_the_example_project_loads():
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {port: 70000}\n", ["server.port"]),
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {host: localhost}\n", ["server.host"]),
         ("labels: {a: A, b: B}\nguidelines: g\n", ["name", "Field required"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\ndata: {metadata: [source, tipo]}\n",
-         ["data.metadata", "tipo", "rename the column"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {suggestions: {confirm_share: 1}}\n",
-         ["annotation.suggestions.confirm_share"]),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\ndata: {metadata: [source, tipo]}\n",
+            ["data.metadata", "tipo", "rename the column"],
+        ),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {suggestions: {confirm_share: 1}}\n",
+            ["annotation.suggestions.confirm_share"],
+        ),
         ("name: x\nlabels: [a, b\n", ["not valid YAML", "line"]),
         ("- just\n- a list\n", ["expected a mapping"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {strategy: margen}\n",
-         ["loop.strategy", "unknown strategy 'margen'", "margin", "entropy"]),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {strategy: margen}\n",
+            ["loop.strategy", "unknown strategy 'margen'", "margin", "entropy"],
+        ),
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nloop: {strategy: cold-start}\n", ["unknown strategy"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: ./modelos/no-existe}\n",
-         ["model.body", "existing folder"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: 'mi modelo/v 2'}\n", ["model.body", "Hub model id"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {annotators: ['../x']}\n",
-         ["annotation.annotators", "lowercase"]),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: ./modelos/no-existe}\n",
+            ["model.body", "existing folder"],
+        ),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {body: 'mi modelo/v 2'}\n",
+            ["model.body", "Hub model id"],
+        ),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nannotation: {annotators: ['../x']}\n",
+            ["annotation.annotators", "lowercase"],
+        ),
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {mode: external}\n", ["server", "needs server.url"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {mode: external, url: 'https://duena:clave@x.hf.space'}\n",
-         ["server", "must not carry credentials"]),
-        ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {llm: {base_model: ./no-existe}}\n",
-         ["model.llm.base_model", "existing folder"]),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nserver: {mode: external, url: 'https://duena:clave@x.hf.space'}\n",
+            ["server", "must not carry credentials"],
+        ),
+        (
+            "name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {llm: {base_model: ./no-existe}}\n",
+            ["model.llm.base_model", "existing folder"],
+        ),
         ("name: x\nlabels: {a: A, b: B}\nguidelines: g\nmodel: {llm: {device: tpu}}\n", ["model.llm.device"]),
     ],
 )
@@ -80,7 +97,9 @@ def test_missing_file_and_missing_guidelines(tmp_path):
 
 def test_a_body_may_be_a_hub_id_or_an_existing_folder(tmp_path):
     base = "name: x\nlabels: {a: A, b: B}\nguidelines: g\n"
-    hub = load_config(write(tmp_path, base + "model: {body: sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2}\n"))
+    hub = load_config(
+        write(tmp_path, base + "model: {body: sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2}\n")
+    )
     assert hub.model.body.startswith("sentence-transformers/")
     (tmp_path / "cuerpo").mkdir()
     assert load_config(write(tmp_path, base + "model: {body: ./cuerpo}\n")).model.body == "./cuerpo"
@@ -90,7 +109,9 @@ def test_an_external_server_sends_a_private_spaces_token_and_the_embedded_one_no
     from bucle.loop.adapters import space_headers
 
     base = "name: x\nlabels: {a: A, b: B}\nguidelines: g\n"
-    external = load_config(write(tmp_path, base + "server: {mode: external, url: 'https://somosnlp-argilla.hf.space/'}\n"))
+    external = load_config(
+        write(tmp_path, base + "server: {mode: external, url: 'https://somosnlp-argilla.hf.space/'}\n")
+    )
     assert external.argilla_url == "https://somosnlp-argilla.hf.space"
     monkeypatch.delenv("HF_TOKEN", raising=False)
     assert space_headers(external) == {}

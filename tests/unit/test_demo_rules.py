@@ -36,7 +36,7 @@ def test_the_rate_limit_is_per_client_and_refills():
 
 def test_csv_texts_come_from_the_text_column_or_the_first_column(tmp_path):
     with_header = tmp_path / "a.csv"
-    with_header.write_text("id,texto\n1,Hola mundo\n2,\"Con, coma\"\n", encoding="utf-8")
+    with_header.write_text('id,texto\n1,Hola mundo\n2,"Con, coma"\n', encoding="utf-8")
     assert read_csv_texts(str(with_header), 10) == [("Hola mundo", None), ("Con, coma", None)]
     bare = tmp_path / "b.csv"
     bare.write_bytes("Señal en cp1252\nOtra línea\n".encode("cp1252"))
@@ -60,8 +60,9 @@ def test_bad_rows_get_a_message_and_keep_their_neighbours(tmp_path):
     path.write_text('text\nprimera\n"sin cerrar\ntercera\n' + "x" * 200_000 + "\núltima\n", encoding="utf-8")
     rows = read_csv_texts(str(path), 10)
     assert [text for text, problem in rows if problem is None] == ["primera", "tercera", "x" * 200_000, "última"]
-    assert [problem for _, problem in rows if problem] == ["Fila 3 ilegible: unreadable CSV row: unexpected end of data "
-                                                           "(a quote opened on this line is never closed)."]
+    assert [problem for _, problem in rows if problem] == [
+        "Fila 3 ilegible: unreadable CSV row: unexpected end of data (a quote opened on this line is never closed)."
+    ]
 
 
 def test_a_binary_upload_gets_a_spanish_message(tmp_path):
@@ -71,12 +72,14 @@ def test_a_binary_upload_gets_a_spanish_message(tmp_path):
         read_csv_texts(str(path), 10)
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_neutralised_for_spreadsheets(tmp_path, cell):
     assert safe_cell(cell) == "'" + cell
     import csv
 
-    with open(write_predictions([{"text": cell, "p_falsa": 0.25}], tmp_path / "p.csv"), newline="", encoding="utf-8") as f:
+    with open(
+        write_predictions([{"text": cell, "p_falsa": 0.25}], tmp_path / "p.csv"), newline="", encoding="utf-8"
+    ) as f:
         row = next(csv.DictReader(f))
     assert row["text"] == "'" + cell and row["p_falsa"] == "0.25"
     assert safe_cell("Texto normal") == "Texto normal" and safe_cell(0.5) == 0.5

@@ -27,8 +27,13 @@ def secrets() -> list[str]:
 
 def compose_config(env_file: Path) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key not in secrets()}
-    return subprocess.run(["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
-                          capture_output=True, text=True, env=environment, timeout=60)  # fmt: skip
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,13 @@ def resolved(tmp_path_factory) -> dict:
 def test_docker_compose_validates_the_file(resolved):
     services = resolved["services"]
     assert set(services) == {"argilla", "worker", "postgres", "elasticsearch", "redis", "bucle", "demo"}
-    assert set(resolved["volumes"]) >= {"argilla-data", "postgres-data", "elasticsearch-data", "redis-data", "bucle-state"}
+    assert set(resolved["volumes"]) >= {
+        "argilla-data",
+        "postgres-data",
+        "elasticsearch-data",
+        "redis-data",
+        "bucle-state",
+    }
 
 
 def test_every_image_is_pinned_and_argilla_is_2_8(resolved):
@@ -51,7 +62,11 @@ def test_every_image_is_pinned_and_argilla_is_2_8(resolved):
         image = service["image"]
         tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
         assert re.match(r"^v?\d+\.\d+(\.\d+)?$", tag), f"{name}: {image} is not pinned to a version"
-    assert resolved["services"]["argilla"]["image"] == resolved["services"]["worker"]["image"] == "argilla/argilla-server:v2.8.0"
+    assert (
+        resolved["services"]["argilla"]["image"]
+        == resolved["services"]["worker"]["image"]
+        == "argilla/argilla-server:v2.8.0"
+    )
     assert resolved["services"]["elasticsearch"]["image"].split(":")[-1].startswith("8.")
 
 
@@ -80,15 +95,25 @@ def test_every_secret_comes_from_env_without_a_default(tmp_path, resolved):
             if re.search(r"PASSWORD|SECRET|API_KEY", key) or "@" in str(value):  # a secret, or a URL carrying one
                 assert "valor-de-prueba-" in str(value), f"{name}.{key} is not from .env"
     assert "valor-de-prueba-" in " ".join(resolved["services"]["redis"]["command"]), "Redis requires a password"
-    listed = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
-              if line and not line.startswith("#")}  # fmt: skip
+    listed = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
     assert listed == set(secrets()), ".env.example lists exactly the secrets the compose file reads"
-    assert all(line.endswith("=") for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line and not line.startswith("#"))
+    assert all(
+        line.endswith("=")
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     empty = tmp_path / ".env"
     empty.write_text("", encoding="utf-8")
     missing = compose_config(empty)
     assert missing.returncode != 0 and "in .env" in missing.stderr, "a missing secret stops the stack from starting"
-    assert resolved["services"]["bucle"]["environment"]["ARGILLA_API_KEY"] == resolved["services"]["argilla"]["environment"]["API_KEY"]
+    assert (
+        resolved["services"]["bucle"]["environment"]["ARGILLA_API_KEY"]
+        == resolved["services"]["argilla"]["environment"]["API_KEY"]
+    )
 
 
 def test_the_dockerfile_installs_the_package_pyproject_describes():

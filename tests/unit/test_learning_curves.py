@@ -5,8 +5,16 @@ import json
 import pytest
 
 from bench.corpus import load_corpus
-from bench.learning_curves import (Curve, area_under_curve, label_ratio, labels_to_reach, labels_to_reach_at_least,
-                                   match_ratio, mean_curve, summarise)
+from bench.learning_curves import (
+    Curve,
+    area_under_curve,
+    label_ratio,
+    labels_to_reach,
+    labels_to_reach_at_least,
+    match_ratio,
+    mean_curve,
+    summarise,
+)
 from bucle.loop.ingest.readers import FileFormatError
 
 
@@ -54,7 +62,9 @@ def test_ratio_against_random_and_mean_curve():
 
 
 def test_match_ratio_is_the_saving_at_the_baselines_final_quality():
-    random = [curve([(16, 0.3), (48, 0.4), (80, 0.5), (112, 0.5), (144, 0.48)], s) for s in range(2)]  # final 0.48, first at 80
+    random = [
+        curve([(16, 0.3), (48, 0.4), (80, 0.5), (112, 0.5), (144, 0.48)], s) for s in range(2)
+    ]  # final 0.48, first at 80
     better = [curve([(16, 0.3), (48, 0.45), (80, 0.52), (112, 0.6), (144, 0.6)], s) for s in range(2)]
     worse = [curve([(16, 0.3), (48, 0.3), (80, 0.3), (112, 0.4), (144, 0.47)], s) for s in range(2)]
     assert match_ratio(better, random) == pytest.approx(80 / 80) and match_ratio(random, random) == pytest.approx(1.0)
@@ -63,7 +73,9 @@ def test_match_ratio_is_the_saving_at_the_baselines_final_quality():
     assert match_ratio(faster, random) == pytest.approx(48 / 80)
     assert labels_to_reach_at_least(random, 0.45) == pytest.approx(80)
     assert labels_to_reach_at_least(random, 0.5) == pytest.approx(144), "at 0.5 from 80, below again at 144: not there"
-    assert labels_to_reach_at_least([random[0], worse[0]], 0.45) == pytest.approx((80 + 144) / 2), "never there: at least its last"
+    assert labels_to_reach_at_least([random[0], worse[0]], 0.45) == pytest.approx((80 + 144) / 2), (
+        "never there: at least its last"
+    )
 
 
 def write(path, rows):
@@ -72,8 +84,11 @@ def write(path, rows):
 
 
 def test_corpus_any_format_and_clear_errors(tmp_path):
-    pool = write(tmp_path / "pool.jsonl", [{"texto": f"Texto número {i}", "tema": "a" if i % 2 else "b"} for i in range(10)]
-                 + [{"texto": "   ", "tema": "a"}, {"texto": "Sin etiqueta", "tema": ""}])  # fmt: skip
+    pool = write(
+        tmp_path / "pool.jsonl",
+        [{"texto": f"Texto número {i}", "tema": "a" if i % 2 else "b"} for i in range(10)]
+        + [{"texto": "   ", "tema": "a"}, {"texto": "Sin etiqueta", "tema": ""}],
+    )
     (tmp_path / "test.csv").write_text("texto,tema\nUno,a\nDos,b\n", encoding="utf-8")
     corpus = load_corpus(pool, tmp_path / "test.csv", text=["texto"], label="tema")
     assert corpus.classes == ["a", "b"] and len(corpus.pool_texts) == 10 and corpus.test_labels == ["a", "b"]
@@ -82,7 +97,9 @@ def test_corpus_any_format_and_clear_errors(tmp_path):
     assert corpus.name == tmp_path.name, "named after its folder"
 
     (tmp_path / "data").mkdir()
-    titled = write(tmp_path / "data" / "pool.jsonl", [{"titular": "Titular", "texto": "Cuerpo de la noticia.", "tema": "a"}])
+    titled = write(
+        tmp_path / "data" / "pool.jsonl", [{"titular": "Titular", "texto": "Cuerpo de la noticia.", "tema": "a"}]
+    )
     (tmp_path / "data" / "test.csv").write_text("titular,texto,tema\nOtro,Cuerpo,a\n", encoding="utf-8")
     both = load_corpus(titled, tmp_path / "data" / "test.csv", text=["titular", "texto"], label="tema")
     assert both.pool_texts == ["Titular\n\nCuerpo de la noticia."], "columns joined as data.text joins them"
@@ -103,7 +120,13 @@ def test_imbalanced_settings_and_their_own_folders(tmp_path):
 
     from bench.active_learning import setting_name
 
-    pool = write(tmp_path / "pool.jsonl", [{"text": f"Noticia {i}", "topic": "Sport" if i % 4 == 0 else ("Health" if i % 4 == 1 else "Politics")} for i in range(40)])  # fmt: skip
+    pool = write(
+        tmp_path / "pool.jsonl",
+        [
+            {"text": f"Noticia {i}", "topic": "Sport" if i % 4 == 0 else ("Health" if i % 4 == 1 else "Politics")}
+            for i in range(40)
+        ],
+    )
     test = write(tmp_path / "test.jsonl", [{"text": "Uno", "topic": "Sport"}, {"text": "Dos", "topic": "Health"}])
     corpus = load_corpus(pool, test, label="topic")
     binary = corpus.one_vs_rest("Sport")
@@ -115,17 +138,26 @@ def test_imbalanced_settings_and_their_own_folders(tmp_path):
         corpus.one_vs_rest("Deportes")
 
     def name(**changes) -> str:
-        return setting_name(corpus, Namespace(**{"label": "topic", "keep": None, "one_vs_rest": None, "drift": None,
-                                                 **changes}))  # fmt: skip
+        return setting_name(
+            corpus, Namespace(**{"label": "topic", "keep": None, "one_vs_rest": None, "drift": None, **changes})
+        )
 
-    names = {name(), name(keep=["Sport=0.2"]), name(keep=["Sport=0.2", "Health=0.2"]), name(one_vs_rest="Sport"),
-             name(one_vs_rest="Health"), name(drift="source=a,b")}  # fmt: skip
+    names = {
+        name(),
+        name(keep=["Sport=0.2"]),
+        name(keep=["Sport=0.2", "Health=0.2"]),
+        name(one_vs_rest="Sport"),
+        name(one_vs_rest="Health"),
+        name(drift="source=a,b"),
+    }
     assert len(names) == 6 and name() == f"{tmp_path.name}-topic", "one folder per setting, the plain one unchanged"
 
 
 def test_a_drift_setting_tests_where_the_pool_never_came_from(tmp_path):
-    rows = [{"text": f"Noticia {i}", "label": "falsa" if i % 2 else "verdadera", "source": "a" if i < 30 else "b"}
-            for i in range(40)]  # fmt: skip
+    rows = [
+        {"text": f"Noticia {i}", "label": "falsa" if i % 2 else "verdadera", "source": "a" if i < 30 else "b"}
+        for i in range(40)
+    ]
     pool, test = write(tmp_path / "pool.jsonl", rows), write(tmp_path / "test.jsonl", rows[::2])
     drifted = load_corpus(pool, test, group="source").drift({"b"})
     assert len(drifted.pool_texts) == 30 and len(drifted.test_texts) == 5 and set(drifted.test_groups) == {"b"}
@@ -147,11 +179,14 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
 
     def setting(name: str, *hedged: list[float]) -> None:
         runs = {"bucle · random · tfidf": [[0.5, 0.6, 0.7, 0.8]] * len(hedged), "bucle · hedged · tfidf": hedged}
-        curves = {m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), seed, m)) for seed, f1s in enumerate(by_seed)]
-                  for m, by_seed in runs.items()}  # fmt: skip
+        curves = {
+            m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), seed, m)) for seed, f1s in enumerate(by_seed)]
+            for m, by_seed in runs.items()
+        }
         (tmp_path / name).mkdir()
-        (tmp_path / name / "active_learning.json").write_text(json.dumps(
-            {"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8")  # fmt: skip
+        (tmp_path / name / "active_learning.json").write_text(
+            json.dumps({"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8"
+        )
 
     setting("fácil", [0.5, 0.7, 0.8, 0.8])  # above random everywhere, 95% of full at 48 against 64
     setting("difícil", [0.5, 0.58, 0.72, 0.8])  # 0.02 below random at 32 labels
@@ -167,10 +202,12 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
 def test_the_benchmark_checks_every_option_before_any_work(capsys):
     from bench.active_learning import parse
 
-    for argv, said in ((["--strategies", "random", "densty-margin"], "unknown strategies densty-margin; choose from"),
-                       (["--keep", "Sport"], "--keep Sport: expected LABEL=FRACTION"),
-                       (["--keep", "Sport=2"], "--keep Sport=2: expected LABEL=FRACTION"),
-                       (["--drift", "topic"], "--drift topic: expected COLUMN=VALUE")):  # fmt: skip
+    for argv, said in (
+        (["--strategies", "random", "densty-margin"], "unknown strategies densty-margin; choose from"),
+        (["--keep", "Sport"], "--keep Sport: expected LABEL=FRACTION"),
+        (["--keep", "Sport=2"], "--keep Sport=2: expected LABEL=FRACTION"),
+        (["--drift", "topic"], "--drift topic: expected COLUMN=VALUE"),
+    ):
         with pytest.raises(SystemExit) as stopped:
             parse(argv)
         assert stopped.value.code == 2 and said in capsys.readouterr().err
@@ -181,18 +218,45 @@ def test_the_benchmark_checks_every_option_before_any_work(capsys):
 def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_body(tmp_path, monkeypatch, capsys):
     from bench import active_learning
 
-    rows = [{"texto": f"{'gol partido liga' if i % 2 else 'ley gobierno voto'} número {i} de la semana", "tema": "b" if i % 2 else "a"}
-            for i in range(80)]  # fmt: skip
+    rows = [
+        {
+            "texto": f"{'gol partido liga' if i % 2 else 'ley gobierno voto'} número {i} de la semana",
+            "tema": "b" if i % 2 else "a",
+        }
+        for i in range(80)
+    ]
     pool, test = write(tmp_path / "pool.jsonl", rows[:60]), write(tmp_path / "test.jsonl", rows[60:])
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(active_learning, "embed", lambda *args: pytest.fail("TF-IDF alone embedded the corpus"))
-    argv = ["--pool", str(pool), "--test", str(test), "--text", "texto", "--label", "tema", "--learners", "tfidf",
-            "--small-text", "none", "--seeds", "1", "--batch", "8", "--budget", "32", "--strategies", "random", "hedged"]  # fmt: skip
+    argv = [
+        "--pool",
+        str(pool),
+        "--test",
+        str(test),
+        "--text",
+        "texto",
+        "--label",
+        "tema",
+        "--learners",
+        "tfidf",
+        "--small-text",
+        "none",
+        "--seeds",
+        "1",
+        "--batch",
+        "8",
+        "--budget",
+        "32",
+        "--strategies",
+        "random",
+        "hedged",
+    ]
     assert active_learning.main(argv) == 0
     out = tmp_path / "bench-results" / f"{tmp_path.name}-tema"
     assert (out / "active_learning.md").exists() and (out / "active_learning.json").exists()
     said = capsys.readouterr().err
     assert "results go to" in said and "run 2 of 2" in said and "min so far, about 0 min left" in said, (
-        "without a terminal, one line per finished run with the time so far and left")
+        "without a terminal, one line per finished run with the time so far and left"
+    )
     assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
     assert "was run with --seeds 1, not 3" in capsys.readouterr().err

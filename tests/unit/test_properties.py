@@ -28,18 +28,31 @@ from bucle.training.registry import MODEL, Registry
 LABELS = ["falsa", "verdadera"]
 SPANISH = "El ayuntamiento aprobó ayer el presupuesto para las escuelas rurales de la comarca con el apoyo vecinal."
 # CI draws the same examples every run (a clean clone must pass or fail for a reason); here they vary
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")),
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 cells = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
-rows = st.lists(st.tuples(st.one_of(st.just(""), st.text("abc123-", min_size=1, max_size=4)),
-                          st.one_of(cells, st.just(SPANISH), st.builds(lambda t: SPANISH + " " + t, cells)),
-                          st.sampled_from([*LABELS, "", "otra", "FALSA"])), max_size=25)  # fmt: skip
+rows = st.lists(
+    st.tuples(
+        st.one_of(st.just(""), st.text("abc123-", min_size=1, max_size=4)),
+        st.one_of(cells, st.just(SPANISH), st.builds(lambda t: SPANISH + " " + t, cells)),
+        st.sampled_from([*LABELS, "", "otra", "FALSA"]),
+    ),
+    max_size=25,
+)
 
 
 def _project(folder: Path, source: str) -> Path:
-    config = {"name": "propiedades", "labels": {label: label.title() for label in LABELS}, "guidelines": "g",
-              "data": {"sources": [{"path": source}], "text": ["text"], "id": "id", "label": "label", "seed_size": 2}}
+    config = {
+        "name": "propiedades",
+        "labels": {label: label.title() for label in LABELS},
+        "guidelines": "g",
+        "data": {"sources": [{"path": source}], "text": ["text"], "id": "id", "label": "label", "seed_size": 2},
+    }
     (folder / "bucle.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return folder / "bucle.yaml"
 
@@ -65,8 +78,11 @@ def _ingest_checked(data: bytes, name: str = "datos.csv", physical_rows: int | N
 
 
 @PROPERTY
-@given(rows=rows, corrupt=st.one_of(st.none(), st.tuples(st.integers(0, 10_000), st.sampled_from(['"', "\r", "\x00", ",", "\n\n"]))),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))  # fmt: skip
+@given(
+    rows=rows,
+    corrupt=st.one_of(st.none(), st.tuples(st.integers(0, 10_000), st.sampled_from(['"', "\r", "\x00", ",", "\n\n"]))),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
 def test_any_csv_shape_ends_in_the_pool_or_the_quarantine(rows, corrupt, encoding):
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
@@ -85,8 +101,12 @@ def test_any_csv_shape_ends_in_the_pool_or_the_quarantine(rows, corrupt, encodin
 
 
 @PROPERTY
-@given(rows=rows.filter(lambda r: len(r) >= 2 and not any("\n" in c or "\r" in c or "\x00" in c for row in r for c in row)),
-       which=st.integers(0, 10_000))  # fmt: skip
+@given(
+    rows=rows.filter(
+        lambda r: len(r) >= 2 and not any("\n" in c or "\r" in c or "\x00" in c for row in r for c in row)
+    ),
+    which=st.integers(0, 10_000),
+)
 def test_a_quote_opened_at_any_field_never_takes_other_rows_along(rows, which):
     buffer = io.StringIO(newline="")
     csv.writer(buffer).writerows([["id", "text", "label"], *rows])
@@ -106,8 +126,10 @@ def test_arbitrary_bytes_are_read_or_refused_in_one_line(data):
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
-    model = TfidfClassifier(LABELS, seed=1).fit([SPANISH, "Es falso que el agua cure todo", SPANISH + " Bien.",
-                                                 "Mentira total sobre la vacuna"], ["verdadera", "falsa", "verdadera", "falsa"])  # fmt: skip
+    model = TfidfClassifier(LABELS, seed=1).fit(
+        [SPANISH, "Es falso que el agua cure todo", SPANISH + " Bien.", "Mentira total sobre la vacuna"],
+        ["verdadera", "falsa", "verdadera", "falsa"],
+    )
     registry = Registry(tmp_path_factory.mktemp("registry"))
     registry.add("0001-tfidf", lambda folder: model.save(folder / MODEL))
     registry.set_champion("0001-tfidf", "manual", "property tests")
@@ -129,8 +151,19 @@ def test_any_typed_text_gets_a_message_or_a_whole_prediction(predictor, text):
 
 
 @PROPERTY
-@given(data=st.one_of(st.binary(max_size=2000), rows.map(lambda r: "text,id,label\n".encode() + "\n".join(
-    ",".join(f'"{c}"' if i == 0 else c for i, c in enumerate(row)) for row in r).encode("utf-8", "replace"))))  # fmt: skip
+@given(
+    data=st.one_of(
+        st.binary(max_size=2000),
+        rows.map(
+            lambda r: (
+                "text,id,label\n".encode()
+                + "\n".join(",".join(f'"{c}"' if i == 0 else c for i, c in enumerate(row)) for row in r).encode(
+                    "utf-8", "replace"
+                )
+            )
+        ),
+    )
+)
 def test_any_uploaded_file_gets_a_message_or_one_answer_per_row(tmp_path, data):
     path = tmp_path / "subida.csv"
     path.write_bytes(data)

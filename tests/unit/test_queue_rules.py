@@ -14,7 +14,9 @@ def test_a_round_starts_at_the_low_water_mark_before_the_queue_runs_dry():
     assert reason(Queue(waiting=0, new_labels=0, new_answers=0)) is None, "an idle project piles up nothing"
     assert "16 records labelled since round 3" in reason(Queue(waiting=40, new_labels=16, new_answers=16))
     assert "(15 min)" in reason(Queue(waiting=12, new_labels=1, new_answers=1), trigger="interval")
-    assert reason(Queue(waiting=3, new_labels=1, new_answers=1), low_water=0) is None, "low_water 0: only an empty queue"
+    assert reason(Queue(waiting=3, new_labels=1, new_answers=1), low_water=0) is None, (
+        "low_water 0: only an empty queue"
+    )
 
 
 def test_never_push_while_a_full_batch_is_waiting():

@@ -119,8 +119,11 @@ def test_a_stray_quote_closed_by_a_later_row_takes_only_its_own_line(tmp_path):
     """The quote opened on line 2 is closed by the first quote of line 3's quoted field: read as
     one record it has the right width, yet line 3 is a whole row of its own (found by Hypothesis)."""
     path = tmp_path / "stray.csv"
-    path.write_text('id,text,label\n",El ayuntamiento aprobó el presupuesto,falsa\nr2,",0",falsa\n'
-                    'r3,"Un texto con\nun salto de línea",verdadera\n', encoding="utf-8")  # fmt: skip
+    path.write_text(
+        'id,text,label\n",El ayuntamiento aprobó el presupuesto,falsa\nr2,",0",falsa\n'
+        'r3,"Un texto con\nun salto de línea",verdadera\n',
+        encoding="utf-8",
+    )
     rows = list(open_source(path).rows)
     assert [r.line for r in bad(rows)] == [2] and "stray quote" in bad(rows)[0].problem
     assert [r.values["id"] for r in good(rows)] == ["r2", "r3"], "a real line break inside quotes stays one record"
@@ -163,15 +166,27 @@ def workbook(path, sheets: dict):
 def test_excel_reads_every_sheet_or_a_named_one_with_cells_as_text(tmp_path):
     import datetime as dt
 
-    path = workbook(tmp_path / "noticias.xlsx", {
-        "train": [["id", "text", "year"], ["a", "Hola, ¿qué tal?", 2018], [None, None, None], ["b", "Adiós, señora.", 2019.0]],
-        "extra": [[None], ["id", "text", "year"], ["c", "Buenos días.", dt.date(2020, 5, 1)], ["d", None, 2021]],
-    })  # fmt: skip
+    path = workbook(
+        tmp_path / "noticias.xlsx",
+        {
+            "train": [
+                ["id", "text", "year"],
+                ["a", "Hola, ¿qué tal?", 2018],
+                [None, None, None],
+                ["b", "Adiós, señora.", 2019.0],
+            ],
+            "extra": [[None], ["id", "text", "year"], ["c", "Buenos días.", dt.date(2020, 5, 1)], ["d", None, 2021]],
+        },
+    )
     source = open_source(path)
     rows = good(list(source.rows))
     assert source.format == "xlsx" and source.columns == ["id", "text", "year"]
     assert [(r.line, r.values["id"], r.values["year"]) for r in rows] == [
-        (2, "a", "2018"), (4, "b", "2019"), (3, "c", "2020-05-01"), (4, "d", "2021")], "blank rows skipped, numbers as text"
+        (2, "a", "2018"),
+        (4, "b", "2019"),
+        (3, "c", "2020-05-01"),
+        (4, "d", "2021"),
+    ], "blank rows skipped, numbers as text"
     assert rows[-1].values["text"] is None, "an empty cell is empty, never the string 'nan'"
     assert [r.values["id"] for r in good(list(open_source(path, sheet="extra").rows))] == ["c", "d"]
     with pytest.raises(FileFormatError, match="no sheet 'test' \\(the file has: train, extra\\)"):
@@ -184,10 +199,13 @@ def test_excel_formulas_give_their_value_and_a_header_without_a_name_is_one_line
     book = Workbook()
     sheet = book.active
     sheet.append(["id", "text"])
-    sheet.append(["a", "=CONCATENATE(\"Hola, \",\"mundo\")"])
+    sheet.append(["a", '=CONCATENATE("Hola, ","mundo")'])
     book.save(tmp_path / "written.xlsx")
     # openpyxl writes no cached value for a formula; Excel writes the one it computed beside it (<v>)
-    with zipfile.ZipFile(tmp_path / "written.xlsx") as written, zipfile.ZipFile(tmp_path / "formula.xlsx", "w") as saved:
+    with (
+        zipfile.ZipFile(tmp_path / "written.xlsx") as written,
+        zipfile.ZipFile(tmp_path / "formula.xlsx", "w") as saved,
+    ):
         for item in written.infolist():
             data = written.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
@@ -197,7 +215,9 @@ def test_excel_formulas_give_their_value_and_a_header_without_a_name_is_one_line
     assert rows[0].values["text"] == "Hola, mundo", "the value Excel computed, never the formula's source"
 
     merged = workbook(tmp_path / "merged.xlsx", {"Hoja1": [["id", None, "text"], ["a", "x", "Hola"]]})
-    with pytest.raises(FileFormatError, match="sheet 'Hoja1', row 1: column B has no header \\(an empty or merged header cell\\)"):
+    with pytest.raises(
+        FileFormatError, match="sheet 'Hoja1', row 1: column B has no header \\(an empty or merged header cell\\)"
+    ):
         open_source(merged)
     (tmp_path / "roto.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(FileFormatError, match="roto.xlsx: not a readable Excel .xlsx file"):

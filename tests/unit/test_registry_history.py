@@ -20,7 +20,10 @@ def test_history_and_the_baseline_of_the_same_training(tmp_path):
     _version(registry, "0002-setfit", "setfit", 2, 32, 0.70)
     _version(registry, "0002-tfidf", "tfidf", 2, 32, 0.65)
     _version(registry, "0003-setfit", "setfit", 3, 48, 0.72)
-    assert [(row.name, row.training, row.labels) for row in registry.history()][:2] == [("0001-setfit", 1, 16), ("0001-tfidf", 1, 16)]
+    assert [(row.name, row.training, row.labels) for row in registry.history()][:2] == [
+        ("0001-setfit", 1, 16),
+        ("0001-tfidf", 1, 16),
+    ]
     assert registry.baseline("0002-setfit") == 0.65 and registry.baseline("0001-setfit") == 0.60
     assert registry.baseline("0003-setfit") is None, "never another training's TF-IDF"
 

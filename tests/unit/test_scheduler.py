@@ -8,8 +8,17 @@ import os
 import pytest
 
 from bucle.loop.config import load_config
-from bucle.loop.scheduler import (BESIDE_FUNC, FINE_TUNE_JOB, INTERVAL_JOB, LLM_JOB, ROUND_FUNC, WATCH_JOB, WEBHOOK_JOB,
-                                  LoopScheduler, repoint_stored_jobs)
+from bucle.loop.scheduler import (
+    BESIDE_FUNC,
+    FINE_TUNE_JOB,
+    INTERVAL_JOB,
+    LLM_JOB,
+    ROUND_FUNC,
+    WATCH_JOB,
+    WEBHOOK_JOB,
+    LoopScheduler,
+    repoint_stored_jobs,
+)
 from tests.helpers import write_project
 
 
@@ -63,8 +72,13 @@ def test_jobs_stored_before_the_bucle_namespace_are_repointed_and_keep_their_nex
 
 def test_a_changed_interval_replaces_the_stored_job(config):
     LoopScheduler(config, config.root / "bucle.yaml").start().stop()
-    changed = config.model_copy(update={"loop": config.loop.model_copy(
-        update={"schedule": config.loop.schedule.model_copy(update={"every_minutes": 5})})})  # fmt: skip
+    changed = config.model_copy(
+        update={
+            "loop": config.loop.model_copy(
+                update={"schedule": config.loop.schedule.model_copy(update={"every_minutes": 5})}
+            )
+        }
+    )
     scheduler = LoopScheduler(changed, config.root / "bucle.yaml").start()
     try:
         assert scheduler.scheduler.get_job(INTERVAL_JOB).trigger.interval == dt.timedelta(minutes=5)
@@ -139,8 +153,10 @@ def test_a_fine_tune_dies_with_the_bucle_up_that_started_it(tmp_path):
 
     from bucle.common.processes import is_alive
 
-    script = ("import sys, time\nfrom loop.scheduler import spawn_beside\n"
-              "child = spawn_beside(['sleep', '120'], open(sys.argv[1], 'w'))\nprint(child.pid, flush=True)\ntime.sleep(120)\n")  # fmt: skip
+    script = (
+        "import sys, time\nfrom loop.scheduler import spawn_beside\n"
+        "child = spawn_beside(['sleep', '120'], open(sys.argv[1], 'w'))\nprint(child.pid, flush=True)\ntime.sleep(120)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "log")], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     assert is_alive(child, "sleep")
@@ -161,9 +177,11 @@ def test_a_start_stops_a_fine_tune_that_a_crashed_bucle_up_left_behind(config, t
     from bucle.loop.scheduler import stop_orphaned
 
     # as a SIGKILLed bucle up leaves it: its own session, its parent gone, holding the lock
-    launcher = ("import subprocess, sys\n"
-                "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', 'fine-tune'], "
-                "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(child.pid)\n")  # fmt: skip
+    launcher = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', 'fine-tune'], "
+        "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(child.pid)\n"
+    )
     orphan = int(subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True).stdout)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     (config.state_dir / "fine-tune.lock").write_text(f"{orphan}\n")

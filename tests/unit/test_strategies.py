@@ -5,13 +5,15 @@ import pytest
 
 from bucle.loop.strategies import DEFAULT, STRATEGIES, Candidates, get
 
-PROBS = np.array([
-    [0.98, 0.01, 0.01],  # 0: sure
-    [0.40, 0.35, 0.25],  # 1: least confident, highest entropy
-    [0.50, 0.49, 0.01],  # 2: smallest margin
-    [0.70, 0.20, 0.10],  # 3
-    [0.336, 0.333, 0.331],  # 4: flattest of all
-])  # fmt: skip
+PROBS = np.array(
+    [
+        [0.98, 0.01, 0.01],  # 0: sure
+        [0.40, 0.35, 0.25],  # 1: least confident, highest entropy
+        [0.50, 0.49, 0.01],  # 2: smallest margin
+        [0.70, 0.20, 0.10],  # 3
+        [0.336, 0.333, 0.331],  # 4: flattest of all
+    ]
+)
 
 
 def unit(rows):
@@ -69,7 +71,9 @@ def test_cold_start_asks_about_every_label_in_turn_from_the_descriptions():
     assert np.allclose(probs.sum(axis=1), 1) and probs[1].argmax() == 0 and probs[4].argmax() == 2
     chosen = get("cold-start").select(Candidates(probs), 4)
     assert chosen == [1, 3, 4, 0], "the best fit of each description, then the next of the first"
-    assert get("cold-start").select(Candidates(probs, labelled_counts={0: 5, 1: 5}), 1) == [4], "the uncovered label first"
+    assert get("cold-start").select(Candidates(probs, labelled_counts={0: 5, 1: 5}), 1) == [4], (
+        "the uncovered label first"
+    )
     with pytest.raises(ValueError, match="zero-shot probabilities"):
         get("cold-start").select(Candidates(None, texts), 2)
 
@@ -78,8 +82,10 @@ def test_representatives_go_to_the_largest_clusters_no_label_covers():
     rng = np.random.default_rng(0)
     centres = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     sizes = [20, 12, 6]
-    points = unit(np.vstack([np.repeat(c[None], n, axis=0) for c, n in zip(centres, sizes)])
-                  + rng.normal(scale=0.05, size=(sum(sizes), 3)))  # fmt: skip
+    points = unit(
+        np.vstack([np.repeat(c[None], n, axis=0) for c, n in zip(centres, sizes)])
+        + rng.normal(scale=0.05, size=(sum(sizes), 3))
+    )
     group = np.repeat([0, 1, 2], sizes)
     first = get("representative").select(Candidates(None, points), 1, seed=0)
     assert group[first[0]] == 0, "the largest cluster first"
@@ -104,7 +110,9 @@ def test_density_margin_prefers_an_uncertain_text_with_neighbours_over_an_outlie
 def test_diverse_density_margin_does_not_fill_a_batch_with_near_copies():
     probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.51, 0.49], [0.51, 0.49], [0.6, 0.4], [0.6, 0.4], [0.61, 0.39]])
     embeddings = unit([[1, 0], [1, 0.01], [1, 0.02], [1, 0.03], [0, 1], [0.01, 1], [0.02, 1]])
-    assert set(get("density-margin").select(Candidates(probs, embeddings), 2)) <= {0, 1, 2, 3}, "near copies, ranked alone"
+    assert set(get("density-margin").select(Candidates(probs, embeddings), 2)) <= {0, 1, 2, 3}, (
+        "near copies, ranked alone"
+    )
     chosen = get("diverse-density-margin").select(Candidates(probs, embeddings), 2)
     assert chosen[0] in {0, 1, 2, 3} and chosen[1] in {4, 5, 6}, "the best, then the best unlike it"
     assert len(set(get("diverse-density-margin").select(Candidates(probs, embeddings), 7))) == 7
@@ -120,10 +128,12 @@ def test_epsilon_margin_takes_a_seeded_random_share():
 def test_lsa_space_puts_texts_on_one_topic_together():
     from bucle.loop.text_space import lsa_vectors
 
-    texts = ["El Banco Central sube los tipos de interés y la inflación baja",
-             "La inflación y los tipos de interés preocupan al Banco Central",
-             "El equipo ganó el partido de fútbol con un gol en el último minuto",
-             "Un gol de cabeza decide el partido de fútbol del domingo"] * 15  # fmt: skip
+    texts = [
+        "El Banco Central sube los tipos de interés y la inflación baja",
+        "La inflación y los tipos de interés preocupan al Banco Central",
+        "El equipo ganó el partido de fútbol con un gol en el último minuto",
+        "Un gol de cabeza decide el partido de fútbol del domingo",
+    ] * 15
     vectors = lsa_vectors(texts)
     assert vectors.shape[0] == 60 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
@@ -172,7 +182,8 @@ def test_the_confident_share_replaces_the_tail_of_the_batch_with_sure_prediction
     assert all(probs[i].max() >= 0.7 for i in confident)
     assert mix([0, 1, 6, 3], probs, 0.5, 0.7, seed=1) == (batch, confident), "seeded: a replay asks the same"
     assert mix([0, 1, 6, 3], probs, share=0.5, min_probability=0.99, seed=1) == ([0, 1, 6, 3], []), (
-        "nothing sure enough: the strategy's batch unchanged")
+        "nothing sure enough: the strategy's batch unchanged"
+    )
     assert mix([0, 1], None, 0.5, 0.7, 1) == ([0, 1], []), "no model yet: no confident share"
     assert mix([0, 1, 6, 3], probs, share=0.0, min_probability=0.7, seed=1) == ([0, 1, 6, 3], [])
 
@@ -180,7 +191,10 @@ def test_the_confident_share_replaces_the_tail_of_the_batch_with_sure_prediction
 def test_confirmations_report_precision_with_a_wilson_interval():
     from bucle.loop.confirmations import Confirmations
 
-    assert Confirmations(0.7, 0, 0).precision is None and "no confident suggestion answered yet" in Confirmations(0.7, 0, 0).line()
+    assert (
+        Confirmations(0.7, 0, 0).precision is None
+        and "no confident suggestion answered yet" in Confirmations(0.7, 0, 0).line()
+    )
     found = Confirmations(0.7, 20, 18)
     low, high = found.interval()
     assert found.precision == 0.9 and 0.69 < low < 0.70 and 0.97 < high < 0.98  # Wilson, 95%
@@ -191,14 +205,24 @@ def test_confirmations_report_precision_with_a_wilson_interval():
 def test_confident_learning_flags_labels_the_rest_of_the_data_contradicts():
     from bucle.loop.label_issues import label_issues
 
-    economy = ["El banco central sube los tipos de interés por la inflación", "La bolsa cae y el euro pierde valor",
-               "El paro baja y el empleo crece en el sector industrial", "Los precios de la vivienda y los alquileres suben"]
-    sport = ["El equipo ganó el partido con un gol en el último minuto", "La selección de fútbol jugará la final del torneo",
-             "El tenista ganó el torneo tras un partido de cinco sets", "El ciclista lidera la vuelta tras la etapa de montaña"]  # fmt: skip
+    economy = [
+        "El banco central sube los tipos de interés por la inflación",
+        "La bolsa cae y el euro pierde valor",
+        "El paro baja y el empleo crece en el sector industrial",
+        "Los precios de la vivienda y los alquileres suben",
+    ]
+    sport = [
+        "El equipo ganó el partido con un gol en el último minuto",
+        "La selección de fútbol jugará la final del torneo",
+        "El tenista ganó el torneo tras un partido de cinco sets",
+        "El ciclista lidera la vuelta tras la etapa de montaña",
+    ]
     texts = [f"{text} ({i})" for i in range(6) for text in economy + sport]
     labels = ["economía" if j < 4 else "deporte" for _ in range(6) for j in range(8)]
     flipped = {3, 12, 30}
-    noisy = [("deporte" if label == "economía" else "economía") if i in flipped else label for i, label in enumerate(labels)]
+    noisy = [
+        ("deporte" if label == "economía" else "economía") if i in flipped else label for i, label in enumerate(labels)
+    ]
     issues = label_issues([str(i) for i in range(len(texts))], texts, noisy)
     assert {int(issue.id) for issue in issues[:3]} == flipped
     assert all(issue.predicted != issue.given and issue.probability > 0.5 > issue.quality for issue in issues[:3])
@@ -223,8 +247,9 @@ def test_hedged_trusts_the_uncertainty_as_far_as_the_random_shares_showed_it_poi
     from bucle.loop.strategies.hedged import FLOOR, random_share
 
     probs, embeddings = hedged_inputs()
-    wrong_when_unsure = Evidence(tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)),
-                                 (False,) * 20 + (True,) * 60)  # fmt: skip
+    wrong_when_unsure = Evidence(
+        tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)), (False,) * 20 + (True,) * 60
+    )
     wrong_when_sure = Evidence(wrong_when_unsure.confidence, (True,) * 60 + (False,) * 20)
     few = Evidence(wrong_when_unsure.confidence[18:22], wrong_when_unsure.correct[18:22])
     assert random_share(wrong_when_sure) == 1.0, "uncertainty that misses the errors: random sampling"

@@ -74,8 +74,13 @@ class TextClassifier(ABC):
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.save_model(folder)
-        meta = {"family": self.family, "format": FORMAT, "classes": self.classes, "temperature": self.temperature,
-                "hyperparameters": self.hyperparameters()}  # fmt: skip
+        meta = {
+            "family": self.family,
+            "format": FORMAT,
+            "classes": self.classes,
+            "temperature": self.temperature,
+            "hyperparameters": self.hyperparameters(),
+        }
         (folder / META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
 
     @staticmethod

@@ -120,8 +120,9 @@ def needs_checkpointing(model, params: LoraParams, device: str) -> bool:
 
     config = model.config
     weights = 2 * sum(p.numel() for p in model.parameters())
-    activations = (ACTIVATION_BYTES * params.batch_size * params.max_length * config.num_hidden_layers
-                   * config.hidden_size)  # fmt: skip
+    activations = (
+        ACTIVATION_BYTES * params.batch_size * params.max_length * config.num_hidden_layers * config.hidden_size
+    )
     return weights + activations > MEMORY_SHARE * torch.cuda.get_device_properties(0).total_memory
 
 
@@ -187,10 +188,12 @@ class LoraClassifier(TextClassifier):
         try:
             self.tokenizer = _tokenizer(params.base_model)
             model = AutoModelForSequenceClassification.from_pretrained(
-                params.base_model, num_labels=len(self.classes), id2label=dict(enumerate(self.classes)),
+                params.base_model,
+                num_labels=len(self.classes),
+                id2label=dict(enumerate(self.classes)),
                 label2id={c: i for i, c in enumerate(self.classes)},
                 dtype=torch.bfloat16 if self.device == "cuda" else torch.float32,
-            )  # fmt: skip
+            )
         except OSError as error:
             raise TrainingError(f"cannot load the LLM {params.base_model!r} (model.llm.base_model): {error}") from error
         model.config.pad_token_id = self.tokenizer.pad_token_id
@@ -203,15 +206,26 @@ class LoraClassifier(TextClassifier):
         check_training_data(texts, labels, self.classes)
         import torch
         from peft import LoraConfig, TaskType, get_peft_model
-        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer, TrainingArguments
+        from transformers import (
+            DataCollatorWithPadding,
+            EarlyStoppingCallback,
+            PrinterCallback,
+            Trainer,
+            TrainingArguments,
+        )
 
         params = self.params
         torch.manual_seed(params.seed)
         targets = np.array([self.classes.index(label) for label in labels])
         train, validation = _split(targets, params.validation_share, params.seed)
         base = self._base()
-        lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=params.rank, lora_alpha=params.alpha,
-                          lora_dropout=params.dropout, target_modules=params.target_modules)  # fmt: skip
+        lora = LoraConfig(
+            task_type=TaskType.SEQ_CLS,
+            r=params.rank,
+            lora_alpha=params.alpha,
+            lora_dropout=params.dropout,
+            target_modules=params.target_modules,
+        )
         self.model = get_peft_model(base, lora)
         encodings = self._encode(texts)
         subset = lambda rows: {key: [values[i] for i in rows] for key, values in encodings.items()}  # noqa: E731
@@ -224,21 +238,43 @@ class LoraClassifier(TextClassifier):
 
         with _checkpoint_folder(self.checkpoints) as scratch:
             args = TrainingArguments(
-                output_dir=str(scratch), num_train_epochs=params.epochs, per_device_train_batch_size=params.batch_size,
-                per_device_eval_batch_size=params.batch_size * 2, learning_rate=params.learning_rate,
-                warmup_steps=0.06, weight_decay=0.01, lr_scheduler_type="linear", eval_strategy="epoch",
-                save_strategy="epoch", save_total_limit=1, load_best_model_at_end=True,
-                metric_for_best_model="eval_loss", greater_is_better=False, train_sampling_strategy="group_by_length",
-                bf16=self.device == "cuda", use_cpu=self.device == "cpu", activation_checkpointing=needs_checkpointing(base, params, self.device),
-                logging_steps=1, report_to=[], seed=params.seed, data_seed=params.seed, disable_tqdm=True,
-                dataloader_num_workers=0, remove_unused_columns=False,
-            )  # fmt: skip
+                output_dir=str(scratch),
+                num_train_epochs=params.epochs,
+                per_device_train_batch_size=params.batch_size,
+                per_device_eval_batch_size=params.batch_size * 2,
+                learning_rate=params.learning_rate,
+                warmup_steps=0.06,
+                weight_decay=0.01,
+                lr_scheduler_type="linear",
+                eval_strategy="epoch",
+                save_strategy="epoch",
+                save_total_limit=1,
+                load_best_model_at_end=True,
+                metric_for_best_model="eval_loss",
+                greater_is_better=False,
+                train_sampling_strategy="group_by_length",
+                bf16=self.device == "cuda",
+                use_cpu=self.device == "cpu",
+                activation_checkpointing=needs_checkpointing(base, params, self.device),
+                logging_steps=1,
+                report_to=[],
+                seed=params.seed,
+                data_seed=params.seed,
+                disable_tqdm=True,
+                dataloader_num_workers=0,
+                remove_unused_columns=False,
+            )
             steps = int(np.ceil(len(train) / params.batch_size) * np.ceil(params.epochs))
             with progress(f"LoRA on {Path(params.base_model).name}", steps) as advance:
-                trainer = Trainer(model=self.model, args=args, train_dataset=_Texts(subset(train), targets[train]),
-                                  eval_dataset=_Texts(subset(validation), targets[validation]),
-                                  data_collator=DataCollatorWithPadding(self.tokenizer), compute_loss_func=weighted_loss,
-                                  callbacks=[EarlyStoppingCallback(params.patience), report_callback(advance)])  # fmt: skip
+                trainer = Trainer(
+                    model=self.model,
+                    args=args,
+                    train_dataset=_Texts(subset(train), targets[train]),
+                    eval_dataset=_Texts(subset(validation), targets[validation]),
+                    data_collator=DataCollatorWithPadding(self.tokenizer),
+                    compute_loss_func=weighted_loss,
+                    callbacks=[EarlyStoppingCallback(params.patience), report_callback(advance)],
+                )
                 trainer.remove_callback(PrinterCallback)  # its raw dicts on stdout; the log says what matters
                 trainer.train()
         history = trainer.state.log_history
@@ -275,8 +311,13 @@ class LoraClassifier(TextClassifier):
         with torch.inference_mode():
             for start in range(0, len(texts), SCORE_BATCH):
                 rows = order[start : start + SCORE_BATCH]
-                batch = self.tokenizer([texts[i] for i in rows], truncation=True, max_length=self.params.max_length,
-                                       padding=True, return_tensors="pt").to(device)  # fmt: skip
+                batch = self.tokenizer(
+                    [texts[i] for i in rows],
+                    truncation=True,
+                    max_length=self.params.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                ).to(device)
                 out[rows] = self.model(**batch).logits.float().cpu().numpy()
         return out
 
@@ -287,8 +328,12 @@ class LoraClassifier(TextClassifier):
 
     def hyperparameters(self) -> dict:
         params = {key: value for key, value in asdict(self.params).items() if key != "device"}
-        return {**params, "base_body": self.params.base_model, "stopped_at_epoch": self.stopped_at,
-                "pad_token_id": self.tokenizer.pad_token_id if self.tokenizer is not None else None}
+        return {
+            **params,
+            "base_body": self.params.base_model,
+            "stopped_at_epoch": self.stopped_at,
+            "pad_token_id": self.tokenizer.pad_token_id if self.tokenizer is not None else None,
+        }
 
     # -- files --------------------------------------------------------------------------------
 
@@ -314,12 +359,16 @@ class LoraClassifier(TextClassifier):
         model.tokenizer = _tokenizer(str(folder))
         try:
             base = AutoModelForSequenceClassification.from_pretrained(
-                base_name, num_labels=len(model.classes), id2label=dict(enumerate(model.classes)),
+                base_name,
+                num_labels=len(model.classes),
+                id2label=dict(enumerate(model.classes)),
                 pad_token_id=model.tokenizer.pad_token_id,
                 dtype=torch.bfloat16 if model.device == "cuda" else torch.float32,
-            )  # fmt: skip
+            )
         except OSError as error:
-            raise TrainingError(f"cannot load {base_name!r}, the base model of the LoRA version in {folder}: {error}") from error
+            raise TrainingError(
+                f"cannot load {base_name!r}, the base model of the LoRA version in {folder}: {error}"
+            ) from error
         model.model = PeftModel.from_pretrained(base, folder).to(model.device).eval()
         return model
 

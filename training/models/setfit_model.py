@@ -141,8 +141,9 @@ class SetFitClassifier(TextClassifier):
     def _encode_fp32(self, texts: list[str], prompt: str | None) -> np.ndarray:
         """The body's own prompt for ``prompt`` if it has one (e5: "passage: "), else its default."""
         named = {"prompt_name": prompt} if prompt in (self.encoder.prompts or {}) else {}
-        return self.encoder.encode(texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False,
-                                   **named)  # fmt: skip
+        return self.encoder.encode(
+            texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False, **named
+        )
 
     @property
     def cache_key(self) -> str:
@@ -160,9 +161,23 @@ class SetFitClassifier(TextClassifier):
 
     def with_int8_body(self, folder: Path) -> "SetFitClassifier":
         """A copy that scores with the int8 ONNX body exported to ``folder``, same head."""
-        twin = SetFitClassifier(self.classes, self.body, self.max_seq_length, self.seed, self.cache, self.body_id,
-                                self.base_model, self.saved_body, self.weights)  # fmt: skip
-        twin.head, twin.temperature, twin.fine_tuned, twin._encoder = self.head, self.temperature, self.fine_tuned, self._encoder
+        twin = SetFitClassifier(
+            self.classes,
+            self.body,
+            self.max_seq_length,
+            self.seed,
+            self.cache,
+            self.body_id,
+            self.base_model,
+            self.saved_body,
+            self.weights,
+        )
+        twin.head, twin.temperature, twin.fine_tuned, twin._encoder = (
+            self.head,
+            self.temperature,
+            self.fine_tuned,
+            self._encoder,
+        )
         twin.onnx_folder, twin.held_out = folder, self.held_out
         return twin
 
@@ -199,8 +214,12 @@ class SetFitClassifier(TextClassifier):
         )
         budget = time_budget_callback(settings.max_seconds, "fine-tuning the body") if settings.max_seconds else None
         with progress("fine-tuning the body", settings.max_steps) as advance:
-            trainer = Trainer(model=model, args=args, callbacks=[report_callback(advance), *filter(None, [budget])],
-                              train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}))  # fmt: skip
+            trainer = Trainer(
+                model=model,
+                args=args,
+                callbacks=[report_callback(advance), *filter(None, [budget])],
+                train_dataset=Dataset.from_dict({"text": list(texts), "label": list(labels)}),
+            )
             trainer.train_embeddings(list(texts), list(labels), args=args)
         self._encoder = model.model_body
         self.fine_tuned = True
@@ -224,9 +243,15 @@ class SetFitClassifier(TextClassifier):
 
     def hyperparameters(self) -> dict:
         weights = {"body_weights": self.weights} if self.weights else {}
-        return {"base_body": self.base_model, **weights, "body_id": self.body_id, "fine_tuned": self.fine_tuned,
-                "max_seq_length": self.max_seq_length, "head": "LogisticRegression(class_weight=balanced)",
-                "scoring": "onnx-int8" if self.onnx_folder is not None else "fp32"}  # fmt: skip
+        return {
+            "base_body": self.base_model,
+            **weights,
+            "body_id": self.body_id,
+            "fine_tuned": self.fine_tuned,
+            "max_seq_length": self.max_seq_length,
+            "head": "LogisticRegression(class_weight=balanced)",
+            "scoring": "onnx-int8" if self.onnx_folder is not None else "fp32",
+        }
 
     def save_model(self, folder: Path) -> None:
         if self.saved_body:
@@ -247,9 +272,15 @@ class SetFitClassifier(TextClassifier):
             head = folder / LEGACY_HEAD
         else:
             body, head = str(folder), folder / HEAD
-        model = cls(meta["classes"], body=body, max_seq_length=params["max_seq_length"], body_id=params["body_id"],
-                    base_model=params["base_body"], saved_body=meta.get("format", 1) > 1,
-                    weights=params.get("body_weights"))  # fmt: skip
+        model = cls(
+            meta["classes"],
+            body=body,
+            max_seq_length=params["max_seq_length"],
+            body_id=params["body_id"],
+            base_model=params["base_body"],
+            saved_body=meta.get("format", 1) > 1,
+            weights=params.get("body_weights"),
+        )
         model.fine_tuned = params["fine_tuned"]
         model.head = joblib.load(head)
         if params.get("scoring") == "onnx-int8":

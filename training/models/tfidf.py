@@ -58,8 +58,10 @@ def _weighting() -> TfidfTransformer:
 def build_pipeline(seed: int) -> Pipeline:
     """The model as scikit-learn runs it on texts: per branch, n-gram counts then TF-IDF
     weights (what ``TfidfVectorizer`` is), the branches side by side, logistic regression."""
-    branches = [(name, Pipeline([("counts", CountVectorizer(**params)), ("tfidf", _weighting())]))
-                for name, params in BRANCHES.items()]  # fmt: skip
+    branches = [
+        (name, Pipeline([("counts", CountVectorizer(**params)), ("tfidf", _weighting())]))
+        for name, params in BRANCHES.items()
+    ]
     return Pipeline([("features", FeatureUnion(branches)), ("classifier", _classifier(seed))])
 
 
@@ -101,8 +103,13 @@ class OnCounts(ClassifierMixin, BaseEstimator):
         return self
 
     def _features(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        return sp.hstack([weights.transform(block[:, columns]) for block, columns, weights in
-                          zip(self._blocks(counts), self.columns_, self.weights_)], format="csr")  # fmt: skip
+        return sp.hstack(
+            [
+                weights.transform(block[:, columns])
+                for block, columns, weights in zip(self._blocks(counts), self.columns_, self.weights_)
+            ],
+            format="csr",
+        )
 
     def predict_proba(self, counts: sp.csr_matrix) -> np.ndarray:
         return self.classifier_.predict_proba(self._features(counts))
@@ -150,13 +157,18 @@ class TfidfClassifier(TextClassifier):
         targets = np.array([self.classes.index(label) for label in labels])
         counts = Counts(texts)
         full = OnCounts(counts.widths, self.seed).fit(counts.stacked, targets)
-        calibration = calibrate(OnCounts(counts.widths, self.seed), counts.stacked, targets, len(self.classes), self.seed)
+        calibration = calibrate(
+            OnCounts(counts.widths, self.seed), counts.stacked, targets, len(self.classes), self.seed
+        )
         self.temperature, self.held_out = calibration.temperature, calibration.held_out
         # every column is present in the full set: the fitted vectorizers and weights are the pipeline's
-        branches = [(name, Pipeline([("counts", vectorizer), ("tfidf", weights)]))
-                    for name, vectorizer, weights in zip(BRANCHES, counts.vectorizers, full.weights_)]  # fmt: skip
-        self.pipeline = Pipeline([("features", FeatureUnion(branches)),
-                                  ("classifier", fold_temperature(full.classifier_, self.temperature))])  # fmt: skip
+        branches = [
+            (name, Pipeline([("counts", vectorizer), ("tfidf", weights)]))
+            for name, vectorizer, weights in zip(BRANCHES, counts.vectorizers, full.weights_)
+        ]
+        self.pipeline = Pipeline(
+            [("features", FeatureUnion(branches)), ("classifier", fold_temperature(full.classifier_, self.temperature))]
+        )
         self._lookups = None
         return self
 
@@ -174,17 +186,26 @@ class TfidfClassifier(TextClassifier):
             self._lookups = _lookups(union)
         if not self._lookups:  # an older layout (TfidfVectorizer) or another analysis: scikit-learn's own way
             return union.transform(texts)
-        blocks = [branch.named_steps["tfidf"].transform(COUNTS.matrix(name, analyse, texts, lookup))
-                  for (name, branch), (analyse, lookup) in zip(union.transformer_list, self._lookups)]  # fmt: skip
+        blocks = [
+            branch.named_steps["tfidf"].transform(COUNTS.matrix(name, analyse, texts, lookup))
+            for (name, branch), (analyse, lookup) in zip(union.transformer_list, self._lookups)
+        ]
         return sp.hstack(blocks, format="csr")
 
     def hyperparameters(self) -> dict:
-        return {"word_ngrams": "1-2", "char_wb_ngrams": "2-5", "sublinear_tf": True, "C": 10.0,
-                "class_weight": "balanced"}  # fmt: skip
+        return {
+            "word_ngrams": "1-2",
+            "char_wb_ngrams": "2-5",
+            "sublinear_tf": True,
+            "C": 10.0,
+            "class_weight": "balanced",
+        }
 
     def save_model(self, folder: Path) -> None:
-        vectorizers = [branch.named_steps["counts"] if isinstance(branch, Pipeline) else branch  # older: TfidfVectorizer
-                       for _, branch in self.pipeline.named_steps["features"].transformer_list]  # fmt: skip
+        vectorizers = [
+            branch.named_steps["counts"] if isinstance(branch, Pipeline) else branch  # older: TfidfVectorizer
+            for _, branch in self.pipeline.named_steps["features"].transformer_list
+        ]
         fitted = [vectorizer.vocabulary_ for vectorizer in vectorizers]
         try:
             for vectorizer, vocabulary in zip(vectorizers, fitted):

@@ -170,9 +170,7 @@ class SqliteSearchEngine(SearchEngine):
 
     @staticmethod
     def _delete_children(conn: sqlite3.Connection, rids_sql: str, params: tuple) -> None:
-        conn.execute(
-            f"DELETE FROM texts_fts WHERE rowid IN (SELECT tid FROM texts WHERE rid IN ({rids_sql}))", params
-        )
+        conn.execute(f"DELETE FROM texts_fts WHERE rowid IN (SELECT tid FROM texts WHERE rid IN ({rids_sql}))", params)
         for table in ("texts", "responses", "suggestions", "vectors"):
             conn.execute(f"DELETE FROM {table} WHERE rid IN ({rids_sql})", params)
 

@@ -37,9 +37,7 @@ def load(conn: sqlite3.Connection, settings_id: str, generation: int) -> VectorM
     cached = _cache.get(settings_id)
     if cached is not None and cached.generation == generation:
         return cached
-    rows = conn.execute(
-        "SELECT rid, value FROM vectors WHERE settings_id = ? ORDER BY rid", (settings_id,)
-    ).fetchall()
+    rows = conn.execute("SELECT rid, value FROM vectors WHERE settings_id = ? ORDER BY rid", (settings_id,)).fetchall()
     rids = np.fromiter((rid for rid, _ in rows), dtype=np.int64, count=len(rows))
     if rows:
         matrix = np.frombuffer(b"".join(value for _, value in rows), dtype=np.float32)

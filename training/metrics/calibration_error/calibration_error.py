@@ -42,9 +42,13 @@ class CalibrationError(evaluate.Metric):
             if count:
                 gap = abs(confidence[mask].mean() - correct[mask].mean())
                 ece += count / len(targets) * gap
-            bins.append({
-                "low": float(edges[b]), "high": float(edges[b + 1]), "count": count,
-                "confidence": float(confidence[mask].mean()) if count else None,
-                "accuracy": float(correct[mask].mean()) if count else None,
-            })  # fmt: skip
+            bins.append(
+                {
+                    "low": float(edges[b]),
+                    "high": float(edges[b + 1]),
+                    "count": count,
+                    "confidence": float(confidence[mask].mean()) if count else None,
+                    "accuracy": float(correct[mask].mean()) if count else None,
+                }
+            )
         return {"brier": brier, "ece": float(ece), "bins": bins}
