@@ -4,7 +4,7 @@ frozen test set. Any format bucle ingests (JSONL, CSV, Parquet, a datasets folde
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bucle.loop.ingest.readers import BadRow, open_source, require_columns
@@ -36,15 +36,7 @@ class Corpus:
         def kept(labels: list[str]) -> list[int]:
             return [i for i, gold in enumerate(labels) if gold != label or rng.random() < fraction]
 
-        pool, test = kept(self.pool_labels), kept(self.test_labels)
-        return Corpus(
-            self.name,
-            self.classes,
-            [self.pool_texts[i] for i in pool],
-            [self.pool_labels[i] for i in pool],
-            [self.test_texts[i] for i in test],
-            [self.test_labels[i] for i in test],
-        )
+        return self._rows(kept(self.pool_labels), kept(self.test_labels))
 
     def drift(self, held_out: set[str]) -> "Corpus":
         """The pool without the rows whose group (``--drift``'s column) is in ``held_out``, the test
@@ -56,16 +48,7 @@ class Corpus:
         test = [i for i, group in enumerate(self.test_groups) if group in held_out]
         if not test or len(pool) == len(self.pool_groups):
             raise ValueError(f"--drift: {', '.join(sorted(held_out))} must occur in both the pool and the test set")
-        return Corpus(
-            self.name,
-            self.classes,
-            [self.pool_texts[i] for i in pool],
-            [self.pool_labels[i] for i in pool],
-            [self.test_texts[i] for i in test],
-            [self.test_labels[i] for i in test],
-            [self.pool_groups[i] for i in pool],
-            [self.test_groups[i] for i in test],
-        )
+        return self._rows(pool, test)
 
     def one_vs_rest(self, label: str, rest: str = "otra") -> "Corpus":
         """Two classes, ``label`` and everything else: the "is this text about ODS 3?" kind of task,
@@ -75,13 +58,11 @@ class Corpus:
         def binary(labels: list[str]) -> list[str]:
             return [gold if gold == label else rest for gold in labels]
 
-        return Corpus(
-            self.name,
-            sorted([label, rest]),
-            self.pool_texts,
-            binary(self.pool_labels),
-            self.test_texts,
-            binary(self.test_labels),
+        return replace(
+            self,
+            classes=sorted([label, rest]),
+            pool_labels=binary(self.pool_labels),
+            test_labels=binary(self.test_labels),
         )
 
     def _require(self, option: str, label: str) -> None:
@@ -90,13 +71,22 @@ class Corpus:
 
     def subsample(self, pool: int | None, test: int | None) -> "Corpus":
         """The first ``pool`` / ``test`` rows (files are shuffled once at load): for smoke runs."""
-        return Corpus(
-            self.name,
-            self.classes,
-            self.pool_texts[:pool],
-            self.pool_labels[:pool],
-            self.test_texts[:test],
-            self.test_labels[:test],
+        return self._rows(list(range(len(self.pool_texts)))[:pool], list(range(len(self.test_texts)))[:test])
+
+    def _rows(self, pool: list[int], test: list[int]) -> "Corpus":
+        """These pool and test rows (positions), with their groups where the corpus has them."""
+
+        def pick(values: list[str] | None, rows: list[int]) -> list[str] | None:
+            return None if values is None else [values[i] for i in rows]
+
+        return replace(
+            self,
+            pool_texts=pick(self.pool_texts, pool),
+            pool_labels=pick(self.pool_labels, pool),
+            test_texts=pick(self.test_texts, test),
+            test_labels=pick(self.test_labels, test),
+            pool_groups=pick(self.pool_groups, pool),
+            test_groups=pick(self.test_groups, test),
         )
 
 

@@ -78,7 +78,8 @@ def rows_of(setting: Path) -> list[Row]:
             continue
         full = saved["full_data_macro_f1"][f"{family} · {learner}"]
         labels, mine, _ = mean_curve(runs)
-        theirs = dict(zip(*mean_curve(random)[:2]))
+        base_labels, base_means, _ = mean_curve(random)
+        theirs = dict(zip(base_labels, base_means))
         gaps = [(f1 - theirs[n], n) for n, f1 in zip(labels[1:], mine[1:]) if n in theirs]  # the seed set is shared
         gap, at = min(gaps)
         by_seed = {c.seed: dict(zip(c.labels, c.macro_f1)) for c in random}
@@ -86,7 +87,6 @@ def rows_of(setting: Path) -> list[Row]:
             dict(zip(c.labels, c.macro_f1))[at] - by_seed[c.seed][at] for c in runs if at in by_seed.get(c.seed, {})
         ]
         se = statistics.stdev(paired) / len(paired) ** 0.5 if len(paired) > 1 else None
-        base_labels, base_means, _ = mean_curve(random)
         rows.append(
             Row(
                 setting.name,
