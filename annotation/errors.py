@@ -5,17 +5,13 @@ The CLI prints them as one line (and the log to read, where there is one), never
 
 from __future__ import annotations
 
-from bucle.common.errors import BucleError
+from bucle.common.errors import BucleError, StateError
 
 __all__ = ["BucleError", "ServerError", "StateError", "ArgillaError"]
 
 
 class ServerError(BucleError):
     """The embedded Argilla server could not be started, stopped or reached."""
-
-
-class StateError(BucleError):
-    """The project's state folder is missing something or holds something unreadable."""
 
 
 class ArgillaError(BucleError):

@@ -31,7 +31,8 @@ from bucle.demo.app import build_app, parts  # noqa: E402
 from bucle.annotation.embedded.ports import free_port  # noqa: E402
 from bucle.loop.config import load_config  # noqa: E402
 from bucle.loop.ingest.pipeline import ingest  # noqa: E402
-from bucle.loop.train import champion_model, train_round  # noqa: E402
+from bucle.loop.context import embedding_cache, load_version, registry  # noqa: E402
+from bucle.loop.train import train_round  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "noticias-falsas"
@@ -68,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(folder / "bucle.yaml")
     ingest(config)
     train_round(config, fine_tune=False)
-    version, model = champion_model(config)
+    reg = registry(config)
+    version = reg.champion()
+    model = load_version(reg, embedding_cache(config), version).model
     print(f"{len(TEXT.split())}-word text, champion {version}", file=sys.stderr)
 
     direct = []

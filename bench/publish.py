@@ -29,7 +29,8 @@ sys.path[0] = str(ROOT)
 from bucle.loop.config import load_config  # noqa: E402
 from bucle.loop.ingest.pipeline import ingest  # noqa: E402
 from bucle.loop.publish import publish  # noqa: E402
-from bucle.loop.train import registry, train_round  # noqa: E402
+from bucle.loop.context import registry  # noqa: E402
+from bucle.loop.train import train_round  # noqa: E402
 from bucle.publishing.content import listing, model_files  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 

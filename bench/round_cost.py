@@ -49,7 +49,7 @@ from bucle.loop.project import bring_up  # noqa: E402
 from bucle.loop.rounds import run_round  # noqa: E402
 from bucle.loop.simulate import annotator_clients, answer  # noqa: E402
 from bucle.loop.step_results import result  # noqa: E402
-from bucle.loop.train import registry  # noqa: E402
+from bucle.loop.context import registry  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks"  # published: the README shows them

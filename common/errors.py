@@ -24,6 +24,10 @@ class BucleError(Exception):
         return f"{message} (log: {self.log})" if self.log else message
 
 
+class StateError(BucleError):
+    """The project's state folder is missing something or holds something unreadable."""
+
+
 def disk_full(error: BaseException, folder: Path) -> str | None:
     """The one line to print when ``error`` is a full disk (an ``OSError`` with ENOSPC, or
     SQLite's own words for it), naming the folder; None for any other error."""

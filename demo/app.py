@@ -23,7 +23,7 @@ from bucle.demo.predictor import ChampionPredictor, check_text
 from bucle.demo.rate_limit import RateLimiter
 from bucle.loop.config import ProjectConfig
 from bucle.loop.ingest.language import LanguageCheck
-from bucle.loop.train import embedding_cache, registry
+from bucle.loop.context import embedding_cache, registry
 from bucle.training.models.setfit_model import SetFitClassifier
 
 MIN_WORDS = 5  # a shorter text gets a warning beside its prediction

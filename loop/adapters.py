@@ -1,5 +1,5 @@
-"""The project config turned into what ``annotation/`` takes: the Argilla dataset's spec and the
-owner's client. Rounds, the scheduler, the service, the demo's feedback and ``bucle up`` all need
+"""The project config turned into what ``annotation/`` and the cards take: the Argilla dataset's
+spec, the owner's client and the project's facts. Rounds, the scheduler, the service, the demo's feedback and ``bucle up`` all need
 them; living here, none of those modules has to import another to get them.
 """
 
@@ -12,9 +12,25 @@ from bucle.annotation.credentials import CredentialsFile
 from bucle.annotation.datasets import DatasetSpec
 from bucle.annotation.errors import ArgillaError
 from bucle.loop.config import ProjectConfig
+from bucle.training.project_facts import ProjectFacts
 
 OWNER_KEY = "ARGILLA_API_KEY"  # an external server's owner key: from the environment, never a file or a log
 HF_TOKEN = "HF_TOKEN"  # a private Space lets in only requests that carry a Hugging Face token
+
+
+def project_facts(config: ProjectConfig) -> ProjectFacts:
+    """What the model and dataset cards say of the project."""
+    publish = config.publish
+    return ProjectFacts(
+        config.name,
+        config.title,
+        list(config.ods),
+        config.license,
+        dict(config.labels),
+        publish.dataset_repo,
+        publish.model_repo,
+        publish.code_url,
+    )
 
 
 def dataset_spec(config: ProjectConfig) -> DatasetSpec:

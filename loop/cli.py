@@ -193,12 +193,13 @@ def train(
 @user_errors
 def fine_tune_command(ctx: typer.Context) -> None:
     """Fine-tune the body on the labels so far (what `bucle up` runs beside the rounds when due)."""
+    from bucle.loop.context import round_context
     from bucle.loop.scheduler import beside_lock
     from bucle.loop.train import fine_tune_body
 
     config = _config(ctx)
-    with beside_lock(config, "fine-tune"):
-        body = fine_tune_body(config)
+    with beside_lock(config, "fine-tune"), round_context(config) as opened:
+        body = fine_tune_body(opened)
     console.print(f"Body {body.folder.name}: fine-tuned on {body.labels} labels")
 
 
@@ -427,7 +428,7 @@ def _print_publication(publication) -> None:
 
 
 def _registry(ctx: typer.Context):
-    from bucle.loop.train import registry
+    from bucle.loop.context import registry
 
     return registry(_config(ctx))
 

@@ -26,7 +26,7 @@ from bucle.loop.label_issues import LabelIssue, label_issues
 from bucle.loop.step_results import Reviewed
 
 if TYPE_CHECKING:
-    from bucle.loop.rounds import RoundContext
+    from bucle.loop.context import RoundContext
 
 WHY = "motivo"  # the review dataset's second field: why the record is back
 GIVEN = "etiqueta_dada"  # metadata: the label under review, to filter by in the UI

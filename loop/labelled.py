@@ -15,6 +15,7 @@ from huggingface_hub import DatasetCard
 from bucle.common.files import write_json_atomically
 from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool, PoolRecord
+from bucle.loop.adapters import project_facts
 from bucle.training.dataset_card import DatasetFacts, build_card, validate_offline
 from bucle.training.dataset_export import export, to_dataset_dict
 from bucle.training.dataset_facts import LabelledRow
@@ -35,19 +36,14 @@ def _row(record: PoolRecord, label) -> LabelledRow:
 def export_labelled(config: ProjectConfig, agreement: dict | None = None, pool: Pool | None = None) -> ExportResult:
     with Pool.shared(config.state.pool, pool) as pool:
         train = [_row(r, r.label) for r in pool.records(split="pool", labelled=True)]
-        test_records = pool.records(split="test")
-        test = [_row(r, r.test_label) for r in test_records if r.test_label is not None]
+        test = [_row(r, r.test_label) for r in pool.test_records()]
         unlabelled = pool.count(split="pool", labelled=False)
         quarantined = pool.quarantine_counts()
     report_file = config.state.latest_ingest_report
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
     facts = DatasetFacts(
-        name=config.name,
-        title=config.title,
-        ods=config.ods,
-        license=config.license,
+        project=project_facts(config),
         task=config.task,
-        labels=config.labels,
         guidelines=config.guidelines_text(),
         train=train,
         test=test,
@@ -62,8 +58,6 @@ def export_labelled(config: ProjectConfig, agreement: dict | None = None, pool: 
         source_datasets=config.data.source_datasets,
         attribution=config.markdown("data.attribution", config.data.attribution),
         citation=config.citation,
-        repo_id=config.publish.dataset_repo,
-        code_url=config.publish.code_url,
     )
     card = build_card(facts)
     validate_offline(card)

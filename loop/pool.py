@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from bucle.annotation.errors import StateError
+from bucle.common.errors import StateError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -288,6 +288,10 @@ class Pool:
         return [
             PoolRecord(r[0], r[1], json.loads(r[2]), _loads(r[3]), r[4], _loads(r[5]), r[6], r[7], r[8]) for r in rows
         ]
+
+    def test_records(self) -> list[PoolRecord]:
+        """The frozen test set's records that can be scored: those with a ``test_label``."""
+        return [r for r in self.records(split="test") if r.test_label is not None]
 
     def count(self, split: str | None = None, labelled: bool | None = None) -> int:
         sql, params = "SELECT COUNT(*) FROM records WHERE 1", []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bucle.annotation.errors import StateError
+from bucle.common.errors import StateError
 from bucle.common.sqlite_files import is_sound, move_aside
 from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool

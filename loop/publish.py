@@ -23,7 +23,7 @@ from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool
 from bucle.loop.labelled import export_labelled
 from bucle.loop.manifest import RoundManifest
-from bucle.loop.train import registry
+from bucle.loop.context import registry
 from bucle.publishing.content import dataset_files, listing, model_files, space_files
 from bucle.publishing.hub import HubRepository
 from bucle.publishing.local_git import LocalRepository, Published

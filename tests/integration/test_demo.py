@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from bucle.demo.app import build_app, parts
 from bucle.demo.feedback import AGENT, FeedbackQueue, feedback_spec
 from bucle.loop.adapters import owner_client
-from bucle.loop.train import registry
+from bucle.loop.context import registry
 from bucle.annotation.embedded.ports import free_port
 from tests.helpers import DEMO_TEXT as TEXT
 from tests.helpers import assert_one_line_error, bucle, serving_space

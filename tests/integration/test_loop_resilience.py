@@ -20,9 +20,10 @@ from bucle.loop.manifest import STEPS, RoundManifest
 from bucle.loop.pool import Pool
 from bucle.loop.prefill import least_for
 from bucle.loop.adapters import owner_client
-from bucle.loop.rounds import VECTOR, run_round, shown
+from bucle.loop.rounds import VECTOR, replay_selection, run_round, shown
+from bucle.loop.step_results import result
 from bucle.loop.simulate import annotator_clients
-from bucle.loop.train import registry
+from bucle.loop.context import registry
 from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
@@ -161,6 +162,32 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     assert resumed.round == interrupted.number
     present = {r.id for r in dataset_of(config).records()}
     assert set(interrupted.result("select")["ids"]) <= present
+
+
+def test_a_round_resumed_after_an_edit_of_bucle_yaml_selects_as_its_header_recorded(resilient, monkeypatch):
+    from bucle.loop import rounds
+
+    config = resilient
+    answer_waiting(config)  # the queue empties: the next round selects a batch
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before the selection")
+
+    monkeypatch.setattr(rounds, "_select", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_round(config)
+    monkeypatch.undo()
+    header = RoundManifest.unfinished(config.state.rounds).data
+    edited = config.model_copy(
+        update={"loop": config.loop.model_copy(update={"batch_size": header["batch_size"] * 2, "strategy": "margin"})}
+    )
+
+    resumed = run_round(edited)
+    selection = result(RoundManifest.all(config.state.rounds)[-1], "select")
+    assert resumed.round == header["round"]
+    assert selection.strategy == header["strategy"] != "margin"
+    assert len(selection.ids) == header["batch_size"]
+    assert replay_selection(edited, resumed.round).identical
 
 
 def test_the_scheduler_starts_a_round_only_when_enough_is_new(resilient):

@@ -18,7 +18,8 @@ from bucle.loop.config import load_config
 from bucle.loop.ingest.pipeline import ingest
 from bucle.loop.pool import Pool
 from bucle.loop.publish import publish
-from bucle.loop.train import registry, train_round
+from bucle.loop.context import registry
+from bucle.loop.train import train_round
 from bucle.publishing.local_git import LocalRepository, PublishError
 from bucle.training.models.base import TextClassifier
 from tests.helpers import DEMO_TEXT, bucle, captured_logs, serving_space

@@ -10,8 +10,8 @@ from bucle.loop.ingest.pipeline import ingest
 from bucle.loop.pool import Pool
 from bucle.loop.prefill import least_for
 from bucle.loop.adapters import dataset_spec
-from bucle.loop.rounds import round_context, run_round
-from bucle.loop.train import registry
+from bucle.loop.context import registry, round_context
+from bucle.loop.rounds import run_round
 from bucle.loop.manifest import RoundManifest
 from bucle.loop.step_results import result
 from bucle.publishing.local_git import LocalRepository

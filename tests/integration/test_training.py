@@ -16,7 +16,8 @@ import yaml
 from bucle.loop.config import load_config
 from bucle.loop.ingest.pipeline import ingest
 from bucle.loop.pool import Pool
-from bucle.loop.train import champion_model, registry, train_round
+from bucle.loop.context import embedding_cache, registry, round_context
+from bucle.loop.train import train_round
 from bucle.training import bias
 from bucle.training.bodies import minilm
 from bucle.training.embedding_cache import EmbeddingCache
@@ -178,8 +179,8 @@ def test_rounds_register_versions_gate_and_cards(project):
         )
         assert set(metrics["slices"]) == {"topic", "source"}
         assert metrics["carbon"]["grams_co2eq"] >= 0
-    served = champion_model(project)
-    assert served is not None and served[0] == first.champion
+    with round_context(project) as ctx:
+        assert ctx.champion().version == first.champion
 
     # the gate refuses a worse model: train the next round on flipped labels
     with Pool(project.state.pool) as pool:
@@ -195,7 +196,8 @@ def test_rounds_register_versions_gate_and_cards(project):
 
     # by hand, then roll back
     reg.set_champion("0002-setfit", "manual", "test")
-    assert champion_model(project)[0] == "0002-setfit"
+    with round_context(project) as ctx:
+        assert ctx.champion().version == "0002-setfit"
     result = subprocess.run(
         [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "models", "rollback"],
         capture_output=True,
@@ -302,8 +304,6 @@ def test_fine_tune_schedule(project):
 
 
 def test_a_body_fine_tuned_beside_the_rounds_serves_later_head_only_rounds(project):
-    from bucle.loop.train import embedding_cache
-
     done = subprocess.run(
         [sys.executable, "-m", "bucle.loop.cli", "-p", str(project.root / "bucle.yaml"), "fine-tune"],
         capture_output=True,
