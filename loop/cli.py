@@ -249,20 +249,32 @@ def round_command(ctx: typer.Context, seed: int = typer.Option(0, help="Seed of 
 
 @app.command()
 @user_errors
-def replay(ctx: typer.Context, number: int = typer.Argument(..., help="The round to replay.")) -> None:
-    """Run a finished round's selection again from its manifest and compare (an audit)."""
+def replay(
+    ctx: typer.Context,
+    numbers: list[int] = typer.Argument(None, help="The rounds to replay (default: every round that selected)."),
+) -> None:
+    """Run finished rounds' selections again from their manifests and compare (an audit)."""
+    from bucle.loop.manifest import RoundManifest
     from bucle.loop.rounds import replay_selection
 
-    result = replay_selection(_config(ctx), number)
-    if result.identical:
-        console.print(f"Round {number}: its selection of {len(result.recorded)} records is reproduced exactly")
-        return
-    missing, extra = set(result.recorded) - set(result.replayed), set(result.replayed) - set(result.recorded)
-    console.print(
-        f"Round {number}: the replay differs ({len(missing)} recorded records not chosen again, "
-        f"{len(extra)} others chosen{', same records in another order' if not missing and not extra else ''})"
-    )
-    raise typer.Exit(1)
+    config = _config(ctx)
+    numbers = numbers or [m.number for m in RoundManifest.all(config.state.rounds) if m.done("select")]
+    if not numbers:
+        raise BucleError("no round has selected anything yet: there is nothing to replay")
+    differs = False
+    for number in numbers:
+        result = replay_selection(config, number)
+        if result.identical:
+            console.print(f"Round {number}: its selection of {len(result.recorded)} records is reproduced exactly")
+            continue
+        differs = True
+        missing, extra = set(result.recorded) - set(result.replayed), set(result.replayed) - set(result.recorded)
+        console.print(
+            f"Round {number}: the replay differs ({len(missing)} recorded records not chosen again, "
+            f"{len(extra)} others chosen{', same records in another order' if not missing and not extra else ''})"
+        )
+    if differs:
+        raise typer.Exit(1)
 
 
 @app.command()

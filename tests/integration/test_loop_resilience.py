@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from bucle.annotation.embedded import control
+from bucle.annotation.embedded.ports import free_port
 from bucle.annotation.errors import ArgillaError
 from bucle.annotation.records import pull
 from bucle.loop.ingest.pipeline import ingest
@@ -137,18 +137,20 @@ def test_two_rounds_at_once_the_second_refuses(resilient):
     assert all(m.finished for m in RoundManifest.all(config.state.rounds))
 
 
-def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the_push(resilient, server, monkeypatch):
+def test_argilla_gone_mid_push_fails_clearly_and_the_next_round_completes_the_push(resilient, monkeypatch):
     from bucle.loop import rounds
 
     config = resilient
     answer_waiting(config)  # the queue empties: the next round pushes
     real_push = rounds.push
 
-    def push_after_the_server_died(*args, **kwargs):
-        control.stop(server)
-        return real_push(*args, **kwargs)
+    def push_after_the_server_went_away(client, *args, **kwargs):
+        # the fault: from the push on, the round's requests reach a port nothing listens on, as
+        # after the server stopped (the session's server itself keeps running for the resume)
+        client.http_client.base_url = f"http://127.0.0.1:{free_port()}"
+        return real_push(client, *args, **kwargs)
 
-    monkeypatch.setattr(rounds, "push", push_after_the_server_died)
+    monkeypatch.setattr(rounds, "push", push_after_the_server_went_away)
     started = time.monotonic()
     with pytest.raises(ArgillaError, match="Cannot reach Argilla"):
         run_round(config)
@@ -157,7 +159,6 @@ def test_argilla_stopped_mid_push_fails_clearly_and_the_next_round_completes_the
     assert interrupted is not None and interrupted.done("select") and not interrupted.done("push")
 
     monkeypatch.setattr(rounds, "push", real_push)
-    control.start(server, timeout_s=config.server.startup_timeout_s)
     resumed = run_round(config)
     assert resumed.round == interrupted.number
     present = {r.id for r in dataset_of(config).records()}
@@ -304,6 +305,11 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     assert len(selections[0]["explored"]) >= 6, "all of it but the confident share"
     assert len(selections[2]["evidence"]["correct"]) == len(selections[0]["explored"]) + len(selections[1]["explored"])
     assert "drawn at random" in flat and "labelled random picks" in flat, "status shows the hedge and its evidence"
-    for number in (1, 3):  # round 3 weighed the evidence of rounds 1 and 2: replay reuses what it recorded
-        replayed = bucle(config.root / "bucle.yaml", "replay", str(number))
-        assert replayed.returncode == 0 and "reproduced exactly" in replayed.stdout, replayed.stdout + replayed.stderr
+    # round 3 weighed the evidence of rounds 1 and 2: replay reuses what it recorded; no number: every round
+    replayed = bucle(config.root / "bucle.yaml", "replay")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert [line.split(":")[0] for line in replayed.stdout.splitlines() if "reproduced exactly" in line] == [
+        "Round 1",
+        "Round 2",
+        "Round 3",
+    ]

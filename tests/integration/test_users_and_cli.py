@@ -84,6 +84,17 @@ def test_unreachable_server_is_a_clear_error(tmp_path, credentials):
     assert_one_line_error(bucle(project, "users", "list"), f"Cannot reach Argilla at http://localhost:{port}")
 
 
+def test_replay_without_any_round_says_there_is_nothing_to_replay(tmp_path, capsys):
+    from typer.testing import CliRunner
+
+    from bucle.loop.cli import app
+
+    project = write_project(tmp_path / "p", free_port())
+    result = CliRunner().invoke(app, ["-p", str(project), "replay"])
+    output = result.output + capsys.readouterr().err
+    assert result.exit_code == 1 and "error: no round has selected anything yet" in output, output
+
+
 def test_cli_users_and_server_commands(server, project, credentials):
     path = project.root / "bucle.yaml"
     added = bucle(path, "users", "add", "anotador-4")
