@@ -239,12 +239,9 @@ def test_every_physical_csv_row_ends_in_the_pool_or_the_quarantine(tmp_path):
         assert [q.line for q in pool.quarantine()] == [5] and pool.quarantine()[0].reason == "malformed"
 
 
-def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkeypatch):
-    """The test split and the seed are carved in one transaction: a kill in the middle of the
-    carve (here: an interrupt half-way through the test ids) leaves nothing, and the rerun
-    carves the full split."""
-    import bucle.loop.ingest.pipeline as pipeline
-
+def forty_labelled_rows(tmp_path) -> tuple:
+    """A project over 40 distinct labelled rows (one in four "verdadera"), a fifth of them for the
+    test set; returns its config and the rows."""
     rows = [
         {
             "id": f"r{i}",
@@ -255,12 +252,17 @@ def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkey
         for i in range(40)
     ]
     write_csv(tmp_path / "datos.csv", rows)
-    config = load_config(
-        project(
-            tmp_path,
-            {"sources": [{"path": "datos.csv"}], "test_size": 0.2, "near_duplicate_jaccard": 0, "seed_size": 4},
-        )
-    )
+    settings = {"sources": [{"path": "datos.csv"}], "test_size": 0.2, "near_duplicate_jaccard": 0, "seed_size": 4}
+    return load_config(project(tmp_path, settings)), rows
+
+
+def test_an_ingest_killed_while_carving_leaves_no_partial_split(tmp_path, monkeypatch):
+    """The test split and the seed are carved in one transaction: a kill in the middle of the
+    carve (here: an interrupt half-way through the test ids) leaves nothing, and the rerun
+    carves the full split."""
+    import bucle.loop.ingest.pipeline as pipeline
+
+    config, _ = forty_labelled_rows(tmp_path)
     real = pipeline.stratified_sample
 
     def dies_half_way(items, size, seed):
@@ -331,22 +333,7 @@ def test_an_excel_corpus_ingests_and_its_artefacts_never_become_text_or_labels(t
 
 
 def test_carved_test_set_is_stratified_and_frozen(tmp_path):
-    rows = [
-        {
-            "id": f"r{i}",
-            "text": f"{SPANISH[i % 6]} Noticia número {i} del día {i * 7}.",
-            "label": "falsa" if i % 4 else "verdadera",
-            "topic": "t",
-        }
-        for i in range(40)
-    ]
-    write_csv(tmp_path / "datos.csv", rows)
-    config = load_config(
-        project(
-            tmp_path,
-            {"sources": [{"path": "datos.csv"}], "test_size": 0.2, "near_duplicate_jaccard": 0, "seed_size": 4},
-        )
-    )
+    config, rows = forty_labelled_rows(tmp_path)
     report = ingest(config)
     with Pool(config.state.pool) as pool:
         test = {r.id: r.gold for r in pool.records(split="test")}
