@@ -70,18 +70,19 @@ bench: setup
 	$(VENV)/bin/python bench/bodies.py
 
 # The hedged default against random sampling and density-margin in the README's five kinds of
-# setting: the SetFit head on the default body (e5, 32 seeds: a run takes seconds once the corpus
-# is embedded), then TF-IDF with the loop's two batch sizes (3 seeds: a run takes minutes; more
+# setting, each with the loop's two batch sizes: the SetFit head on the default body (e5, 32 seeds:
+# a run takes seconds once the corpus is embedded), then TF-IDF (3 seeds: a run takes minutes; more
 # seeds with --seeds N). --resume goes on where a stopped run left off, and keeps the seeds a
 # folder already has. Results: docs/benchmarks/active-learning/hedged/<setting>[-e5|-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
 	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
 LABEL_EFFICIENCY := --small-text none --resume --strategies random density-margin hedged
 bench-label-efficiency: setup
-	for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
-		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --learners setfit-head \
-			--max-seq-length 256 --seeds 32 $(LABEL_EFFICIENCY) --out docs/benchmarks/active-learning/hedged/$${setting%%:*}-e5 || exit 1; \
-	done
+	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
+		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
+		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch --learners setfit-head \
+			--max-seq-length 256 --seeds 32 $(LABEL_EFFICIENCY) --out docs/benchmarks/active-learning/hedged/$$name || exit 1; \
+	done; done
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}; [ $$batch = 32 ] || name=$$name-b$$batch; \
 		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch \
