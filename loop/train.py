@@ -151,9 +151,8 @@ def train_llm(config: ProjectConfig) -> RoundResult | None:
         if not main_process():
             return None
         with RoundLock(config.state.round_lock, timeout_s=LLM_REGISTER_WAIT_S, what="round or training"):
-            trained = run.register(
-                free_training_number(config, ctx.registry), main, baseline, data
-            )  # scores the champion too
+            number = free_training_number(config, ctx.registry)
+            trained = run.register(number, main, baseline, data)  # scores the champion too
             champion = apply_gate(ctx.registry, trained)
     return RoundResult(trained.round, trained.versions, champion, trained.promote, trained.reason, False)
 

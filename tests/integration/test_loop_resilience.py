@@ -271,15 +271,15 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
     assert RoundManifest.all(config.state.rounds)[-1].result("select")["strategy"] == config.loop.strategy
 
 
-def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
+def test_bucle_simulate_rounds_end_to_end(sibling_project):
     config = sibling_project("simulada")  # the default strategy: hedged
     ingest(config)
-    result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "3")
+    result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "2")
     assert result.returncode == 0, result.stderr
     manifests = RoundManifest.all(config.state.rounds)
-    assert [m.number for m in manifests] == [1, 2, 3] and all(m.finished for m in manifests)
+    assert [m.number for m in manifests] == [1, 2] and all(m.finished for m in manifests)
     labels = [m.result("export")["train"] for m in manifests]
-    assert labels == [16, 24, 32], "every round learns from the previous round's answers"
+    assert labels == [16, 24], "every round learns from the previous round's answers"
     trained = [m.result("train") for m in manifests]
     assert all(t["trained"] for t in trained)
     assert trained[0]["rule"] == "first-model" and {t["rule"] for t in trained[1:]} <= {"more-labels"}, (
@@ -289,7 +289,7 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     for outcome in trained:
         assert set(outcome["versions"]) == {f"{outcome['round']:04d}-setfit", f"{outcome['round']:04d}-tfidf"}
         assert all(0.0 <= f1 <= 1.0 for f1 in outcome["versions"].values())
-    assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8, 16])), (
+    assert all(m.result("pull")["agreement"]["records"] == n for m, n in zip(manifests, [0, 8])), (
         "agreement over every answer so far"
     )
     status = bucle(config.root / "bucle.yaml", "status")
@@ -303,13 +303,10 @@ def test_bucle_simulate_three_rounds_end_to_end(sibling_project):
     selections = [m.result("select") for m in manifests]
     assert selections[0]["evidence"] == {"confidence": [], "correct": []}, "no evidence: the first batch is random"
     assert len(selections[0]["explored"]) >= 6, "all of it but the confident share"
-    assert len(selections[2]["evidence"]["correct"]) == len(selections[0]["explored"]) + len(selections[1]["explored"])
+    assert len(selections[1]["evidence"]["correct"]) == len(selections[0]["explored"])
     assert "drawn at random" in flat and "labelled random picks" in flat, "status shows the hedge and its evidence"
-    # round 3 weighed the evidence of rounds 1 and 2: replay reuses what it recorded; no number: every round
+    # round 2 weighed the evidence of round 1: replay reuses what it recorded; no number: every round
     replayed = bucle(config.root / "bucle.yaml", "replay")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert [line.split(":")[0] for line in replayed.stdout.splitlines() if "reproduced exactly" in line] == [
-        "Round 1",
-        "Round 2",
-        "Round 3",
-    ]
+    reproduced = [line.split(":")[0] for line in replayed.stdout.splitlines() if "reproduced exactly" in line]
+    assert reproduced == ["Round 1", "Round 2"]
