@@ -80,10 +80,9 @@ class RoundContext:
 
 @contextmanager
 def round_context(
-    config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None, pool: Pool | None = None
+    config: ProjectConfig, client: Client | None = None, dataset: Dataset | None = None
 ) -> Iterator[RoundContext]:
-    """``pool``: one the caller already holds open (kept open afterwards)."""
-    with Pool.shared(config.state.pool, pool) as pool:
+    with Pool(config.state.pool) as pool:
         cache = embedding_cache(config)
         try:
             yield RoundContext(config, pool, registry(config), cache, client, dataset)

@@ -7,7 +7,7 @@ records still waiting for annotators when the champion changed → send suspect 
 Each step's result goes to the round's manifest before the next step starts (``loop.manifest``),
 so a round killed anywhere is resumed by running it again; a lock keeps two rounds of a project
 from running at once (``loop.lock``). The manifest's header records the batch's settings when
-the round opens (``header``): a resumed round and ``bucle replay`` follow it, not bucle.yaml as it
+the round opens (``header_for``): a resumed round and ``bucle replay`` follow it, not bucle.yaml as it
 is now. Selection never offers the frozen test set, a record already labelled, or one already
 sent to annotators.
 """
@@ -187,7 +187,7 @@ def committee_versions(registry: Registry) -> list[str]:
     return sorted(members.values(), key=lambda name: (name != champion, name))
 
 
-def header(config: ProjectConfig, seed: int) -> dict[str, Any]:
+def header_for(config: ProjectConfig, seed: int) -> dict[str, Any]:
     """What a round's manifest header records when the round opens: the batch's settings as
     bucle.yaml says then. From then on the header, not bucle.yaml, is what the round's selection,
     pre-fill and push follow, when resumed after an edit of bucle.yaml and when replayed."""
@@ -204,7 +204,7 @@ def header(config: ProjectConfig, seed: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Batch:
-    """What a round's selection asks for, read from its manifest header (``header``)."""
+    """What a round's selection asks for, read from its manifest header (``header_for``)."""
 
     strategy: str
     size: int
@@ -494,7 +494,9 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
                 unfinished.number,
                 ", ".join(unfinished.data["steps"]) or "its start",
             )
-        manifest = unfinished or RoundManifest.open(folder, len(RoundManifest.all(folder)) + 1, **header(config, seed))
+        manifest = unfinished or RoundManifest.open(
+            folder, len(RoundManifest.all(folder)) + 1, **header_for(config, seed)
+        )
         client = owner_client(config)
         with round_context(config, client, ensure_dataset(client, dataset_spec(config))) as ctx:
 
