@@ -9,6 +9,8 @@ APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 PYTEST_ARGS ?=
 BENCH_SERVER ?=
 SHARED_SERVER := $(if $(BENCH_SERVER),--server $(BENCH_SERVER))
+BENCH_TRAINED ?=
+TRAINED := $(if $(BENCH_TRAINED),--trained $(BENCH_TRAINED))
 
 .PHONY: setup run test test-fast lint bench bench-label-efficiency bench-smoke stop clean
 .DEFAULT_GOAL := run
@@ -92,14 +94,16 @@ bench-label-efficiency: setup
 		--out docs/benchmarks/active-learning/hedged/worst_setting.md
 
 # BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
-# in CI) serves the benchmarks that need Argilla, instead of one server each.
+# in CI) serves the benchmarks that need Argilla, instead of one server each; BENCH_TRAINED=path/to/
+# bucle.yaml: a trained project (the session's demo project, in CI) that the demo and publishing
+# benchmarks copy instead of training the example each.
 bench-smoke: setup
 	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10 $(SHARED_SERVER)
 	$(VENV)/bin/python bench/ingest.py --rows 2000
-	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2 --smoke
+	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2 --smoke $(TRAINED)
 	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke $(SHARED_SERVER)
 	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke $(SHARED_SERVER)
-	$(VENV)/bin/python bench/publish.py --smoke
+	$(VENV)/bin/python bench/publish.py --smoke $(TRAINED)
 	$(VENV)/bin/python bench/active_learning.py --smoke
 	$(VENV)/bin/python bench/label_errors.py --smoke
 	$(VENV)/bin/python bench/lora_gpu.py --smoke

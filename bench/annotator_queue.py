@@ -24,7 +24,6 @@ import argparse
 import calendar
 import json
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
@@ -43,19 +41,19 @@ from bucle.annotation import http_api  # noqa: E402
 from bucle.annotation.client import connect  # noqa: E402
 from bucle.annotation.credentials import CredentialsFile  # noqa: E402
 from bucle.annotation.datasets import LABEL_QUESTION  # noqa: E402
-from bench import shared_server  # noqa: E402
+from bench import example_project, shared_server  # noqa: E402
 from bucle.loop.adapters import owner_client  # noqa: E402
-from bucle.loop.config import ProjectConfig, load_config  # noqa: E402
+from bucle.loop.config import ProjectConfig  # noqa: E402
 from bucle.loop.manifest import RoundManifest  # noqa: E402
 from bucle.loop.pool import Pool  # noqa: E402
 from bucle.loop.step_results import result  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 
-EXAMPLE = ROOT / "examples" / "noticias-falsas"
 RESULTS = ROOT / "docs" / "benchmarks"
 SMOKE_RESULTS = ROOT / "test-artifacts" / "bench-smoke"
 POLL_S = 0.25  # how often an annotator facing an empty queue asks again (the UI's own reload is slower)
 START_TIMEOUT_S = 600
+SMOKE_ROWS = 150  # of each data file: the smoke run checks the table, not the queue of a real pool
 
 
 @dataclass
@@ -85,15 +83,13 @@ class Session:
 
 def project(folder: Path, name: str, port: int, low_water: int | None, smoke: bool) -> ProjectConfig:
     """The example project under another name; ``low_water`` None: the default."""
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
-    settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
     schedule = {"low_water": low_water} if low_water is not None else {}
-    settings.update(name=name, server={"port": port}, loop={"schedule": schedule})
-    if smoke:
-        settings["model"] = {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()}  # the small body
-    path = folder / "bucle.yaml"
-    path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return load_config(path)
+    if not smoke:
+        return example_project.copy(folder, name=name, server={"port": port}, loop={"schedule": schedule})
+    small = {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()}
+    return example_project.copy(
+        folder, rows=SMOKE_ROWS, name=name, server={"port": port}, loop={"schedule": schedule}, model=small
+    )
 
 
 def finished(config: ProjectConfig) -> list[RoundManifest]:

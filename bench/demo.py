@@ -1,7 +1,7 @@
 """Benchmark of the demo: latency of one prediction and throughput under concurrent clients.
 
 A copy of the example project is ingested and trained once (TF-IDF + SetFit head; the better is
-champion), the demo is served on loopback, and ``gradio_client`` clients send a 50-word Spanish
+champion; ``--trained`` copies a project trained so instead), the demo is served on loopback, and ``gradio_client`` clients send a 50-word Spanish
 text. Baseline in the same run: the champion's own ``predict_proba`` on the same text, so the
 table shows what the web layer (Gradio queue, HTTP, SSE) adds.
 
@@ -12,7 +12,6 @@ table shows what the web layer (Gradio queue, HTTP, SSE) adds.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -20,22 +19,17 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
 from gradio_client import Client  # noqa: E402
 
+from bench import example_project  # noqa: E402
 from bucle.demo.app import build_app, parts  # noqa: E402
 from bucle.annotation.embedded.ports import free_port  # noqa: E402
-from bucle.loop.config import load_config  # noqa: E402
-from bucle.loop.ingest.pipeline import ingest  # noqa: E402
 from bucle.loop.context import embedding_cache, load_version, registry  # noqa: E402
-from bucle.loop.train import train_round  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
 
-EXAMPLE = ROOT / "examples" / "noticias-falsas"
 TEXT = (
     "El Gobierno aprobó este martes un plan de vivienda que destinará fondos públicos a la rehabilitación "
     "de edificios en barrios vulnerables, según anunció la ministra en una rueda de prensa en la que "
@@ -58,17 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="what CI runs: the small MiniLM body (it times the demo, not the default body)",
     )
+    example_project.add_argument(parser)
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bucle-bench-demo-")) / "proyecto"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
-    settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
-    settings["model"] = {"max_seq_length": 128, "bootstrap_samples": 100, **({"body": minilm()} if args.smoke else {})}
-    settings["demo"] = {"rate_limit_per_minute": 1_000_000}
-    (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    config = load_config(folder / "bucle.yaml")
-    ingest(config)
-    train_round(config, fine_tune=False)
+    model = {"max_seq_length": 128, "bootstrap_samples": 100, **({"body": minilm()} if args.smoke else {})}
+    config = example_project.trained(folder, args.trained, model, demo={"rate_limit_per_minute": 1_000_000})
     reg = registry(config)
     version = reg.champion()
     model = load_version(reg, embedding_cache(config), version).model

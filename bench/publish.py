@@ -1,7 +1,8 @@
 """Benchmark of publishing: seconds per publish and each repository's size, for a TF-IDF and a
 SetFit champion of the example project, on the local target.
 
-A copy of the example project is ingested and trained once (both families registered); each
+A copy of the example project is ingested and trained once (both families registered;
+``--trained`` copies a project trained so instead); each
 family is made champion in turn and published three ways: the first publish of that champion,
 the same publish again (nothing changed: no commit), and after a rollback to the other family
 and back (a new commit of files git already holds). Baseline in the same run: copying the model
@@ -21,20 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from bucle.loop.config import load_config  # noqa: E402
-from bucle.loop.ingest.pipeline import ingest  # noqa: E402
+from bench import example_project  # noqa: E402
 from bucle.loop.publish import publish  # noqa: E402
 from bucle.loop.context import registry  # noqa: E402
-from bucle.loop.train import train_round  # noqa: E402
 from bucle.publishing.content import listing, model_files  # noqa: E402
 from bucle.training.bodies import minilm  # noqa: E402
-
-EXAMPLE = ROOT / "examples" / "noticias-falsas"
 
 
 def size_mib(folder: Path) -> float:
@@ -50,19 +45,14 @@ def timed(action) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="what CI runs: max_seq_length 64")
+    example_project.add_argument(parser)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bucle-bench-publish-") as scratch:
-        folder = Path(scratch) / "proyecto"
-        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
-        settings = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
         small = {"max_seq_length": 64, "body": minilm()}  # the smoke run times publishing, not the default body
-        settings["model"] = {"bootstrap_samples": 100, **(small if args.smoke else {})}
-        (folder / "bucle.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-        config = load_config(folder / "bucle.yaml")
-        ingest(config)
-        trained = train_round(config, fine_tune=False)
+        model = {"bootstrap_samples": 100, **(small if args.smoke else {})}
+        config = example_project.trained(Path(scratch) / "proyecto", args.trained, model)
         reg = registry(config)
-        versions = {name.split("-")[1]: name for name in trained.versions}
+        versions = {name.split("-")[1]: name for name in reg.names()}  # the latest of each family
         rows = []
         for family, version in versions.items():
             other = next(v for f, v in versions.items() if f != family)

@@ -1,7 +1,8 @@
 """The supervisor: one detached process that owns the embedded server's processes.
 
 Started by ``bucle server start`` (``python -m bucle.annotation.embedded.supervisor STATE HOST PORT
-SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration, a rebuild of the
+SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration (unless the database
+is already at the installed server's revision: ``migrations``), a rebuild of the
 search index if it is missing, the rq worker, then the API server. It restarts a process that
 dies (at most ``MAX_RESTARTS`` times a minute, then it stops everything and exits non-zero), and
 on SIGTERM or SIGINT stops them in reverse order. Each child gets PDEATHSIG so that a supervisor
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bucle.annotation.embedded import index_health, strays
+from bucle.annotation.embedded import index_health, migrations, strays
 from bucle.common import processes
 from bucle.annotation.embedded.layout import ServerLayout
 
@@ -109,7 +110,11 @@ class Supervisor:
         redis, worker, server = self.services
         self.spawn(redis)
         self.wait_for_redis()
-        self.run_once("migrate", "database", "migrate")
+        if reason := migrations.up_to_date(self.layout):
+            self.say(f"{reason}: no migration needed")
+        else:
+            self.run_once("migrate", "database", "migrate")
+            migrations.record(self.layout)
         if index_health.needs_rebuild(self.layout.search_index, self.say):
             self.run_once("reindex", "search-engine", "reindex")
         self.spawn(worker)

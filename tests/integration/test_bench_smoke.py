@@ -20,12 +20,15 @@ def cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def test_make_bench_smoke_prints_every_table(project, server):
+def test_make_bench_smoke_prints_every_table(project, server, demo_project):
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
     start = time.perf_counter()
-    shared = f"BENCH_SERVER={project.root / 'bucle.yaml'}"  # the session's server, not one per benchmark
+    shared = [
+        f"BENCH_SERVER={project.root / 'bucle.yaml'}",  # the session's server, not one per benchmark
+        f"BENCH_TRAINED={demo_project.root / 'bucle.yaml'}",  # the session's trained example, not one per benchmark
+    ]
     result = subprocess.run(
-        ["make", "-s", "bench-smoke", shared], cwd=ROOT, capture_output=True, text=True, timeout=900, env=environment
+        ["make", "-s", "bench-smoke", *shared], cwd=ROOT, capture_output=True, text=True, timeout=900, env=environment
     )
     seconds = time.perf_counter() - start
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
