@@ -299,7 +299,9 @@ def test_restart_and_index_rebuild_give_the_same_answers(server, owner, dataset,
 
     control.stop(server)
     control.start(server)
-    assert "no migration needed" in control.log_tail(server, "supervisor", 20), "the database is at the server's revision"
+    assert "no migration needed" in control.log_tail(server, "supervisor", 20), (
+        "the database is at the server's revision"
+    )
     assert answers(dataset, owner) == before
 
     control.stop(server)
