@@ -21,6 +21,7 @@ from bucle.loop.config import ProjectConfig, load_config
 from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+SIBLING_ROWS = 150  # a sibling project's pool and test set: what a round does, at a fifth of the cost
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
@@ -62,11 +63,12 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def sibling_project(project, server, tmp_path_factory):
     """A factory of further projects on the session's server (their own pool, rounds, registry
-    and dataset; the server's state folder and credentials shared through symlinks)."""
+    and dataset; the server's state folder and credentials shared through symlinks), on the
+    first ``rows`` of each of the example's files (None: all of them)."""
 
-    def make(name: str, **overrides) -> ProjectConfig:
+    def make(name: str, rows: int | None = SIBLING_ROWS, **overrides) -> ProjectConfig:
         folder = tmp_path_factory.mktemp(name)
-        data = with_example_data(folder)
+        data = with_example_data(folder, rows)
         settings = {
             "name": name,
             "data": data,
@@ -87,8 +89,11 @@ def demo_project(sibling_project):
     from bucle.loop.ingest.pipeline import ingest
     from bucle.loop.train import train_round
 
-    config = sibling_project(
-        "demostracion", publish={"model_repo": "somosnlp/prueba-bucle"}, demo={"rate_limit_per_minute": 1000}
+    config = sibling_project(  # the whole corpus: the demo's default examples are its typical texts
+        "demostracion",
+        rows=None,
+        publish={"model_repo": "somosnlp/prueba-bucle"},
+        demo={"rate_limit_per_minute": 1000},
     )
     ingest(config)
     train_round(config, fine_tune=False)

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_doubtful_labels_go_back_to_a_reviewer_whose_answer_becomes_the_label(sibling_project):
-    config = sibling_project(
-        "revision", annotation={"annotators": ["anotadora-1"], "review": {"per_round": 4, "min_labels": 64}}
+    config = sibling_project(  # a pool of 300: 160 labelled below, and batches left to answer
+        "revision", rows=300, annotation={"annotators": ["anotadora-1"], "review": {"per_round": 4, "min_labels": 64}}
     )
     ingest(config)
     with Pool(config.state.pool) as pool:  # 160 more labels, one in ten wrong, as from a tired annotator
