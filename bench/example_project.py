@@ -35,7 +35,7 @@ def add_argument(parser: argparse.ArgumentParser) -> None:
 def copy(folder: Path, source: Path = EXAMPLE, rows: int | None = None, **settings: Any) -> ProjectConfig:
     """``source``'s project folder copied to ``folder``, bucle.yaml's top-level sections updated
     with ``settings``. The example is copied without the state a `make run` may have left in it
-    (``rows``: only the first rows of each of its JSON-lines files, for smoke runs); another
+    (``rows``: only the first rows of each of its data files, which are JSON lines, for smoke runs); another
     project with its state (symlinks kept: a sibling's server folder stays shared)."""
     ignore = shutil.ignore_patterns(".bucle") if source == EXAMPLE else None
     shutil.copytree(source, folder, symlinks=True, ignore=ignore)
@@ -44,7 +44,7 @@ def copy(folder: Path, source: Path = EXAMPLE, rows: int | None = None, **settin
     current.update(settings)
     path.write_text(yaml.safe_dump(current, allow_unicode=True, sort_keys=False), encoding="utf-8")
     config = load_config(path)
-    for data in (config.root / source.path for source in config.data.sources if rows is not None):
+    for data in (config.root / source.path for source in config.data.sources) if rows is not None else ():
         lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
         data.write_text("".join(lines[:rows]), encoding="utf-8")
     return config

@@ -42,13 +42,18 @@ def _record_path(layout: ServerLayout) -> Path:
     return layout.home / "migrated.json"
 
 
+def _now(layout: ServerLayout) -> dict[str, str | None]:
+    """The installed server's version and the database's revision: what a record holds."""
+    return {"argilla_server": server_version(layout), "revision": revision(layout.database)}
+
+
 def up_to_date(layout: ServerLayout) -> str | None:
     """Why no migration is needed (the database's revision and the server's version), or None."""
     try:
         recorded = json.loads(_record_path(layout).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    now = {"argilla_server": server_version(layout), "revision": revision(layout.database)}
+    now = _now(layout)
     if None in now.values() or recorded != now:
         return None
     return f"database at revision {now['revision']} of argilla-server {now['argilla_server']}"
@@ -56,5 +61,4 @@ def up_to_date(layout: ServerLayout) -> str | None:
 
 def record(layout: ServerLayout) -> None:
     """After a migration: what it left the database at, for the next start to compare."""
-    now = {"argilla_server": server_version(layout), "revision": revision(layout.database)}
-    _record_path(layout).write_text(json.dumps(now), encoding="utf-8")
+    _record_path(layout).write_text(json.dumps(_now(layout)), encoding="utf-8")
