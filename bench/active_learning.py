@@ -44,6 +44,7 @@ from bench.learning_curves import (
     summarise,
 )
 from bucle.loop import strategies  # noqa: E402
+from bucle.loop.candidates import MIN_TARGET  # noqa: E402
 from bucle.loop.splits import stratified_sample  # noqa: E402
 from bucle.loop.text_space import lsa_vectors  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
@@ -86,6 +87,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         metavar="LABEL",
         help="two classes, LABEL and the rest (otra): rare positives, e.g. --label topic --one-vs-rest Health",
+    )
+    parser.add_argument(
+        "--target",
+        choices=["test-half", "none"],
+        default="test-half",
+        help="what strategies that weigh typicality measure it among: every other test text (the "
+        "default: as the loop reads its frozen test set's texts; every curve is then scored on the "
+        "other half only), or none (among the candidates; every curve scored on the whole test set)",
     )
     parser.add_argument(
         "--strategies",
@@ -188,12 +197,16 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> tuple[np.ndarray, np.ndarray]:
+def embed(corpus: Corpus, body: str, max_seq_length: int, cache_path: Path) -> tuple[np.ndarray, ...]:
+    """The pool's, the test set's and the target's embeddings."""
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(cache_path)
     try:
         model = SetFitClassifier(corpus.classes, body=body, max_seq_length=max_seq_length, cache=cache)
-        return model.embed(corpus.pool_texts), model.embed(corpus.test_texts)
+        return tuple(
+            model.embed(texts) if texts else None
+            for texts in (corpus.pool_texts, corpus.test_texts, corpus.target_texts)
+        )
     finally:
         cache.close()
 
@@ -206,6 +219,7 @@ RESULT_SETTINGS = (
     "keep",
     "drift",
     "one_vs_rest",
+    "target",
     "seed_size",
     "batch",
     "budget",
@@ -268,18 +282,23 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     """Every method for every seed, the cheap ones first (bucle's, then small-text's head, then
     its SetFit, which takes most of the time), and each learner's macro-F1 with every pool label."""
     body = body_path(args.body) if "setfit-head" in args.learners or args.small_text else None
-    embeddings = test_embeddings = None
+    embeddings = test_embeddings = target_embeddings = None
     if body is not None:  # TF-IDF alone reads no body: nothing to load or embed
         start = time.perf_counter()
-        embeddings, test_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
-        say(f"embedded {len(corpus.pool_texts) + len(corpus.test_texts)} texts in {time.perf_counter() - start:.1f} s")
+        embeddings, test_embeddings, target_embeddings = embed(corpus, body, args.max_seq_length, args.cache)
+        texts = len(corpus.pool_texts) + len(corpus.test_texts) + len(corpus.target_texts)
+        say(f"embedded {texts} texts in {time.perf_counter() - start:.1f} s")
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(args.cache)
     bucle_learners = bucle_runs.learners(corpus.classes, body, args.max_seq_length, cache)
-    spaces = {
-        "setfit-head": embeddings,
-        "tfidf": lsa_vectors(corpus.pool_texts),
-    }  # each learner's own (loop.text_space)
+    lsa = lsa_vectors(corpus.pool_texts + corpus.target_texts)  # one space for both, as the loop fits it
+    pool_size = len(corpus.pool_texts)
+    spaces = {  # each learner's own (loop.text_space): the pool's vectors and the target's (None without one)
+        "setfit-head": (embeddings, target_embeddings),
+        "tfidf": (lsa[:pool_size], lsa[pool_size:]),
+    }
+    if len(corpus.target_texts) < MIN_TARGET:  # as the loop does with a test set this small
+        spaces = {learner: (vectors, None) for learner, (vectors, _) in spaces.items()}
     small_text = (
         small_text_runs.SmallText(corpus, embeddings, test_embeddings, body, args.max_seq_length, args.setfit_steps)
         if args.small_text
@@ -322,7 +341,7 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
                         name,
                         learner,
                         bucle_learners[learner],
-                        spaces[learner],
+                        *spaces[learner],
                         seed,
                         seed_sets[seed],
                         args.batch,
@@ -371,7 +390,9 @@ def table(
 ) -> str:
     """``matched``: each method's labels to random's final macro-F1 as a multiple of random's (``match_ratio``)."""
     lines = [
-        f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}, classes {', '.join(corpus.classes)}"
+        f"Corpus `{corpus.name}`: pool {len(corpus.pool_texts)}, test {len(corpus.test_texts)}"
+        f"{f' (scored; {len(corpus.target_texts)} more test texts steer typicality)' if corpus.target_texts else ''}"
+        f", classes {', '.join(corpus.classes)}"
         f"{' (only a fraction of some labels kept: ' + ' '.join(args.keep) + ')' if args.keep else ''}"
         f"{f' (drift: the pool without {args.drift}, the test set only those)' if args.drift else ''}"
         f"{f' ({args.one_vs_rest} against the rest of --label {args.label})' if args.one_vs_rest else ''}; "
@@ -570,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.one_vs_rest:
             corpus = corpus.one_vs_rest(args.one_vs_rest)
         corpus = corpus.subsample(args.pool_size, args.test_size)
+        if args.target == "test-half":
+            corpus = corpus.steered()
     except (BucleError, OSError, ValueError) as error:
         say(f"cannot read the corpus: {error}")
         return 2

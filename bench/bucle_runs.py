@@ -57,13 +57,15 @@ def run(
     learner_name: str,
     learner: Learner,
     embeddings: np.ndarray,
+    target: np.ndarray | None,
     seed: int,
     seed_set: list[int],
     batch: int,
     budget: int,
 ) -> Curve:
     """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
-    random shares a strategy draws become its evidence, labelled by the gold, as the loop's are."""
+    random shares a strategy draws become its evidence, labelled by the gold, as the loop's are.
+    ``embeddings``: the pool's, in the learner's space; ``target``: the target texts' there (or None)."""
     strategy = strategies.get(strategy_name)
     curve = Curve(f"bucle · {strategy_name} · {learner_name}", seed)
     labelled = list(seed_set)
@@ -82,7 +84,9 @@ def run(
         candidates = np.array([i for i in range(len(texts)) if i not in taken])
         probs = model.predict_proba([texts[i] for i in candidates])
         counts = dict(Counter(corpus.classes.index(gold[i]) for i in labelled))
-        offered = strategies.Candidates(probs, embeddings[candidates], embeddings[labelled], counts, evidence=evidence)
+        offered = strategies.Candidates(
+            probs, embeddings[candidates], embeddings[labelled], counts, evidence=evidence, target=target
+        )
         size = min(batch, budget - n)
         pick = strategy.select(offered, size, seed * 1000 + len(curve.labels) + 1)
         curve.add(n, f1, seconds + time.perf_counter() - start)

@@ -4,7 +4,7 @@ frozen test set. Any format bucle ingests (JSONL, CSV, Parquet, a datasets folde
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bucle.loop.ingest.readers import BadRow, open_source, require_columns
@@ -26,6 +26,7 @@ class Corpus:
     test_labels: list[str]
     pool_groups: list[str] | None = None  # another column's values (--drift), row by row
     test_groups: list[str] | None = None
+    target_texts: list[str] = field(default_factory=list)  # test texts strategies may read, never their labels
 
     def thin(self, label: str, fraction: float) -> "Corpus":
         """Only ``fraction`` of the ``label`` rows, in the pool and in the test set alike (a fixed
@@ -64,6 +65,14 @@ class Corpus:
             pool_labels=binary(self.pool_labels),
             test_labels=binary(self.test_labels),
         )
+
+    def steered(self) -> "Corpus":
+        """Every other test text becomes the target that strategies weighing typicality read (as
+        the loop reads its frozen test set's texts, never their labels), and every curve is scored
+        on the other half only: what the selection gains must show on test texts it never read."""
+        rows = range(len(self.test_texts))
+        steer = [self.test_texts[i] for i in rows if i % 2 == 0]
+        return replace(self._rows(list(range(len(self.pool_texts))), [i for i in rows if i % 2]), target_texts=steer)
 
     def _require(self, option: str, label: str) -> None:
         if label not in self.classes:

@@ -8,6 +8,8 @@ first candidates in a fixed random order of the pool (a hash of ``data.split_see
 so consecutive rounds see the same texts, already embedded, and a record enters the window only
 as another leaves it (labelled, sent or discarded). The stop set is a fixed sample on which
 successive champions' predictions are compared (the stabilising-predictions stopping signal).
+The target is where the model will be judged: the frozen test set's texts (never their labels),
+among which strategies that weigh typicality measure it (``strategies.density_margin``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from bucle.loop.pool import Pool
 from bucle.common.files import write_json_atomically
 
 STOP_SET_SIZE = 500
+TARGET_SIZE = 1000  # test texts typicality is measured among: a sample beyond this says nothing more
+MIN_TARGET = 20  # fewer test texts than this (twice the neighbours it averages): typical of the pool instead
 Record = TypeVar("Record")
 
 
@@ -48,3 +52,10 @@ def stop_set(config: ProjectConfig, pool: Pool | None = None) -> list[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(path, chosen)
     return chosen
+
+
+def target_texts(pool: Pool, seed: int) -> list[str]:
+    """The texts typicality is measured among: at most ``TARGET_SIZE`` of the frozen test set's,
+    in the pool's order; none when it has fewer than ``MIN_TARGET`` (then the candidates' own)."""
+    tests = window(pool.records(split="test"), TARGET_SIZE, seed)
+    return [r.text for r in tests] if len(tests) >= MIN_TARGET else []

@@ -28,7 +28,7 @@ from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, P
 from bucle.annotation.records import OutgoingRecord, progress, pull, push
 from bucle.loop import strategies
 from bucle.loop.adapters import dataset_spec, owner_client
-from bucle.loop.candidates import stop_set, window
+from bucle.loop.candidates import stop_set, target_texts, window
 from bucle.loop.config import ProjectConfig
 from bucle.loop.context import RoundContext, Served, round_context
 from bucle.loop.label_review import SOURCE as REVIEWED, review
@@ -226,15 +226,17 @@ class Batch:
 
 
 def _space(
-    ctx: RoundContext, served: Served | None, texts: list[str], labelled: list[str], seed: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The candidates' and the labelled texts' vectors in the space strategies compare them in
-    (``loop.text_space``): the configured body's for a SetFit champion or none, LSA otherwise."""
+    ctx: RoundContext, served: Served | None, texts: list[str], labelled: list[str], aim: list[str], seed: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The candidates', the labelled texts' and the target's (``aim``) vectors in the space
+    strategies compare them in (``loop.text_space``): the configured body's for a SetFit champion
+    or none, LSA otherwise (fitted on all three, so that they share one space)."""
     if served is None or served.model.family == "setfit":
         body = ctx.base_body()
-        return body.embed(texts), body.embed(labelled) if labelled else None
-    vectors = lsa_vectors(texts + labelled, seed)
-    return vectors[: len(texts)], vectors[len(texts) :] if labelled else None
+        return body.embed(texts), body.embed(labelled) if labelled else None, body.embed(aim) if aim else None
+    vectors = lsa_vectors(texts + labelled + aim, seed)
+    ends = np.cumsum([len(texts), len(labelled)])
+    return vectors[: ends[0]], vectors[ends[0] : ends[1]] if labelled else None, vectors[ends[1] :] if aim else None
 
 
 def evidence_for(config: ProjectConfig, pool: Pool) -> strategies.Evidence:
@@ -264,11 +266,13 @@ def _choose(
     batch: Batch,
     committee: list[str] | None = None,
     evidence: strategies.Evidence | None = None,
+    aim: list[str] | None = None,
 ) -> Selection:
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
     strategy asks (default: ``committee_versions`` now); ``evidence``: what a hedged strategy
-    weighs (``evidence_for`` now; a replay passes the recorded one)."""
+    weighs (``evidence_for`` now; a replay passes the recorded one); ``aim``: the texts a strategy
+    that weighs typicality measures it among (default: ``candidates.target_texts`` now)."""
     strategy_name, batch_size, seed = batch.strategy, batch.size, batch.seed
     config = ctx.config
     candidates = window(candidates, config.loop.candidates, config.data.split_seed)
@@ -283,9 +287,13 @@ def _choose(
         probs = zero_shot_probs(
             body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query")
         )
-    embeddings = labelled_embeddings = members = None
+    embeddings = labelled_embeddings = target_vectors = members = None
+    if aim is None:
+        aim = target_texts(ctx.pool, config.data.split_seed) if strategy.weighs_typicality else []
     if strategy.needs_embeddings:
-        embeddings, labelled_embeddings = _space(ctx, served, texts, [r.text for r in labelled], seed)
+        embeddings, labelled_embeddings, target_vectors = _space(
+            ctx, served, texts, [r.text for r in labelled], aim, seed
+        )
     if strategy.needs_committee:
         committee = committee_versions(ctx.registry) if committee is None else committee
         members = tuple(
@@ -294,7 +302,7 @@ def _choose(
         )
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
-    offered = strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members, evidence)
+    offered = strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors)
     chosen = strategy.select(offered, batch_size, seed)
     explored = chosen[: strategy.explored(offered, batch_size)]
     confident_probs = probs if served is not None and batch.least is not None else None  # none is pre-filled: no share
@@ -311,6 +319,7 @@ def _choose(
         confirm=[candidates[i].id for i in confident],
         explored=[candidates[i].id for i in explored if i in chosen],
         evidence=evidence.to_json() if evidence is not None else None,
+        target=len(aim) if aim and target_vectors is not None else None,
     )
 
 
@@ -375,8 +384,14 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
         served = ctx.served(recorded.model) if recorded.model else None
         asked = Batch.recorded(ctx.registry, target.data, recorded.model, recorded.strategy)
         evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
+        aim = target_texts(ctx.pool, config.data.split_seed) if recorded.target is not None else []
+        if recorded.target is not None and len(aim) != recorded.target:
+            raise BucleError(
+                f"round {number} measured typicality among {recorded.target} test texts and the frozen test set "
+                f"now gives {len(aim)}: it changed since, so the round cannot be replayed"
+            )
         again = _choose(
-            ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee, evidence
+            ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee, evidence, aim
         )
     return Replay(number, recorded.ids, again.ids)
 

@@ -89,6 +89,7 @@ class Selection:
     explored: list[str] = field(default_factory=list)  # drawn uniformly at random (a hedged strategy's share)
     # what a hedged strategy weighed: earlier random shares' confidence and correctness (replay reuses it)
     evidence: dict[str, list] | None = None
+    target: int | None = None  # how many test texts typicality was measured among (None: the candidates')
 
 
 @dataclass(frozen=True)

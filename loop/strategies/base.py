@@ -1,11 +1,11 @@
 """What every query strategy sees and returns.
 
 A strategy gets the unlabelled candidates' calibrated class probabilities (rows in candidate
-order; None before any model exists), their cached embeddings and a committee's probabilities
-(None where a strategy does not need them), and returns the positions of the ``batch_size`` candidates to send to
-annotators, most useful first. A strategy that draws part of a batch at random says how many of
-its first picks those are (``explored``): with the labels annotators give them, they are the
-evidence (``Evidence``) a hedged strategy weighs.
+order; None before any model exists), their cached embeddings, a committee's probabilities and
+the target's vectors (None where a strategy does not need them), and returns the positions of
+the ``batch_size`` candidates to send to annotators, most useful first. A strategy that draws part
+of a batch at random says how many of its first picks those are (``explored``): with the labels
+annotators give them, they are the evidence (``Evidence``) a hedged strategy weighs.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class Candidates:
     labelled_counts: dict[int, int] | None = None  # labels so far per class index
     committee: tuple[np.ndarray, ...] | None = None  # each member's probabilities, rows as ``probs``
     evidence: Evidence | None = None  # earlier random shares' outcomes, for strategies that weigh them
+    # where the model will be judged and used (the frozen test set's texts, never their labels):
+    # typicality is measured among these; None: among the candidates themselves
+    target: np.ndarray | None = None
 
     def __len__(self) -> int:
         reference = self.probs if self.probs is not None else self.embeddings
@@ -59,6 +62,7 @@ class QueryStrategy(ABC):
     needs_committee: ClassVar[bool] = False
     zero_shot: ClassVar[bool] = False  # without a model, ranks on the label descriptions' zero-shot probabilities
     weighs_evidence: ClassVar[bool] = False  # reads ``Candidates.evidence``: earlier random shares' outcomes
+    weighs_typicality: ClassVar[bool] = False  # reads ``Candidates.target``: typicality among the target's texts
 
     def explored(self, candidates: Candidates, batch_size: int) -> int:
         """How many of the first picks ``rank`` drew uniformly at random (none, unless it says)."""

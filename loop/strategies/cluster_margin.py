@@ -41,6 +41,7 @@ class ClusterMargin(QueryStrategy):
 class DensityClusterMargin(ClusterMargin):
     name = "density-cluster-margin"
     paper = "Settles & Craven (2008); Citovsky et al. (2021)"
+    weighs_typicality = True
 
     def scores(self, candidates: Candidates) -> np.ndarray:
         return density_margin_scores(candidates)

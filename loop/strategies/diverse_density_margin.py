@@ -21,6 +21,7 @@ class DiverseDensityMargin(QueryStrategy):
     name = "diverse-density-margin"
     paper = "Settles & Craven (2008); Cardoso et al. (2017), ranked batch-mode"
     needs_embeddings = True
+    weighs_typicality = True
 
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         vectors = candidates.embeddings

@@ -10,9 +10,12 @@ and whether it was right; the AUROC of confidence against correctness (do wrong 
 lower confidence than right ones?) is how much the uncertainty is worth. The share is the whole
 batch without evidence (then the batch is exactly random sampling's) and shrinks toward
 ``FLOOR`` as that AUROC rises above chance with enough records behind it, and grows back when it
-falls. The rest of the batch goes to density-margin (``density_margin``). Nothing is tuned to a
-corpus: the only constants are the floor (a quarter of each batch stays random, so the evidence
-never dries up) and how many records the evidence needs to count half (``PRIOR``).
+falls. The rest of the batch goes to density-margin (``density_margin``): uncertain texts typical
+of the frozen test set's, so that on drift the exploited part aims where the model is judged
+instead of where the pool is dense (the random share cannot see drift: it samples the pool).
+Nothing is tuned to a corpus: the only constants are the floor (a quarter of each batch stays
+random, so the evidence never dries up) and how many records the evidence needs to count half
+(``PRIOR``).
 
 After Hsu & Lin (2015), "Active learning by learning" (a random share as an unbiased estimate
 that decides between strategies online) and Osugi, Kim & Scott (2005), "Balancing exploration
@@ -71,6 +74,7 @@ class Hedged(QueryStrategy):
     paper = "Hsu & Lin (2015), active learning by learning; Osugi et al. (2005)"
     needs_embeddings = True
     weighs_evidence = True
+    weighs_typicality = True
 
     def explored(self, candidates: Candidates, batch_size: int) -> int:
         size = min(batch_size, len(candidates))

@@ -14,6 +14,7 @@ import pytest
 from bucle.annotation.embedded.ports import free_port
 from bucle.annotation.errors import ArgillaError
 from bucle.annotation.records import pull
+from bucle.loop.candidates import MIN_TARGET, TARGET_SIZE
 from bucle.loop.ingest.pipeline import ingest
 from bucle.annotation.model_metadata import PREDICTION
 from bucle.loop.manifest import STEPS, RoundManifest
@@ -305,8 +306,20 @@ def test_bucle_simulate_rounds_end_to_end(sibling_project):
     assert len(selections[0]["explored"]) >= 6, "all of it but the confident share"
     assert len(selections[1]["evidence"]["correct"]) == len(selections[0]["explored"])
     assert "drawn at random" in flat and "labelled random picks" in flat, "status shows the hedge and its evidence"
+    with Pool(config.state.pool) as pool:
+        tests = len(pool.records(split="test"))
+    assert tests >= MIN_TARGET and all(s["target"] == min(tests, TARGET_SIZE) for s in selections), (
+        "the exploited part weighed typicality among the frozen test set's texts"
+    )
+    assert f"typical of {selections[1]['target']} test texts" in flat
     # round 2 weighed the evidence of round 1: replay reuses what it recorded; no number: every round
     replayed = bucle(config.root / "bucle.yaml", "replay")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     reproduced = [line.split(":")[0] for line in replayed.stdout.splitlines() if "reproduced exactly" in line]
     assert reproduced == ["Round 1", "Round 2"]
+    with Pool(config.state.pool) as pool:  # a test text moved out: the test set the rounds read is gone
+        pool.set_split([pool.records(split="test")[0].id], "pool")
+    changed = bucle(config.root / "bucle.yaml", "replay", "2")
+    assert changed.returncode != 0 and "frozen test set now gives" in " ".join(
+        (changed.stdout + changed.stderr).split()
+    )

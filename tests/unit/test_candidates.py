@@ -1,8 +1,9 @@
-"""The window of candidates a round scores: capped, stable across rounds, and fair to the pool."""
+"""The window of candidates a round scores: capped, stable across rounds, and fair to the pool;
+and the target, the test texts typicality is measured among."""
 
 from dataclasses import dataclass
 
-from bucle.loop.candidates import window
+from bucle.loop.candidates import MIN_TARGET, TARGET_SIZE, target_texts, window
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,26 @@ def test_the_window_is_spread_over_the_pool():
     positions = [int(r.id[1:]) for r in window(POOL, 1_000, seed=13)]
     quarters = [sum(q * 2_500 <= p < (q + 1) * 2_500 for p in positions) for q in range(4)]
     assert all(200 <= n <= 300 for n in quarters), quarters
+
+
+@dataclass(frozen=True)
+class Text:
+    id: str
+    text: str
+
+
+class TestSet:
+    """What ``target_texts`` reads of a pool: its test split."""
+
+    def __init__(self, size: int) -> None:
+        self.rows = [Text(f"t{i}", f"texto {i}") for i in range(size)]
+
+    def records(self, split: str) -> list[Text]:
+        return self.rows if split == "test" else []
+
+
+def test_the_target_is_the_test_sets_texts_capped_and_none_when_too_few_to_measure_typicality():
+    assert target_texts(TestSet(MIN_TARGET - 1), seed=13) == [], "too few: typical of the candidates instead"
+    assert target_texts(TestSet(MIN_TARGET), seed=13) == [f"texto {i}" for i in range(MIN_TARGET)]
+    large = target_texts(TestSet(TARGET_SIZE + 500), seed=13)
+    assert len(large) == TARGET_SIZE and large == target_texts(TestSet(TARGET_SIZE + 500), seed=13), "a fixed sample"

@@ -107,6 +107,26 @@ def test_density_margin_prefers_an_uncertain_text_with_neighbours_over_an_outlie
     assert get("density-margin").select(Candidates(probs, embeddings), 1) == [1]
 
 
+def test_density_margin_weighs_typicality_of_the_target_where_there_is_one():
+    # two equally uncertain texts: one in the pool's dense corner, one like the texts the model is judged on
+    probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1], [0.91, 0.09], [0.92, 0.08]])
+    embeddings = unit([[1, 0], [0, 1], [1, 0.02], [1, 0.04], [1, 0.06]])
+    target = unit([[0.02, 1], [0.04, 1], [-0.02, 1]])
+    assert get("density-margin").select(Candidates(probs, embeddings), 1) == [0], "typical of the pool"
+    for name in ("density-margin", "diverse-density-margin", "density-cluster-margin"):
+        assert get(name).weighs_typicality
+        assert get(name).select(Candidates(probs, embeddings, target=target), 1) == [1], f"{name}: of the target"
+
+
+def test_typicality_among_other_texts_counts_no_text_as_its_own_neighbour():
+    from bucle.loop.strategies.density_margin import density
+
+    vectors = unit([[1, 0], [0, 1]])
+    assert density(vectors, neighbours=1).tolist() == [0.0, 0.0], "among themselves: each other only"
+    assert np.allclose(density(vectors, neighbours=1, among=vectors), [1.0, 1.0]), "among others: the twin counts"
+    assert np.allclose(density(vectors, neighbours=5, among=unit([[1, 0]])), [1.0, 0.0]), "k capped by the target"
+
+
 def test_diverse_density_margin_does_not_fill_a_batch_with_near_copies():
     probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.51, 0.49], [0.51, 0.49], [0.6, 0.4], [0.6, 0.4], [0.61, 0.39]])
     embeddings = unit([[1, 0], [1, 0.01], [1, 0.02], [1, 0.03], [0, 1], [0.01, 1], [0.02, 1]])
