@@ -28,13 +28,18 @@ EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-fals
 SMALL_MODEL = {"body": minilm(), "max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
 
 
+def copy_example_data(folder: Path, rows: int | None = None) -> None:
+    """The example's two data files in ``folder``, each cut to its first ``rows`` (None: whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("train.jsonl", "dev.jsonl"):
+        lines = (EXAMPLE_DATA / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        (folder / name).write_text("".join(lines[:rows]), encoding="utf-8")
+
+
 def with_example_data(folder: Path, rows: int | None = None) -> dict:
     """Copy the example corpus into ``folder`` (``rows``: the first rows of each file, for a test
     that needs a training but not the whole corpus); the ``data`` section that reads it."""
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("train.jsonl", "dev.jsonl"):
-        lines = (EXAMPLE_DATA / name).read_text(encoding="utf-8").splitlines(keepends=True)
-        (folder / "data" / name).write_text("".join(lines[:rows]), encoding="utf-8")
+    copy_example_data(folder / "data", rows)
     return {
         "sources": [{"path": "data/train.jsonl"}, {"path": "data/dev.jsonl", "role": "test"}],
         "text": ["text"],

@@ -27,6 +27,7 @@ from bucle.training.models.base import TextClassifier
 from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 from bucle.training.registry import RegistryError
+from tests.helpers import copy_example_data
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noticias-falsas"
@@ -43,6 +44,7 @@ SMALL = {
 
 def small_project(folder: Path, seed_size: int = 24) -> Path:
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".bucle"))
+    copy_example_data(folder / "data", rows=300)  # what a training does, at under half the corpus
     config = yaml.safe_load((folder / "bucle.yaml").read_text(encoding="utf-8"))
     config["model"] = SMALL
     config["data"]["seed_size"] = seed_size
