@@ -21,6 +21,7 @@ from bucle.loop.config import ProjectConfig, load_config
 from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+SESSION_ROWS = 300  # of each example file: the session's project (the test file has 295)
 SIBLING_ROWS = 150  # a sibling project's pool and test set: what a round does, at a fifth of the cost
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -28,9 +29,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> ProjectConfig:
-    """The session's project: the example corpus, small model settings, small batches."""
+    """The session's project: the example corpus (its first ``SESSION_ROWS`` training rows: its
+    rounds and searches, at under half the embedding), small model settings, small batches."""
     folder = tmp_path_factory.mktemp("project")
-    data = with_example_data(folder)
+    data = with_example_data(folder, SESSION_ROWS)
     loop = {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64}
     return load_config(write_project(folder, free_port(), data=data, model=SMALL_MODEL, loop=loop))
 

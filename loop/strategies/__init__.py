@@ -2,7 +2,9 @@
 
 ``get(name)`` returns one by the name used in ``bucle.yaml`` (``loop.strategy``). The default is
 ``hedged``: a random share of every batch, as large as the evidence against the model's
-uncertainty (measured on earlier random shares), and ``density-margin`` for the rest. It was
+uncertainty (measured on earlier random shares), and ``density-margin`` for the rest, whose
+typicality is measured among the frozen test set's texts (``Candidates.target``: where the model
+is judged, so that a test set that drifted from the pool steers the exploited part). It was
 chosen on the worst of five kinds of setting (``bench/worst_setting.py``: two classes, nine
 topics, one rare topic against the rest, thinned topics, a topic held out of the pool), not on
 one corpus. Density-margin alone (information density: margin weighted by how typical a text is,
