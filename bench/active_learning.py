@@ -31,6 +31,7 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from bucle.common.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
+from bench.bucle_runs import POOL_SUFFIX  # noqa: E402
 from bucle.common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
 from bench.learning_curves import (
@@ -101,7 +102,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=None,
         help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
-        f"and the project default; any of {', '.join(strategies.CHOICES)})",
+        f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{POOL_SUFFIX}: one that "
+        "weighs typicality, measuring it among the candidates instead of the target (what the loop did before)",
     )
     parser.add_argument(
         "--learners",
@@ -161,7 +163,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.small_text = [learner for learner in args.small_text if learner != "none"]
-    unknown = [name for name in args.strategies or [] if name not in strategies.CHOICES]
+    unknown = [name for name in args.strategies or [] if not bucle_runs.known(name)]
     if unknown:
         parser.error(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.CHOICES)}")
     for option, values in (("--keep", args.keep or []), ("--drift", [args.drift] if args.drift else [])):

@@ -24,6 +24,13 @@ from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
+POOL_SUFFIX = "@pool"  # "hedged@pool": typicality among the candidates, not the target (the loop before)
+
+
+def known(name: str) -> bool:
+    """A strategy the loop offers, or one that weighs typicality with ``POOL_SUFFIX``."""
+    base, suffix, rest = name.partition(POOL_SUFFIX)
+    return base in strategies.CHOICES and (not suffix or (not rest and strategies.get(base).weighs_typicality))
 
 
 def learners(classes: list[str], body: str | None, max_seq_length: int, cache: EmbeddingCache) -> dict[str, Learner]:
@@ -66,7 +73,9 @@ def run(
     """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
     random shares a strategy draws become its evidence, labelled by the gold, as the loop's are.
     ``embeddings``: the pool's, in the learner's space; ``target``: the target texts' there (or None)."""
-    strategy = strategies.get(strategy_name)
+    base, pool_typicality, _ = strategy_name.partition(POOL_SUFFIX)
+    strategy = strategies.get(base)
+    target = None if pool_typicality else target
     curve = Curve(f"bucle · {strategy_name} · {learner_name}", seed)
     labelled = list(seed_set)
     texts, gold = corpus.pool_texts, corpus.pool_labels

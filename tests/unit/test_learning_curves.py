@@ -168,6 +168,16 @@ def test_a_drift_setting_tests_where_the_pool_never_came_from(tmp_path):
         load_corpus(pool, test).drift({"b"})
 
 
+def test_half_the_test_texts_steer_and_the_other_half_scores(tmp_path):
+    rows = [{"text": f"Noticia {i}", "label": "falsa" if i % 2 else "verdadera"} for i in range(40)]
+    corpus = load_corpus(write(tmp_path / "pool.jsonl", rows), write(tmp_path / "test.jsonl", rows[:30]))
+    steered = corpus.steered()
+    assert len(steered.target_texts) == len(steered.test_texts) == 15 and steered.pool_texts == corpus.pool_texts
+    assert not set(steered.target_texts) & set(steered.test_texts), "no scored text steered the selection"
+    assert set(steered.target_texts) | set(steered.test_texts) == set(corpus.test_texts)
+    assert steered.test_labels == [corpus.test_labels[corpus.test_texts.index(t)] for t in steered.test_texts]
+
+
 def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays_there(tmp_path):
     from dataclasses import asdict
 
@@ -207,11 +217,14 @@ def test_the_benchmark_checks_every_option_before_any_work(capsys):
         (["--keep", "Sport"], "--keep Sport: expected LABEL=FRACTION"),
         (["--keep", "Sport=2"], "--keep Sport=2: expected LABEL=FRACTION"),
         (["--drift", "topic"], "--drift topic: expected COLUMN=VALUE"),
+        (["--strategies", "random@pool"], "unknown strategies random@pool"),  # it weighs no typicality
     ):
         with pytest.raises(SystemExit) as stopped:
             parse(argv)
         assert stopped.value.code == 2 and said in capsys.readouterr().err
     assert "hedged" in parse(["--strategies", "hedged"]).strategies
+    assert parse(["--strategies", "hedged@pool"]).strategies == ["hedged@pool"]
+    assert parse([]).target == "test-half", "the test texts steer, as in the loop"
     assert parse([]).small_text == ["head"] and parse(["--small-text", "none"]).small_text == []
 
 
@@ -250,12 +263,13 @@ def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_bod
         "--strategies",
         "random",
         "hedged",
+        "hedged@pool",
     ]
     assert active_learning.main(argv) == 0
     out = tmp_path / "bench-results" / f"{tmp_path.name}-tema"
     assert (out / "active_learning.md").exists() and (out / "active_learning.json").exists()
     said = capsys.readouterr().err
-    assert "results go to" in said and "run 2 of 2" in said and "min so far, about 0 min left" in said, (
+    assert "results go to" in said and "run 3 of 3" in said and "min so far, about 0 min left" in said, (
         "without a terminal, one line per finished run with the time so far and left"
     )
     assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
