@@ -71,27 +71,28 @@ bench: setup
 	$(VENV)/bin/python bench/label_errors.py
 	$(VENV)/bin/python bench/bodies.py
 
-# The hedged default against random sampling and density-margin in the README's five kinds of
-# setting, each with the loop's two batch sizes: the SetFit head on the default body (e5, 32 seeds:
-# a run takes seconds once the corpus is embedded), then TF-IDF (3 seeds: a run takes minutes; more
-# seeds with --seeds N). --resume goes on where a stopped run left off, and keeps the seeds a
-# folder already has. Results: docs/benchmarks/active-learning/hedged/<setting>[-e5|-b16].
+# The hedged default against random sampling, and against itself with typicality measured among
+# the candidates (hedged@pool, the loop before), in the README's five kinds of setting, each with
+# the loop's two batch sizes: every other test text steers typicality, the other half scores every
+# curve. The SetFit head on the default body (e5, 32 seeds: a run takes seconds once the corpus is
+# embedded), then TF-IDF on drift (16 seeds) and label (8 seeds: a run takes a minute). --resume
+# goes on where a stopped run left off, and keeps the seeds a folder already has.
+# Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
 	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
-LABEL_EFFICIENCY := --small-text none --resume --strategies random density-margin hedged
+LABEL_EFFICIENCY := --small-text none --resume --strategies random hedged hedged@pool
+LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
 bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
 		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch --learners setfit-head \
-			--max-seq-length 256 --seeds 32 $(LABEL_EFFICIENCY) --out docs/benchmarks/active-learning/hedged/$$name || exit 1; \
+			--max-seq-length 256 --seeds 32 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
 	done; done
-	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
-		name=$${setting%%:*}; [ $$batch = 32 ] || name=$$name-b$$batch; \
-		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch \
-			--learners tfidf --body minilm --seeds 3 $(LABEL_EFFICIENCY) --out docs/benchmarks/active-learning/hedged/$$name || exit 1; \
-	done; done
-	$(VENV)/bin/python bench/worst_setting.py docs/benchmarks/active-learning/hedged \
-		--out docs/benchmarks/active-learning/hedged/worst_setting.md
+	$(VENV)/bin/python bench/active_learning.py --label label --drift topic=Politics --learners tfidf --body minilm \
+		--seeds 16 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/drift
+	$(VENV)/bin/python bench/active_learning.py --label label --learners tfidf --body minilm \
+		--seeds 8 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/label
+	$(VENV)/bin/python bench/worst_setting.py $(LABEL_EFFICIENCY_OUT) --out $(LABEL_EFFICIENCY_OUT)/worst_setting.md
 
 # BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
 # in CI) serves the benchmarks that need Argilla, instead of one server each; BENCH_TRAINED=path/to/

@@ -10,7 +10,7 @@ the same seed set for a seed, so the differences are paired): with a few seeds a
 0.01 is within the noise, and the verdict says how many standard errors separate it from the
 tolerance.
 
-    python bench/worst_setting.py docs/benchmarks/active-learning/hedged   # the folders make bench-label-efficiency fills
+    python bench/worst_setting.py docs/benchmarks/active-learning/target   # the folders make bench-label-efficiency fills
 """
 
 from __future__ import annotations
