@@ -7,7 +7,11 @@ set is drawn and every method starts from it and adds ``--batch`` labels per rou
 and random sampling (its SetFit integration, and a head on the same embeddings). Reported per
 method: macro-F1 on the test set against labels (table + PNG with mean and spread over seeds),
 the same learner's macro-F1 with every pool label, the labels needed to reach 95% of it, the
-area under the learning curve, and seconds per round.
+area under the learning curve, and seconds per round. As the loop reads its frozen test set's
+texts to measure typicality (never their labels), every other test text steers the strategies
+and every curve is scored on the other half only (``--target test-half``, the default; ``none``:
+no target, every test text scores); ``NAME@pool`` runs such a strategy with the candidates'
+own typicality beside it.
 
     python bench/active_learning.py                          # everything (≈ 1 h on 2 cores)
     python bench/active_learning.py --pool path/train.csv --test path/test.csv --text titular texto --label categoria
