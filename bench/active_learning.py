@@ -35,7 +35,6 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from bucle.common.errors import BucleError  # noqa: E402
 from bench import bucle_runs, small_text_runs  # noqa: E402
-from bench.bucle_runs import POOL_SUFFIX  # noqa: E402
 from bucle.common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
 from bench.learning_curves import (
@@ -106,7 +105,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=None,
         help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
-        f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{POOL_SUFFIX}: one that "
+        f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{bucle_runs.POOL_SUFFIX}: one that "
         "weighs typicality, measuring it among the candidates instead of the target (what the loop did before)",
     )
     parser.add_argument(

@@ -319,7 +319,7 @@ def _choose(
         confirm=[candidates[i].id for i in confident],
         explored=[candidates[i].id for i in explored if i in chosen],
         evidence=evidence.to_json() if evidence is not None else None,
-        target=len(aim) if aim and target_vectors is not None else None,
+        target=len(aim) if target_vectors is not None else None,
     )
 
 
