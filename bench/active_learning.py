@@ -106,7 +106,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
         f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{bucle_runs.POOL_SUFFIX}: one that "
-        "weighs typicality, measuring it among the candidates instead of the target (what the loop did before)",
+        "weighs typicality, measuring it among the candidates instead of the target (what the loop did before); "
+        f"NAME{bucle_runs.REDRAW_SUFFIX}: the same strategy on other random draws (random{bucle_runs.REDRAW_SUFFIX} "
+        "against random: how far a method no better than random strays from it by chance)",
     )
     parser.add_argument(
         "--learners",

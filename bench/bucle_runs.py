@@ -25,12 +25,21 @@ from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
 POOL_SUFFIX = "@pool"  # "hedged@pool": typicality among the candidates, not the target (the loop before)
+REDRAW_SUFFIX = "@redraw"  # the same strategy on other random draws: "random@redraw" is chance's yardstick
+REDRAW_OFFSET = 1_000_000  # added to every round's draw seed (the seed set stays the seed's own)
 
 
 def known(name: str) -> bool:
-    """A strategy the loop offers, or one that weighs typicality with ``POOL_SUFFIX``."""
-    base, suffix, rest = name.partition(POOL_SUFFIX)
-    return base in strategies.CHOICES and (not suffix or (not rest and strategies.get(base).weighs_typicality))
+    """A strategy the loop offers, bare, with ``REDRAW_SUFFIX``, or (one that weighs typicality)
+    with ``POOL_SUFFIX``."""
+    base, at, variant = name.partition("@")
+    if base not in strategies.CHOICES:
+        return False
+    return (
+        not at
+        or at + variant == REDRAW_SUFFIX
+        or (at + variant == POOL_SUFFIX and strategies.get(base).weighs_typicality)
+    )
 
 
 def learners(classes: list[str], body: str | None, max_seq_length: int, cache: EmbeddingCache) -> dict[str, Learner]:
@@ -73,9 +82,10 @@ def run(
     """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
     random shares a strategy draws become its evidence, labelled by the gold, as the loop's are.
     ``embeddings``: the pool's, in the learner's space; ``target``: the target texts' there (or None)."""
-    base, pool_typicality, _ = strategy_name.partition(POOL_SUFFIX)
+    base, at, variant = strategy_name.partition("@")
     strategy = strategies.get(base)
-    target = None if pool_typicality else target
+    target = None if at + variant == POOL_SUFFIX else target
+    draws = REDRAW_OFFSET if at + variant == REDRAW_SUFFIX else 0
     curve = Curve(f"bucle · {strategy_name} · {learner_name}", seed)
     labelled = list(seed_set)
     texts, gold = corpus.pool_texts, corpus.pool_labels
@@ -97,7 +107,7 @@ def run(
             probs, embeddings[candidates], embeddings[labelled], counts, evidence=evidence, target=target
         )
         size = min(batch, budget - n)
-        pick = strategy.select(offered, size, seed * 1000 + len(curve.labels) + 1)
+        pick = strategy.select(offered, size, draws + seed * 1000 + len(curve.labels) + 1)
         curve.add(n, f1, seconds + time.perf_counter() - start)
         explored = pick[: strategy.explored(offered, size)]
         evidence = strategies.Evidence(

@@ -8,7 +8,8 @@ budget, its AULC against random's, and the labels it needs to reach 95% of full-
 The shortfall carries the standard error of its per-seed differences (every method starts from
 the same seed set for a seed, so the differences are paired): with a few seeds a shortfall of
 0.01 is within the noise, and the verdict says how many standard errors separate it from the
-tolerance.
+tolerance. A ``random@redraw`` row (random sampling on other draws, against random) is chance's
+own yardstick: the shortfall a method exactly as good as random shows at these seeds.
 
     python bench/worst_setting.py docs/benchmarks/active-learning/target   # the folders make bench-label-efficiency fills
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
+from bench.bucle_runs import REDRAW_SUFFIX  # noqa: E402
 from bench.learning_curves import Curve, area_under_curve, mean_curve, stays_from  # noqa: E402
 
 TOLERANCE = 0.01  # "never below random" allows this much macro-F1 on a mean curve
@@ -136,6 +138,11 @@ def report(folder: Path) -> str:
                 else "no setting where both reach 95% of full"
             )
             + f"; {len(mine)} settings."
+        )
+    if any(r.method.split("·")[1].strip() == "random" + REDRAW_SUFFIX for r in rows):
+        lines.append(
+            f"- random{REDRAW_SUFFIX} is random sampling on other draws: what chance alone costs a method no better "
+            "than random at these seeds (its shortfall is noise, not a loss)."
         )
     return "\n".join(lines)
 

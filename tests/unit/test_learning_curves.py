@@ -208,6 +208,12 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     text = report(tmp_path)
     assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 |" in text, "the paired standard error over seeds"
 
+    chance = json.loads((tmp_path / "fácil" / "active_learning.json").read_text(encoding="utf-8"))
+    chance["curves"]["bucle · random@redraw · tfidf"] = chance["curves"].pop("bucle · hedged · tfidf")
+    (tmp_path / "fácil" / "active_learning.json").write_text(json.dumps(chance), encoding="utf-8")
+    text = report(tmp_path)
+    assert "| fácil | bucle · random@redraw · tfidf |" in text and "what chance alone costs" in text
+
 
 def test_the_benchmark_checks_every_option_before_any_work(capsys):
     from bench.active_learning import parse
@@ -218,12 +224,14 @@ def test_the_benchmark_checks_every_option_before_any_work(capsys):
         (["--keep", "Sport=2"], "--keep Sport=2: expected LABEL=FRACTION"),
         (["--drift", "topic"], "--drift topic: expected COLUMN=VALUE"),
         (["--strategies", "random@pool"], "unknown strategies random@pool"),  # it weighs no typicality
+        (["--strategies", "random@later"], "unknown strategies random@later"),
     ):
         with pytest.raises(SystemExit) as stopped:
             parse(argv)
         assert stopped.value.code == 2 and said in capsys.readouterr().err
     assert "hedged" in parse(["--strategies", "hedged"]).strategies
     assert parse(["--strategies", "hedged@pool"]).strategies == ["hedged@pool"]
+    assert parse(["--strategies", "random@redraw", "hedged@redraw"]).strategies == ["random@redraw", "hedged@redraw"]
     assert parse([]).target == "test-half", "the test texts steer, as in the loop"
     assert parse([]).small_text == ["head"] and parse(["--small-text", "none"]).small_text == []
 
@@ -264,12 +272,16 @@ def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_bod
         "random",
         "hedged",
         "hedged@pool",
+        "random@redraw",
     ]
     assert active_learning.main(argv) == 0
     out = tmp_path / "bench-results" / f"{tmp_path.name}-tema"
     assert (out / "active_learning.md").exists() and (out / "active_learning.json").exists()
+    curves = json.loads((out / "active_learning.json").read_text(encoding="utf-8"))["curves"]
+    random, redrawn = curves["bucle · random · tfidf"][0], curves["bucle · random@redraw · tfidf"][0]
+    assert redrawn["labels"] == random["labels"] and redrawn["macro_f1"][0] == random["macro_f1"][0], "one seed set"
     said = capsys.readouterr().err
-    assert "results go to" in said and "run 3 of 3" in said and "min so far, about 0 min left" in said, (
+    assert "results go to" in said and "run 4 of 4" in said and "min so far, about 0 min left" in said, (
         "without a terminal, one line per finished run with the time so far and left"
     )
     assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
