@@ -99,16 +99,7 @@ bench-label-efficiency: setup
 # bucle.yaml: a trained project (the session's demo project, in CI) that the demo and publishing
 # benchmarks copy instead of training the example each.
 bench-smoke: setup
-	$(VENV)/bin/python bench/argilla_server.py --sizes 200 --queries 10 $(SHARED_SERVER)
-	$(VENV)/bin/python bench/ingest.py --rows 2000
-	$(VENV)/bin/python bench/demo.py --requests 20 --clients 2 --smoke $(TRAINED)
-	$(VENV)/bin/python bench/round_cost.py --sizes 300 --smoke $(SHARED_SERVER)
-	$(VENV)/bin/python bench/annotator_queue.py --answers 10 --pace 0.2 0.5 --smoke $(SHARED_SERVER)
-	$(VENV)/bin/python bench/publish.py --smoke $(TRAINED)
-	$(VENV)/bin/python bench/active_learning.py --smoke
-	$(VENV)/bin/python bench/label_errors.py --smoke
-	$(VENV)/bin/python bench/lora_gpu.py --smoke
-	$(VENV)/bin/python bench/bodies.py --smoke
+	$(VENV)/bin/python bench/smoke.py $(SHARED_SERVER) $(TRAINED)
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV)
