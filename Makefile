@@ -72,7 +72,8 @@ bench: setup
 	$(VENV)/bin/python bench/bodies.py
 
 # The hedged default against random sampling, and against itself with typicality measured among
-# the candidates (hedged@pool, the loop before), in the README's five kinds of setting, each with
+# the candidates (hedged@pool, the loop before), and random sampling on other draws (random@redraw:
+# the shortfall chance alone gives at these seeds), in the README's five kinds of setting, each with
 # the loop's two batch sizes: every other test text steers typicality, the other half scores every
 # curve. The SetFit head on the default body (e5, 32 seeds: a run takes seconds once the corpus is
 # embedded), then TF-IDF on drift (16 seeds) and label (8 seeds: a run takes a minute). --resume
@@ -80,7 +81,7 @@ bench: setup
 # Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
 	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
-LABEL_EFFICIENCY := --small-text none --resume --strategies random hedged hedged@pool
+LABEL_EFFICIENCY := --small-text none --resume --strategies random hedged hedged@pool random@redraw
 LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
 bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \

@@ -28,7 +28,8 @@ from bucle.loop.splits import stratified_sample  # noqa: E402
 from bucle.training.carbon import track  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
 from bucle.training.evaluation import evaluate_model  # noqa: E402
-from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier  # noqa: E402
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.settings import FineTuneSettings  # noqa: E402
 from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 
 DATA = ROOT / "examples" / "noticias-falsas" / "data"

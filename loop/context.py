@@ -2,14 +2,15 @@
 Argilla client and dataset, and the models loaded from the registry (versions are immutable, so
 each is loaded at most once). ``bucle train`` and the body's fine-tuning open the same context:
 a training by hand is a round's train and gate steps, and nothing builds a second registry or
-cache beside the one it was given.
+cache beside the one it was given. Read-only commands (``bucle status``, the publish listing)
+open the registry through here too: the model code is imported only once a model is loaded.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from bucle.annotation.client import Client
 from bucle.annotation.datasets import Dataset
@@ -17,9 +18,10 @@ from bucle.loop.config import ProjectConfig
 from bucle.loop.pool import Pool
 from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.models.base import TextClassifier
-from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.registry import Registry
-from bucle.training.run import configured_setfit
+
+if TYPE_CHECKING:
+    from bucle.training.models.setfit_model import SetFitClassifier
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ def embedding_cache(config: ProjectConfig) -> EmbeddingCache:
 
 def load_version(reg: Registry, cache: EmbeddingCache, version: str) -> Served:
     """Registry version ``version`` ready to score, with the embedding cache attached for SetFit."""
+    from bucle.training.models.setfit_model import SetFitClassifier
+
     model = TextClassifier.load(reg.model_folder(version))
     if isinstance(model, SetFitClassifier):
         model.cache = cache
@@ -73,6 +77,8 @@ class RoundContext:
     def base_body(self) -> SetFitClassifier:
         """The configured (not fine-tuned) body: one embedding space for the strategies and the
         dataset's vectors, whatever model is champion."""
+        from bucle.training.run import configured_setfit
+
         if self._base_body is None:  # one per context: its encoder is loaded at most once
             self._base_body = configured_setfit(self.config.model, list(self.config.labels), self.registry, self.cache)
         return self._base_body

@@ -16,8 +16,6 @@ from typing import Sequence
 
 import numpy as np
 
-from bucle.training.models.tfidf import out_of_fold_texts
-
 
 @dataclass(frozen=True)
 class LabelIssue:
@@ -32,6 +30,8 @@ def label_issues(ids: Sequence[str], texts: Sequence[str], labels: Sequence[str]
     """The labelled records confident learning flags, most suspect first; empty when a label has
     fewer than two examples (no out-of-fold model can be trained for it)."""
     from cleanlab.filter import find_label_issues
+
+    from bucle.training.models.tfidf import out_of_fold_texts  # the model code, only when a review runs
 
     classes = sorted(set(labels))
     if len(classes) < 2:

@@ -172,7 +172,8 @@ def stop_orphaned(config: ProjectConfig, command: str) -> int | None:
 
 
 def _due(config: ProjectConfig, command: str) -> bool:
-    from bucle.loop.train import fine_tune_due, llm_due
+    from bucle.loop.llm_plan import llm_due
+    from bucle.loop.train import fine_tune_due
 
     return fine_tune_due(config) if command == "fine-tune" else llm_due(config)
 

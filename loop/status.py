@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bucle.loop.config import ProjectConfig
+from bucle.loop.context import registry
 from bucle.loop.confirmations import confirmations
 from bucle.loop.label_review import ReviewLog, review_spec
 from bucle.loop.manifest import RoundManifest
 from bucle.loop.pool import Pool
 from bucle.loop.step_results import result
 from bucle.loop.stopping import StoppingSignals, signals
-from bucle.loop.context import registry
-from bucle.loop.train import llm_plan
+from bucle.loop.llm_plan import llm_plan
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 from bucle.loop.manifest import RoundManifest
-from bucle.training.run import Trained
+from bucle.training.outcome import Trained
 
 T = TypeVar("T")
 

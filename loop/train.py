@@ -25,7 +25,8 @@ from bucle.training.body_tuning import fine_tune_body as tune_body
 from bucle.training.errors import TrainingError
 from bucle.training.models.lora import LoraParams, cuda_available, main_process
 from bucle.training.registry import Body, Registry
-from bucle.training.run import Labelled, Trained, TrainingRun, Workspace
+from bucle.training.outcome import Trained
+from bucle.training.run import Labelled, TrainingRun, Workspace
 
 
 LLM_REGISTER_WAIT_S = 900.0  # an LLM training waits this long for a running round before registering
@@ -98,33 +99,6 @@ def llm_params(config: ProjectConfig) -> LoraParams:
     base = str(local) if local.exists() else llm.base_model
     fields = llm.model_dump(exclude={"base_model", "min_labels", "retrain_growth"})
     return LoraParams(base_model=base, seed=config.model.seed, **fields)
-
-
-def llm_plan(config: ProjectConfig) -> tuple[bool, str]:
-    """Whether an LLM challenger is due, and why (or why not), for the scheduler and ``bucle
-    status``: one is due when configured and trainable here (a CUDA device, or ``device: cpu``),
-    with ``min_labels`` labels, grown by ``retrain_growth`` since the last LLM training."""
-    llm = config.model.llm
-    if llm.base_model is None:
-        return False, "off (set model.llm.base_model to train a LoRA challenger on a GPU)"
-    if llm.device == "auto" and not cuda_available():
-        return False, f"{llm.base_model} waits for a GPU (no CUDA device visible)"
-    with Pool(config.state.pool) as pool:
-        labels = pool.count(split="pool", labelled=True)
-    if labels < llm.min_labels:
-        return False, f"{llm.base_model} from {llm.min_labels} labels ({labels} so far)"
-    last = [row for row in registry(config).history() if row.family == "lora"]
-    if not last:
-        return True, f"{llm.base_model}: the first training is due ({labels} labels)"
-    said = f"{last[-1].name} macro-F1 {last[-1].macro_f1:.3f} on {last[-1].labels} labels"
-    again = int(-(-(1 + llm.retrain_growth) * last[-1].labels // 1))
-    return labels >= again, said + (
-        "; the next training is due" if labels >= again else f"; the next from {again} labels"
-    )
-
-
-def llm_due(config: ProjectConfig) -> bool:
-    return llm_plan(config)[0]
 
 
 def free_training_number(config: ProjectConfig, reg: Registry) -> int:

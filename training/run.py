@@ -32,6 +32,7 @@ from bucle.training.models.lora import LoraClassifier, LoraParams
 from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 from bucle.training.onnx_body import export_int8
+from bucle.training.outcome import Trained
 from bucle.training.promotion import GateDecision, compare, decide
 from bucle.training.registry import METRICS, MODEL, Registry
 from bucle.training.settings import ModelSettings
@@ -62,20 +63,6 @@ class Workspace:
     evaluate_cache: Path
     int8_export: Callable[[int], Path]  # a scratch folder per training, removed after it
     llm_checkpoints: Path | None = None  # the LoRA trainer's checkpoints: one path for every process of a multi-GPU run
-
-
-@dataclass(frozen=True)
-class Trained:
-    """What a training registered and the gate's verdict on its best version; JSON-able, for the
-    round manifests."""
-
-    round: int
-    versions: dict[str, float]  # version -> test macro-F1
-    best: str
-    promote: bool
-    reason: str
-    fine_tuned: bool
-    rule: str = ""  # the gate's rule that decided (training.promotion); older manifests have none
 
 
 @dataclass

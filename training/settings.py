@@ -3,11 +3,22 @@ and strict, so that training is configured without the loop or its project file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bucle.training.models.setfit_model import FineTuneSettings
+
+@dataclass(frozen=True)
+class FineTuneSettings:
+    """One fine-tuning run of a SetFit body, as the trainer takes it (``ModelSettings.fine_tuning``
+    fills it from the project file); here, so that reading a config imports no model code."""
+
+    pairs_per_label: int = 10  # SetFit's num_iterations
+    batch_size: int = 16
+    max_steps: int = 200
+    seed: int = 42
+    max_seconds: float | None = None  # stop at the first step after this much time (None: only max_steps)
 
 
 class Strict(BaseModel):

@@ -20,7 +20,8 @@ from bucle.loop.publish import publish
 from bucle.loop.rounds import replay_selection, run_round
 from bucle.loop.status import status
 from bucle.loop.context import registry
-from bucle.loop.train import llm_due, train_llm
+from bucle.loop.llm_plan import llm_due
+from bucle.loop.train import train_llm
 from bucle.training.errors import TrainingError
 from bucle.training.evaluation import evaluate_model
 from bucle.training.model_card import validate_offline

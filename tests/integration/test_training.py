@@ -24,7 +24,8 @@ from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.errors import TrainingError
 from bucle.training.model_card import validate_offline as validate_model_card
 from bucle.training.models.base import TextClassifier
-from bucle.training.models.setfit_model import FineTuneSettings, SetFitClassifier
+from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.settings import FineTuneSettings
 from bucle.training.models.tfidf import TfidfClassifier
 from bucle.training.registry import RegistryError
 from tests.helpers import copy_example_data

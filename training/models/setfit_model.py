@@ -17,7 +17,6 @@ import json
 import shutil
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +30,7 @@ from bucle.training.calibration import calibrate, fold_temperature
 from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.errors import TrainingError
 from bucle.training.models.base import TextClassifier, check_training_data
+from bucle.training.settings import FineTuneSettings
 from bucle.training.trainer_report import report_callback, time_budget_callback
 
 HEAD = "model_head.pkl"  # SetFit's names
@@ -43,15 +43,6 @@ ENCODE_BATCH = 32
 BAR_CHUNK = 512  # texts embedded between two updates of the progress bar
 KEEP_LOADED = 2  # bodies kept loaded per process: the configured one and a fine-tuned one
 _LOADED: OrderedDict[str, object] = OrderedDict()  # body id -> SentenceTransformer, most recent last
-
-
-@dataclass(frozen=True)
-class FineTuneSettings:
-    pairs_per_label: int = 10  # SetFit's num_iterations
-    batch_size: int = 16
-    max_steps: int = 200
-    seed: int = 42
-    max_seconds: float | None = None  # stop at the first step after this much time (None: only max_steps)
 
 
 def load_encoder(source: str, name: str, max_seq_length: int):
