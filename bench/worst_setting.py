@@ -43,6 +43,7 @@ class Row:
     worst_se: float | None  # standard error of the paired per-seed differences there (None with one seed)
     aulc: float
     random_aulc: float
+    aulc_se: float | None  # standard error of the paired per-seed AULC differences
     to_target: int | None  # labels from which the mean curve stays at or above 95% of full
     random_to_target: int | None
 
@@ -53,6 +54,10 @@ class Row:
         if self.random_to_target is None:
             return "random not within the budget"
         return f"{self.to_target / self.random_to_target:.2f}×"
+
+    @property
+    def area(self) -> str:
+        return f"{self.aulc:.3f} ({self.random_aulc:.3f}" + (f"; ± {self.aulc_se:.3f}" if self.aulc_se else "") + ")"
 
     @property
     def gap(self) -> str:
@@ -89,6 +94,9 @@ def rows_of(setting: Path) -> list[Row]:
             dict(zip(c.labels, c.macro_f1))[at] - by_seed[c.seed][at] for c in runs if at in by_seed.get(c.seed, {})
         ]
         se = statistics.stdev(paired) / len(paired) ** 0.5 if len(paired) > 1 else None
+        randoms = {c.seed: area_under_curve(c) for c in random}
+        areas = [area_under_curve(c) - randoms[c.seed] for c in runs if c.seed in randoms]
+        aulc_se = statistics.stdev(areas) / len(areas) ** 0.5 if len(areas) > 1 else None
         rows.append(
             Row(
                 setting.name,
@@ -98,6 +106,7 @@ def rows_of(setting: Path) -> list[Row]:
                 se,
                 statistics.fmean(area_under_curve(c) for c in runs),
                 statistics.fmean(area_under_curve(c) for c in random),
+                aulc_se,
                 stays_from(labels, mine, FRACTION * full),
                 stays_from(base_labels, base_means, FRACTION * full),
             )
@@ -111,12 +120,12 @@ def report(folder: Path) -> str:
         raise SystemExit(f"no active_learning.json under {folder}: run make bench-label-efficiency first")
     rows = [row for setting in settings for row in rows_of(setting)]
     lines = [
-        f"| setting | method | worst (method − random) ± s.e., at labels | AULC (random's) | labels to {FRACTION:.0%} of full, "
+        f"| setting | method | worst (method − random) ± s.e., at labels | AULC (random's; ± s.e. of the difference) | labels to {FRACTION:.0%} of full, "
         "kept (× random) |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {r.setting} | {r.method} | {r.gap} at {r.worst_at} | {r.aulc:.3f} ({r.random_aulc:.3f}) | "
+        f"| {r.setting} | {r.method} | {r.gap} at {r.worst_at} | {r.area} | "
         f"{r.to_target if r.to_target is not None else '—'} ({r.ratio}) |"
         for r in rows
     ]

@@ -206,7 +206,9 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
 
     setting("ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])  # paired differences -0.05 and +0.03 at 32
     text = report(tmp_path)
-    assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 |" in text, "the paired standard error over seeds"
+    assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 | 0.647 (0.650; ± 0.013) |" in text, (
+        "the paired standard errors over seeds, of the shortfall and of the AULC"
+    )
 
     chance = json.loads((tmp_path / "fácil" / "active_learning.json").read_text(encoding="utf-8"))
     chance["curves"]["bucle · random@redraw · tfidf"] = chance["curves"].pop("bucle · hedged · tfidf")
