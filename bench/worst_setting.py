@@ -114,6 +114,43 @@ def rows_of(setting: Path) -> list[Row]:
     return rows
 
 
+def _is_chance(method: str) -> bool:
+    return method.split("·")[1].strip() == "random" + REDRAW_SUFFIX
+
+
+def _worst(rows: list[Row]) -> tuple[Row, Row, tuple[float, str] | None]:
+    """The rows with the largest shortfall and the lowest AULC against random, and the highest
+    label ratio with its setting (None where no setting has both reaching 95% of full)."""
+    ratios = [(r.to_target / r.random_to_target, r.setting) for r in rows if r.to_target and r.random_to_target]
+    return (
+        min(rows, key=lambda r: r.worst_gap),
+        min(rows, key=lambda r: r.aulc - r.random_aulc),
+        max(ratios) if ratios else None,
+    )
+
+
+def _against_chance(mine: list[Row], rows: list[Row]) -> str:
+    """The method's three worsts beside chance's (``random@redraw`` with the same learner, on the
+    same settings): a worst no lower than chance's is within what the seeds can tell apart."""
+    family, strategy, learner = (part.strip() for part in mine[0].method.split("·"))
+    chance_method = f"{family} · random{REDRAW_SUFFIX} · {learner}"
+    settings = {r.setting for r in mine}
+    chance = [r for r in rows if r.method == chance_method and r.setting in settings]
+    if not chance or _is_chance(mine[0].method):
+        return ""
+    (gap, aulc, ratio), (own_gap, own_aulc, own_ratio) = _worst(chance), _worst(mine)
+    within = [
+        own_gap.worst_gap >= gap.worst_gap,
+        own_aulc.aulc - own_aulc.random_aulc >= aulc.aulc - aulc.random_aulc,
+        own_ratio is None or (ratio is not None and own_ratio[0] <= ratio[0]),
+    ]
+    return (
+        f" Chance (random{REDRAW_SUFFIX}, {len(chance)} of these settings): worst shortfall {gap.worst_gap:+.3f}, "
+        f"AULC {aulc.aulc - aulc.random_aulc:+.3f}, label ratio {f'{ratio[0]:.2f}×' if ratio else '—'}; "
+        f"this method's worst is no worse than chance's on {sum(within)} of the 3."
+    )
+
+
 def report(folder: Path) -> str:
     settings = sorted(p.parent for p in folder.glob("*/active_learning.json"))
     if not settings:
@@ -132,23 +169,22 @@ def report(folder: Path) -> str:
     lines.append("")
     for method in dict.fromkeys(r.method for r in rows):
         mine = [r for r in rows if r.method == method]
-        worst = min(mine, key=lambda r: r.worst_gap)
-        aulc = min(mine, key=lambda r: r.aulc - r.random_aulc)
-        ratios = [(r.to_target / r.random_to_target, r.setting) for r in mine if r.to_target and r.random_to_target]
+        worst, aulc, ratio = _worst(mine)
         lines.append(
             f"- {method}: worst shortfall {worst.gap} ({worst.setting}, {worst.worst_at} labels; "
             f"target ≥ −{TOLERANCE}: {_shortfall_verdict(worst)}); "
             f"worst AULC against random {aulc.aulc - aulc.random_aulc:+.3f} ({aulc.setting}; target ≥ 0: "
             f"{'met' if aulc.aulc >= aulc.random_aulc else 'NOT met'}); "
             + (
-                f"worst label ratio {max(ratios)[0]:.2f}× ({max(ratios)[1]}; target ≤ {TARGET_RATIO:.2f}×: "
-                f"{'met' if max(ratios)[0] <= TARGET_RATIO else 'NOT met'})"
-                if ratios
+                f"worst label ratio {ratio[0]:.2f}× ({ratio[1]}; target ≤ {TARGET_RATIO:.2f}×: "
+                f"{'met' if ratio[0] <= TARGET_RATIO else 'NOT met'})"
+                if ratio
                 else "no setting where both reach 95% of full"
             )
             + f"; {len(mine)} settings."
+            + _against_chance(mine, rows)
         )
-    if any(r.method.split("·")[1].strip() == "random" + REDRAW_SUFFIX for r in rows):
+    if any(_is_chance(r.method) for r in rows):
         lines.append(
             f"- random{REDRAW_SUFFIX} is random sampling on other draws: what chance alone costs a method no better "
             "than random at these seeds (its shortfall is noise, not a loss)."

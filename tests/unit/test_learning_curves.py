@@ -210,11 +210,16 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
         "the paired standard errors over seeds, of the shortfall and of the AULC"
     )
 
-    chance = json.loads((tmp_path / "fácil" / "active_learning.json").read_text(encoding="utf-8"))
-    chance["curves"]["bucle · random@redraw · tfidf"] = chance["curves"].pop("bucle · hedged · tfidf")
-    (tmp_path / "fácil" / "active_learning.json").write_text(json.dumps(chance), encoding="utf-8")
+    chance = json.loads((tmp_path / "difícil" / "active_learning.json").read_text(encoding="utf-8"))
+    chance["curves"]["bucle · random@redraw · tfidf"] = [  # random again on other draws: 0.03 below at 32
+        {**c, "method": "bucle · random@redraw · tfidf", "macro_f1": [0.5, 0.57, 0.7, 0.8]}
+        for c in chance["curves"]["bucle · random · tfidf"]
+    ]
+    (tmp_path / "difícil" / "active_learning.json").write_text(json.dumps(chance), encoding="utf-8")
     text = report(tmp_path)
-    assert "| fácil | bucle · random@redraw · tfidf |" in text and "what chance alone costs" in text
+    assert "| difícil | bucle · random@redraw · tfidf | -0.030 at 32 |" in text and "what chance alone costs" in text
+    assert "Chance (random@redraw, 1 of these settings): worst shortfall -0.030" in text
+    assert "no worse than chance's on 3 of the 3" in text, "hedged's worst −0.020 is within chance's −0.030"
 
 
 def test_the_benchmark_checks_every_option_before_any_work(capsys):
