@@ -78,23 +78,25 @@ bench: setup
 # the shortfall chance alone gives at these seeds), in the README's five kinds of setting, each with
 # the loop's two batch sizes: every other test text steers typicality, the other half scores every
 # curve. The SetFit head on the default body (e5, 32 seeds: a run takes seconds once the corpus is
-# embedded), then TF-IDF on drift (16 seeds) and label (8 seeds: a run takes a minute). --resume
+# embedded), then TF-IDF on batches of 32 (16 seeds on drift, 8 elsewhere: a run takes a minute). --resume
 # goes on where a stopped run left off, and keeps the seeds a folder already has.
 # Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
 	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
 LABEL_EFFICIENCY := --small-text none --resume --strategies random hedged hedged@pool random@redraw
 LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
+LABEL_EFFICIENCY_TFIDF := drift:16 label:8 topic:8 sport:8 imbalanced:8  # setting:seeds (a TF-IDF run takes about a minute)
 bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
 		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch --learners setfit-head \
 			--max-seq-length 256 --seeds 32 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
 	done; done
-	$(VENV)/bin/python bench/active_learning.py --label label --drift topic=Politics --learners tfidf --body minilm \
-		--seeds 16 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/drift
-	$(VENV)/bin/python bench/active_learning.py --label label --learners tfidf --body minilm \
-		--seeds 8 $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/label
+	for run in $(LABEL_EFFICIENCY_TFIDF); do name=$${run%%:*}; \
+		setting=$$(echo "$(LABEL_EFFICIENCY_SETTINGS)" | tr ' ' '\n' | grep "^$$name:"); \
+		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --learners tfidf --body minilm \
+			--seeds $${run#*:} $(LABEL_EFFICIENCY) --out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
+	done
 	$(VENV)/bin/python bench/worst_setting.py $(LABEL_EFFICIENCY_OUT) --out $(LABEL_EFFICIENCY_OUT)/worst_setting.md
 
 # BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
