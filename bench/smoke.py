@@ -14,8 +14,8 @@ Its table is printed last; a table of each benchmark's seconds ends the output.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
+import signal
 import subprocess
 import sys
 import time
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         text=True,
     )
     seconds: dict[str, float] = {}
-    failed = None
+    failed, completed = None, False
     try:
         for module, options in steps(server, trained):
             start = time.perf_counter()
@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
                 failed = module
                 break
             seconds[module] = time.perf_counter() - start
+        else:
+            completed = True
     finally:
-        if failed is not None:
-            with contextlib.suppress(OSError):
-                queue.terminate()
+        if not completed:  # as Ctrl-C would: the queue benchmark stops the `bucle up` it started
+            queue.send_signal(signal.SIGINT)
         out, _ = queue.communicate()
     print(out, end="")
     if failed is None and queue.returncode:
