@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
 from bucle.common.errors import BucleError  # noqa: E402
-from bench import bucle_runs, small_text_runs  # noqa: E402
+from bench import bucle_runs, small_text_runs, strategy_variants  # noqa: E402
 from bucle.common.progress import progress  # noqa: E402
 from bench.corpus import Corpus, add_arguments, add_body_argument, body_path, is_example, load_corpus  # noqa: E402
 from bench.learning_curves import (
@@ -105,9 +105,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=None,
         help=f"bucle strategies (default: {', '.join(BUCLE_STRATEGIES)} "
-        f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{bucle_runs.POOL_SUFFIX}: one that "
+        f"and the project default; any of {', '.join(strategies.CHOICES)}); NAME{strategy_variants.POOL_SUFFIX}: one that "
         "weighs typicality, measuring it among the candidates instead of the target (what the loop did before); "
-        f"NAME{bucle_runs.REDRAW_SUFFIX}: the same strategy on other random draws (random{bucle_runs.REDRAW_SUFFIX} "
+        f"NAME{strategy_variants.REDRAW_SUFFIX}: the same strategy on other random draws (random{strategy_variants.REDRAW_SUFFIX} "
         "against random: how far a method no better than random strays from it by chance)",
     )
     parser.add_argument(
@@ -168,7 +168,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.small_text = [learner for learner in args.small_text if learner != "none"]
-    unknown = [name for name in args.strategies or [] if not bucle_runs.known(name)]
+    unknown = [name for name in args.strategies or [] if not strategy_variants.known(name)]
     if unknown:
         parser.error(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.CHOICES)}")
     for option, values in (("--keep", args.keep or []), ("--drift", [args.drift] if args.drift else [])):

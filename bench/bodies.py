@@ -35,7 +35,7 @@ from bench.corpus import BODIES, Corpus, add_arguments, body_path, load_corpus  
 from bucle.loop.splits import stratified_sample  # noqa: E402
 from bucle.loop.strategies.cold_start import zero_shot_probs  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
-from bucle.training.models.setfit_model import SetFitClassifier
+from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
 from bucle.training.settings import FineTuneSettings  # noqa: E402
 from bucle.training.models.tfidf import TfidfClassifier  # noqa: E402
 

@@ -17,6 +17,7 @@ from sklearn.metrics import f1_score
 
 from bench.corpus import Corpus
 from bench.learning_curves import Curve
+from bench.strategy_variants import POOL_SUFFIX, REDRAW_SUFFIX, split
 from bucle.loop import strategies
 from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.models.base import TextClassifier
@@ -24,22 +25,7 @@ from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
-POOL_SUFFIX = "@pool"  # "hedged@pool": typicality among the candidates, not the target (the loop before)
-REDRAW_SUFFIX = "@redraw"  # the same strategy on other random draws: "random@redraw" is chance's yardstick
-REDRAW_OFFSET = 1_000_000  # added to every round's draw seed (the seed set stays the seed's own)
-
-
-def known(name: str) -> bool:
-    """A strategy the loop offers, bare, with ``REDRAW_SUFFIX``, or (one that weighs typicality)
-    with ``POOL_SUFFIX``."""
-    base, at, variant = name.partition("@")
-    if base not in strategies.CHOICES:
-        return False
-    return (
-        not at
-        or at + variant == REDRAW_SUFFIX
-        or (at + variant == POOL_SUFFIX and strategies.get(base).weighs_typicality)
-    )
+REDRAW_OFFSET = 1_000_000  # added to every round's draw seed under REDRAW_SUFFIX (the seed set stays the seed's own)
 
 
 def learners(classes: list[str], body: str | None, max_seq_length: int, cache: EmbeddingCache) -> dict[str, Learner]:
@@ -82,10 +68,10 @@ def run(
     """Rounds from ``seed_set`` (pool positions) until ``budget`` labels or an empty pool; the
     random shares a strategy draws become its evidence, labelled by the gold, as the loop's are.
     ``embeddings``: the pool's, in the learner's space; ``target``: the target texts' there (or None)."""
-    base, at, variant = strategy_name.partition("@")
+    base, suffix = split(strategy_name)
     strategy = strategies.get(base)
-    target = None if at + variant == POOL_SUFFIX else target
-    draws = REDRAW_OFFSET if at + variant == REDRAW_SUFFIX else 0
+    target = None if suffix == POOL_SUFFIX else target
+    draws = REDRAW_OFFSET if suffix == REDRAW_SUFFIX else 0
     curve = Curve(f"bucle · {strategy_name} · {learner_name}", seed)
     labelled = list(seed_set)
     texts, gold = corpus.pool_texts, corpus.pool_labels

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
-from bench.bucle_runs import REDRAW_SUFFIX  # noqa: E402
+from bench.strategy_variants import REDRAW_SUFFIX, split  # noqa: E402
 from bench.learning_curves import Curve, area_under_curve, mean_curve, stays_from  # noqa: E402
 
 TOLERANCE = 0.01  # "never below random" allows this much macro-F1 on a mean curve
@@ -57,7 +57,11 @@ class Row:
 
     @property
     def area(self) -> str:
-        return f"{self.aulc:.3f} ({self.random_aulc:.3f}" + (f"; ± {self.aulc_se:.3f}" if self.aulc_se else "") + ")"
+        return (
+            f"{self.aulc:.3f} ({self.random_aulc:.3f}"
+            + (f"; ± {self.aulc_se:.3f}" if self.aulc_se is not None else "")
+            + ")"
+        )
 
     @property
     def gap(self) -> str:
@@ -115,7 +119,7 @@ def rows_of(setting: Path) -> list[Row]:
 
 
 def _is_chance(method: str) -> bool:
-    return method.split("·")[1].strip() == "random" + REDRAW_SUFFIX
+    return split(method.split("·")[1].strip()) == ("random", REDRAW_SUFFIX)
 
 
 def _worst(rows: list[Row]) -> tuple[Row, Row, tuple[float, str] | None]:
