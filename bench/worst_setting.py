@@ -84,9 +84,10 @@ def rows_of(setting: Path) -> list[Row]:
     rows = []
     for method, runs in curves.items():
         family, strategy, learner = (part.strip() for part in method.split("·"))
-        random = curves.get(f"{family} · random · {learner}")
-        if strategy == "random" or random is None:
-            continue
+        seeds = {c.seed for c in runs}
+        random = [c for c in curves.get(f"{family} · random · {learner}", []) if c.seed in seeds]
+        if strategy == "random" or not random:
+            continue  # a method is set against random on the seeds both ran: the pairs share seed sets
         full = saved["full_data_macro_f1"][f"{family} · {learner}"]
         labels, mine, _ = mean_curve(runs)
         base_labels, base_means, _ = mean_curve(random)

@@ -178,33 +178,36 @@ def test_half_the_test_texts_steer_and_the_other_half_scores(tmp_path):
     assert steered.test_labels == [corpus.test_labels[corpus.test_texts.index(t)] for t in steered.test_texts]
 
 
-def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays_there(tmp_path):
+def setting(folder, name: str, *hedged: list[float], random: list[list[float]] | None = None) -> None:
+    """A label-efficiency result over budgets 16–64: random at 0.5, 0.6, 0.7, 0.8 on every seed
+    unless ``random`` gives its seeds, and hedged on as many seeds as it is given."""
     from dataclasses import asdict
 
+    runs = {"bucle · random · tfidf": random or [[0.5, 0.6, 0.7, 0.8]] * len(hedged), "bucle · hedged · tfidf": hedged}
+    curves = {
+        m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), seed, m)) for seed, f1s in enumerate(by_seed)]
+        for m, by_seed in runs.items()
+    }
+    (folder / name).mkdir()
+    (folder / name / "active_learning.json").write_text(
+        json.dumps({"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8"
+    )
+
+
+def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays_there(tmp_path):
     from bench.learning_curves import stays_from
     from bench.worst_setting import report
 
     assert stays_from([16, 32, 48, 64], [0.5, 0.8, 0.6, 0.8], 0.75) == 64, "a curve that dips again has not arrived"
     assert stays_from([16, 32], [0.8, 0.9], 0.75) == 16 and stays_from([16, 32], [0.8, 0.7], 0.75) is None
 
-    def setting(name: str, *hedged: list[float]) -> None:
-        runs = {"bucle · random · tfidf": [[0.5, 0.6, 0.7, 0.8]] * len(hedged), "bucle · hedged · tfidf": hedged}
-        curves = {
-            m: [asdict(curve(list(zip([16, 32, 48, 64], f1s)), seed, m)) for seed, f1s in enumerate(by_seed)]
-            for m, by_seed in runs.items()
-        }
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "active_learning.json").write_text(
-            json.dumps({"curves": curves, "full_data_macro_f1": {"bucle · tfidf": 0.8}}), encoding="utf-8"
-        )
-
-    setting("fácil", [0.5, 0.7, 0.8, 0.8])  # above random everywhere, 95% of full at 48 against 64
-    setting("difícil", [0.5, 0.58, 0.72, 0.8])  # 0.02 below random at 32 labels
+    setting(tmp_path, "fácil", [0.5, 0.7, 0.8, 0.8])  # above random everywhere, 95% of full at 48 against 64
+    setting(tmp_path, "difícil", [0.5, 0.58, 0.72, 0.8])  # 0.02 below random at 32 labels
     text = report(tmp_path)
     assert "| difícil | bucle · hedged · tfidf | -0.020 at 32 |" in text and "(0.75×) |" in text
     assert "worst shortfall -0.020 (difícil, 32 labels; target ≥ −0.01: NOT met)" in text
 
-    setting("ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])  # paired differences -0.05 and +0.03 at 32
+    setting(tmp_path, "ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])  # paired differences -0.05 and +0.03 at 32
     text = report(tmp_path)
     assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 | 0.647 (0.650; ± 0.013) |" in text, (
         "the paired standard errors over seeds, of the shortfall and of the AULC"
@@ -220,6 +223,16 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     assert "| difícil | bucle · random@redraw · tfidf | -0.030 at 32 |" in text and "what chance alone costs" in text
     assert "Chance (random@redraw, 1 of these settings): worst shortfall -0.030" in text
     assert "no worse than chance's on 3 of the 3" in text, "hedged's worst −0.020 is within chance's −0.030"
+
+
+def test_a_method_on_fewer_seeds_is_set_against_random_on_those_seeds(tmp_path):
+    from bench.worst_setting import report
+
+    # random ran two seeds, the second poor; hedged only the first, where it equals random
+    setting(tmp_path, "parcial", [0.5, 0.6, 0.7, 0.8], random=[[0.5, 0.6, 0.7, 0.8], [0.5, 0.4, 0.5, 0.6]])
+    assert "| parcial | bucle · hedged · tfidf | +0.000 at 32 | 0.650 (0.650) |" in report(tmp_path), (
+        "random's mean over both seeds would put hedged 0.1 above it"
+    )
 
 
 def test_the_benchmark_checks_every_option_before_any_work(capsys):
