@@ -207,7 +207,8 @@ def test_the_worst_setting_decides_and_a_target_counts_only_once_the_curve_stays
     assert "| difícil | bucle · hedged · tfidf | -0.020 at 32 |" in text and "(0.75×) |" in text
     assert "worst shortfall -0.020 (difícil, 32 labels; target ≥ −0.01: NOT met)" in text
 
-    setting(tmp_path, "ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])  # paired differences -0.05 and +0.03 at 32
+    # paired differences -0.05 and +0.03 at 32
+    setting(tmp_path, "ruidoso", [0.5, 0.55, 0.7, 0.8], [0.5, 0.63, 0.7, 0.8])
     text = report(tmp_path)
     assert "| ruidoso | bucle · hedged · tfidf | -0.010 ± 0.040 at 32 | 0.647 (0.650; ± 0.013) |" in text, (
         "the paired standard errors over seeds, of the shortfall and of the AULC"
