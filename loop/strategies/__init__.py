@@ -34,7 +34,7 @@ from bucle.loop.strategies.density_margin import DensityMargin
 from bucle.loop.strategies.diverse_density_margin import DiverseDensityMargin
 from bucle.loop.strategies.diversity import Diversity
 from bucle.loop.strategies.epsilon_margin import EpsilonMargin
-from bucle.loop.strategies.hedged import Hedged
+from bucle.loop.strategies.hedged import Hedged, HedgedShift
 from bucle.loop.strategies.hybrid import Hybrid
 from bucle.loop.strategies.random_sampling import RandomSampling
 from bucle.loop.strategies.representative import Representative
@@ -59,6 +59,7 @@ STRATEGIES: dict[str, type[QueryStrategy]] = {
         EpsilonMargin,
         Representative,
         Hedged,
+        HedgedShift,
     )
 }
 DEFAULT = "hedged"

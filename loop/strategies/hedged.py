@@ -28,6 +28,7 @@ import numpy as np
 
 from bucle.loop.strategies.base import Candidates, Evidence, QueryStrategy, top
 from bucle.loop.strategies.density_margin import density_margin_scores
+from bucle.loop.strategies.typicality_ratio import shift_margin_scores
 
 FLOOR = 0.25  # the random share never falls below a quarter of the batch
 PRIOR = 32  # labelled random picks at which the evidence counts half
@@ -80,8 +81,24 @@ class Hedged(QueryStrategy):
         size = min(batch_size, len(candidates))
         return min(size, max(1, int(round(random_share(candidates.evidence) * size))))
 
+    def exploit(self, candidates: Candidates) -> np.ndarray:
+        """How much each candidate is worth a label, for the part of the batch not drawn at random."""
+        return density_margin_scores(candidates)
+
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         explore = rng.permutation(len(candidates))[: self.explored(candidates, batch_size)]  # as random sampling draws
-        scores = density_margin_scores(candidates)
+        scores = self.exploit(candidates)
         scores[explore] = -np.inf
         return np.concatenate([explore, top(scores, batch_size - len(explore))]).astype(int)
+
+
+class HedgedShift(Hedged):
+    """The same random share; the rest by margin weighted by the typicality ratio
+    (``typicality_ratio``): the test set's pull where it drifted, without density's lean toward
+    the big classes."""
+
+    name = "hedged-shift"
+    paper = "Hsu & Lin (2015); Sugiyama et al. (2007), importance weighting under covariate shift"
+
+    def exploit(self, candidates: Candidates) -> np.ndarray:
+        return shift_margin_scores(candidates)

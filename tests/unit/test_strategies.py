@@ -283,3 +283,32 @@ def test_hedged_trusts_the_uncertainty_as_far_as_the_random_shares_showed_it_poi
     scores = density_margin_scores(trusted)
     scores[chosen[:k]] = -np.inf
     assert chosen[k:] == np.argsort(-scores, kind="stable")[: 16 - k].tolist(), "density-margin takes the rest"
+
+
+def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_sets_pull():
+    from bucle.loop.strategies import Evidence
+    from bucle.loop.strategies.typicality_ratio import typicality_ratio
+    from bucle.loop.strategies.uncertainty import margin_scores
+
+    rng = np.random.default_rng(0)
+    near, far = rng.normal(size=8), rng.normal(size=8)
+    embeddings = unit(np.vstack([far + 0.5 * rng.normal(size=(40, 8)), near + 0.5 * rng.normal(size=(20, 8))]))
+    probs = rng.dirichlet(np.ones(3), size=60)
+    evidence = Evidence(
+        tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)), (False,) * 20 + (True,) * 60
+    )
+    alone = Candidates(probs, embeddings, evidence=evidence)
+    shift, hedged = get("hedged-shift"), get("hedged")
+    k = shift.explored(alone, 16)
+    chosen = shift.select(alone, 16, seed=5)
+    assert k < 16 and chosen[:k] == hedged.select(alone, 16, seed=5)[:k], "hedged's random share, draw for draw"
+    assert np.all(typicality_ratio(alone) == 1.0), "no target: nothing pulls"
+    scores = margin_scores(probs).astype(float)
+    scores[chosen[:k]] = -np.inf
+    assert chosen[k:] == np.argsort(-scores, kind="stable")[: 16 - k].tolist(), "without a target the rest is margin's"
+
+    drifted = Candidates(probs, embeddings, evidence=evidence, target=unit(near + 0.5 * rng.normal(size=(30, 8))))
+    ratio = typicality_ratio(drifted)
+    assert ratio[40:].mean() > 2 * ratio[:40].mean(), "texts like the test set's count more than the pool's bulk"
+    exploited = shift.select(drifted, 16, seed=5)[k:]
+    assert sum(i >= 40 for i in exploited) > len(exploited) / 2, "the exploited picks lean toward the test set"
