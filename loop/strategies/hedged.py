@@ -94,8 +94,8 @@ class Hedged(QueryStrategy):
 
 class HedgedShift(Hedged):
     """The same random share; the rest by margin weighted by the typicality ratio
-    (``typicality_ratio``): the test set's pull where it drifted, without density's lean toward
-    the big classes."""
+    (``typicality_ratio``): the test set's pull where it drifted, with much of density's lean
+    toward crowded regions divided out."""
 
     name = "hedged-shift"
     paper = "Hsu & Lin (2015); Sugiyama et al. (2007), importance weighting under covariate shift"
