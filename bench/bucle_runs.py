@@ -2,7 +2,8 @@
 
 The pieces are the loop's own: ``loop.strategies`` choose, on the calibrated probabilities of
 the learner a round refits (the SetFit head on cached embeddings of the base body, or the TF-IDF
-baseline) and on the base body's embeddings, exactly as ``loop.rounds._choose`` feeds them.
+baseline) and on vectors in that learner's space (the body's embeddings, or LSA for TF-IDF),
+exactly as ``loop.rounds._choose`` feeds them.
 Only Argilla is left out: the gold label of a chosen text is its annotation.
 """
 
@@ -25,6 +26,7 @@ from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
+LEXICAL = ("tfidf",)  # learners whose strategies compare texts by LSA of their words, as the loop does
 REDRAW_OFFSET = 1_000_000  # added to every round's draw seed under REDRAW_SUFFIX (the seed set stays the seed's own)
 
 
@@ -90,7 +92,13 @@ def run(
         probs = model.predict_proba([texts[i] for i in candidates])
         counts = dict(Counter(corpus.classes.index(gold[i]) for i in labelled))
         offered = strategies.Candidates(
-            probs, embeddings[candidates], embeddings[labelled], counts, evidence=evidence, target=target
+            probs,
+            embeddings[candidates],
+            embeddings[labelled],
+            counts,
+            evidence=evidence,
+            target=target,
+            lexical=learner_name in LEXICAL,
         )
         size = min(batch, budget - n)
         pick = strategy.select(offered, size, draws + seed * 1000 + len(curve.labels) + 1)

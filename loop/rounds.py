@@ -225,13 +225,19 @@ class Batch:
         )
 
 
+def _lexical(served: Served | None) -> bool:
+    """Whether strategies compare texts by their words (LSA) rather than by the body's embeddings
+    (``loop.text_space``): for every champion but a SetFit one."""
+    return served is not None and served.model.family != "setfit"
+
+
 def _space(
     ctx: RoundContext, served: Served | None, texts: list[str], labelled: list[str], aim: list[str], seed: int
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The candidates', the labelled texts' and the target's (``aim``) vectors in the space
-    strategies compare them in (``loop.text_space``): the configured body's for a SetFit champion
-    or none, LSA otherwise (fitted on all three, so that they share one space)."""
-    if served is None or served.model.family == "setfit":
+    strategies compare them in (``_lexical``): the configured body's for a SetFit champion or
+    none, LSA otherwise (fitted on all three, so that they share one space)."""
+    if not _lexical(served):
         body = ctx.base_body()
         return body.embed(texts), body.embed(labelled) if labelled else None, body.embed(aim) if aim else None
     vectors = lsa_vectors(texts + labelled + aim, seed)
@@ -302,7 +308,9 @@ def _choose(
         )
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
-    offered = strategies.Candidates(probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors)
+    offered = strategies.Candidates(
+        probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors, lexical=_lexical(served)
+    )
     chosen = strategy.select(offered, batch_size, seed)
     explored = chosen[: strategy.explored(offered, batch_size)]
     confident_probs = probs if served is not None and batch.least is not None else None  # none is pre-filled: no share

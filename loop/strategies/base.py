@@ -48,6 +48,9 @@ class Candidates:
     # where the model will be judged and used (the frozen test set's texts, never their labels):
     # typicality is measured among these; None: among the candidates themselves
     target: np.ndarray | None = None
+    # the embeddings are LSA of the texts' words (``loop.text_space``: a TF-IDF champion's space),
+    # not a sentence encoder's: a sparse region there is an odd text, not a rare class
+    lexical: bool = False
 
     def __len__(self) -> int:
         reference = self.probs if self.probs is not None else self.embeddings

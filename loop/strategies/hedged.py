@@ -1,5 +1,5 @@
 """Hedged selection: a random share of every batch, as large as the evidence against the
-model's uncertainty, and density-margin for the rest.
+model's uncertainty, and uncertainty weighted by typicality for the rest.
 
 Uncertainty sampling bets that the model's own uncertainty says where it is wrong. With a young
 model, after drift, or where the model is confidently wrong about a region it has never seen,
@@ -10,12 +10,24 @@ and whether it was right; the AUROC of confidence against correctness (do wrong 
 lower confidence than right ones?) is how much the uncertainty is worth. The share is the whole
 batch without evidence (then the batch is exactly random sampling's) and shrinks toward
 ``FLOOR`` as that AUROC rises above chance with enough records behind it, and grows back when it
-falls. The rest of the batch goes to density-margin (``density_margin``): uncertain texts typical
-of the frozen test set's, so that on drift the exploited part aims where the model is judged
-instead of where the pool is dense (the random share cannot see drift: it samples the pool).
-Nothing is tuned to a corpus: the only constants are the floor (a quarter of each batch stays
-random, so the evidence never dries up) and how many records the evidence needs to count half
-(``PRIOR``).
+falls.
+
+The rest of the batch goes to uncertain texts weighed by how typical they are of the frozen test
+set's texts (so that on drift the exploited part aims where the model is judged; the random share
+cannot see drift: it samples the pool), and what typicality is worth depends on the space it is
+measured in. Among word vectors (LSA, a TF-IDF champion's space) a text far from every other
+shares few words with any, and margin alone chases such outliers: there the rest goes to
+density-margin (``density_margin``), which the TF-IDF learner needs on two classes. Among a
+sentence encoder's embeddings texts of one meaning crowd together, so typicality is much the size
+of a text's class, which macro-F1 does not reward: density-margin put the SetFit head on e5 0.016
+± 0.004 below random sampling on nine topics (128 seeds), and capping typicality at its median,
+so that only sparse texts lose, did no better on thinned topics (0.019 ± 0.011 below, 32 seeds),
+where the sparse texts are the rare classes. There the rest goes to margin weighted by the
+typicality ratio (``typicality_ratio``: typical of the test texts over typical of the
+candidates), which keeps the test set's pull and divides much of the crowding out: its worst is
+0.006 ± 0.003 below random over the same ten settings and seeds. Nothing is tuned to a corpus: the only constants are the floor (a quarter of
+each batch stays random, so the evidence never dries up) and how many records the evidence needs
+to count half (``PRIOR``).
 
 After Hsu & Lin (2015), "Active learning by learning" (a random share as an unbiased estimate
 that decides between strategies online) and Osugi, Kim & Scott (2005), "Balancing exploration
@@ -82,8 +94,9 @@ class Hedged(QueryStrategy):
         return min(size, max(1, int(round(random_share(candidates.evidence) * size))))
 
     def exploit(self, candidates: Candidates) -> np.ndarray:
-        """How much each candidate is worth a label, for the part of the batch not drawn at random."""
-        return density_margin_scores(candidates)
+        """How much each candidate is worth a label, for the part of the batch not drawn at random:
+        density-margin among word vectors, margin by the typicality ratio among an encoder's."""
+        return density_margin_scores(candidates) if candidates.lexical else shift_margin_scores(candidates)
 
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         explore = rng.permutation(len(candidates))[: self.explored(candidates, batch_size)]  # as random sampling draws
@@ -94,8 +107,9 @@ class Hedged(QueryStrategy):
 
 class HedgedShift(Hedged):
     """The same random share; the rest by margin weighted by the typicality ratio
-    (``typicality_ratio``): the test set's pull where it drifted, with much of density's lean
-    toward crowded regions divided out."""
+    (``typicality_ratio``) in every space, word vectors included: hedged's own ranking in an
+    encoder's space, and 0.025 ± 0.011 below random with TF-IDF on two classes (8 seeds), where
+    hedged keeps density-margin."""
 
     name = "hedged-shift"
     paper = "Hsu & Lin (2015); Sugiyama et al. (2007), importance weighting under covariate shift"

@@ -275,14 +275,16 @@ def test_hedged_trusts_the_uncertainty_as_far_as_the_random_shares_showed_it_poi
     assert random_share(wrong_when_sure) == 1.0, "uncertainty that misses the errors: random sampling"
     assert FLOOR < random_share(wrong_when_unsure) < random_share(few) < 1.0, "the share shrinks as evidence grows"
     hedged = get("hedged")
-    trusted = Candidates(probs, embeddings, evidence=wrong_when_unsure)
+    trusted = Candidates(probs, embeddings, evidence=wrong_when_unsure, lexical=True)
     k = hedged.explored(trusted, 16)
     assert k == round(random_share(wrong_when_unsure) * 16) and k >= FLOOR * 16
     chosen = hedged.select(trusted, 16, seed=5)
     assert chosen[:k] == get("random").select(trusted, 16, seed=5)[:k], "the random share comes first"
     scores = density_margin_scores(trusted)
     scores[chosen[:k]] = -np.inf
-    assert chosen[k:] == np.argsort(-scores, kind="stable")[: 16 - k].tolist(), "density-margin takes the rest"
+    assert chosen[k:] == np.argsort(-scores, kind="stable")[: 16 - k].tolist(), (
+        "among word vectors density-margin takes the rest"
+    )
 
 
 def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_sets_pull():
@@ -297,11 +299,12 @@ def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_se
     evidence = Evidence(
         tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)), (False,) * 20 + (True,) * 60
     )
-    alone = Candidates(probs, embeddings, evidence=evidence)
+    alone = Candidates(probs, embeddings, evidence=evidence, lexical=True)
     shift, hedged = get("hedged-shift"), get("hedged")
     k = shift.explored(alone, 16)
     chosen = shift.select(alone, 16, seed=5)
     assert k < 16 and chosen[:k] == hedged.select(alone, 16, seed=5)[:k], "hedged's random share, draw for draw"
+    assert chosen != hedged.select(alone, 16, seed=5), "among word vectors hedged keeps density-margin"
     assert np.all(typicality_ratio(alone) == 1.0), "no target: nothing pulls"
     scores = margin_scores(probs).astype(float)
     scores[chosen[:k]] = -np.inf
@@ -312,3 +315,16 @@ def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_se
     assert ratio[40:].mean() > 2 * ratio[:40].mean(), "texts like the test set's count more than the pool's bulk"
     exploited = shift.select(drifted, 16, seed=5)[k:]
     assert sum(i >= 40 for i in exploited) > len(exploited) / 2, "the exploited picks lean toward the test set"
+    encoded = Candidates(probs, embeddings, evidence=evidence, target=drifted.target)
+    assert hedged.select(encoded, 16, seed=5) == shift.select(encoded, 16, seed=5), "hedged's own among an encoder's"
+
+
+@pytest.mark.parametrize("family, lexical", [("tfidf", True), ("lora", True), ("setfit", False)])
+def test_strategies_compare_texts_by_their_words_for_every_champion_but_setfit(family, lexical):
+    from types import SimpleNamespace
+
+    from bucle.loop.context import Served
+    from bucle.loop.rounds import _lexical
+
+    assert not _lexical(None), "no champion: the body's space"
+    assert _lexical(Served("v1", SimpleNamespace(family=family))) is lexical
