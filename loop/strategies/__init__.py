@@ -12,17 +12,17 @@ classes, nine topics, one rare topic against the rest, thinned topics, a topic h
 pool), not on one corpus. Density-margin alone (information density: margin weighted by how
 typical a text is, in the champion's own space, ``loop.text_space``) needs 0.77x random's labels
 on two classes with the TF-IDF learner, but falls 0.073 below random sampling on topics with the
-SetFit head on multilingual-e5-small (32 seeds), and 0.016 ± 0.004 below beside the hedged share
-(128 seeds); hedged's worst with that learner is now 0.006 ± 0.003 below random (topics, 128
+SetFit head on multilingual-e5-small (32 seeds), and 0.016 ± 0.004 below as the rest of hedged's
+batches (128 seeds); hedged's worst with that learner is now 0.006 ± 0.003 below random (topics, 128
 seeds, scored on the half of the test set that did not steer), and its first batch is random
 sampling's own. ``hedged-shift`` takes the typicality ratio in every space: 0.025 ± 0.011 below
 random with TF-IDF on two classes, where density-margin is not. With TF-IDF, a topic the pool
 never had put hedged 0.034 below random while it measured typicality among the pool; among the
 test texts its mean curve lies 0.014 above random's there. It gives away part of density-margin's
 gain on rare positives with TF-IDF. ``diverse-density-margin`` adds a redundancy penalty: better
-with batches of 16, worse with 32 and on rare positives. Pure margin collapses on its first batch with a young
-model (typicality keeps density-margin off outliers); ``cluster-margin`` is level with it on
-topics but not on two classes. ``hybrid`` suits a good Spanish body on a large pool;
+with batches of 16, worse with 32 and on rare positives. Pure margin collapses on its first batch
+with a young model (typicality keeps density-margin off outliers); ``cluster-margin`` is level
+with it on topics but not on two classes. ``hybrid`` suits a good Spanish body on a large pool;
 ``committee`` sends what the model families (TF-IDF, SetFit, a LoRA LLM) disagree on. Without a
 model, ``cold-start`` asks about every label's description in turn (zero-shot).
 """
