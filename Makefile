@@ -79,10 +79,10 @@ bench: setup
 # curve; beside them on fewer seeds, hedged@pool (typicality among the candidates, the loop before).
 # The SetFit head on the default body (e5: 128 seeds, hedged@pool 32; a run takes seconds once the
 # corpus is embedded), then TF-IDF on batches of 32 in two lanes side by side (a TF-IDF run keeps one
-# core busy): 16 seeds on drift, with hedged@pool, where the pool cannot see the test set's shift; 8
+# core busy): 32 seeds on drift, with hedged@pool, where the pool cannot see the test set's shift; 8
 # on label, with hedged-shift (the typicality ratio, hedged's own among e5's embeddings, instead of
 # density-margin among word vectors), and on sport, 3 on topic (a two-class run takes a minute, a
-# nine-class one three; TF-IDF imbalanced is left out for time). About 3 hours on 2 cores.
+# nine-class one three; TF-IDF imbalanced is left out for time). About 3½ hours on 2 cores.
 # --resume goes on where a stopped run left off, and keeps the seeds a folder already has.
 # Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
@@ -91,7 +91,7 @@ LABEL_EFFICIENCY := --small-text none --resume
 LABEL_EFFICIENCY_STRATEGIES := random hedged random@redraw
 LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
 # TF-IDF lanes, run side by side: setting:seeds[:a strategy beside LABEL_EFFICIENCY_STRATEGIES]
-LABEL_EFFICIENCY_TFIDF := drift:16:hedged@pool label:8:hedged-shift,sport:8,topic:3
+LABEL_EFFICIENCY_TFIDF := drift:32:hedged@pool label:8:hedged-shift,sport:8,topic:3
 bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
