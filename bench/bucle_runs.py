@@ -20,13 +20,13 @@ from bench.corpus import Corpus
 from bench.learning_curves import Curve
 from bench.strategy_variants import POOL_SUFFIX, REDRAW_SUFFIX, split
 from bucle.loop import strategies
+from bucle.loop.text_space import is_lexical
 from bucle.training.embedding_cache import EmbeddingCache
 from bucle.training.models.base import TextClassifier
 from bucle.training.models.setfit_model import SetFitClassifier
 from bucle.training.models.tfidf import TfidfClassifier
 
 Learner = Callable[[int], TextClassifier]  # seed -> an unfitted model
-LEXICAL = ("tfidf",)  # learners whose strategies compare texts by LSA of their words, as the loop does
 REDRAW_OFFSET = 1_000_000  # added to every round's draw seed under REDRAW_SUFFIX (the seed set stays the seed's own)
 
 
@@ -98,7 +98,7 @@ def run(
             counts,
             evidence=evidence,
             target=target,
-            lexical=learner_name in LEXICAL,
+            lexical=is_lexical(model.family),
         )
         size = min(batch, budget - n)
         pick = strategy.select(offered, size, draws + seed * 1000 + len(curve.labels) + 1)

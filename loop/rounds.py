@@ -41,7 +41,7 @@ from bucle.loop.prefill import least_for
 from bucle.loop.queue_rules import batch_to_push
 from bucle.loop.strategies.cold_start import zero_shot_probs
 from bucle.loop.strategies.confident_share import mix
-from bucle.loop.text_space import lsa_vectors
+from bucle.loop.text_space import is_lexical, lsa_vectors
 from bucle.loop.step_results import (
     Exported,
     Gated,
@@ -225,19 +225,13 @@ class Batch:
         )
 
 
-def _lexical(served: Served | None) -> bool:
-    """Whether strategies compare texts by their words (LSA) rather than by the body's embeddings
-    (``loop.text_space``): for every champion but a SetFit one."""
-    return served is not None and served.model.family != "setfit"
-
-
 def _space(
-    ctx: RoundContext, served: Served | None, texts: list[str], labelled: list[str], aim: list[str], seed: int
+    ctx: RoundContext, lexical: bool, texts: list[str], labelled: list[str], aim: list[str], seed: int
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The candidates', the labelled texts' and the target's (``aim``) vectors in the space
-    strategies compare them in (``_lexical``): the configured body's for a SetFit champion or
-    none, LSA otherwise (fitted on all three, so that they share one space)."""
-    if not _lexical(served):
+    strategies compare them in (``loop.text_space``): LSA where the champion is ``lexical``
+    (fitted on all three, so that they share one space), the configured body's otherwise."""
+    if not lexical:
         body = ctx.base_body()
         return body.embed(texts), body.embed(labelled) if labelled else None, body.embed(aim) if aim else None
     vectors = lsa_vectors(texts + labelled + aim, seed)
@@ -294,11 +288,12 @@ def _choose(
             body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query")
         )
     embeddings = labelled_embeddings = target_vectors = members = None
+    lexical = is_lexical(served.model.family if served is not None else None)
     if aim is None:
         aim = target_texts(ctx.pool, config.data.split_seed) if strategy.weighs_typicality else []
     if strategy.needs_embeddings:
         embeddings, labelled_embeddings, target_vectors = _space(
-            ctx, served, texts, [r.text for r in labelled], aim, seed
+            ctx, lexical, texts, [r.text for r in labelled], aim, seed
         )
     if strategy.needs_committee:
         committee = committee_versions(ctx.registry) if committee is None else committee
@@ -309,7 +304,7 @@ def _choose(
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     offered = strategies.Candidates(
-        probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors, lexical=_lexical(served)
+        probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors, lexical=lexical
     )
     chosen = strategy.select(offered, batch_size, seed)
     explored = chosen[: strategy.explored(offered, batch_size)]

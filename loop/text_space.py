@@ -19,6 +19,12 @@ import numpy as np
 DIMENSIONS = 100
 
 
+def is_lexical(family: str | None) -> bool:
+    """Whether strategies compare texts by LSA of their words for a champion of this model family
+    (None: no champion yet): every family but SetFit, whose body's embeddings are its own space."""
+    return family is not None and family != "setfit"
+
+
 def lsa_vectors(texts: Sequence[str], seed: int = 0, dimensions: int = DIMENSIONS) -> np.ndarray:
     """Unit vectors (len(texts), ≤ dimensions): accent- and case-folded word TF-IDF, truncated SVD."""
     from sklearn.decomposition import TruncatedSVD

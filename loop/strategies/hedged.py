@@ -25,9 +25,9 @@ so that only sparse texts lose, did no better on thinned topics (0.019 ± 0.011 
 where the sparse texts are the rare classes. There the rest goes to margin weighted by the
 typicality ratio (``typicality_ratio``: typical of the test texts over typical of the
 candidates), which keeps the test set's pull and divides much of the crowding out: its worst is
-0.006 ± 0.003 below random over the same ten settings and seeds. Nothing is tuned to a corpus: the only constants are the floor (a quarter of
-each batch stays random, so the evidence never dries up) and how many records the evidence needs
-to count half (``PRIOR``).
+0.006 ± 0.003 below random over the same ten settings and seeds. Nothing is tuned to a corpus:
+the only constants are the floor (a quarter of each batch stays random, so the evidence never
+dries up) and how many records the evidence needs to count half (``PRIOR``).
 
 After Hsu & Lin (2015), "Active learning by learning" (a random share as an unbiased estimate
 that decides between strategies online) and Osugi, Kim & Scott (2005), "Balancing exploration

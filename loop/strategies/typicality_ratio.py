@@ -8,8 +8,8 @@ beside hedged's random share, density-margin's picks put the mean curve 0.016 ±
 random sampling's on nine topics in batches of 16 with the SetFit head on e5 (128 seeds), so
 there hedged weighs margin by this ratio instead. The ratio of a text's typicality among the test
 texts to its typicality among the candidates keeps the pull and divides out much of the crowding,
-which both samples share: on a random carve it stays near 1 and the score is close to margin's; where
-the test set drifted, texts that resemble it more than the pool count more. It is a
+which both samples share: on a random carve it stays near 1 and the score is close to margin's;
+where the test set drifted, texts that resemble it more than the pool count more. It is a
 k-nearest-neighbour stand-in for the importance weight of covariate shift, p_test(x) / p_pool(x)
 (Sugiyama et al. (2007), "Covariate shift adaptation by importance weighted cross validation";
 Kirsch, Rainforth & Gal (2021) weigh acquisition by the test distribution the same way). A rough

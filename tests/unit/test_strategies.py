@@ -321,10 +321,7 @@ def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_se
 
 @pytest.mark.parametrize("family, lexical", [("tfidf", True), ("lora", True), ("setfit", False)])
 def test_strategies_compare_texts_by_their_words_for_every_champion_but_setfit(family, lexical):
-    from types import SimpleNamespace
+    from bucle.loop.text_space import is_lexical
 
-    from bucle.loop.context import Served
-    from bucle.loop.rounds import _lexical
-
-    assert not _lexical(None), "no champion: the body's space"
-    assert _lexical(Served("v1", SimpleNamespace(family=family))) is lexical
+    assert not is_lexical(None), "no champion: the body's space"
+    assert is_lexical(family) is lexical
