@@ -267,12 +267,14 @@ def _choose(
     committee: list[str] | None = None,
     evidence: strategies.Evidence | None = None,
     aim: list[str] | None = None,
+    variant: str | None = None,
 ) -> Selection:
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
     strategy asks (default: ``committee_versions`` now); ``evidence``: what a hedged strategy
     weighs (``evidence_for`` now; a replay passes the recorded one); ``aim``: the texts a strategy
-    that weighs typicality measures it among (default: ``candidates.target_texts`` now)."""
+    that weighs typicality measures it among (default: ``candidates.target_texts`` now); ``variant``: how
+    a strategy whose ranking depends on the candidates ranks (default: as it decides now)."""
     strategy_name, batch_size, seed = batch.strategy, batch.size, batch.seed
     config = ctx.config
     candidates = window(candidates, config.loop.candidates, config.data.split_seed)
@@ -304,7 +306,15 @@ def _choose(
     classes = list(config.labels)
     counts = dict(Counter(classes.index(r.label) for r in labelled))
     offered = strategies.Candidates(
-        probs, embeddings, labelled_embeddings, counts, members, evidence, target_vectors, lexical=lexical
+        probs,
+        embeddings,
+        labelled_embeddings,
+        counts,
+        members,
+        evidence,
+        target_vectors,
+        lexical=lexical,
+        variant=variant,
     )
     chosen = strategy.select(offered, batch_size, seed)
     explored = chosen[: strategy.explored(offered, batch_size)]
@@ -323,6 +333,7 @@ def _choose(
         explored=[candidates[i].id for i in explored if i in chosen],
         evidence=evidence.to_json() if evidence is not None else None,
         target=len(aim) if target_vectors is not None else None,
+        variant=strategy.variant(offered),
     )
 
 
@@ -393,8 +404,17 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
                 f"round {number} measured typicality among {recorded.target} test texts and the frozen test set "
                 f"now gives {len(aim)}: it changed since, so the round cannot be replayed"
             )
+        variant = recorded.variant or strategies.get(recorded.strategy).unrecorded_variant
         again = _choose(
-            ctx, [r for r in records if r.id not in known], labelled, served, asked, recorded.committee, evidence, aim
+            ctx,
+            [r for r in records if r.id not in known],
+            labelled,
+            served,
+            asked,
+            recorded.committee,
+            evidence,
+            aim,
+            variant,
         )
     return Replay(number, recorded.ids, again.ids)
 

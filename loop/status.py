@@ -123,6 +123,8 @@ def _selection(manifests: list[RoundManifest]) -> str:
     line = f"the last batch ({len(picked.ids)}) by {picked.strategy}"
     if picked.evidence is not None:
         line += f", {len(picked.explored)} of them drawn at random ({describe(Evidence.from_json(picked.evidence))})"
+    if picked.variant is not None:
+        line += f", the rest by {picked.variant}"
     if picked.target is not None:
         line += f"; typical of {picked.target} test texts"
     return line

@@ -90,6 +90,9 @@ class Selection:
     # what a hedged strategy weighed: earlier random shares' confidence and correctness (replay reuses it)
     evidence: dict[str, list] | None = None
     target: int | None = None  # how many test texts typicality was measured among (None: the candidates')
+    # how the strategy ranked, where that depends on the candidates (``QueryStrategy.variant``: hedged's
+    # rest by density-margin or the typicality ratio); None: one way only, or a manifest older than it
+    variant: str | None = None
 
 
 @dataclass(frozen=True)

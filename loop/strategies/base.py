@@ -51,6 +51,9 @@ class Candidates:
     # the embeddings are LSA of the texts' words (``loop.text_space``: a TF-IDF champion's space),
     # not a sentence encoder's: a sparse region there is an odd text, not a rare class
     lexical: bool = False
+    # how a strategy whose ranking depends on the candidates ranks (``QueryStrategy.variant``), as a
+    # replayed round recorded it; None: as the strategy decides now
+    variant: str | None = None
 
     def __len__(self) -> int:
         reference = self.probs if self.probs is not None else self.embeddings
@@ -66,10 +69,17 @@ class QueryStrategy(ABC):
     zero_shot: ClassVar[bool] = False  # without a model, ranks on the label descriptions' zero-shot probabilities
     weighs_evidence: ClassVar[bool] = False  # reads ``Candidates.evidence``: earlier random shares' outcomes
     weighs_typicality: ClassVar[bool] = False  # reads ``Candidates.target``: typicality among the target's texts
+    unrecorded_variant: ClassVar[str | None] = None  # ``variant`` in manifests older than its record
 
     def explored(self, candidates: Candidates, batch_size: int) -> int:
         """How many of the first picks ``rank`` drew uniformly at random (none, unless it says)."""
         return 0
+
+    def variant(self, candidates: Candidates) -> str | None:
+        """How it ranks these candidates, where that depends on them (e.g. on the space they are
+        compared in); a round's manifest records it, so that a replay ranks the same way after
+        the rule has changed. None: one way only."""
+        return None
 
     @abstractmethod
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:

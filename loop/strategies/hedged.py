@@ -44,6 +44,8 @@ from bucle.loop.strategies.typicality_ratio import shift_margin_scores
 
 FLOOR = 0.25  # the random share never falls below a quarter of the batch
 PRIOR = 32  # labelled random picks at which the evidence counts half
+# how the part of a batch not drawn at random is ranked, by the name a round's manifest records
+RESTS = {"density-margin": density_margin_scores, "typicality-ratio": shift_margin_scores}
 
 
 def auroc(evidence: Evidence) -> float | None:
@@ -88,15 +90,25 @@ class Hedged(QueryStrategy):
     needs_embeddings = True
     weighs_evidence = True
     weighs_typicality = True
+    # rounds recorded before manifests named the variant ranked the rest by density-margin in every
+    # space (those of the few days between the split by space and its record replay as differing)
+    unrecorded_variant = "density-margin"
 
     def explored(self, candidates: Candidates, batch_size: int) -> int:
         size = min(batch_size, len(candidates))
         return min(size, max(1, int(round(random_share(candidates.evidence) * size))))
 
+    def variant(self, candidates: Candidates) -> str:
+        """How the part of the batch not drawn at random is ranked (a name in ``RESTS``): as a
+        replayed round recorded it, else density-margin among word vectors and margin by the
+        typicality ratio among an encoder's."""
+        if candidates.variant is not None:
+            return candidates.variant
+        return "density-margin" if candidates.lexical else "typicality-ratio"
+
     def exploit(self, candidates: Candidates) -> np.ndarray:
-        """How much each candidate is worth a label, for the part of the batch not drawn at random:
-        density-margin among word vectors, margin by the typicality ratio among an encoder's."""
-        return density_margin_scores(candidates) if candidates.lexical else shift_margin_scores(candidates)
+        """How much each candidate is worth a label, for the part of the batch not drawn at random."""
+        return RESTS[self.variant(candidates)](candidates)
 
     def rank(self, candidates: Candidates, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         explore = rng.permutation(len(candidates))[: self.explored(candidates, batch_size)]  # as random sampling draws
@@ -113,6 +125,7 @@ class HedgedShift(Hedged):
 
     name = "hedged-shift"
     paper = "Hsu & Lin (2015); Sugiyama et al. (2007), importance weighting under covariate shift"
+    unrecorded_variant = "typicality-ratio"
 
-    def exploit(self, candidates: Candidates) -> np.ndarray:
-        return shift_margin_scores(candidates)
+    def variant(self, candidates: Candidates) -> str:
+        return candidates.variant or "typicality-ratio"

@@ -312,6 +312,10 @@ def test_bucle_simulate_rounds_end_to_end(sibling_project):
         "the exploited part weighed typicality among the frozen test set's texts"
     )
     assert f"typical of {selections[1]['target']} test texts" in flat
+    assert [s["variant"] for s in selections] == [
+        "density-margin" if (s["model"] or "").endswith("-tfidf") else "typicality-ratio" for s in selections
+    ], "the rest ranked as the champion's space asks, and recorded for replay"
+    assert f"the rest by {selections[1]['variant']}" in flat
     # round 2 weighed the evidence of round 1: replay reuses what it recorded; no number: every round
     replayed = bucle(config.root / "bucle.yaml", "replay")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr

@@ -319,6 +319,28 @@ def test_hedged_shift_draws_hedged_random_share_and_weighs_margin_by_the_test_se
     assert hedged.select(encoded, 16, seed=5) == shift.select(encoded, 16, seed=5), "hedged's own among an encoder's"
 
 
+def test_hedged_names_how_it_ranks_the_rest_and_a_replay_can_ask_for_the_recorded_way():
+    from dataclasses import replace
+
+    from bucle.loop.strategies import Evidence
+
+    rng = np.random.default_rng(1)
+    near = rng.normal(size=8)
+    embeddings = unit(np.vstack([rng.normal(size=(40, 8)), near + 0.5 * rng.normal(size=(20, 8))]))
+    target = unit(near + 0.5 * rng.normal(size=(30, 8)))
+    evidence = Evidence(
+        tuple(np.linspace(0.4, 0.6, 20)) + tuple(np.linspace(0.8, 1.0, 60)), (False,) * 20 + (True,) * 60
+    )
+    encoded = Candidates(rng.dirichlet(np.ones(3), size=60), embeddings, evidence=evidence, target=target)
+    words = replace(encoded, lexical=True)
+    hedged, shift = get("hedged"), get("hedged-shift")
+    assert hedged.variant(encoded) == "typicality-ratio" and hedged.variant(words) == "density-margin"
+    assert shift.variant(words) == "typicality-ratio" and get("margin").variant(encoded) is None
+    recorded = replace(encoded, variant="density-margin")  # a round recorded before the split by space
+    assert hedged.select(recorded, 16, seed=5) == hedged.select(words, 16, seed=5) != hedged.select(encoded, 16, seed=5)
+    assert hedged.unrecorded_variant == "density-margin" and shift.unrecorded_variant == "typicality-ratio"
+
+
 @pytest.mark.parametrize("family, lexical", [("tfidf", True), ("lora", True), ("setfit", False)])
 def test_strategies_compare_texts_by_their_words_for_every_champion_but_setfit(family, lexical):
     from bucle.loop.text_space import is_lexical
