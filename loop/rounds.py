@@ -404,7 +404,13 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
                 f"round {number} measured typicality among {recorded.target} test texts and the frozen test set "
                 f"now gives {len(aim)}: it changed since, so the round cannot be replayed"
             )
-        variant = recorded.variant or strategies.get(recorded.strategy).unrecorded_variant
+        strategy = strategies.get(recorded.strategy)
+        variant = recorded.variant or strategy.unrecorded_variant
+        if variant is not None and variant not in strategy.variants:
+            raise BucleError(
+                f"round {number} ranked by {recorded.strategy}'s {variant!r}, which this bucle does not know "
+                f"(it knows {', '.join(strategy.variants) or 'one way only'}), so the round cannot be replayed"
+            )
         again = _choose(
             ctx,
             [r for r in records if r.id not in known],

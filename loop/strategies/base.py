@@ -69,6 +69,7 @@ class QueryStrategy(ABC):
     zero_shot: ClassVar[bool] = False  # without a model, ranks on the label descriptions' zero-shot probabilities
     weighs_evidence: ClassVar[bool] = False  # reads ``Candidates.evidence``: earlier random shares' outcomes
     weighs_typicality: ClassVar[bool] = False  # reads ``Candidates.target``: typicality among the target's texts
+    variants: ClassVar[tuple[str, ...]] = ()  # the ways ``variant`` names, where it ranks more than one way
     unrecorded_variant: ClassVar[str | None] = None  # ``variant`` in manifests older than its record
 
     def explored(self, candidates: Candidates, batch_size: int) -> int:

@@ -90,6 +90,7 @@ class Hedged(QueryStrategy):
     needs_embeddings = True
     weighs_evidence = True
     weighs_typicality = True
+    variants = tuple(RESTS)
     # rounds recorded before manifests named the variant ranked the rest by density-margin in every
     # space (those of the few days between the split by space and its record replay as differing)
     unrecorded_variant = "density-margin"

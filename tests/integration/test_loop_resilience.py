@@ -3,6 +3,7 @@ started at once, Argilla going away mid-push, a new champion while records wait.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -321,6 +322,16 @@ def test_bucle_simulate_rounds_end_to_end(sibling_project):
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     reproduced = [line.split(":")[0] for line in replayed.stdout.splitlines() if "reproduced exactly" in line]
     assert reproduced == ["Round 1", "Round 2"]
+    manifest = config.state.rounds / "0002" / "manifest.json"
+    kept = manifest.read_text(encoding="utf-8")
+    edited = json.loads(kept)
+    edited["steps"]["select"]["result"]["variant"] = "a-later-way"
+    manifest.write_text(json.dumps(edited), encoding="utf-8")
+    unknown = bucle(config.root / "bucle.yaml", "replay", "2")
+    assert unknown.returncode == 1 and "'a-later-way', which this bucle does not know" in " ".join(
+        unknown.stderr.split()
+    ), "a variant recorded by another bucle: one clear line, no traceback"
+    manifest.write_text(kept, encoding="utf-8")
     with Pool(config.state.pool) as pool:  # a test text moved out: the test set the rounds read is gone
         pool.set_split([pool.records(split="test")[0].id], "pool")
     changed = bucle(config.root / "bucle.yaml", "replay", "2")
