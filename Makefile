@@ -77,12 +77,16 @@ bench: setup
 # the shortfall chance alone gives at these seeds), in the README's five kinds of setting, each with
 # the loop's two batch sizes: every other test text steers typicality, the other half scores every
 # curve; beside them on fewer seeds, hedged@pool (typicality among the candidates, the loop before).
-# The SetFit head on the default body (e5: 128 seeds, hedged@pool 32; a run takes seconds once the
-# corpus is embedded), then TF-IDF on batches of 32 in two lanes side by side (a TF-IDF run keeps one
-# core busy): 32 seeds on drift, with hedged@pool, where the pool cannot see the test set's shift; 8
-# on label, with hedged-shift (the typicality ratio, hedged's own among e5's embeddings, instead of
-# density-margin among word vectors), and on sport, 3 on topic (a two-class run takes a minute, a
-# nine-class one three; TF-IDF imbalanced is left out for time). About 3½ hours on 2 cores.
+# The SetFit head on the default body (e5: 128 seeds, hedged@pool 32; a run takes a second or two
+# once the corpus is embedded; one lane, as e5 keeps both cores busy: two lanes side by side took
+# 113 s for what one after the other did in 91), then TF-IDF in two lanes side by side (a TF-IDF run
+# keeps one core busy): 32 seeds on drift, with hedged@pool, where the pool cannot see the test
+# set's shift, then 8 on drift with batches of 16; 8 on label, with hedged-shift (the typicality
+# ratio, hedged's own among e5's embeddings, instead of density-margin among word vectors), and on
+# sport, 3 on topic, on label with batches of 16 and on imbalanced (side by side a two-class run
+# takes one to two minutes with batches of 32, two to four with 16, a nine-class one five to seven;
+# sport and topic with batches of 16 are left out for time). About 5 hours on 2 cores: e5 about
+# 1¾, the TF-IDF lanes about 3¼.
 # --resume goes on where a stopped run left off, and keeps the seeds a folder already has.
 # Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
 LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
@@ -90,8 +94,8 @@ LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--lab
 LABEL_EFFICIENCY := --small-text none --resume
 LABEL_EFFICIENCY_STRATEGIES := random hedged random@redraw
 LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
-# TF-IDF lanes, run side by side: setting:seeds[:a strategy beside LABEL_EFFICIENCY_STRATEGIES]
-LABEL_EFFICIENCY_TFIDF := drift:32:hedged@pool label:8:hedged-shift,sport:8,topic:3
+# TF-IDF lanes, run side by side: setting[-b16]:seeds[:a strategy beside LABEL_EFFICIENCY_STRATEGIES]
+LABEL_EFFICIENCY_TFIDF := drift:32:hedged@pool,drift-b16:8 label:8:hedged-shift,sport:8,topic:3,label-b16:3,imbalanced:3
 bench-label-efficiency: setup
 	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
 		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
@@ -102,8 +106,9 @@ bench-label-efficiency: setup
 	done; done
 	pids=; for lane in $(LABEL_EFFICIENCY_TFIDF); do \
 		for run in $$(echo $$lane | tr ',' ' '); do name=$${run%%:*}; rest=$${run#*:}; \
-			setting=$$(echo "$(LABEL_EFFICIENCY_SETTINGS)" | tr ' ' '\n' | grep "^$$name:"); \
-			$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --learners tfidf --body minilm \
+			base=$${name%-b16}; batch=32; [ $$base = $$name ] || batch=16; \
+			setting=$$(echo "$(LABEL_EFFICIENCY_SETTINGS)" | tr ' ' '\n' | grep "^$$base:"); \
+			$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch --learners tfidf --body minilm \
 				--seeds $${rest%%:*} $(LABEL_EFFICIENCY) --strategies $(LABEL_EFFICIENCY_STRATEGIES) $$(echo $$rest | cut -s -d: -f2) \
 				--out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
 		done & pids="$$pids $$!"; \
