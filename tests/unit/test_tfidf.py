@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import scipy.sparse as sp
 import skops.io
 
 from tests.helpers import EXAMPLE_DATA
@@ -55,3 +56,26 @@ def test_scores_from_the_process_counts_equal_scikit_learns_and_survive_eviction
     finally:
         COUNTS.max_entries = limit
     assert np.array_equal(model.raw_proba([])[:0], np.zeros((0, len(CLASSES))))
+
+
+def test_fitting_in_the_row_space_reaches_the_optimum_over_every_column():
+    """``fit_in_row_space`` (logistic regression on the training rows' coordinates, weights
+    mapped back to the n-gram columns) minimises the same loss as scikit-learn's fit on the
+    columns: with a tight tolerance both give the same weights, two classes and several."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bucle.training.models.tfidf import fit_in_row_space
+
+    features = build_pipeline(0).named_steps["features"].fit_transform(TEXTS)
+    assert features.shape[1] > 10 * len(TEXTS), "many more columns than rows: the case it is for"
+    for targets in (TARGETS, (TARGETS == TARGETS[0]).astype(int)):
+        tight = dict(C=10.0, class_weight="balanced", tol=1e-10, max_iter=10_000)
+        direct = LogisticRegression(**tight).fit(features, targets)
+        ours = fit_in_row_space(LogisticRegression(**tight), features, targets)
+        assert ours.coef_.shape == direct.coef_.shape and ours.n_features_in_ == features.shape[1]
+        assert np.abs(ours.coef_ - direct.coef_).max() < 1e-5 * np.abs(direct.coef_).max()
+        assert np.allclose(ours.predict_proba(features), direct.predict_proba(features), atol=1e-6)
+    blank = fit_in_row_space(LogisticRegression(), sp.csr_matrix((4, 7)), np.array([0, 1, 0, 1]))
+    assert not blank.coef_.any() and np.allclose(blank.predict_proba(sp.csr_matrix((1, 7))), 0.5), (
+        "rows without n-grams"
+    )

@@ -76,6 +76,33 @@ class Counts:
         self.stacked = sp.hstack(blocks, format="csr")
 
 
+def fit_in_row_space(
+    classifier: LogisticRegression, features: sp.csr_matrix, targets: np.ndarray
+) -> LogisticRegression:
+    """``classifier`` fitted on ``features`` through coordinates of its n training rows instead
+    of its hundreds of thousands of n-gram columns: the same optimum, ten times sooner with nine
+    classes (most of a TF-IDF round's time went to L-BFGS over a weight per n-gram and class).
+
+    With an L2 penalty the weights lie in the span of the training rows: writing the rows as
+    ``U S Vᵀ``, fitting on ``U S`` (each row's coordinates in the orthonormal basis ``V``) and
+    mapping the weights back by ``V`` minimises the same loss over the same weights, and L-BFGS
+    takes the same steps, only its stopping test differs (the largest gradient entry in either
+    basis). The returned classifier is scikit-learn's own, with weights over ``features``' columns.
+    """
+    gram = (features @ features.T).toarray()
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > max(values.max(), 0.0) * 1e-10  # directions the rows do not span carry no weight
+    if not keep.any():  # no row has a feature: one zero coordinate, the intercept alone
+        coordinates, back = np.zeros((len(targets), 1)), np.zeros((len(targets), 1))
+    else:
+        scale = np.sqrt(values[keep])
+        coordinates, back = vectors[:, keep] * scale, vectors[:, keep] / scale
+    classifier.fit(coordinates, targets)
+    classifier.coef_ = np.ascontiguousarray((features.T @ (back @ classifier.coef_.T)).T)
+    classifier.n_features_in_ = features.shape[1]
+    return classifier
+
+
 class OnCounts(ClassifierMixin, BaseEstimator):
     """TF-IDF + logistic regression fitted on rows of ``Counts.stacked``: the pipeline fitted on
     those rows' texts, up to ties among equally frequent n-grams at a branch's cap (each branch
@@ -98,7 +125,7 @@ class OnCounts(ClassifierMixin, BaseEstimator):
                 present = np.sort(present[np.argsort(-frequency[present], kind="stable")[: params["max_features"]]])
             self.columns_.append(present)
             self.weights_.append(_weighting().fit(block[:, present]))
-        self.classifier_ = _classifier(self.seed).fit(self._features(counts), targets)
+        self.classifier_ = fit_in_row_space(_classifier(self.seed), self._features(counts), targets)
         self.classes_ = self.classifier_.classes_
         return self
 
