@@ -101,10 +101,11 @@ class Hedged(QueryStrategy):
 
     def variant(self, candidates: Candidates) -> str:
         """How the part of the batch not drawn at random is ranked (a name in ``RESTS``): as a
-        replayed round recorded it, else density-margin among word vectors and margin by the
-        typicality ratio among an encoder's."""
-        if candidates.variant is not None:
-            return candidates.variant
+        replayed round recorded it, else by ``own_variant``."""
+        return candidates.variant or self.own_variant(candidates)
+
+    def own_variant(self, candidates: Candidates) -> str:
+        """Density-margin among word vectors, margin by the typicality ratio among an encoder's."""
         return "density-margin" if candidates.lexical else "typicality-ratio"
 
     def exploit(self, candidates: Candidates) -> np.ndarray:
@@ -128,5 +129,5 @@ class HedgedShift(Hedged):
     paper = "Hsu & Lin (2015); Sugiyama et al. (2007), importance weighting under covariate shift"
     unrecorded_variant = "typicality-ratio"
 
-    def variant(self, candidates: Candidates) -> str:
-        return candidates.variant or "typicality-ratio"
+    def own_variant(self, candidates: Candidates) -> str:
+        return "typicality-ratio"
