@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import skops.io
 
@@ -79,3 +80,44 @@ def test_fitting_in_the_row_space_reaches_the_optimum_over_every_column():
     assert not blank.coef_.any() and np.allclose(blank.predict_proba(sp.csr_matrix((1, 7))), 0.5), (
         "rows without n-grams"
     )
+
+
+def _same_fit(ours, theirs, our_counts, their_counts) -> bool:
+    arrays = ("indptr", "indices", "data")
+    return (
+        our_counts.shape == their_counts.shape
+        and all(np.array_equal(getattr(our_counts, a), getattr(their_counts, a)) for a in arrays)
+        and list(ours.vocabulary_.items()) == list(theirs.vocabulary_.items())
+        and ours.fixed_vocabulary_ is theirs.fixed_vocabulary_ is False
+    )
+
+
+def test_fitting_from_the_process_counts_is_scikit_learns_fit_array_for_array():
+    """``NgramCounts.fit_counts``: the vocabulary and counts ``CountVectorizer.fit_transform``
+    gives, every array and the vocabulary's order the same, as a round's texts grow by a batch
+    (only the batch analysed again), with a vocabulary cut to its most frequent n-grams, and after
+    the lexicon of terms was emptied for room."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from bucle.training.models.tfidf import BRANCHES
+    from bucle.training.ngram_counts import NgramCounts
+
+    cache = NgramCounts()
+    for texts, cut in ((TEXTS[:30], None), (TEXTS[:45], None), (TEXTS, 300), (TEXTS[::-1], 7)):
+        for name, params in BRANCHES.items():
+            params = dict(params, max_features=cut or params["max_features"])
+            theirs, ours = CountVectorizer(**params), CountVectorizer(**params)
+            assert _same_fit(ours, theirs, cache.fit_counts(name, ours, texts), theirs.fit_transform(texts))
+    analysed, fresh = [], NgramCounts()
+    for texts in (TEXTS[:45], TEXTS[:50]):
+        words = CountVectorizer(**BRANCHES["words"])
+        analyse = words.build_analyzer()
+        words.build_analyzer = lambda analyse=analyse: lambda text: analysed.append(text) or analyse(text)
+        fresh.fit_counts("words", words, texts)
+    assert analysed == TEXTS[:50], "each text analysed once: the second fit analyses only the five added"
+    small = NgramCounts(max_terms=500)
+    for texts in (TEXTS[:20], TEXTS[:40]):
+        theirs, ours = CountVectorizer(**BRANCHES["chars"]), CountVectorizer(**BRANCHES["chars"])
+        assert _same_fit(ours, theirs, small.fit_counts("chars", ours, texts), theirs.fit_transform(texts))
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        cache.fit_counts("words", CountVectorizer(**BRANCHES["words"]), ["1 2 3", "a e i"])

@@ -3,12 +3,12 @@
 Character n-grams (2–5, within word boundaries) make it robust to Spanish inflection and
 spelling; class weights are balanced because active learning picks skewed batches.
 
-The texts are analysed into n-gram counts once per fit (``Counts``): the calibration folds and
+The training texts' n-gram counts are taken once per fit (``Counts``): the calibration folds and
 the final model take rows and columns of those counts, as fitting the pipeline on each fold's
-texts would, without splitting long news into character n-grams six times (most of a steady
-round's time at a few hundred labels). Scoring takes its counts from the process's n-gram cache
-(``training.ngram_counts``): the test set, the candidates and the stop set are analysed once per
-process, not once per model and round.
+texts would, without splitting long news into character n-grams six times. Fitting and scoring
+take their counts from the process's n-gram cache (``training.ngram_counts``): a text is analysed
+once per process, not once per model and round, whether it is scored (the test set, the
+candidates, the stop set) or trained on (last round's labels and the new batch).
 
 Saved with skops (``skops.io.load`` gives back scikit-learn's pipeline and never unpickles
 arbitrary objects). Each vectorizer is saved with its terms as a fixed ``vocabulary`` array
@@ -71,7 +71,7 @@ class Counts:
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.vectorizers = [CountVectorizer(**params) for params in BRANCHES.values()]
-        blocks = [vectorizer.fit_transform(list(texts)) for vectorizer in self.vectorizers]
+        blocks = [COUNTS.fit_counts(name, vectorizer, texts) for name, vectorizer in zip(BRANCHES, self.vectorizers)]
         self.widths = tuple(block.shape[1] for block in blocks)
         self.stacked = sp.hstack(blocks, format="csr")
 
