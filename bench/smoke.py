@@ -38,6 +38,7 @@ def steps(server: list[str], trained: list[str]) -> list[tuple[str, list[str]]]:
         ("publish", ["--smoke", *trained]),
         ("active_learning", ["--smoke"]),
         ("label_errors", ["--smoke"]),
+        ("tfidf_fit", ["--smoke"]),
         ("lora_gpu", ["--smoke"]),
         ("bodies", ["--smoke"]),
     ]

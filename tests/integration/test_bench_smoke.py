@@ -73,6 +73,11 @@ def test_make_bench_smoke_prints_every_table(project, server, demo_project):
     # publishing: both champion families, against copying the files
     assert "| setfit |" in out and "| tfidf |" in out and "copy s (baseline)" in out
 
+    # TF-IDF refits round by round: scikit-learn's pipeline against bucle's, two rounds
+    assert (
+        "| labels | scikit-learn's pipeline (s) | bucle (s) | baseline ÷ bucle |" in out and "| all 2 rounds |" in out
+    )
+
     # LoRA throughput: the tiny shape on the CPU, each configuration against the baseline
     assert "| tiny-qwen2 | baseline |" in out and "| tiny-qwen2 | large-batch |" in out and "MFU" in out
 
