@@ -44,10 +44,14 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     assert published.version == first.champion and set(published.commits) == {"model", "dataset", "space"}
     assert LocalRepository(project.state.publish / "model.git").head() == published.commits["model"]
 
-    # after the push, the next candidates were embedded ahead: the next push embeds nothing
+    # after the push, the next candidates are embedded: the next push embeds nothing. With a TF-IDF
+    # champion (strategies in LSA space) the warm step embedded them; with a SetFit champion the
+    # selection did, in the body's space (the seed labels' two champions are within a point here)
     with round_context(project) as ctx:
         waiting = [r.text for r in ctx.pool.records(split="pool", labelled=False) if r.id not in first.sent]
-        assert result(manifest, "warm").embedded > 0 and ctx.cache.missing(ctx.base_body().cache_key, waiting) == []
+        lexical = next(row.family for row in ctx.registry.history() if row.name == first.champion) != "setfit"
+        assert (result(manifest, "warm").embedded > 0) == lexical
+        assert ctx.cache.missing(ctx.base_body().cache_key, waiting) == []
 
     # annotators answer from the gold labels, as `bucle simulate` does
     answer_all(project, list(records))
