@@ -109,14 +109,14 @@ class NgramCounts:
         matrix.sort_indices()
         position = np.empty(len(unique), np.int64)  # each term's column in the terms' order
         position[sorted(range(len(terms)), key=terms.__getitem__)] = np.arange(len(unique))
-        matrix.indices = position[met].astype(matrix.indices.dtype).take(matrix.indices, mode="clip")
+        columns = position[met]  # the terms as met: their columns in the terms' order
+        matrix.indices = columns.astype(matrix.indices.dtype).take(matrix.indices, mode="clip")
         kept = np.ones(len(unique), bool)
         if vectorizer.max_features is not None and len(unique) > vectorizer.max_features:
             frequency = np.asarray(matrix.sum(axis=0)).ravel()
             kept[:] = False
             kept[(-frequency).argsort()[: vectorizer.max_features]] = True
-        columns = position[met]  # the terms as met, and their columns once cut
-        known = kept[columns]
+        known = kept[columns]  # the terms as met that survive the cut
         vocabulary = dict(zip([terms[u] for u in met[known].tolist()], (np.cumsum(kept) - 1)[columns[known]]))
         matrix = matrix[:, np.flatnonzero(kept)]
         vectorizer.vocabulary_, vectorizer.fixed_vocabulary_ = vocabulary, False

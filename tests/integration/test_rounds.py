@@ -49,7 +49,7 @@ def test_rounds_push_uncertain_records_and_learn_from_the_answers(server, owner,
     # selection did, in the body's space (the seed labels' two champions are within a point here)
     with round_context(project) as ctx:
         waiting = [r.text for r in ctx.pool.records(split="pool", labelled=False) if r.id not in first.sent]
-        lexical = next(row.family for row in ctx.registry.history() if row.name == first.champion) != "setfit"
+        lexical = ctx.registry.metrics(first.champion)["family"] != "setfit"
         assert (result(manifest, "warm").embedded > 0) == lexical
         assert ctx.cache.missing(ctx.base_body().cache_key, waiting) == []
 
