@@ -27,6 +27,44 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+# `make test` runs the suite in two pytest-xdist workers, each with its own session server: the
+# modules that read or change the session's own project (or its demo project) run in one worker,
+# in the order they are collected, as they always have; the modules whose tests make sibling
+# projects run in the other, beside them; unit tests go to whichever worker is free.
+SESSION_PROJECT_MODULES = {
+    "test_annotation_ui",
+    "test_demo_ui",
+    "test_bench_smoke",
+    "test_demo",
+    "test_external_server",
+    "test_records",
+    "test_rounds",
+    "test_search_engine",
+    "test_training",
+    "test_users_and_cli",
+}
+
+
+def worker_group(nodeid: str) -> str:
+    """The unit of work a test belongs to: its own for a unit test, else one of the two groups."""
+    path = Path(nodeid.split("::", 1)[0])
+    if path.parent.name == "unit":
+        return nodeid
+    return "session" if path.stem in SESSION_PROJECT_MODULES else "siblings"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling over ``worker_group`` (its own ``xdist_group`` marks rename test
+    ids, which pytest 9 no longer lets a plugin do)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return ByGroup(config, log)
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> ProjectConfig:
     """The session's project: the example corpus (its first ``SESSION_ROWS`` training rows: its
