@@ -336,16 +336,15 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
                     advance(1)
                     continue
                 full = results.full.setdefault(f"{family} · {learner}", {})
-                if str(seed) not in full and family == "bucle" and full:
-                    # bucle's learners fit one model whatever the seed (deterministic solvers; the seed
-                    # only splits the calibration folds, which change no prediction): fitted once
-                    full[str(seed)] = next(iter(full.values()))
-                elif str(seed) not in full:
-                    full[str(seed)] = (
-                        bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed)
-                        if family == "bucle"
-                        else small_text.full_data_f1(learner, seed)
-                    )
+                if str(seed) not in full:
+                    if family == "bucle" and full:
+                        # bucle's learners fit one model whatever the seed (deterministic solvers; the
+                        # seed only splits the calibration folds, which change no prediction): fitted once
+                        full[str(seed)] = next(iter(full.values()))
+                    elif family == "bucle":
+                        full[str(seed)] = bucle_runs.full_data_f1(corpus, bucle_learners[learner], seed)
+                    else:
+                        full[str(seed)] = small_text.full_data_f1(learner, seed)
                 start = time.perf_counter()
                 curve = (
                     bucle_runs.run(
