@@ -78,62 +78,28 @@ bench: setup
 # The hedged default against random sampling, and random sampling on other draws (random@redraw:
 # the shortfall chance alone gives at these seeds), in the README's five kinds of setting, each with
 # the loop's two batch sizes: every other test text steers typicality, the other half scores every
-# curve. The SetFit head on the default body (e5, 128 seeds: a run takes a second or two once the
-# corpus is embedded; one lane, as e5 keeps both cores busy: two lanes side by side took 113 s for
-# what one after the other did in 91), then TF-IDF in two lanes side by side (a TF-IDF run keeps one
-# core busy): 32 seeds on drift, where the pool cannot see the test set's shift, 24 on two classes
-# and 16 on drift with batches of 16 (the default's two worst settings at 8 seeds), 8 on label and
-# sport, 3 on the rest. Side by side a two-class run takes about 30 s with batches of 32 and 55 s
-# with 16, a nine-class one about 60 s and 90 s (the TF-IDF refit: bench/tfidf_fit.py); the
-# full-data fit once per setting. About 3¾ hours on 2 cores: e5 about 1⅔, the TF-IDF lanes about 2.
+# curve. bench/label_efficiency.py runs them two at a time, each with one BLAS thread (two threads
+# per run were slower: the same curves in 0.43 of the time with e5, 0.64 with TF-IDF), the longest
+# first: TF-IDF on the default's worst settings (24 seeds on two classes with batches of 16, 32 on
+# drift, 16 on drift with batches of 16), the SetFit head on e5 at 128 seeds everywhere, TF-IDF at
+# 8 seeds on label and sport and 3 on the rest. About 1¾ hours on 2 cores.
 # `make bench-label-efficiency-alternatives` runs, into the same folders, the alternatives the README
 # weighs the default against (hedged@pool: typicality among the candidates, the loop before;
-# hedged-shift: the typicality ratio among word vectors too), each against random on its seeds:
-# about half an hour after the main target (its random runs are kept), an hour alone.
+# hedged-shift: the typicality ratio among word vectors too), each against random on its seeds
+# (random's runs are kept from the main target); the runs into one folder joined by a comma.
 # --resume goes on where a stopped run left off, and keeps the seeds a folder already has.
 # Results: docs/benchmarks/active-learning/target/<setting>[-e5][-b16].
-LABEL_EFFICIENCY_SETTINGS := label:--label,label topic:--label,topic sport:--label,topic,--one-vs-rest,Sport \
-	imbalanced:--label,topic,--keep,Sport=0.3,Science=0.3,Society=0.3,Entertainment=0.3 drift:--label,label,--drift,topic=Politics
-LABEL_EFFICIENCY := --small-text none --resume
-LABEL_EFFICIENCY_STRATEGIES := random hedged random@redraw
-LABEL_EFFICIENCY_OUT := docs/benchmarks/active-learning/target
-# TF-IDF lanes, run side by side: setting[-b16]:seeds[:strategies joined by +, instead of LABEL_EFFICIENCY_STRATEGIES]
-LABEL_EFFICIENCY_TFIDF := drift:32,drift-b16:16,sport-b16:3,topic:3,imbalanced-b16:3 \
-	label-b16:24,label:8,sport:8,imbalanced:3,topic-b16:3
-LABEL_EFFICIENCY_TFIDF_ALTERNATIVES := drift:32:random+hedged@pool label:8:random+hedged-shift,drift:16:random+hedged-shift
-
-# $(call e5_runs,--seeds N --strategies …): the SetFit head on e5, every setting, both batch sizes
-define e5_runs
-	for batch in 32 16; do for setting in $(LABEL_EFFICIENCY_SETTINGS); do \
-		name=$${setting%%:*}-e5; [ $$batch = 32 ] || name=$$name-b$$batch; \
-		$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch \
-			--learners setfit-head --max-seq-length 256 $(LABEL_EFFICIENCY) $(1) --out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
-	done; done
-endef
-
-# $(call tfidf_lanes,LANES): TF-IDF runs, each lane's one after another, the lanes side by side
-define tfidf_lanes
-	pids=; for lane in $(1); do \
-		for run in $$(echo $$lane | tr ',' ' '); do name=$${run%%:*}; rest=$${run#*:}; \
-			base=$${name%-b16}; batch=32; [ $$base = $$name ] || batch=16; \
-			setting=$$(echo "$(LABEL_EFFICIENCY_SETTINGS)" | tr ' ' '\n' | grep "^$$base:"); \
-			strategies=$$(echo $$rest | cut -s -d: -f2 | tr '+' ' '); \
-			$(VENV)/bin/python bench/active_learning.py $$(echo $${setting#*:} | tr ',' ' ') --batch $$batch --learners tfidf --body minilm \
-				--seeds $${rest%%:*} $(LABEL_EFFICIENCY) --strategies $${strategies:-$(LABEL_EFFICIENCY_STRATEGIES)} \
-				--out $(LABEL_EFFICIENCY_OUT)/$$name || exit 1; \
-		done & pids="$$pids $$!"; \
-	done; for pid in $$pids; do wait $$pid || exit 1; done
-endef
+LABEL_EFFICIENCY_E5 := $(foreach setting,label topic sport imbalanced drift,$(setting)-e5:%N $(setting)-e5-b16:%N)
+LABEL_EFFICIENCY_RUNS := label-b16:24 drift:32 drift-b16:16 $(subst %N,128,$(LABEL_EFFICIENCY_E5)) \
+	label:8 sport:8 topic-b16:3 imbalanced-b16:3 topic:3 imbalanced:3 sport-b16:3
+LABEL_EFFICIENCY_ALTERNATIVES := drift:32:random+hedged@pool,drift:16:random+hedged-shift label:8:random+hedged-shift \
+	$(subst %N,32:random+hedged@pool,$(LABEL_EFFICIENCY_E5))
 
 bench-label-efficiency: setup
-	$(call e5_runs,--seeds 128 --strategies $(LABEL_EFFICIENCY_STRATEGIES))
-	$(call tfidf_lanes,$(LABEL_EFFICIENCY_TFIDF))
-	$(VENV)/bin/python bench/worst_setting.py $(LABEL_EFFICIENCY_OUT) --out $(LABEL_EFFICIENCY_OUT)/worst_setting.md
+	$(VENV)/bin/python bench/label_efficiency.py $(LABEL_EFFICIENCY_RUNS)
 
 bench-label-efficiency-alternatives: setup
-	$(call e5_runs,--seeds 32 --strategies random hedged@pool)
-	$(call tfidf_lanes,$(LABEL_EFFICIENCY_TFIDF_ALTERNATIVES))
-	$(VENV)/bin/python bench/worst_setting.py $(LABEL_EFFICIENCY_OUT) --out $(LABEL_EFFICIENCY_OUT)/worst_setting.md
+	$(VENV)/bin/python bench/label_efficiency.py $(LABEL_EFFICIENCY_ALTERNATIVES)
 
 # BENCH_SERVER=path/to/bucle.yaml: a project whose embedded server is running (the test session's,
 # in CI) serves the benchmarks that need Argilla, instead of one server each; BENCH_TRAINED=path/to/

@@ -307,3 +307,25 @@ def test_a_users_corpus_stays_in_the_current_folder_and_tfidf_alone_loads_no_bod
     )
     assert active_learning.main([*argv, "--report-only", "--seeds", "3"]) == 2
     assert "was run with --seeds 1, not 3" in capsys.readouterr().err
+
+
+def test_two_runs_into_one_folder_take_turns(tmp_path, capsys):
+    """A run saves its folder's results whole after every curve: a second run into the same
+    folder waits for the first rather than writing its curves away."""
+    import threading
+
+    from bench.active_learning import held
+
+    entered = threading.Event()
+
+    def second() -> None:
+        with held(tmp_path / "label"):
+            entered.set()
+
+    with held(tmp_path / "label"):
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        assert not entered.wait(0.5), "the second run went in while the first held the folder"
+    waiting.join(30)
+    assert entered.is_set()
+    assert f"another run is writing {tmp_path / 'label'}: waiting until it is done" in capsys.readouterr().err
