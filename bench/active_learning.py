@@ -627,8 +627,9 @@ def main(argv: list[str] | None = None) -> int:
 @contextmanager
 def held(folder: Path) -> Iterator[None]:
     """``folder`` for this process alone until it is done: a run reads the folder's results once
-    and saves them whole after every curve, so two runs into one folder at once (two lanes of a
-    make target) would each write the other's curves away; the second waits for the first."""
+    and saves them whole after every curve, so two runs into one folder at once (as
+    ``bench/label_efficiency.py`` could start them) would each write the other's curves away;
+    the second waits for the first."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = os.open(folder, os.O_RDONLY)
     try:
