@@ -329,3 +329,27 @@ def test_two_runs_into_one_folder_take_turns(tmp_path, capsys):
     waiting.join(30)
     assert entered.is_set()
     assert f"another run is writing {tmp_path / 'label'}: waiting until it is done" in capsys.readouterr().err
+
+
+def test_the_label_ratio_carries_its_range_over_resampled_seeds(tmp_path):
+    from bench.worst_setting import ratio_range, report
+
+    budgets = [16, 32, 48, 64]
+    random = [curve(list(zip(budgets, [0.5, 0.6, 0.7, 0.8])), seed, "r") for seed in range(2)]
+    # 95% of full (0.76) at 32 labels on seed 0, at 64 on seed 1 and on their mean: 0.5× or 1×
+    hedged = [
+        curve(list(zip(budgets, f1s)), seed, "h")
+        for seed, f1s in enumerate([[0.5, 0.8, 0.8, 0.8], [0.5, 0.6, 0.7, 0.8]])
+    ]
+    assert ratio_range(hedged, random, 0.76) == (0.5, 1.0), "a quarter of the resamples draw seed 0 twice"
+    assert ratio_range(hedged[:1], random, 0.76) is None, "one seed has no spread to measure"
+    short = [curve(list(zip(budgets, [0.5, 0.6, 0.7, 0.7])), seed, "r") for seed in range(2)]
+    assert ratio_range(hedged, short, 0.76) == (0.0, 0.0), (
+        "random never gets there: the method needs none of its labels"
+    )
+    assert ratio_range(short, random, 0.76) == (float("inf"), float("inf"))
+
+    setting(tmp_path, "dos", [0.5, 0.8, 0.8, 0.8], [0.5, 0.6, 0.7, 0.8])
+    text = report(tmp_path)
+    assert "| 64 (1.00×; 90% 0.50–1.00) |" in text, "the mean curve gets there at 64, as random's"
+    assert "worst label ratio 1.00× (dos, 90% 0.50–1.00 over resampled seeds; target ≤ 0.80×: NOT met)" in text
