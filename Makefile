@@ -82,7 +82,8 @@ bench: setup
 # per run were slower: the same curves in 0.43 of the time with e5, 0.64 with TF-IDF), the longest
 # first: TF-IDF on the default's worst settings (24 seeds on two classes with batches of 16, 32 on
 # drift, 16 on drift with batches of 16), the SetFit head on e5 at 128 seeds everywhere, TF-IDF at
-# 8 seeds on label and sport and 3 on the rest. About 1½ hours on 2 cores (e5 25 min, measured).
+# 8 seeds on label and sport and 3 on the rest. About 1½ hours on 2 cores
+# (measured into empty folders: the e5 runs 25 min, the TF-IDF runs 61).
 # `make bench-label-efficiency-alternatives` runs, into the same folders, the alternatives the README
 # weighs the default against (hedged@pool: typicality among the candidates, the loop before;
 # hedged-shift: the typicality ratio among word vectors too), each against random on its seeds
