@@ -24,6 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
+
+from bench.strategy_variants import known  # noqa: E402
 
 SETTINGS = {  # the README's kinds of corpus, made from fakenews-es
     "label": ["--label", "label"],  # style-driven, two classes
@@ -50,6 +53,9 @@ def command(run: str, out: Path) -> list[str]:
         raise ValueError(
             f"{run}: expected SETTING[-e5][-b16]:SEEDS[:STRATEGY+…] with SETTING one of {', '.join(SETTINGS)}"
         )
+    unknown = [name for name in strategies.split("+") if strategies and not known(name)]
+    if unknown:
+        raise ValueError(f"{run}: unknown strategies {', '.join(unknown)}")
     return [
         sys.executable,
         str(ROOT / "bench" / "active_learning.py"),
@@ -101,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--parallel", type=int, default=2, help="runs at a time (default: 2, one per core)")
     args = parser.parse_args(argv)
+    if args.parallel < 1:
+        parser.error(f"--parallel {args.parallel}: at least one run at a time")
     try:
         chains = [[command(run, args.out) for run in chain.split(",")] for chain in args.runs]
     except ValueError as error:

@@ -44,9 +44,16 @@ def test_a_run_names_its_setting_learner_batch_seeds_and_strategies(tmp_path):
 def test_a_run_it_cannot_read_stops_everything_before_any_work(tmp_path, capsys):
     for run in ("labels:8", "label-e5", "label:0", "label:eight", "label-b32:8"):
         with pytest.raises(SystemExit) as stopped:
-            main([run, "--out", str(tmp_path)])
+            main(["topic:3", run, "--out", str(tmp_path)])
         assert stopped.value.code == 2
         assert f"{run}: expected SETTING[-e5][-b16]:SEEDS" in capsys.readouterr().err
+    for argv, said in (
+        (["topic:3", "label:8:random+hedgd"], "label:8:random+hedgd: unknown strategies hedgd"),
+        (["topic:3", "--parallel", "0"], "--parallel 0: at least one run at a time"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main([*argv, "--out", str(tmp_path)])
+        assert stopped.value.code == 2 and said in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
 
 
