@@ -1,14 +1,20 @@
 """One round at a time: a lock file that holds the pid of the process running a round.
 
-The file is created with O_EXCL, so two processes cannot both take it. A lock whose holder is
-dead (a crash, a SIGKILL) is stale and is taken over; a live holder makes ``RoundLock`` wait up
-to ``timeout_s`` and then refuse with a clear error.
+The file appears with its pid already in it (written to a private file first, then hard-linked
+into place, which fails if the lock exists), so no process ever reads an empty lock and takes it
+for stale. A lock whose holder is dead (a crash, a SIGKILL) is taken over under an ``flock`` on
+its folder, so two processes that both find it stale cannot both take it. A live holder makes
+``RoundLock`` wait up to ``timeout_s`` and then refuse with a clear error.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bucle.common.processes import is_alive
@@ -17,6 +23,22 @@ from bucle.common.errors import BucleError
 
 class RoundLocked(BucleError):
     """Another process is running a round of this project."""
+
+
+@contextmanager
+def _folder_held(folder: Path) -> Iterator[bool]:
+    """Whether this process holds the folder's ``flock`` (without waiting: one that holds it may
+    be stopped); the kernel lets go of it when its holder dies."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 class RoundLock:
@@ -34,18 +56,33 @@ class RoundLock:
             return None
 
     def _try(self) -> bool:
+        fd, written = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # mode 0600
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return self._link(Path(written))
+        finally:
+            os.unlink(written)
+
+    def _link(self, written: Path) -> bool:
+        try:
+            os.link(written, self.path)
+            return True
         except FileExistsError:
+            pass
+        with _folder_held(self.path.parent) as held:
+            if not held:
+                return False
             holder = self.holder()
             if holder is not None and is_alive(holder, marker=""):
                 return False
-            self.taken_over = holder
             self.path.unlink(missing_ok=True)  # stale: its holder is gone
-            return self._try()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
-        return True
+            try:
+                os.link(written, self.path)
+            except FileExistsError:
+                return False  # taken, between the unlink and the link, by a process that found no lock
+            self.taken_over = holder
+            return True
 
     def __enter__(self) -> "RoundLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,66 @@ def test_the_lock_refuses_a_second_round_and_takes_over_a_dead_holders_lock(tmp_
     assert not path.exists()
 
 
+TAKE_AND_LET_GO = """
+import sys
+from pathlib import Path
+from bucle.loop.lock import RoundLock
+for _ in range(int(sys.argv[2])):
+    with RoundLock(Path(sys.argv[1])):
+        pass
+"""
+
+TAKE_ON_GO = """
+import sys
+from pathlib import Path
+from bucle.loop.lock import RoundLock, RoundLocked
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    with RoundLock(Path(sys.argv[1])):
+        print("took", flush=True)
+        sys.stdin.read()  # held until every process has tried
+except RoundLocked:
+    print("refused", flush=True)
+"""
+
+
+def test_a_lock_file_is_never_seen_without_its_holders_pid(tmp_path):
+    path = tmp_path / "round.lock"
+    taker = subprocess.Popen([sys.executable, "-c", TAKE_AND_LET_GO, str(path), "3000"])
+    seen = set()
+    while taker.poll() is None:
+        try:
+            seen.add(path.read_text())
+        except FileNotFoundError:
+            pass
+    assert taker.returncode == 0
+    assert seen and seen <= {f"{taker.pid}\n"}, "an empty lock reads as a dead holder's, and is taken over"
+
+
+def test_of_several_processes_that_find_a_dead_holders_lock_one_takes_it(tmp_path):
+    path = tmp_path / "round.lock"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    path.write_text(gone.stdout)
+    takers = [
+        subprocess.Popen(
+            [sys.executable, "-c", TAKE_ON_GO, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    try:
+        assert [taker.stdout.readline() for taker in takers] == ["ready\n"] * 6
+        for taker in takers:
+            taker.stdin.write("go\n")
+            taker.stdin.flush()
+        said = [taker.stdout.readline().strip() for taker in takers]
+    finally:
+        for taker in takers:
+            taker.stdin.close()
+            taker.wait(timeout=60)
+    assert sorted(said) == ["refused"] * 5 + ["took"], said
+
+
 def test_criteria_are_small_classes_with_their_own_thresholds():
     from bucle.loop.stopping import History, LabelBudget, Plateau, StabilisingPredictions
 
