@@ -73,6 +73,7 @@ bench: setup
 	$(VENV)/bin/python bench/active_learning.py
 	$(VENV)/bin/python bench/label_errors.py
 	$(VENV)/bin/python bench/tfidf_fit.py
+	$(VENV)/bin/python bench/head_fit.py
 	$(VENV)/bin/python bench/bodies.py
 
 # The hedged default against random sampling, and random sampling on other draws (random@redraw:

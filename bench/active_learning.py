@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
@@ -58,6 +57,7 @@ from bucle.loop.splits import stratified_sample  # noqa: E402
 from bucle.loop.text_space import lsa_vectors  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
 from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
+from bucle.training.threads import one_blas_thread  # noqa: E402
 
 RESULTS = (
     ROOT / "docs" / "benchmarks" / "active-learning"
@@ -334,10 +334,9 @@ def simulate(args: argparse.Namespace, corpus: Corpus, results: Results) -> None
     todo = sum(not results.has(f"{family} · {name} · {learner}", seed) for family, learner, name, seed in jobs)
     began, done = time.perf_counter(), 0
     try:
-        # one BLAS thread: a run's fits are small (a few hundred rows), and threads split each
-        # product more finely than it pays (the SetFit head on e5: 26 s alone against 46 s with two
-        # threads, the same curves), so the make targets run two of these processes side by side
-        with progress("active-learning runs", len(jobs)) as advance, threadpool_limits(limits=1, user_api="blas"):
+        # one BLAS thread, as a round's fit (the SetFit head on e5: 26 s alone against 46 s with
+        # two threads, the same curves), so the make targets run two of these processes side by side
+        with progress("active-learning runs", len(jobs)) as advance, one_blas_thread():
             for family, learner, name, seed in jobs:
                 method = f"{family} · {name} · {learner}"
                 if results.has(method, seed):

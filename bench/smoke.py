@@ -39,6 +39,7 @@ def steps(server: list[str], trained: list[str]) -> list[tuple[str, list[str]]]:
         ("active_learning", ["--smoke"]),
         ("label_errors", ["--smoke"]),
         ("tfidf_fit", ["--smoke"]),
+        ("head_fit", ["--smoke"]),
         ("lora_gpu", ["--smoke"]),
         ("bodies", ["--smoke"]),
     ]

@@ -36,6 +36,7 @@ from bucle.training.outcome import Trained
 from bucle.training.promotion import GateDecision, compare, decide
 from bucle.training.registry import METRICS, MODEL, Registry
 from bucle.training.settings import ModelSettings
+from bucle.training.threads import one_blas_thread
 
 log = logging.getLogger("bucle.training")
 MAIN_FAMILIES = ("setfit", "lora")  # a round trains SetFit, an LLM training LoRA; each with the TF-IDF baseline
@@ -290,7 +291,8 @@ class TrainingRun:
         settings = self.settings
         started = time.perf_counter()
         with track(settings.country) as footprint:
-            model.fit(data.texts, data.labels)
+            with one_blas_thread():
+                model.fit(data.texts, data.labels)
             trained = time.perf_counter()
             evaluation, probs = evaluate_model(
                 model,

@@ -77,6 +77,9 @@ def test_make_bench_smoke_prints_every_table(project, server, demo_project):
     assert (
         "| labels | scikit-learn's pipeline (s) | bucle (s) | baseline ÷ bucle |" in out and "| all 2 rounds |" in out
     )
+    # a round's refit on one BLAS thread against BLAS's threads, both families
+    assert "| BLAS's threads (s) | one thread (s) | ratio |" in out
+    assert "| SetFit head | 2 | 48 |" in out and "| TF-IDF | 2 | 48 |" in out
 
     # LoRA throughput: the tiny shape on the CPU, each configuration against the baseline
     assert "| tiny-qwen2 | baseline |" in out and "| tiny-qwen2 | large-batch |" in out and "MFU" in out
