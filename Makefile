@@ -52,7 +52,8 @@ lint: setup
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
-# two workers (tests/conftest.py says which tests share one): pytest about 15 minutes on 2 cores, where one took 17
+# two workers (tests/conftest.py says which tests share one, and gives each its share of the cores'
+# threads): pytest about 11 minutes on 2 cores
 test: setup lint /usr/bin/chromium /usr/bin/docker-compose
 	$(VENV)/bin/python -m pytest -n 2 $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \

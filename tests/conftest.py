@@ -10,15 +10,30 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 
-from bucle.annotation.client import connect
-from bucle.annotation.credentials import CredentialsFile
-from bucle.annotation.embedded import control
-from bucle.annotation.embedded.ports import free_port
-from bench import shared_server
-from bucle.loop.config import ProjectConfig, load_config
-from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project
+def _threads_per_worker() -> None:
+    """Each pytest-xdist worker gets its share of the cores for OpenMP (torch), OpenBLAS and MKL,
+    set before any of them loads and inherited by the servers and commands the tests start: two
+    workers at two threads each on 2 cores oversubscribe them (the suite took 802 s and 841 s so,
+    632 s at one thread each, the same commit on the same idle machine)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers:
+        share = str(max(1, len(os.sched_getaffinity(0)) // workers))
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, share)
+
+
+_threads_per_worker()
+
+import pytest  # noqa: E402
+
+from bucle.annotation.client import connect  # noqa: E402
+from bucle.annotation.credentials import CredentialsFile  # noqa: E402
+from bucle.annotation.embedded import control  # noqa: E402
+from bucle.annotation.embedded.ports import free_port  # noqa: E402
+from bench import shared_server  # noqa: E402
+from bucle.loop.config import ProjectConfig, load_config  # noqa: E402
+from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SESSION_ROWS = 300  # of each example file: the session's project (the test file has 295)
