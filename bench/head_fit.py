@@ -33,6 +33,7 @@ sys.path[0] = str(ROOT)  # this folder has a file named like the `training` pack
 
 from bench.active_learning import EXAMPLE_CACHE  # noqa: E402
 from bench.corpus import DEFAULT, body_path  # noqa: E402
+from bench.tables import show  # noqa: E402
 from bucle.training.embedding_cache import EmbeddingCache  # noqa: E402
 from bucle.training.models.base import TextClassifier  # noqa: E402
 from bucle.training.models.setfit_model import SetFitClassifier  # noqa: E402
@@ -102,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cache.close()
     text = "\n".join(lines)
-    print(text)
-    if not args.smoke:
-        OUT.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
+    show(text, None if args.smoke else OUT)
     return 0
 
 

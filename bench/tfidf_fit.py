@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this folder has a file named like the `training` package: import the package
 
+from bench.tables import show  # noqa: E402
 from bucle.training.calibration import out_of_fold_proba  # noqa: E402
 from bucle.training.models.tfidf import TfidfClassifier, build_pipeline  # noqa: E402
 
@@ -92,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "TF-IDF refits round by round (final model and calibration folds), example corpus, one process:\n\n"
         + "\n\n".join(tables)
     )
-    print(text)
-    if not args.smoke:
-        OUT.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
+    show(text, None if args.smoke else OUT)
     return 0
 
 
