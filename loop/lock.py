@@ -2,7 +2,7 @@
 
 The file appears with its pid already in it (written to a private file first, then hard-linked
 into place, which fails if the lock exists), so no process ever reads an empty lock and takes it
-for stale. A lock whose holder is dead (a crash, a SIGKILL) is taken over under an ``flock`` on
+for stale (on a file system without hard links it is created, then written, as before). A lock whose holder is dead (a crash, a SIGKILL) is taken over under an ``flock`` on
 its folder, so two processes that both find it stale cannot both take it. A live holder makes
 ``RoundLock`` wait up to ``timeout_s`` and then refuse with a clear error.
 """
@@ -64,12 +64,24 @@ class RoundLock:
         finally:
             os.unlink(written)
 
-    def _link(self, written: Path) -> bool:
+    def _place(self, written: Path) -> bool:
+        """The lock put in place from ``written``; False if one is there."""
         try:
             os.link(written, self.path)
-            return True
         except FileExistsError:
-            pass
+            return False
+        except OSError:  # a file system without hard links: created, then its pid written
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return False
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+        return True
+
+    def _link(self, written: Path) -> bool:
+        if self._place(written):
+            return True
         with _folder_held(self.path.parent) as held:
             if not held:
                 return False
@@ -77,9 +89,7 @@ class RoundLock:
             if holder is not None and is_alive(holder, marker=""):
                 return False
             self.path.unlink(missing_ok=True)  # stale: its holder is gone
-            try:
-                os.link(written, self.path)
-            except FileExistsError:
+            if not self._place(written):
                 return False  # taken, between the unlink and the link, by a process that found no lock
             self.taken_over = holder
             return True

@@ -108,6 +108,20 @@ def test_of_several_processes_that_find_a_dead_holders_lock_one_takes_it(tmp_pat
     assert sorted(said) == ["refused"] * 5 + ["took"], said
 
 
+def test_where_hard_links_fail_the_lock_is_created_then_written(tmp_path, monkeypatch):
+    def no_links(*args):
+        raise PermissionError(1, "Operation not permitted")  # as on a file system without hard links
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "round.lock"
+    with RoundLock(path) as lock:
+        assert lock.holder() == os.getpid() and oct(path.stat().st_mode & 0o777) == "0o600"
+        with pytest.raises(RoundLocked, match=f"pid {os.getpid()}"):
+            with RoundLock(path):
+                pass
+    assert not path.exists() and not list(tmp_path.iterdir()), "no private file left behind"
+
+
 def test_criteria_are_small_classes_with_their_own_thresholds():
     from bucle.loop.stopping import History, LabelBudget, Plateau, StabilisingPredictions
 
