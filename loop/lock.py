@@ -2,9 +2,10 @@
 
 The file appears with its pid already in it (written to a private file first, then hard-linked
 into place, which fails if the lock exists), so no process ever reads an empty lock and takes it
-for stale (on a file system without hard links it is created, then written, as before). A lock whose holder is dead (a crash, a SIGKILL) is taken over under an ``flock`` on
-its folder, so two processes that both find it stale cannot both take it. A live holder makes
-``RoundLock`` wait up to ``timeout_s`` and then refuse with a clear error.
+for stale (on a file system without hard links it is created, then written, as before). A lock
+whose holder is dead (a crash, a SIGKILL) is taken over under an ``flock`` on its folder, so two
+processes that both find it stale cannot both take it. A live holder makes ``RoundLock`` wait up
+to ``timeout_s`` and then refuse with a clear error.
 """
 
 from __future__ import annotations
