@@ -53,7 +53,8 @@ def command(run: str, out: Path) -> list[str]:
         raise ValueError(
             f"{run}: expected SETTING[-e5][-b16]:SEEDS[:STRATEGY+…] with SETTING one of {', '.join(SETTINGS)}"
         )
-    unknown = [name for name in strategies.split("+") if strategies and not known(name)]
+    chosen = strategies.split("+") if strategies else STRATEGIES
+    unknown = [strategy for strategy in chosen if not known(strategy)]
     if unknown:
         raise ValueError(f"{run}: unknown strategies {', '.join(unknown)}")
     return [
@@ -66,7 +67,7 @@ def command(run: str, out: Path) -> list[str]:
         "--seeds",
         seeds,
         "--strategies",
-        *(strategies.split("+") if strategies else STRATEGIES),
+        *chosen,
         "--small-text",
         "none",
         "--resume",
