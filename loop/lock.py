@@ -61,7 +61,7 @@ class RoundLock:
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.write(f"{os.getpid()}\n")
-            return self._link(Path(written))
+            return self._take(Path(written))
         finally:
             os.unlink(written)
 
@@ -80,7 +80,8 @@ class RoundLock:
                 handle.write(f"{os.getpid()}\n")
         return True
 
-    def _link(self, written: Path) -> bool:
+    def _take(self, written: Path) -> bool:
+        """The lock taken: put in place, or in place of a dead holder's."""
         if self._place(written):
             return True
         with _folder_held(self.path.parent) as held:
