@@ -201,9 +201,12 @@ class LoopConfig(Strict):
     # unlabelled records a round scores: a fixed random window of the pool (loop/candidates.py),
     # so that a round's cost does not grow with the pool
     candidates: int = Field(4096, ge=1)
+    # at most this many of them embedded before a push: on a pool not embedded yet the window starts
+    # this size (at least a batch) and grows as the warm step embeds ahead (loop/candidates.py)
+    embed_before_push: int = Field(512, ge=1)
     # candidates embedded with the configured body after each push (loop.rounds._warm), so that the
-    # next push finds their vectors cached; 0: none
-    warm_ahead: int = Field(512, ge=0)
+    # next round finds the window and its push's vectors cached; 0: none
+    warm_ahead: int = Field(4096, ge=0)
     stop_when_signalled: bool = False  # the scheduler stops starting rounds when the stopping signals say so
     stopping: StoppingConfig = StoppingConfig()
     schedule: ScheduleConfig = ScheduleConfig()

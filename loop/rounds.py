@@ -28,7 +28,7 @@ from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, P
 from bucle.annotation.records import OutgoingRecord, progress, pull, push
 from bucle.loop import strategies
 from bucle.loop.adapters import dataset_spec, owner_client
-from bucle.loop.candidates import stop_set, target_texts, window
+from bucle.loop.candidates import affordable, ranked, stop_set, target_texts, window
 from bucle.loop.config import ProjectConfig
 from bucle.loop.context import RoundContext, Served, round_context
 from bucle.loop.label_review import SOURCE as REVIEWED, review
@@ -268,19 +268,26 @@ def _choose(
     evidence: strategies.Evidence | None = None,
     aim: list[str] | None = None,
     variant: str | None = None,
+    size: int | None = None,
 ) -> Selection:
     """The selection itself: a pure function of its inputs (models and embeddings are immutable),
     which is what makes a recorded round replayable. ``committee``: the versions a committee
     strategy asks (default: ``committee_versions`` now); ``evidence``: what a hedged strategy
     weighs (``evidence_for`` now; a replay passes the recorded one); ``aim``: the texts a strategy
     that weighs typicality measures it among (default: ``candidates.target_texts`` now); ``variant``: how
-    a strategy whose ranking depends on the candidates ranks (default: as it decides now)."""
+    a strategy whose ranking depends on the candidates ranks (default: as it decides now); ``size``:
+    how many candidates it chooses among (default: ``_window_size`` now)."""
     strategy_name, batch_size, seed = batch.strategy, batch.size, batch.seed
     config = ctx.config
-    candidates = window(candidates, config.loop.candidates, config.data.split_seed)
+    strategy = strategies.get(strategy_name)
+    lexical = is_lexical(served.model.family if served is not None else None)
+    if size is None:  # scoring or comparing the window embeds it with the body, unless all is lexical
+        embeds = not lexical or strategy.needs_committee
+        zero_shot = served is None and strategy.zero_shot
+        size = _window_size(ctx, candidates, batch_size, zero_shot) if embeds else config.loop.candidates
+    candidates = window(candidates, size, config.data.split_seed)
     if not candidates:
         return Selection([], [], [], None, strategy_name)
-    strategy = strategies.get(strategy_name)
     texts = [r.text for r in candidates]
     probs = served.model.predict_proba(texts) if served is not None else None
     if probs is None and strategy.zero_shot:
@@ -290,7 +297,6 @@ def _choose(
             body.embed(texts, prompt="passage"), body.embed(list(config.labels.values()), prompt="query")
         )
     embeddings = labelled_embeddings = target_vectors = members = None
-    lexical = is_lexical(served.model.family if served is not None else None)
     if aim is None:
         aim = target_texts(ctx.pool, config.data.split_seed) if strategy.weighs_typicality else []
     if strategy.needs_embeddings:
@@ -334,7 +340,21 @@ def _choose(
         evidence=evidence.to_json() if evidence is not None else None,
         target=len(aim) if target_vectors is not None else None,
         variant=strategy.variant(offered),
+        window=len(candidates),
     )
+
+
+def _window_size(ctx: RoundContext, candidates: list[PoolRecord], batch_size: int, zero_shot: bool) -> int:
+    """How many candidates a round that embeds them with the configured body chooses among:
+    ``loop.candidates``, fewer while that would embed more than ``loop.embed_before_push`` (never
+    less than a batch) before the push. ``zero_shot``: no champion, the window is embedded as
+    passages (``zero_shot_probs``)."""
+    config = ctx.config
+    body = ctx.base_body()
+    prompt = "passage" if zero_shot else None
+    allowance = max(config.loop.embed_before_push, batch_size)
+    unembedded = lambda texts: body.unembedded(texts, prompt)  # noqa: E731
+    return affordable(candidates, config.loop.candidates, config.data.split_seed, unembedded, allowance)
 
 
 def waiting_ids(config: ProjectConfig, pool: Pool, discarded: Iterable[str]) -> set[str]:
@@ -421,6 +441,7 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
             evidence,
             aim,
             variant,
+            recorded.window if recorded.window is not None else config.loop.candidates,
         )
     return Replay(number, recorded.ids, again.ids)
 
@@ -479,13 +500,10 @@ def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
     config = ctx.config
     if not config.loop.warm_ahead:
         return Warmed(0)
-    candidates = window(
-        [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded],
-        config.loop.candidates,
-        config.data.split_seed,
-    )
+    candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
+    following = ranked(candidates, config.data.split_seed)[: config.loop.candidates]  # as the window grows
     body = ctx.base_body()
-    ahead = ctx.cache.missing(body.cache_key, [r.text for r in candidates])[: config.loop.warm_ahead]
+    ahead = body.unembedded([r.text for r in following])[: config.loop.warm_ahead]
     if ahead:
         body.embed(ahead)
     return Warmed(len(ahead))

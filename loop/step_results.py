@@ -93,6 +93,9 @@ class Selection:
     # how the strategy ranked, where that depends on the candidates (``QueryStrategy.variant``: hedged's
     # rest by density-margin or the typicality ratio); None: one way only, or a manifest older than it
     variant: str | None = None
+    # how many candidates it chose among (``rounds._window_size``); None: a manifest older than it
+    # (``loop.candidates``, as bucle.yaml says now)
+    window: int | None = None
 
 
 @dataclass(frozen=True)

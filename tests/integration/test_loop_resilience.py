@@ -25,7 +25,7 @@ from bucle.loop.adapters import owner_client
 from bucle.loop.rounds import VECTOR, replay_selection, run_round, shown
 from bucle.loop.step_results import result
 from bucle.loop.simulate import annotator_clients
-from bucle.loop.context import registry
+from bucle.loop.context import registry, round_context
 from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
 
 pytestmark = pytest.mark.integration
@@ -255,12 +255,19 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
 def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(sibling_project):
     config = sibling_project("en-frio")
     data = config.data.model_copy(update={"seed_size": 0})
-    config = config.model_copy(update={"data": data})
+    loop = config.loop.model_copy(update={"embed_before_push": 64})
+    config = config.model_copy(update={"data": data, "loop": loop})
     ingest(config)
     first = run_round(config)
     assert not first.trained and first.champion is None
     manifest = RoundManifest.all(config.state.rounds)[-1]
     assert manifest.result("select")["strategy"] == "cold-start" and len(first.sent) == 8
+    # nothing embedded yet: the zero-shot window is what a round may embed before its push, no more
+    assert manifest.result("select")["window"] == 64
+    with round_context(config) as ctx:
+        waiting = {r.text for r in ctx.pool.records(split="pool", labelled=False) if r.id not in first.sent}
+        assert len(waiting) - len(ctx.base_body().unembedded(list(waiting), "passage")) == 64 - 8
+    assert replay_selection(config, 1).identical, "the replay chooses among the window the round recorded"
     records = list(dataset_of(config).records(with_suggestions=True))
     assert len(records) == 8 and all(not r.suggestions for r in records), "no model, no suggestion"
     assert {r.metadata[PREDICTION] for r in records} == set(config.labels), (
@@ -274,8 +281,12 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
 
 
 def test_bucle_simulate_rounds_end_to_end(sibling_project):
-    config = sibling_project("simulada")  # the default strategy: hedged
+    # the default strategy, hedged; a first round may embed 20 candidates before its push
+    loop = {"batch_size": 8, "schedule": {"min_new_labels": 4}, "warm_ahead": 64, "embed_before_push": 20}
+    config = sibling_project("simulada", loop=loop)
     ingest(config)
+    with Pool(config.state.pool) as pool:
+        candidates = pool.count(split="pool", labelled=False)
     result = bucle(config.root / "bucle.yaml", "simulate", "--rounds", "2")
     assert result.returncode == 0, result.stderr
     manifests = RoundManifest.all(config.state.rounds)
@@ -317,6 +328,9 @@ def test_bucle_simulate_rounds_end_to_end(sibling_project):
         "density-margin" if (s["model"] or "").endswith("-tfidf") else "typicality-ratio" for s in selections
     ], "the rest ranked as the champion's space asks, and recorded for replay"
     assert f"the rest by {selections[1]['variant']}" in flat
+    assert selections[0]["window"] == (candidates if selections[0]["model"].endswith("-tfidf") else 20), (
+        "a SetFit champion's first window is what the round may embed; TF-IDF embeds none of it"
+    )
     # round 2 weighed the evidence of round 1: replay reuses what it recorded; no number: every round
     replayed = bucle(config.root / "bucle.yaml", "replay")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr

@@ -1,9 +1,10 @@
-"""The window of candidates a round scores: capped, stable across rounds, and fair to the pool;
-and the target, the test texts typicality is measured among."""
+"""The window of candidates a round scores: capped, stable across rounds, fair to the pool, and
+no larger than a round can embed before its push; and the target, the test texts typicality is
+measured among."""
 
 from dataclasses import dataclass
 
-from bucle.loop.candidates import MIN_TARGET, TARGET_SIZE, target_texts, window
+from bucle.loop.candidates import MIN_TARGET, TARGET_SIZE, affordable, ranked, target_texts, window
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,32 @@ def test_the_target_is_the_test_sets_texts_capped_and_none_when_too_few_to_measu
     assert target_texts(TestSet(MIN_TARGET), seed=13) == [f"texto {i}" for i in range(MIN_TARGET)]
     large = target_texts(TestSet(TARGET_SIZE + 500), seed=13)
     assert len(large) == TARGET_SIZE and large == target_texts(TestSet(TARGET_SIZE + 500), seed=13), "a fixed sample"
+
+
+TEXTS = [Text(f"r{i}", f"noticia {i}") for i in range(10_000)]
+
+
+def unembedded_but(cached: set[str]):
+    """What ``SetFitClassifier.unembedded`` answers with ``cached`` in the embedding cache."""
+    return lambda texts: [t for t in dict.fromkeys(texts) if t not in cached]
+
+
+def test_a_pool_not_embedded_yet_gets_a_window_of_what_a_round_may_embed_and_it_grows_with_the_cache():
+    first = window(TEXTS, affordable(TEXTS, 4096, 13, unembedded_but(set()), 512), seed=13)
+    assert len(first) == 512
+    cached = {r.text for r in first}
+    sent = set(first[:16])  # the batch leaves the candidates; the warm step embeds the next 1,000
+    rest = [r for r in TEXTS if r not in sent]
+    cached |= set([r.text for r in ranked(rest, 13)[:4096] if r.text not in cached][:1_000])
+    second = window(rest, affordable(rest, 4096, 13, unembedded_but(cached), 512), seed=13)
+    assert len(second) == 496 + 1_000 + 512, "what is cached, and as much again as a round may embed"
+    assert set(first) - sent <= set(second), "windows nest: what was embedded stays in"
+    everything = {r.text for r in TEXTS}
+    assert affordable(rest, 4096, 13, unembedded_but(everything), 512) == 4096, "all cached: the configured window"
+    assert affordable(TEXTS[:100], 4096, 13, unembedded_but(set()), 512) == 100, "a small pool: all of it"
+
+
+def test_a_text_twice_in_the_pool_counts_once_against_what_a_round_may_embed():
+    copies = [Text(f"a{i}", f"texto {i % 10}") for i in range(100)]  # ten texts, ten times each
+    kept = window(copies, affordable(copies, 4096, 13, unembedded_but(set()), 5), seed=13)
+    assert len({r.text for r in kept}) == 5 and len(kept) > 5

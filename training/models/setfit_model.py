@@ -147,8 +147,16 @@ class SetFitClassifier(TextClassifier):
         encode = lambda batch: self._encode(batch, prompt)  # noqa: E731
         if self.cache is None:
             return encode(list(texts))
-        key = self.cache_key if prompt is None else f"{self.cache_key}|{prompt}"
-        return self.cache.embed(key, list(texts), encode)
+        return self.cache.embed(self._key(prompt), list(texts), encode)
+
+    def unembedded(self, texts: Sequence[str], prompt: str | None = None) -> list[str]:
+        """The distinct ``texts`` that ``embed`` (with ``prompt``) would compute now: not cached."""
+        if self.cache is None:
+            return list(dict.fromkeys(texts))
+        return self.cache.missing(self._key(prompt), list(texts))
+
+    def _key(self, prompt: str | None) -> str:
+        return self.cache_key if prompt is None else f"{self.cache_key}|{prompt}"
 
     def with_int8_body(self, folder: Path) -> "SetFitClassifier":
         """A copy that scores with the int8 ONNX body exported to ``folder``, same head."""
