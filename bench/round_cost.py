@@ -17,6 +17,8 @@ Argilla server is another process). The 1k pool is the baseline of the ratio col
 
     python bench/round_cost.py                     # 1k, 10k, 50k
     python bench/round_cost.py --sizes 300 --smoke  # what CI runs
+    python bench/round_cost.py --sizes 10000 --loop embed_before_push=4096 warm_ahead=512 --out /tmp/before
+                                                    # other loop settings (here: the whole first window embedded before the push)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 import yaml
@@ -141,7 +144,7 @@ class StepMeter(logging.Handler):
             self.peaks[done.group(1)] = self.memory.cut()
 
 
-def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectConfig:
+def write_project(folder: Path, size: int, port: int, smoke: bool, loop: dict[str, Any]) -> ProjectConfig:
     (folder / "data").mkdir(parents=True)
     with open(folder / "data" / "pool.jsonl", "w", encoding="utf-8") as handle:
         for row in make_rows(size, seed=size):
@@ -163,7 +166,8 @@ def write_project(folder: Path, size: int, port: int, smoke: bool) -> ProjectCon
         "annotation": {"annotators": ["anotadora-1"]},
         "server": {"port": port},
         "model": {"max_seq_length": 64, "bootstrap_samples": 100, "body": minilm()} if smoke else {},  # the small body
-        "loop": {"candidates": 100} if smoke else {},  # the smoke pool is smaller than the default window
+        # the smoke pool is smaller than the default window
+        "loop": {**({"candidates": 100} if smoke else {}), **loop},
     }
     path = folder / "bucle.yaml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
@@ -191,9 +195,9 @@ def costs(config: ProjectConfig, manifest: RoundManifest, peaks: dict[str, float
 
 
 def measure(
-    size: int, folder: Path, running: Path | None, smoke: bool, meter: StepMeter
+    size: int, folder: Path, running: Path | None, smoke: bool, meter: StepMeter, loop: dict[str, Any]
 ) -> tuple[int, float, list[RoundCost]]:
-    config = write_project(folder, size, shared_server.port(running), smoke)
+    config = write_project(folder, size, shared_server.port(running), smoke, loop)
     shared_server.join(config, running)
     start = time.perf_counter()
     report = ingest(config)
@@ -240,7 +244,8 @@ def table(rows: list[RoundCost], ingest_s: dict[int, float]) -> str:
     for r in rows:
         verdict = "met" if r.total < TARGET_10K_S else "NOT met"
         lines.append(
-            f"- {r.kind.capitalize()} round over a {r.pool:,}-text pool: {r.total:.1f} s (target < {TARGET_10K_S} s: {verdict})."
+            f"- {r.kind.capitalize()} round over a {r.pool:,}-text pool: {r.total:.1f} s (target < {TARGET_10K_S} s: "
+            f"{verdict}); its batch in Argilla after {r.waited:.1f} s."
         )
     return "\n".join(lines)
 
@@ -254,15 +259,29 @@ def main(argv: list[str] | None = None) -> int:
         help="what CI runs: max_seq_length 64, 100 bootstrap samples, "
         "a 100-text test set, a window of 100 candidates, results in test-artifacts/bench-smoke",
     )
+    parser.add_argument(
+        "--loop",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="bucle.yaml loop settings to measure instead of the defaults (values as YAML reads them)",
+    )
+    parser.add_argument("--out", type=Path, help="folder for round_cost.md and .json (default: docs/benchmarks)")
     shared_server.add_argument(parser)
     args = parser.parse_args(argv)
+    loop = {}
+    for setting in args.loop:
+        key, equals, value = setting.partition("=")
+        if not equals or not key:
+            parser.error(f"--loop takes KEY=VALUE, not {setting!r}")
+        loop[key] = yaml.safe_load(value)
     meter = StepMeter(PeakMemory())
     rows: list[RoundCost] = []
     ingested: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="bucle-bench-rounds-") as scratch:
         for size in args.sizes:
             print(f"pool of {size:,} rows…", file=sys.stderr, flush=True)
-            pool, seconds, results = measure(size, Path(scratch) / str(size), args.server, args.smoke, meter)
+            pool, seconds, results = measure(size, Path(scratch) / str(size), args.server, args.smoke, meter, loop)
             ingested[pool] = seconds
             rows += results
             for r in results:
@@ -270,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     meter.memory.close()
     report = table(rows, ingested)
     print(report)
-    out = SMOKE_RESULTS if args.smoke else RESULTS
+    out = args.out or (SMOKE_RESULTS if args.smoke else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     (out / "round_cost.md").write_text(report + "\n", encoding="utf-8")
     (out / "round_cost.json").write_text(json.dumps([asdict(r) for r in rows], indent=1), encoding="utf-8")

@@ -60,6 +60,7 @@ from bucle.loop.step_results import (
 from bucle.loop.train import apply_gate, train_versions
 from bucle.publishing.local_git import PublishError
 from bucle.training.registry import Registry
+from bucle.training.models.tfidf import analyse_ahead
 
 log = logging.getLogger("bucle.loop")
 VECTOR = "embedding"  # the dataset's vector field: the configured body's embeddings
@@ -493,19 +494,23 @@ def _push(ctx: RoundContext, selection: Selection, header: dict) -> Pushed:
 
 
 def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
-    """Embed the next candidates with the configured body after the push, so that the next push
-    finds their vectors cached: a push embeds only what it sends, and with a TF-IDF champion (the
-    strategies then work in LSA space) nothing else would have embedded them. Annotators wait on
-    the push, not on this; the vectors are the same whenever they are computed."""
+    """Embed the next candidates with the configured body after the push, so that the next round
+    finds the window's vectors cached: a push embeds only what it sends, a round at most
+    ``loop.embed_before_push`` of the window, and with a TF-IDF champion (the strategies then work
+    in LSA space) nothing else would have embedded them. Their n-grams too, into the process's
+    cache, for a TF-IDF champion's next scoring of the window (in ``bucle up``, one process, a
+    window of 4,096 texts is analysed once, not in the round where TF-IDF first becomes champion).
+    Annotators wait on the push, not on this; the vectors are the same whenever they are computed."""
     config = ctx.config
     if not config.loop.warm_ahead:
         return Warmed(0)
     candidates = [r for r in ctx.pool.records(split="pool", labelled=False) if r.id not in excluded]
-    following = ranked(candidates, config.data.split_seed)[: config.loop.candidates]  # as the window grows
+    texts = [r.text for r in ranked(candidates, config.data.split_seed)[: config.loop.candidates]]  # as windows grow
     body = ctx.base_body()
-    ahead = body.unembedded([r.text for r in following])[: config.loop.warm_ahead]
+    ahead = body.unembedded(texts)[: config.loop.warm_ahead]
     if ahead:
         body.embed(ahead)
+    analyse_ahead(texts)
     return Warmed(len(ahead))
 
 

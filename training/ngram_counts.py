@@ -122,6 +122,11 @@ class NgramCounts:
         vectorizer.vocabulary_, vectorizer.fixed_vocabulary_ = vocabulary, False
         return matrix
 
+    def analyse(self, name: str, analyse: Callable[[str], list[str]], texts: Sequence[str]) -> None:
+        """Analyse those of ``texts`` not cached yet, so that a later ``matrix`` of them only looks up."""
+        for text in texts:
+            self._row(name, analyse, text)
+
     def matrix(
         self, name: str, analyse: Callable[[str], list[str]], texts: Sequence[str], vocabulary: VocabularyLookup
     ) -> sp.csr_matrix:

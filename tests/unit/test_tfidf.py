@@ -59,6 +59,24 @@ def test_scores_from_the_process_counts_equal_scikit_learns_and_survive_eviction
     assert np.array_equal(model.raw_proba([])[:0], np.zeros((0, len(CLASSES))))
 
 
+def test_texts_analysed_ahead_are_scored_without_analysing_them_again():
+    """What the warm step does for a TF-IDF champion's next window (``analyse_ahead``): the
+    scoring only looks the texts up, and gives the pipeline's own probabilities."""
+    from bucle.training.models.tfidf import analyse_ahead
+
+    model = TfidfClassifier(CLASSES, seed=0).fit(TEXTS[:40], TOPICS[:40])
+    window = [f"{text} (ventana)" for text in TEXTS[40:]]  # not in the process's cache yet
+    reference = model.pipeline.predict_proba(window)  # scikit-learn's own analysis
+    analyse_ahead(window)
+    analysed = []
+    for _, branch in model.pipeline.named_steps["features"].transformer_list:
+        counts = branch.named_steps["counts"]
+        analyse = counts.build_analyzer()
+        counts.build_analyzer = lambda analyse=analyse: lambda text: analysed.append(text) or analyse(text)
+    assert np.array_equal(model.raw_proba(window)[:, model.pipeline.classes_], reference)
+    assert analysed == [], "every text was analysed ahead"
+
+
 def test_fitting_in_the_row_space_reaches_the_optimum_over_every_column():
     """``fit_in_row_space`` (logistic regression on the training rows' coordinates, weights
     mapped back to the n-gram columns) minimises the same loss as scikit-learn's fit on the

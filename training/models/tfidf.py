@@ -142,6 +142,13 @@ class OnCounts(ClassifierMixin, BaseEstimator):
         return self.classifier_.predict_proba(self._features(counts))
 
 
+def analyse_ahead(texts: Sequence[str]) -> None:
+    """Split ``texts`` into every branch's n-grams in the process's cache now, so that a TF-IDF
+    model scoring them later (a lexical champion choosing among the window) only looks them up."""
+    for name, params in BRANCHES.items():
+        COUNTS.analyse(name, CountVectorizer(**params).build_analyzer(), texts)
+
+
 def out_of_fold_texts(texts: Sequence[str], targets: np.ndarray, n_classes: int, seed: int) -> np.ndarray | None:
     """``calibration.out_of_fold_proba`` of the TF-IDF model on ``texts``, analysed once."""
     counts = Counts(texts)
