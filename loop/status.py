@@ -121,6 +121,8 @@ def _selection(manifests: list[RoundManifest]) -> str:
     if picked is None:
         return "no batch yet"
     line = f"the last batch ({len(picked.ids)}) by {picked.strategy}"
+    if picked.window is not None:
+        line += f" among {picked.window:,} candidates"
     if picked.evidence is not None:
         line += f", {len(picked.explored)} of them drawn at random ({describe(Evidence.from_json(picked.evidence))})"
     if picked.variant is not None:

@@ -331,6 +331,7 @@ def test_bucle_simulate_rounds_end_to_end(sibling_project):
     assert selections[0]["window"] == (candidates if selections[0]["model"].endswith("-tfidf") else 20), (
         "a SetFit champion's first window is what the round may embed; TF-IDF embeds none of it"
     )
+    assert f"by hedged among {selections[1]['window']:,} candidates" in flat
     # round 2 weighed the evidence of round 1: replay reuses what it recorded; no number: every round
     replayed = bucle(config.root / "bucle.yaml", "replay")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
