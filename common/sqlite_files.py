@@ -1,4 +1,4 @@
-"""SQLite files that may be damaged: telling a sound one, and setting a damaged one aside.
+"""SQLite files that may be damaged: telling a sound one, and setting a damaged (or stale) one aside.
 
 Used for the search index at server start and for the pool and its copies; both keep the
 damaged file (and its WAL and shared-memory files) for whoever wants to look, never delete it.
@@ -32,9 +32,9 @@ def is_sound(path: Path) -> bool:
         return False
 
 
-def move_aside(path: Path) -> Path:
-    """Rename ``path`` and its WAL/SHM files to ``<name>.damaged-<stamp>``; returns the new path."""
-    aside = path.with_name(f"{path.name}.damaged-{file_stamp()}")
+def move_aside(path: Path, why: str = "damaged") -> Path:
+    """Rename ``path`` and its WAL/SHM files to ``<name>.<why>-<stamp>``; returns the new path."""
+    aside = path.with_name(f"{path.name}.{why}-{file_stamp()}")
     for suffix in COMPANIONS:
         part = Path(f"{path}{suffix}")
         if part.exists():

@@ -412,26 +412,26 @@ def replay_selection(config: ProjectConfig, number: int) -> Replay:
     recorded = from_json(Selection, {"strategy": target.data["strategy"], **target.result("select")})
     if recorded.held:  # nothing was chosen: a full batch was waiting, as Argilla said then
         return Replay(number, [], [])
+    strategy = strategies.get(recorded.strategy)
+    variant = recorded.variant or strategy.unrecorded_variant
+    if variant is not None and variant not in strategy.variants:
+        raise BucleError(
+            f"round {number} ranked by {recorded.strategy}'s {variant!r}, which this bucle does not know "
+            f"(it knows {', '.join(strategy.variants) or 'one way only'}), so the round cannot be replayed"
+        )
     with round_context(config) as ctx:
-        records = ctx.pool.records(split="pool")
-        labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
-        known = {r.id for r in labelled} | excluded
-        served = ctx.served(recorded.model) if recorded.model else None
-        asked = Batch.recorded(ctx.registry, target.data, recorded.model, recorded.strategy)
-        evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
         aim = target_texts(ctx.pool, config.data.split_seed) if recorded.target is not None else []
         if recorded.target is not None and len(aim) != recorded.target:
             raise BucleError(
                 f"round {number} measured typicality among {recorded.target} test texts and the frozen test set "
                 f"now gives {len(aim)}: it changed since, so the round cannot be replayed"
             )
-        strategy = strategies.get(recorded.strategy)
-        variant = recorded.variant or strategy.unrecorded_variant
-        if variant is not None and variant not in strategy.variants:
-            raise BucleError(
-                f"round {number} ranked by {recorded.strategy}'s {variant!r}, which this bucle does not know "
-                f"(it knows {', '.join(strategy.variants) or 'one way only'}), so the round cannot be replayed"
-            )
+        records = ctx.pool.records(split="pool")
+        labelled = [r for r in records if r.label is not None and (r.label_source != "annotators" or r.id in received)]
+        known = {r.id for r in labelled} | excluded
+        served = ctx.served(recorded.model) if recorded.model else None  # loaded once the round is known replayable
+        asked = Batch.recorded(ctx.registry, target.data, recorded.model, recorded.strategy)
+        evidence = strategies.Evidence.from_json(recorded.evidence) if recorded.evidence is not None else None
         again = _choose(
             ctx,
             [r for r in records if r.id not in known],

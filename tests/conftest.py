@@ -33,11 +33,10 @@ from bucle.annotation.embedded import control  # noqa: E402
 from bucle.annotation.embedded.ports import free_port  # noqa: E402
 from bench import shared_server  # noqa: E402
 from bucle.loop.config import ProjectConfig, load_config  # noqa: E402
-from tests.helpers import CHROMIUM, FLAGS, SMALL_MODEL, with_example_data, write_project  # noqa: E402
+from tests.helpers import CHROMIUM, FLAGS, SIBLING_ROWS, SMALL_MODEL, with_example_data, write_project  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SESSION_ROWS = 300  # of each example file: the session's project (the test file has 295)
-SIBLING_ROWS = 150  # a sibling project's pool and test set: what a round does, at a fifth of the cost
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download weights or data
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 

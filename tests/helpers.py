@@ -26,6 +26,7 @@ BUCLE = [sys.executable, "-m", "bucle.loop.cli"]
 EXAMPLE_DATA = Path(__file__).resolve().parents[1] / "examples" / "noticias-falsas" / "data"
 # the small English body: tests of the loop time its wiring, not the default body (tests/integration/test_bodies.py)
 SMALL_MODEL = {"body": minilm(), "max_seq_length": 64, "bootstrap_samples": 200, "fine_tune_min_labels": 10_000}
+SIBLING_ROWS = 150  # a sibling project's pool and test set: what a round does, at a fifth of the cost
 
 
 def copy_example_data(folder: Path, rows: int | None = None) -> None:

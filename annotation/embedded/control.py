@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from bucle.annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from bucle.annotation.embedded import strays
+from bucle.annotation.embedded import migrations, strays
 from bucle.common import processes
 from bucle.annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
 from bucle.annotation.embedded.supervisor import SUPERVISOR
@@ -161,16 +161,22 @@ def _failure_log(layout: ServerLayout) -> Path:
     return layout.log(SUPERVISOR)
 
 
-def _wait_until_healthy(layout: ServerLayout, timeout_s: float, alive: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + timeout_s
+def _wait_for(
+    layout: ServerLayout, ready: Callable[[], bool], deadline: float, timeout_s: float, alive: Callable[[], bool]
+) -> None:
+    """Until ``ready()``; a supervisor that died or a deadline passed is a ``ServerError``."""
     while time.monotonic() < deadline:
         if not alive():
             raise ServerError("The Argilla server failed to start", log=_failure_log(layout))
-        if is_healthy(layout):
+        if ready():
             return
         time.sleep(0.5)
     stop(layout)
     raise ServerError(f"The Argilla server did not answer within {timeout_s:.0f} s", log=_failure_log(layout))
+
+
+def _has_owner(layout: ServerLayout) -> bool:
+    return any(user.role == "owner" for user in CredentialsFile(layout.credentials).load().values())
 
 
 def _ensure_owner(layout: ServerLayout) -> UserCredentials:
@@ -205,7 +211,8 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
     layout.make_dirs()
     if _supervisor_pid(layout) is not None:
         # it may be starting, or restarting one of its processes
-        _wait_until_healthy(layout, timeout_s, alive=lambda: _supervisor_pid(layout) is not None)
+        deadline = time.monotonic() + timeout_s
+        _wait_for(layout, lambda: is_healthy(layout), deadline, timeout_s, lambda: _supervisor_pid(layout) is not None)
         _ensure_owner(layout)
         return status(layout)
     _clear_stale(layout)
@@ -228,8 +235,13 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
             start_new_session=True,
             cwd=layout.root,
         )
-    _wait_until_healthy(layout, timeout_s, alive=lambda: supervisor.poll() is None)
-    _ensure_owner(layout)
+    deadline, alive = time.monotonic() + timeout_s, lambda: supervisor.poll() is None
+    if not _has_owner(layout):
+        # a new server's owner goes into the migrated database while the API server boots, not after
+        # (each is a fresh interpreter importing argilla-server: seconds)
+        _wait_for(layout, lambda: migrations.up_to_date(layout) is not None, deadline, timeout_s, alive)
+        _ensure_owner(layout)
+    _wait_for(layout, lambda: is_healthy(layout), deadline, timeout_s, alive)
     return status(layout)
 
 

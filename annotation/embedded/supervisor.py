@@ -3,7 +3,7 @@
 Started by ``bucle server start`` (``python -m bucle.annotation.embedded.supervisor STATE HOST PORT
 SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration (unless the database
 is already at the installed server's revision: ``migrations``), a rebuild of the
-search index if it is missing, the rq worker, then the API server. It restarts a process that
+search index if it is missing or damaged (not for a new database: there is nothing to index), the rq worker, then the API server. It restarts a process that
 dies (at most ``MAX_RESTARTS`` times a minute, then it stops everything and exits non-zero), and
 on SIGTERM or SIGINT stops them in reverse order. Each child gets PDEATHSIG so that a supervisor
 killed with SIGKILL does not leave orphans behind; the processes a dead child forked (rq's pool
@@ -110,12 +110,13 @@ class Supervisor:
         redis, worker, server = self.services
         self.spawn(redis)
         self.wait_for_redis()
+        new_database = not self.layout.database.exists()
         if reason := migrations.up_to_date(self.layout):
             self.say(f"{reason}: no migration needed")
         else:
             self.run_once("migrate", "database", "migrate")
             migrations.record(self.layout)
-        if index_health.needs_rebuild(self.layout.search_index, self.say):
+        if index_health.needs_rebuild(self.layout.search_index, self.say, new_database):
             self.run_once("reindex", "search-engine", "reindex")
         self.spawn(worker)
         self.spawn(server)

@@ -26,6 +26,7 @@ from bucle.loop.rounds import run_round
 from bucle.loop.simulate import annotator_clients, answer
 from tests.helpers import (
     BUCLE,
+    SIBLING_ROWS,
     SMALL_MODEL,
     answer_all,
     bucle,
@@ -55,7 +56,7 @@ def external(project, server, owner_key, tmp_path_factory):
         folder,
         6900,
         name="externo",
-        data=with_example_data(folder),
+        data=with_example_data(folder, SIBLING_ROWS),
         model=SMALL_MODEL,
         annotation={"annotators": [ANNOTATOR, TEAM_MEMBER]},
         loop={"batch_size": 8, "schedule": {"min_new_labels": 4}},

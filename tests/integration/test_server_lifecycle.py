@@ -95,6 +95,11 @@ def test_start_is_idempotent_and_status_lists_every_process(own_server):
     assert again.pids == first.pids
     assert first.running and first.healthy and first.version == "2.8.0"
     assert all(first.pids.values()), first.pids
+    started = control.log_tail(own_server, "supervisor", 20)
+    assert "a new database: its search index starts empty" in started and "reindex" not in started, (
+        "a first start indexes nothing"
+    )
+    assert not own_server.log("reindex").exists()
     mode = own_server.credentials.stat().st_mode & 0o777
     assert mode == 0o600
     assert own_server.state_dir.stat().st_mode & 0o077 == 0
