@@ -24,6 +24,21 @@ def waiting(pending: int, discarded: int, overlap: int) -> int:
     return max(pending - discarded // max(overlap, 1), 0)
 
 
+def since_pull(
+    pending: int,
+    completed: int,
+    discarded: int,
+    pulled_completed: int | None,
+    pulled_discards: int | None,
+    overlap: int,
+) -> Queue:
+    """Argilla's counts now against those a round's pull recorded before it pulled (None, in
+    manifests older than them: nothing is new)."""
+    new = completed - (completed if pulled_completed is None else pulled_completed)
+    news = new + discarded - (discarded if pulled_discards is None else pulled_discards)
+    return Queue(waiting(pending, discarded, overlap), new, news)
+
+
 def round_reason(
     queue: Queue, trigger: str, low_water: int, min_new_labels: int, every_minutes: float, last_round: int
 ) -> str | None:

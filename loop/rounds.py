@@ -19,10 +19,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable
 
+import httpx
 import numpy as np
 
 from bucle.annotation.agreement import agreement_report, agreement_with, majority_vote
 from bucle.annotation.datasets import ensure_dataset, ensure_vector_field
+from bucle.annotation.errors import ArgillaError
 from bucle.common.errors import BucleError
 from bucle.annotation.model_metadata import CONFIRM, DECIDE, KIND, PREDICTION, PROBABILITY
 from bucle.annotation.records import OutgoingRecord, progress, pull, push
@@ -38,7 +40,7 @@ from bucle.loop.manifest import RoundManifest
 from bucle.loop.pool import Pool, PoolRecord
 from bucle.loop.pool_backups import backup_pool
 from bucle.loop.prefill import least_for
-from bucle.loop.queue_rules import batch_to_push
+from bucle.loop.queue_rules import batch_to_push, round_reason, since_pull
 from bucle.loop.strategies.cold_start import zero_shot_probs
 from bucle.loop.strategies.confident_share import mix
 from bucle.loop.text_space import is_lexical, lsa_vectors
@@ -64,6 +66,7 @@ from bucle.training.models.tfidf import analyse_ahead
 
 log = logging.getLogger("bucle.loop")
 VECTOR = "embedding"  # the dataset's vector field: the configured body's embeddings
+WARM_CHUNK = 256  # texts the warm step embeds between two looks at the annotators' queue (e5, 2 cores: ~20 s)
 
 
 @dataclass(frozen=True)
@@ -493,14 +496,18 @@ def _push(ctx: RoundContext, selection: Selection, header: dict) -> Pushed:
     return Pushed(_send(ctx, outgoing, selection.model or "sin-modelo"))
 
 
-def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
+def _warm(ctx: RoundContext, excluded: set[str], pulled: Pulled, number: int) -> Warmed:
     """Embed the next candidates with the configured body after the push, so that the next round
     finds the window's vectors cached: a push embeds only what it sends, a round at most
     ``loop.embed_before_push`` of the window, and with a TF-IDF champion (the strategies then work
     in LSA space) nothing else would have embedded them. Their n-grams too, into the process's
     cache, for a TF-IDF champion's next scoring of the window (in ``bucle up``, one process, a
     window of 4,096 texts is analysed once, not in the round where TF-IDF first becomes champion).
-    Annotators wait on the push, not on this; the vectors are the same whenever they are computed."""
+
+    Annotators wait on the push, not on this, unless they answer faster than it embeds (a first
+    round on a large pool with the e5 body: minutes) while the next round waits for this one's
+    lock. So between chunks it looks at their queue and stops as soon as the next round is due;
+    what it left, later rounds embed (windows nest). The vectors are the same whenever computed."""
     config = ctx.config
     if not config.loop.warm_ahead:
         return Warmed(0)
@@ -508,10 +515,28 @@ def _warm(ctx: RoundContext, excluded: set[str]) -> Warmed:
     texts = [r.text for r in ranked(candidates, config.data.split_seed)[: config.loop.candidates]]  # as windows grow
     body = ctx.base_body()
     ahead = body.unembedded(texts)[: config.loop.warm_ahead]
-    if ahead:
-        body.embed(ahead)
+    for start in range(0, len(ahead), WARM_CHUNK):
+        if start and (due := _next_round_due(ctx, pulled, number)):
+            log.info("round %d · warm: stopped after %d texts: the next round is due (%s)", number, start, due)
+            return Warmed(start, due)
+        body.embed(ahead[start : start + WARM_CHUNK])
     analyse_ahead(texts)
     return Warmed(len(ahead))
+
+
+def _next_round_due(ctx: RoundContext, pulled: Pulled, number: int) -> str | None:
+    """Why the next round is due already (annotators answered while this one ran), as the
+    scheduler would say; None while it is not, or while Argilla does not answer (warming goes on)."""
+    config = ctx.config
+    try:
+        now = progress(ctx.client, ctx.dataset)
+    except (ArgillaError, httpx.HTTPError):  # a look at the queue never fails the round
+        return None
+    queue = since_pull(
+        now.pending, now.completed, now.discarded, pulled.completed, pulled.discards, config.annotation.overlap
+    )
+    schedule = config.loop.schedule
+    return round_reason(queue, "watch", config.loop.low_water, schedule.min_new_labels, schedule.every_minutes, number)
 
 
 def _refresh(ctx: RoundContext, discarded: list[str], header: dict) -> Refreshed:
@@ -581,7 +606,7 @@ def run_round(config: ProjectConfig, seed: int = 0) -> RoundReport:
             excluded = sent_ids(config) | set(pulled.discarded)
             selection = step("select", lambda: _select(ctx, excluded, pulled.discarded, manifest.data))
             step("push", lambda: _push(ctx, selection, manifest.data))
-            step("warm", lambda: _warm(ctx, excluded | set(selection.ids)))  # after the push: nobody waits on it
+            step("warm", lambda: _warm(ctx, excluded | set(selection.ids), pulled, manifest.number))  # after the push
             step("score", lambda: _score_stop_set(ctx))  # after the push: annotators do not wait on it
             step("refresh", lambda: _refresh(ctx, pulled.discarded, manifest.data))
             step("review", lambda: review(ctx, manifest.number))

@@ -46,7 +46,7 @@ from bucle.common.errors import BucleError, disk_full
 from bucle.loop.config import ProjectConfig, load_config
 from bucle.loop.lock import RoundLock
 from bucle.loop.logs import TRACE
-from bucle.loop.queue_rules import Queue, round_reason, waiting
+from bucle.loop.queue_rules import round_reason, since_pull
 
 INTERVAL_JOB = "ronda-periodica"
 WATCH_JOB = "vigilar-progreso"
@@ -101,9 +101,9 @@ def due(config: ProjectConfig, trigger: str) -> str | None:
     client = owner_client(config)
     now = progress(client, ensure_dataset(client, dataset_spec(config)))
     pulled = result(last, "pull")
-    new = now.completed - (now.completed if pulled.completed is None else pulled.completed)
-    news = new + now.discarded - (now.discarded if pulled.discards is None else pulled.discards)  # labels and discards
-    queue = Queue(waiting(now.pending, now.discarded, config.annotation.overlap), new, news)
+    queue = since_pull(
+        now.pending, now.completed, now.discarded, pulled.completed, pulled.discards, config.annotation.overlap
+    )
     schedule = config.loop.schedule
     return round_reason(
         queue, trigger, config.loop.low_water, schedule.min_new_labels, schedule.every_minutes, last.number

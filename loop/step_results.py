@@ -106,6 +106,7 @@ class Pushed:
 @dataclass(frozen=True)
 class Warmed:
     embedded: int  # the next candidates' vectors computed ahead of the next push
+    stopped: str | None = None  # why it stopped short: the next round was already due (None: it did not)
 
 
 @dataclass(frozen=True)

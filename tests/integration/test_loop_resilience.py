@@ -23,8 +23,9 @@ from bucle.loop.manifest import STEPS, RoundManifest
 from bucle.loop.pool import Pool
 from bucle.loop.prefill import least_for
 from bucle.loop.adapters import owner_client
+from bucle.loop import rounds
 from bucle.loop.rounds import VECTOR, replay_selection, run_round, shown
-from bucle.loop.step_results import result
+from bucle.loop.step_results import Warmed, result
 from bucle.loop.simulate import annotator_clients
 from bucle.loop.context import registry, round_context
 from tests.helpers import answer_all, answer_waiting, bucle, dataset_of
@@ -253,7 +254,7 @@ def test_a_new_champion_refreshes_the_suggestions_of_waiting_records(sibling_pro
     assert [v.name for v in settings.vectors] == [VECTOR]
 
 
-def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(sibling_project):
+def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(sibling_project, monkeypatch):
     config = sibling_project("en-frio")
     data = config.data.model_copy(update={"seed_size": 0})
     loop = config.loop.model_copy(update={"embed_before_push": 64})
@@ -275,7 +276,17 @@ def test_a_project_without_labels_starts_cold_and_learns_from_its_first_answers(
         "the zero-shot cold start asks about every label's description in turn, shown as the prediction"
     )
 
-    answer_all(config, first.sent)
+    # the warm step looks at the annotators' queue between chunks: it goes on while nothing is due
+    # and stops once the next round is (annotators answered faster than it embeds)
+    pulled, sent = result(manifest, "pull"), set(first.sent)
+    warm = config.model_copy(update={"loop": config.loop.model_copy(update={"warm_ahead": 8})})
+    monkeypatch.setattr(rounds, "WARM_CHUNK", 4)
+    with round_context(warm, owner_client(config), dataset_of(config)) as ctx:
+        assert rounds._warm(ctx, sent, pulled, 1) == Warmed(8)
+        answer_all(config, first.sent)
+        stopped = rounds._warm(ctx, sent, pulled, 1)
+    assert stopped.embedded == 4 and "8 records labelled since round 1" in stopped.stopped, stopped
+
     second = run_round(config)
     assert second.trained and second.champion is not None
     assert RoundManifest.all(config.state.rounds)[-1].result("select")["strategy"] == config.loop.strategy

@@ -1,6 +1,6 @@
 """The annotators' queue: a round at the low-water mark, never a push while a batch waits."""
 
-from bucle.loop.queue_rules import Queue, batch_to_push, round_reason, waiting
+from bucle.loop.queue_rules import Queue, batch_to_push, round_reason, since_pull, waiting
 
 
 def reason(queue: Queue, trigger: str = "watch", low_water: int = 8) -> str | None:
@@ -30,3 +30,10 @@ def test_waiting_counts_pending_records_less_the_fully_discarded():
     assert waiting(pending=12, discarded=4, overlap=1) == 8
     assert waiting(pending=12, discarded=4, overlap=2) == 10, "a record needs two discards to leave the queue"
     assert waiting(pending=2, discarded=6, overlap=1) == 0
+
+
+def test_the_queue_since_a_pull_counts_labels_and_discards_after_it():
+    assert since_pull(pending=10, completed=30, discarded=2, pulled_completed=24, pulled_discards=1, overlap=1) == (
+        Queue(waiting=8, new_labels=6, new_answers=7)
+    )
+    assert since_pull(10, 30, 2, None, None, overlap=1) == Queue(8, 0, 0), "a pull without counts: nothing is new"
