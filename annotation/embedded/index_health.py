@@ -2,8 +2,8 @@
 
 The index is a cache: if it is missing, or SQLite finds it damaged (a crash mid-write on a
 filesystem that lied about fsync, a truncated copy), it is moved aside and rebuilt with
-argilla-server's own ``search-engine reindex``; beside a new database it starts empty. Uses only the standard library, so that the
-supervisor needs nothing from the server venv.
+argilla-server's own ``search-engine reindex``; beside a new database it starts empty. Uses only
+the standard library, so that the supervisor needs nothing from the server venv.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 Started by ``bucle server start`` (``python -m bucle.annotation.embedded.supervisor STATE HOST PORT
 SERVER_PYTHON``). In order: Redis on a Unix socket, the database migration (unless the database
-is already at the installed server's revision: ``migrations``), a rebuild of the
-search index if it is missing or damaged (not for a new database: there is nothing to index), the rq worker, then the API server. It restarts a process that
-dies (at most ``MAX_RESTARTS`` times a minute, then it stops everything and exits non-zero), and
-on SIGTERM or SIGINT stops them in reverse order. Each child gets PDEATHSIG so that a supervisor
-killed with SIGKILL does not leave orphans behind; the processes a dead child forked (rq's pool
-workers and work horses) are found by their environment and stopped before it is restarted.
+is already at the installed server's revision: ``migrations``), a rebuild of the search index if
+it is missing or damaged (not beside a new database: there is nothing to index), the rq worker,
+then the API server. It restarts a process that dies (at most ``MAX_RESTARTS`` times a minute,
+then it stops everything and exits non-zero), and on SIGTERM or SIGINT stops them in reverse
+order. Each child gets PDEATHSIG so that a supervisor killed with SIGKILL does not leave orphans
+behind; the processes a dead child forked (rq's pool workers and work horses) are found by their
+environment and stopped before it is restarted.
 """
 
 from __future__ import annotations
