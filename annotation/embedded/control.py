@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from bucle.annotation.credentials import CredentialsFile, UserCredentials, generate_api_key, generate_password
-from bucle.annotation.embedded import migrations, strays
+from bucle.annotation.embedded import strays
 from bucle.common import processes
 from bucle.annotation.embedded.layout import UNIX_SOCKET_MAX, ServerLayout
 from bucle.annotation.embedded.supervisor import SUPERVISOR
@@ -237,9 +237,10 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
         )
     deadline, alive = time.monotonic() + timeout_s, lambda: supervisor.poll() is None
     if not _has_owner(layout):
-        # a new server's owner goes into the migrated database while the API server boots, not after
-        # (each is a fresh interpreter importing argilla-server: seconds)
-        _wait_for(layout, lambda: migrations.up_to_date(layout) is not None, deadline, timeout_s, alive)
+        # a new server's owner goes into the database as soon as it is migrated (the supervisor
+        # starts the worker after that) while the API server boots, not once it answers: each is
+        # a fresh interpreter importing argilla-server (seconds)
+        _wait_for(layout, layout.pid_file("worker").exists, deadline, timeout_s, alive)
         _ensure_owner(layout)
     _wait_for(layout, lambda: is_healthy(layout), deadline, timeout_s, alive)
     return status(layout)

@@ -20,7 +20,7 @@ from tests.helpers import interrupt, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-PACE_S = 3.0  # seconds an annotator spends on a record: brisk, to leave the round little time
+PACE_S = 1.5  # seconds an annotator spends on a record: brisk, to leave the round little time
 BATCH = 8
 
 
