@@ -175,15 +175,14 @@ def _wait_for(
     raise ServerError(f"The Argilla server did not answer within {timeout_s:.0f} s", log=_failure_log(layout))
 
 
-def _has_owner(layout: ServerLayout) -> bool:
-    return any(user.role == "owner" for user in CredentialsFile(layout.credentials).load().values())
+def _stored_owner(layout: ServerLayout) -> UserCredentials | None:
+    return next((user for user in CredentialsFile(layout.credentials).load().values() if user.role == "owner"), None)
 
 
 def _ensure_owner(layout: ServerLayout) -> UserCredentials:
+    if (stored := _stored_owner(layout)) is not None:
+        return stored
     credentials = CredentialsFile(layout.credentials)
-    existing = {user.role: user for user in credentials.load().values()}
-    if "owner" in existing:
-        return existing["owner"]
     owner = UserCredentials(OWNER_USERNAME, "owner", generate_password(), generate_api_key())
     result = subprocess.run(
         layout.launch("create-owner"),
@@ -236,7 +235,7 @@ def start(layout: ServerLayout, timeout_s: float = 180.0) -> ServerStatus:
             cwd=layout.root,
         )
     deadline, alive = time.monotonic() + timeout_s, lambda: supervisor.poll() is None
-    if not _has_owner(layout):
+    if _stored_owner(layout) is None:
         # a new server's owner goes into the database as soon as it is migrated (the supervisor
         # starts the worker after that) while the API server boots, not once it answers: each is
         # a fresh interpreter importing argilla-server (seconds)
